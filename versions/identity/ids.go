@@ -1,0 +1,89 @@
+// Package identity computes datom's identities: the datom-cv1 data_sha of a
+// table, the metadata_sha of a version and the SHA-256 of raw bytes. It does
+// no I/O beyond reading the inputs it is handed.
+package identity
+
+import (
+	"encoding/hex"
+	"errors"
+	"fmt"
+	"regexp"
+)
+
+// DataSHA is the datom-cv1 content hash of a table's values (64 lowercase hex).
+type DataSHA string
+
+// MetadataSHA identifies a version: the SHA-256 of its canonical metadata.
+type MetadataSHA string
+
+// ErrBadSHA reports a string that is not a lowercase hex digest.
+var ErrBadSHA = errors.New("not a lowercase hex sha")
+
+var hexKey = regexp.MustCompile(`^[0-9a-f]{6,64}$`)
+
+// ValidKeySHA reports whether s may be spliced into a store key (contract 7.2).
+func ValidKeySHA(s string) bool { return hexKey.MatchString(s) }
+
+func parseFull(s string) error {
+	if len(s) != 64 {
+		return fmt.Errorf("%q: %w (want 64 characters, got %d)", s, ErrBadSHA, len(s))
+	}
+	if _, err := hex.DecodeString(s); err != nil || !hexKey.MatchString(s) {
+		return fmt.Errorf("%q: %w", s, ErrBadSHA)
+	}
+	return nil
+}
+
+// ParseDataSHA accepts a full 64-hex data_sha.
+func ParseDataSHA(s string) (DataSHA, error) {
+	if err := parseFull(s); err != nil {
+		return "", fmt.Errorf("data_sha %w", err)
+	}
+	return DataSHA(s), nil
+}
+
+// ParseMetadataSHA accepts a full 64-hex metadata_sha.
+func ParseMetadataSHA(s string) (MetadataSHA, error) {
+	if err := parseFull(s); err != nil {
+		return "", fmt.Errorf("version %w", err)
+	}
+	return MetadataSHA(s), nil
+}
+
+func (d DataSHA) String() string     { return string(d) }
+func (m MetadataSHA) String() string { return string(m) }
+
+// Short is the 8-hex form shown to people.
+func (d DataSHA) Short() string { return short(string(d)) }
+
+// Short is the 8-hex form shown to people and used in mount file names.
+func (m MetadataSHA) Short() string { return short(string(m)) }
+
+func short(s string) string {
+	if len(s) > 8 {
+		return s[:8]
+	}
+	return s
+}
+
+// MarshalText / UnmarshalText make the IDs plain JSON strings.
+func (d DataSHA) MarshalText() ([]byte, error)     { return []byte(d), nil }
+func (m MetadataSHA) MarshalText() ([]byte, error) { return []byte(m), nil }
+
+func (d *DataSHA) UnmarshalText(b []byte) error {
+	v, err := ParseDataSHA(string(b))
+	if err != nil {
+		return err
+	}
+	*d = v
+	return nil
+}
+
+func (m *MetadataSHA) UnmarshalText(b []byte) error {
+	v, err := ParseMetadataSHA(string(b))
+	if err != nil {
+		return err
+	}
+	*m = v
+	return nil
+}
