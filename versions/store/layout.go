@@ -1,0 +1,99 @@
+package store
+
+import "strings"
+
+// Layout builds every object key of a datom store (contract 3.1). A store is
+// (backend, root, prefix); keys are relative to the root (the bucket or the
+// local directory) and start with the prefix, then "datom".
+//
+// Table names and hashes are spliced in verbatim: validate them before
+// building keys (identity.ValidKeySHA, the table name rules of contract 7.1).
+type Layout struct {
+	// Prefix is the store prefix; leading and trailing "/" are ignored,
+	// inner "//" are kept.
+	Prefix string
+}
+
+// Key joins the prefix, "datom" and the relative segments with "/". Each
+// segment loses its leading and trailing "/" (inner ones stay, so
+// "dm/abc.parquet" is one segment) and empty parts are dropped.
+func (l Layout) Key(rel ...string) string {
+	parts := make([]string, 0, len(rel)+2)
+	if p := strings.Trim(l.Prefix, "/"); p != "" {
+		parts = append(parts, p)
+	}
+	parts = append(parts, "datom")
+	for _, r := range rel {
+		if r = strings.Trim(r, "/"); r != "" {
+			parts = append(parts, r)
+		}
+	}
+	return strings.Join(parts, "/")
+}
+
+// Root is the prefix under which every object of the store lives, ending in
+// "/": "proj/datom/". Pass it to List to see the whole store.
+func (l Layout) Root() string { return l.Key() + "/" }
+
+// TablePrefix is the List prefix of one table's objects: "proj/datom/dm/".
+func (l Layout) TablePrefix(table string) string { return l.Key(table) + "/" }
+
+// ParquetKey is the key of a table's data file: <t>/<data_sha>.parquet.
+func (l Layout) ParquetKey(table, dataSHA string) string {
+	return l.Key(table, dataSHA+".parquet")
+}
+
+// TableMetaKey is the key of a file in a table's reader mirror:
+// <t>/.metadata/<file>.
+func (l Layout) TableMetaKey(table, file string) string {
+	return l.Key(table, ".metadata", file)
+}
+
+// MetadataKey is <t>/.metadata/metadata.json, the current metadata mirror.
+func (l Layout) MetadataKey(table string) string {
+	return l.TableMetaKey(table, "metadata.json")
+}
+
+// VersionHistoryKey is <t>/.metadata/version_history.json.
+func (l Layout) VersionHistoryKey(table string) string {
+	return l.TableMetaKey(table, "version_history.json")
+}
+
+// SnapshotKey is <t>/.metadata/<metadata_sha>.json, the metadata of one
+// version.
+func (l Layout) SnapshotKey(table, metadataSHA string) string {
+	return l.TableMetaKey(table, metadataSHA+".json")
+}
+
+// ManifestKey is .metadata/manifest.json, the copy of .datom/manifest.json.
+func (l Layout) ManifestKey() string { return l.Key(".metadata", "manifest.json") }
+
+// GovernanceKey is .metadata/governance.json, the copy of
+// .datom/governance.json.
+func (l Layout) GovernanceKey() string { return l.Key(".metadata", "governance.json") }
+
+// Governance store keys (contract 3.3, 8): use a Layout with the governance
+// prefix.
+
+// GovProjectKey is projects/<project>/<file> in a governance store.
+func (l Layout) GovProjectKey(project, file string) string {
+	return l.Key("projects", project, file)
+}
+
+// GovRefKey is projects/<project>/ref.json in a governance store.
+func (l Layout) GovRefKey(project string) string { return l.GovProjectKey(project, "ref.json") }
+
+// GovDispatchKey is projects/<project>/dispatch.json in a governance store.
+func (l Layout) GovDispatchKey(project string) string {
+	return l.GovProjectKey(project, "dispatch.json")
+}
+
+// GovMigrationHistoryKey is projects/<project>/migration_history.json in a
+// governance store.
+func (l Layout) GovMigrationHistoryKey(project string) string {
+	return l.GovProjectKey(project, "migration_history.json")
+}
+
+// GovProjectsPrefix is the List prefix of all projects in a governance
+// store: "gov/datom/projects/".
+func (l Layout) GovProjectsPrefix() string { return l.Key("projects") + "/" }

@@ -1,0 +1,388 @@
+// Package local is a store.Store on a local or shared directory: the object
+// at key lives at <root>/<key>, directories are created on demand.
+package local
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"io/fs"
+	"os"
+	"path/filepath"
+	"sort"
+	"strings"
+	"syscall"
+
+	"github.com/datomfs/datomfs/versions/store"
+)
+
+var (
+	_ store.Store   = (*Local)(nil)
+	_ store.Checker = (*Local)(nil)
+)
+
+// tempPrefix starts the names of files Put is still writing; List skips them.
+const tempPrefix = ".datomfs-tmp-"
+
+// Options configures New.
+type Options struct {
+	// Prefix is the store prefix, used only to name the store in messages:
+	// keys handed to the store already start with it.
+	Prefix string
+	// CreateRoot makes New create the root directory (and its parents) when
+	// it does not exist, as init does. Otherwise a missing root is an error.
+	CreateRoot bool
+}
+
+// Local stores objects as files below a root directory.
+type Local struct {
+	root   string
+	prefix string
+}
+
+// New opens the store rooted at the directory root (made absolute). A
+// missing root fails with store.ErrUnreachable unless opts.CreateRoot.
+func New(root string, opts Options) (*Local, error) {
+	abs, err := filepath.Abs(root)
+	if err != nil {
+		return nil, fmt.Errorf("local store %s: %w", root, err)
+	}
+	l := &Local{root: abs, prefix: opts.Prefix}
+	if opts.CreateRoot {
+		if err := os.MkdirAll(abs, 0o755); err != nil {
+			return nil, classify("create store root", abs, err)
+		}
+	}
+	if err := l.checkRoot(); err != nil {
+		return nil, err
+	}
+	return l, nil
+}
+
+// Root is the absolute root directory.
+func (l *Local) Root() string { return l.root }
+
+// Location is the root directory (joined with the prefix, if any).
+func (l *Local) Location() string {
+	return store.Location{Type: store.TypeLocal, Root: l.root, Prefix: l.prefix}.String()
+}
+
+// Check verifies that the root directory exists.
+func (l *Local) Check(ctx context.Context) error {
+	if err := ctx.Err(); err != nil {
+		return fmt.Errorf("check %s: %w", l.root, err)
+	}
+	return l.checkRoot()
+}
+
+func (l *Local) checkRoot() error {
+	fi, err := os.Stat(l.root)
+	if err != nil {
+		if errors.Is(err, fs.ErrNotExist) {
+			return fmt.Errorf("local store root %s does not exist: %w", l.root, store.ErrUnreachable)
+		}
+		return classify("check store root", l.root, err)
+	}
+	if !fi.IsDir() {
+		return fmt.Errorf("local store root %s is not a directory: %w", l.root, store.ErrUnreachable)
+	}
+	return nil
+}
+
+// path maps a key to its file.
+func (l *Local) path(key string) (string, error) {
+	if err := store.ValidateKey(key); err != nil {
+		return "", err
+	}
+	return filepath.Join(l.root, filepath.FromSlash(key)), nil
+}
+
+// notFound builds the error for a missing object, or for a missing root.
+func (l *Local) notFound(op, p string, err error) error {
+	if rerr := l.checkRoot(); rerr != nil {
+		return fmt.Errorf("%s %s: %w", op, p, rerr)
+	}
+	return fmt.Errorf("%s %s: %w", op, p, store.ErrNotFound)
+}
+
+// Stat describes the file at key. Directories are not objects.
+func (l *Local) Stat(ctx context.Context, key string) (store.Info, error) {
+	p, err := l.path(key)
+	if err != nil {
+		return store.Info{}, fmt.Errorf("stat: %w", err)
+	}
+	if err := ctx.Err(); err != nil {
+		return store.Info{}, fmt.Errorf("stat %s: %w", p, err)
+	}
+	fi, err := os.Stat(p)
+	if err != nil {
+		if isMissing(err) {
+			return store.Info{}, l.notFound("stat", p, err)
+		}
+		return store.Info{}, classify("stat", p, err)
+	}
+	if !fi.Mode().IsRegular() {
+		return store.Info{}, l.notFound("stat", p, nil)
+	}
+	return store.Info{Key: key, Size: fi.Size(), ModTime: fi.ModTime()}, nil
+}
+
+// Open reads a range of the file at key (see store.Store). The reader keeps
+// the file it opened: a concurrent Put of the same key does not change the
+// bytes it returns.
+func (l *Local) Open(ctx context.Context, key string, offset, length int64) (io.ReadCloser, error) {
+	p, err := l.path(key)
+	if err != nil {
+		return nil, fmt.Errorf("open: %w", err)
+	}
+	if offset < 0 {
+		return nil, fmt.Errorf("open %s: negative offset %d", p, offset)
+	}
+	if err := ctx.Err(); err != nil {
+		return nil, fmt.Errorf("open %s: %w", p, err)
+	}
+	f, err := os.Open(p)
+	if err != nil {
+		if isMissing(err) {
+			return nil, l.notFound("open", p, err)
+		}
+		return nil, classify("open", p, err)
+	}
+	fi, err := f.Stat()
+	if err != nil {
+		f.Close()
+		return nil, classify("open", p, err)
+	}
+	if !fi.Mode().IsRegular() {
+		f.Close()
+		return nil, l.notFound("open", p, nil)
+	}
+	n := max(fi.Size()-offset, 0)
+	if length >= 0 {
+		n = min(n, length)
+	}
+	return &fileReader{ctx: ctx, f: f, r: io.NewSectionReader(f, offset, n)}, nil
+}
+
+type fileReader struct {
+	ctx context.Context
+	f   *os.File
+	r   *io.SectionReader
+}
+
+func (r *fileReader) Read(b []byte) (int, error) {
+	if err := r.ctx.Err(); err != nil {
+		return 0, err
+	}
+	return r.r.Read(b)
+}
+
+func (r *fileReader) Close() error { return r.f.Close() }
+
+// Put writes r to a temporary file in the target directory, syncs it,
+// renames it over the key and syncs the directory.
+func (l *Local) Put(ctx context.Context, key string, r io.Reader, size int64, opts store.PutOptions) (err error) {
+	p, err := l.path(key)
+	if err != nil {
+		return fmt.Errorf("put: %w", err)
+	}
+	if size < 0 {
+		return fmt.Errorf("put %s: negative size %d", p, size)
+	}
+	if err := ctx.Err(); err != nil {
+		return fmt.Errorf("put %s: %w", p, err)
+	}
+	if err := l.checkRoot(); err != nil {
+		return fmt.Errorf("put %s: %w", p, err)
+	}
+	dir := filepath.Dir(p)
+	if err := os.MkdirAll(dir, 0o755); err != nil {
+		return classify("put", p, err)
+	}
+	tmp, err := os.CreateTemp(dir, tempPrefix+"*")
+	if err != nil {
+		return classify("put", p, err)
+	}
+	defer func() {
+		if err != nil {
+			tmp.Close()
+			os.Remove(tmp.Name())
+		}
+	}()
+	src := store.ProgressReader(&ctxReader{ctx: ctx, r: r}, size, opts.Progress)
+	n, err := io.CopyN(tmp, src, size)
+	if err != nil {
+		if ctx.Err() != nil {
+			return fmt.Errorf("put %s: %w", p, ctx.Err())
+		}
+		if errors.Is(err, io.EOF) {
+			return fmt.Errorf("put %s: %w: reader ended after %d of %d bytes", p, store.ErrSizeMismatch, n, size)
+		}
+		return classify("put", p, err)
+	}
+	var extra [1]byte
+	if k, _ := io.ReadFull(r, extra[:]); k > 0 {
+		return fmt.Errorf("put %s: %w: reader has more than %d bytes", p, store.ErrSizeMismatch, size)
+	}
+	if size == 0 && opts.Progress != nil {
+		opts.Progress(0, 0)
+	}
+	if err = tmp.Chmod(0o644); err != nil {
+		return classify("put", p, err)
+	}
+	if err = tmp.Sync(); err != nil {
+		return classify("put", p, err)
+	}
+	if err = tmp.Close(); err != nil {
+		return classify("put", p, err)
+	}
+	if err = ctx.Err(); err != nil {
+		return fmt.Errorf("put %s: %w", p, err)
+	}
+	if err = os.Rename(tmp.Name(), p); err != nil {
+		return classify("put", p, err)
+	}
+	if err := syncDir(dir); err != nil {
+		// The object is in place; only its durability is in doubt.
+		return classify("put", p, err)
+	}
+	return nil
+}
+
+func syncDir(dir string) error {
+	d, err := os.Open(dir)
+	if err != nil {
+		return err
+	}
+	defer d.Close()
+	if err := d.Sync(); err != nil && !errors.Is(err, syscall.EINVAL) && !errors.Is(err, syscall.ENOTSUP) {
+		return err
+	}
+	return nil
+}
+
+type ctxReader struct {
+	ctx context.Context
+	r   io.Reader
+}
+
+func (c *ctxReader) Read(b []byte) (int, error) {
+	if err := c.ctx.Err(); err != nil {
+		return 0, err
+	}
+	return c.r.Read(b)
+}
+
+// List walks the directory holding the prefix and returns the regular files
+// whose keys start with prefix, sorted by key.
+func (l *Local) List(ctx context.Context, prefix string) ([]store.Info, error) {
+	if err := ctx.Err(); err != nil {
+		return nil, fmt.Errorf("list %s: %w", prefix, err)
+	}
+	dirKey := prefix[:strings.LastIndex(prefix, "/")+1] // "" or ends in "/"
+	base := l.root
+	if dirKey != "" {
+		if err := store.ValidateKey(strings.TrimRight(dirKey, "/")); err != nil {
+			return nil, fmt.Errorf("list %q: %w", prefix, err)
+		}
+		base = filepath.Join(l.root, filepath.FromSlash(dirKey))
+	}
+	if err := l.checkRoot(); err != nil {
+		return nil, fmt.Errorf("list %q: %w", prefix, err)
+	}
+	var out []store.Info
+	err := filepath.WalkDir(base, func(p string, d fs.DirEntry, err error) error {
+		if err != nil {
+			if p == base && isMissing(err) {
+				return fs.SkipAll
+			}
+			return err
+		}
+		if err := ctx.Err(); err != nil {
+			return err
+		}
+		if p == base {
+			if !d.IsDir() {
+				return fs.SkipAll
+			}
+			return nil
+		}
+		rel, err := filepath.Rel(base, p)
+		if err != nil {
+			return err
+		}
+		key := dirKey + filepath.ToSlash(rel)
+		if d.IsDir() {
+			if dk := key + "/"; !strings.HasPrefix(dk, prefix) && !strings.HasPrefix(prefix, dk) {
+				return fs.SkipDir
+			}
+			return nil
+		}
+		if !d.Type().IsRegular() || strings.HasPrefix(d.Name(), tempPrefix) || !strings.HasPrefix(key, prefix) {
+			return nil
+		}
+		fi, err := d.Info()
+		if err != nil {
+			if isMissing(err) { // removed while walking
+				return nil
+			}
+			return err
+		}
+		out = append(out, store.Info{Key: key, Size: fi.Size(), ModTime: fi.ModTime()})
+		return nil
+	})
+	if err != nil {
+		if ctx.Err() != nil {
+			return nil, fmt.Errorf("list %q in %s: %w", prefix, l.root, ctx.Err())
+		}
+		return nil, classify("list", base, err)
+	}
+	sort.Slice(out, func(i, j int) bool { return out[i].Key < out[j].Key })
+	return out, nil
+}
+
+// Remove deletes the file at key; a missing file is not an error.
+func (l *Local) Remove(ctx context.Context, key string) error {
+	p, err := l.path(key)
+	if err != nil {
+		return fmt.Errorf("remove: %w", err)
+	}
+	if err := ctx.Err(); err != nil {
+		return fmt.Errorf("remove %s: %w", p, err)
+	}
+	fi, err := os.Lstat(p)
+	if err != nil {
+		if isMissing(err) {
+			return nil
+		}
+		return classify("remove", p, err)
+	}
+	if fi.IsDir() {
+		return nil // directories are not objects
+	}
+	if err := os.Remove(p); err != nil && !isMissing(err) {
+		return classify("remove", p, err)
+	}
+	return nil
+}
+
+// isMissing reports errors meaning "no such file": ENOENT, or ENOTDIR when a
+// path component is a file.
+func isMissing(err error) bool {
+	return errors.Is(err, fs.ErrNotExist) || errors.Is(err, syscall.ENOTDIR)
+}
+
+// classify wraps err with the action and path and, for permanent failures,
+// the store sentinel.
+func classify(op, p string, err error) error {
+	switch {
+	case errors.Is(err, syscall.ENOSPC), errors.Is(err, syscall.EDQUOT):
+		return fmt.Errorf("%s %s: %w: %w", op, p, store.ErrNoSpace, err)
+	case errors.Is(err, syscall.EACCES), errors.Is(err, syscall.EPERM), errors.Is(err, syscall.EROFS):
+		return fmt.Errorf("%s %s: %w: %w", op, p, store.ErrPermission, err)
+	case isMissing(err):
+		return fmt.Errorf("%s %s: %w: %w", op, p, store.ErrNotFound, err)
+	}
+	return fmt.Errorf("%s %s: %w", op, p, err)
+}
