@@ -1,0 +1,26 @@
+# The two commands: `make demo` (set up, build, run the main job on a local
+# store and a local bare git remote) and `make test` (the whole suite).
+GO  ?= go
+BIN := bin/datomfs
+
+.PHONY: all setup build demo test bench clean
+
+all: build
+
+setup:
+	bash scripts/setup.sh
+
+build:
+	$(GO) build -o $(BIN) ./cmd/datomfs
+
+demo: setup build
+	bash scripts/demo.sh
+
+test: setup
+	bash scripts/test.sh
+
+bench: setup
+	bash bench/run.sh
+
+clean:
+	rm -rf bin demo

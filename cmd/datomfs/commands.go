@@ -1,0 +1,20 @@
+package main
+
+import "github.com/spf13/cobra"
+
+// commands lists every verb.
+func commands(f *factory) []*cobra.Command {
+	return []*cobra.Command{
+		newInitCmd(f, nil),
+		newCloneCmd(f, nil),
+		newListCmd(f, nil),
+		newHistoryCmd(f, nil),
+		newReadCmd(f, nil),
+		newWriteCmd(f, nil),
+		newPullCmd(f, nil),
+		newSyncCmd(f, nil),
+		newStatusCmd(f, nil),
+		newValidateCmd(f, nil),
+		newHashCmd(f, nil),
+	}
+}

@@ -1,0 +1,82 @@
+package main
+
+import (
+	"errors"
+	"fmt"
+
+	"github.com/datomfs/datomfs/versions"
+)
+
+// Exit codes, set in Main only.
+const (
+	exitOK       = 0
+	exitError    = 1
+	exitUsage    = 2
+	exitRejected = 3
+)
+
+// usageError marks a mistake in how the command was called (exit 2).
+type usageError struct{ msg string }
+
+func (e *usageError) Error() string { return e.msg }
+
+func usagef(format string, a ...any) error { return &usageError{msg: fmt.Sprintf(format, a...)} }
+
+// hintError carries a one-line hint printed after the reason.
+type hintError struct {
+	err  error
+	hint string
+}
+
+func (e *hintError) Error() string { return e.err.Error() }
+func (e *hintError) Unwrap() error { return e.err }
+
+func withHint(err error, hint string) error {
+	if err == nil {
+		return nil
+	}
+	return &hintError{err: err, hint: hint}
+}
+
+func hintOf(err error) string {
+	var h *hintError
+	if errors.As(err, &h) {
+		return h.hint
+	}
+	return ""
+}
+
+// exitCode maps an error to the process exit code.
+func exitCode(err error) int {
+	if errors.Is(err, versions.ErrPushRejected) {
+		return exitRejected
+	}
+	return exitError
+}
+
+// defaultHint is the advice for errors that carry none of their own.
+func defaultHint(err error) string {
+	switch {
+	case errors.Is(err, versions.ErrPushRejected):
+		return `run "datomfs pull", then retry`
+	case errors.Is(err, versions.ErrDiverged):
+		return "the clone has local commits the remote lacks; push or reset them with git, then retry"
+	case errors.Is(err, versions.ErrAmbiguous):
+		return "use a longer version prefix (see \"datomfs history TABLE\")"
+	case errors.Is(err, versions.ErrNotFound):
+		return `see "datomfs list" and "datomfs history TABLE" for what exists`
+	case errors.Is(err, versions.ErrInvalidName):
+		return "names start with a letter and use letters, digits, space, _ ( ) -"
+	case errors.Is(err, versions.ErrInvalidInput):
+		return `check the file with "datomfs hash FILE"`
+	case errors.Is(err, versions.ErrUnreachable):
+		return "check the network, the store location and credentials (AWS_*), or the git remote"
+	case errors.Is(err, versions.ErrAuth):
+		return "set DATOMFS_GIT_TOKEN (or GITHUB_TOKEN) to a token with access to the remote"
+	case errors.Is(err, versions.ErrReadOnly):
+		return `writing needs a clone: "datomfs clone URL DIR"`
+	case errors.Is(err, versions.ErrIntegrity):
+		return "the stored object is damaged; run \"datomfs validate\" from a clone"
+	}
+	return ""
+}

@@ -1,0 +1,60 @@
+package main
+
+import (
+	"context"
+	"fmt"
+
+	"github.com/spf13/cobra"
+
+	"github.com/datomfs/datomfs/versions"
+)
+
+type initOptions struct {
+	IO       *IOStreams
+	Dir      string
+	In       versions.InitOptions
+	Endpoint string
+	Opts     func(endpoint string) versions.Options
+}
+
+func newInitCmd(f *factory, runF func(context.Context, *initOptions) error) *cobra.Command {
+	opts := &initOptions{IO: f.IO, Opts: func(e string) versions.Options { return f.options(e, false) }}
+	cmd := &cobra.Command{
+		Use:   "init DIR --project NAME --store PATH|s3://BUCKET/PREFIX --remote GIT_URL",
+		Short: "Create a new project: a clone in DIR, a data store and a git remote",
+		Long: `Create a datom project. DIR becomes the clone, with datom's files committed
+and pushed to the remote (an empty bare repository or hosted repo). The store
+is a shared folder or an S3 location; a store namespace that already holds a
+project is refused.`,
+		Example: `  git init --bare /srv/git/study001.git
+  datomfs init ./study001 --project STUDY_001 --store /srv/datom-store --remote /srv/git/study001.git
+  datomfs init ./study001 --project STUDY_001 --store s3://acme-data/study001 --remote https://github.com/acme/study001-data`,
+		Args: cobra.ExactArgs(1),
+		RunE: func(cmd *cobra.Command, args []string) error {
+			opts.Dir = args[0]
+			if opts.In.Project == "" || opts.In.Store == "" || opts.In.Remote == "" {
+				return usagef("--project, --store and --remote are required")
+			}
+			if runF != nil {
+				return runF(cmd.Context(), opts)
+			}
+			return initRun(cmd.Context(), opts)
+		},
+	}
+	cmd.Flags().StringVar(&opts.In.Project, "project", "", "project name (letters, digits, space, _ ( ) -)")
+	cmd.Flags().StringVar(&opts.In.Store, "store", "", "data store: a folder or s3://bucket/prefix")
+	cmd.Flags().StringVar(&opts.In.Remote, "remote", "", "git remote of the data repository")
+	cmd.Flags().StringVar(&opts.In.Region, "region", "", "S3 region (default us-east-1)")
+	cmd.Flags().StringVar(&opts.In.Description, "description", "", "project description")
+	cmd.Flags().StringVar(&opts.Endpoint, "endpoint", "", "S3 endpoint URL for S3-compatible servers")
+	return cmd
+}
+
+func initRun(ctx context.Context, opts *initOptions) error {
+	p, err := versions.Init(ctx, opts.Dir, opts.In, opts.Opts(opts.Endpoint))
+	if err != nil {
+		return err
+	}
+	fmt.Fprintf(opts.IO.ErrOut, "Initialized project %q in %s\n  store:  %s\n  remote: %s\n", p.Name(), p.Dir(), p.StoreLocation(), p.RemoteURL())
+	return nil
+}

@@ -1,0 +1,68 @@
+package main
+
+import (
+	"context"
+	"fmt"
+
+	"github.com/spf13/cobra"
+
+	"github.com/datomfs/datomfs/versions"
+)
+
+type syncOptions struct {
+	IO      *IOStreams
+	Project func(context.Context) (*versions.Project, error)
+	Dir     string
+}
+
+func newSyncCmd(f *factory, runF func(context.Context, *syncOptions) error) *cobra.Command {
+	pf := &projectFlags{}
+	opts := &syncOptions{IO: f.IO}
+	cmd := &cobra.Command{
+		Use:   "sync DIR",
+		Short: "Onboard every parquet/CSV file of a flat folder as tables",
+		Long: `Import each supported file of DIR (.parquet, .csv, .tsv, .psv, .txt) as a
+version of the table named after the file, as datom's sync does. Files whose
+bytes are unchanged since their last import (original_file_sha) are skipped.`,
+		Example: `  datomfs sync ./extracts -C ~/study001`,
+		Args:    cobra.ExactArgs(1),
+		RunE: func(cmd *cobra.Command, args []string) error {
+			opts.Dir = args[0]
+			opts.Project = f.loader(pf, true)
+			if runF != nil {
+				return runF(cmd.Context(), opts)
+			}
+			return syncRun(cmd.Context(), opts)
+		},
+	}
+	pf.register(cmd, false)
+	return cmd
+}
+
+func syncRun(ctx context.Context, opts *syncOptions) error {
+	p, err := opts.Project(ctx)
+	if err != nil {
+		return err
+	}
+	res, err := p.Sync(ctx, opts.Dir, func(it versions.SyncItem) {
+		switch it.Status {
+		case "failed":
+			fmt.Fprintf(opts.IO.ErrOut, "  %-12s %s: %v\n", it.Status, it.File, it.Err)
+		case "unsupported":
+			fmt.Fprintf(opts.IO.ErrOut, "  %-12s %s\n", it.Status, it.File)
+		case "unchanged":
+			fmt.Fprintf(opts.IO.ErrOut, "  %-12s %s\n", it.Status, it.File)
+		default:
+			fmt.Fprintf(opts.IO.ErrOut, "  %-12s %s → %s@%s\n", it.Status, it.File, it.Table, it.Result.Version.Short())
+		}
+	})
+	if err != nil {
+		return err
+	}
+	fmt.Fprintf(opts.IO.Out, "Synced %d file(s): %d new, %d changed, %d unchanged, %d unsupported, %d failed\n",
+		len(res.Items), res.Count("new"), res.Count("changed"), res.Count("unchanged"), res.Count("unsupported"), res.Count("failed"))
+	if n := res.Count("failed"); n > 0 {
+		return fmt.Errorf("%d file(s) failed to sync", n)
+	}
+	return nil
+}

@@ -1,0 +1,76 @@
+package main
+
+import (
+	"context"
+	"fmt"
+	"path/filepath"
+	"strings"
+
+	"github.com/spf13/cobra"
+
+	"github.com/datomfs/datomfs/versions"
+)
+
+type writeOptions struct {
+	IO      *IOStreams
+	Project func(context.Context) (*versions.Project, error)
+	File    string
+	Table   string
+	Message string
+	Pull    bool
+}
+
+func newWriteCmd(f *factory, runF func(context.Context, *writeOptions) error) *cobra.Command {
+	pf := &projectFlags{}
+	opts := &writeOptions{IO: f.IO}
+	cmd := &cobra.Command{
+		Use:   "write FILE --table T [-m MSG]",
+		Short: "Write a parquet or CSV file as a new version of a table",
+		Long: `Write FILE as the next version of table T: pull, hash, upload the bytes,
+commit and push. Identical content adds no version. If another engineer pushed
+first, the local commit is undone and the command exits with code 3: run
+"datomfs pull", then retry (or pass --pull next time).`,
+		Example: `  datomfs write extract/lb.parquet --table lb -m "LB cut 2026-01-31"
+  datomfs write dm.csv --table dm -C ~/study001`,
+		Args: cobra.ExactArgs(1),
+		RunE: func(cmd *cobra.Command, args []string) error {
+			opts.File = args[0]
+			if opts.Table == "" {
+				base := filepath.Base(opts.File)
+				opts.Table = strings.TrimSuffix(base, filepath.Ext(base))
+			}
+			opts.Project = f.loader(pf, true)
+			if runF != nil {
+				return runF(cmd.Context(), opts)
+			}
+			return writeRun(cmd.Context(), opts)
+		},
+	}
+	pf.register(cmd, false)
+	cmd.Flags().StringVarP(&opts.Table, "table", "t", "", "table name (default: the file name without extension)")
+	cmd.Flags().StringVarP(&opts.Message, "message", "m", "", `commit message (default "Update <table>")`)
+	cmd.Flags().BoolVar(&opts.Pull, "pull", false, "pull and retry when another engineer pushed first")
+	return cmd
+}
+
+func writeRun(ctx context.Context, opts *writeOptions) error {
+	p, err := opts.Project(ctx)
+	if err != nil {
+		return err
+	}
+	req := versions.WriteRequest{Table: opts.Table, Path: opts.File, Message: opts.Message}
+	if opts.Pull {
+		req.Retries = 3
+	}
+	res, err := p.Write(ctx, req)
+	if err != nil {
+		return err
+	}
+	switch res.Change {
+	case versions.ChangeNone:
+		fmt.Fprintf(opts.IO.Out, "No change to %q: identical to version %s\n", res.Table, res.Version.Short())
+	default:
+		fmt.Fprintf(opts.IO.Out, "Wrote %q (%s): %s\n", res.Table, strings.ReplaceAll(string(res.Change), "_", "-"), res.Version.Short())
+	}
+	return nil
+}

@@ -1,0 +1,32 @@
+#!/usr/bin/env bash
+# Installs everything the build and the test suite need on a fresh Debian
+# machine (as root, as CI runs): FUSE, rsync and R from Debian, a Python venv
+# with pinned readers, and the pinned Go tools. Idempotent: a second run only
+# checks.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+need_apt=()
+command -v fusermount3 >/dev/null 2>&1 || need_apt+=(fuse3)
+command -v rsync >/dev/null 2>&1 || need_apt+=(rsync)
+command -v Rscript >/dev/null 2>&1 || need_apt+=(r-base-core)
+command -v git >/dev/null 2>&1 || need_apt+=(git)
+if [ ${#need_apt[@]} -gt 0 ]; then
+  SUDO=""
+  [ "$(id -u)" -eq 0 ] || SUDO="sudo"
+  echo "setup: apt-get install ${need_apt[*]}"
+  $SUDO apt-get update -qq
+  DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq --no-install-recommends "${need_apt[@]}" >/dev/null
+fi
+
+# Python readers used by the interop tests, pinned in requirements-test.txt.
+if [ ! -x .venv/bin/python ] || ! cmp -s requirements-test.txt .venv/.requirements 2>/dev/null; then
+  echo "setup: python venv (.venv) from requirements-test.txt"
+  python3 -m venv .venv
+  .venv/bin/pip install -q --disable-pip-version-check -r requirements-test.txt
+  cp requirements-test.txt .venv/.requirements
+fi
+
+# Pinned Go tools (S3 gateway for the integration tests).
+bash scripts/install-tools.sh
+echo "setup: ok"

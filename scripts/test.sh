@@ -1,0 +1,19 @@
+#!/usr/bin/env bash
+# The whole test suite: format, vet, unit and integration tests (real FUSE,
+# real S3 gateway, real git remotes, real Python and R readers), and short
+# fuzz runs. CI runs exactly this through `make test`.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+export PATH="$PWD/.venv/bin:$(go env GOPATH)/bin:$PATH"
+export DATOMFS_TEST_PYTHON="$PWD/.venv/bin/python"
+
+unformatted=$(gofmt -l $(git ls-files '*.go') 2>/dev/null || true)
+if [ -n "$unformatted" ]; then
+  echo "gofmt needed:"; echo "$unformatted"; exit 1
+fi
+go vet ./...
+go test -race -count=1 -timeout 30m ./...
+
+# Short fuzz runs (the committed corpora already ran as seeds above).
+go test -run '^$' -fuzz '^FuzzHashParquet$' -fuzztime 20s ./versions/identity
+go test -run '^$' -fuzz '^FuzzParse$' -fuzztime 10s ./versions/datomjson

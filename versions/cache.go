@@ -1,0 +1,188 @@
+package versions
+
+import (
+	"context"
+	"crypto/sha256"
+	"encoding/hex"
+	"errors"
+	"fmt"
+	"io"
+	"log/slog"
+	"os"
+	"path/filepath"
+	"sync"
+
+	"github.com/datomfs/datomfs/versions/store"
+)
+
+// Cache keeps verified local copies of stored parquet objects. Objects with
+// a recorded parquet_sha are content-addressed by it and verified before they
+// become visible; objects without one (pre-cv1 versions) are kept per store
+// key. A file in the cache is complete: downloads land under a temporary name
+// and are renamed into place.
+type Cache struct {
+	root  string
+	store store.Store
+	log   *slog.Logger
+
+	mu       sync.Mutex
+	inflight map[string]*fetchCall
+}
+
+type fetchCall struct {
+	done chan struct{}
+	path string
+	err  error
+}
+
+// NewCache returns a cache rooted at dir over st.
+func NewCache(dir string, st store.Store, log *slog.Logger) *Cache {
+	return &Cache{root: dir, store: st, log: log, inflight: map[string]*fetchCall{}}
+}
+
+// Root is the cache directory.
+func (c *Cache) Root() string { return c.root }
+
+// PathFor is where the object would live in the cache.
+func (c *Cache) PathFor(key, parquetSHA string) string {
+	if parquetSHA != "" {
+		return filepath.Join(c.root, "objects", parquetSHA[:2], parquetSHA+".parquet")
+	}
+	loc := sha256.Sum256([]byte(c.store.Location() + "\x00" + key))
+	return filepath.Join(c.root, "unverified", hex.EncodeToString(loc[:16])+".parquet")
+}
+
+// Cached reports whether the object is already complete in the cache.
+func (c *Cache) Cached(key, parquetSHA string) (string, bool) {
+	p := c.PathFor(key, parquetSHA)
+	if _, err := os.Stat(p); err == nil {
+		return p, true
+	}
+	return p, false
+}
+
+// Get returns the path of a complete, verified local copy of the object at
+// key, downloading it if needed. Concurrent calls for one object share one
+// download. A parquet_sha mismatch returns ErrIntegrity and caches nothing.
+func (c *Cache) Get(ctx context.Context, key, parquetSHA string, progress func(done, total int64)) (string, error) {
+	if path, ok := c.Cached(key, parquetSHA); ok {
+		return path, nil
+	}
+	id := key + "\x00" + parquetSHA
+	c.mu.Lock()
+	if call, ok := c.inflight[id]; ok {
+		c.mu.Unlock()
+		select {
+		case <-call.done:
+			return call.path, call.err
+		case <-ctx.Done():
+			return "", ctx.Err()
+		}
+	}
+	call := &fetchCall{done: make(chan struct{})}
+	c.inflight[id] = call
+	c.mu.Unlock()
+
+	call.path, call.err = c.download(ctx, key, parquetSHA, progress)
+	c.mu.Lock()
+	delete(c.inflight, id)
+	c.mu.Unlock()
+	close(call.done)
+	return call.path, call.err
+}
+
+func (c *Cache) download(ctx context.Context, key, parquetSHA string, progress func(done, total int64)) (string, error) {
+	dst := c.PathFor(key, parquetSHA)
+	if err := os.MkdirAll(filepath.Dir(dst), 0o755); err != nil {
+		return "", fmt.Errorf("cache dir: %w", err)
+	}
+	var total int64 = -1
+	if progress != nil {
+		if info, err := c.store.Stat(ctx, key); err == nil {
+			total = info.Size
+		}
+	}
+	rc, err := c.store.Open(ctx, key, 0, -1)
+	if err != nil {
+		return "", fmt.Errorf("download %s: %w", key, mapStoreErr(err))
+	}
+	defer rc.Close()
+	tmp, err := os.CreateTemp(filepath.Dir(dst), ".dl-*")
+	if err != nil {
+		return "", fmt.Errorf("cache %s: %w", key, err)
+	}
+	defer os.Remove(tmp.Name()) // no-op after the rename
+	h := sha256.New()
+	var src io.Reader = rc
+	if progress != nil {
+		src = &progressReader{r: rc, total: total, fn: progress}
+	}
+	if _, err := io.Copy(io.MultiWriter(tmp, h), src); err != nil {
+		tmp.Close()
+		return "", fmt.Errorf("download %s: %w", key, mapStoreErr(err))
+	}
+	if err := tmp.Close(); err != nil {
+		return "", fmt.Errorf("cache %s: %w", key, err)
+	}
+	if got := hex.EncodeToString(h.Sum(nil)); parquetSHA != "" && got != parquetSHA {
+		return "", fmt.Errorf("%s: %w: sha256 %s, recorded parquet_sha %s", key, ErrIntegrity, got[:12], parquetSHA[:12])
+	}
+	if err := os.Rename(tmp.Name(), dst); err != nil {
+		return "", fmt.Errorf("cache %s: %w", key, err)
+	}
+	c.log.Debug("cached", "key", key, "path", dst)
+	return dst, nil
+}
+
+// Add places a local file whose sha256 is parquetSHA into the cache (after
+// a write: the bytes we just uploaded need no download). Best effort.
+func (c *Cache) Add(key, parquetSHA, src string) {
+	dst := c.PathFor(key, parquetSHA)
+	if _, err := os.Stat(dst); err == nil {
+		return
+	}
+	if err := os.MkdirAll(filepath.Dir(dst), 0o755); err != nil {
+		return
+	}
+	tmp := dst + ".add-tmp"
+	if err := copyFile(src, tmp); err != nil {
+		os.Remove(tmp)
+		return
+	}
+	if err := os.Rename(tmp, dst); err != nil {
+		os.Remove(tmp)
+	}
+}
+
+type progressReader struct {
+	r     io.Reader
+	done  int64
+	total int64
+	fn    func(done, total int64)
+}
+
+func (p *progressReader) Read(b []byte) (int, error) {
+	n, err := p.r.Read(b)
+	p.done += int64(n)
+	p.fn(p.done, p.total)
+	return n, err
+}
+
+func copyFile(src, dst string) error {
+	in, err := os.Open(src)
+	if err != nil {
+		return err
+	}
+	defer in.Close()
+	out, err := os.Create(dst)
+	if err != nil {
+		return err
+	}
+	if _, err := io.Copy(out, in); err != nil {
+		out.Close()
+		return err
+	}
+	return out.Close()
+}
+
+var errNoParquetSHA = errors.New("no parquet_sha recorded")

@@ -1,0 +1,259 @@
+// Package versions is the datom model: projects, tables and their immutable
+// versions, kept in a git repository (metadata and history) and an object
+// store (bytes). It knows nothing of FUSE, SQL or terminals.
+package versions
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"log/slog"
+	"os"
+	"path/filepath"
+	"sync"
+	"time"
+
+	"github.com/datomfs/datomfs/versions/meta"
+	"github.com/datomfs/datomfs/versions/repo"
+	"github.com/datomfs/datomfs/versions/store"
+)
+
+// DatomVersion is the datom format version datomfs writes (datom_version).
+const DatomVersion = "0.1.1"
+
+// Role says what a connection may do.
+type Role string
+
+const (
+	// Developer has a git clone and store write access.
+	Developer Role = "developer"
+	// Reader has store read access only.
+	Reader Role = "reader"
+)
+
+// Converter turns CSV into parquet (and back). versions does not import DuckDB;
+// the query package provides one and the CLI wires it in.
+type Converter interface {
+	CSVToParquet(ctx context.Context, csvPath, parquetPath string) error
+}
+
+// Options are the dependencies of a Project.
+type Options struct {
+	Logger *slog.Logger
+	// Clock returns the current time; defaults to time.Now.
+	Clock func() time.Time
+	// CacheDir holds verified copies of versions; default: the user cache dir.
+	CacheDir string
+	// Converter is needed to write CSV input.
+	Converter Converter
+	// StoreEndpoint overrides the S3 endpoint (else AWS_ENDPOINT_URL / default).
+	StoreEndpoint string
+	// OpenStore overrides how a store location is opened (tests).
+	OpenStore func(ctx context.Context, loc store.Location) (store.Store, error)
+	// Progress receives progress of long transfers; nil for none.
+	Progress func(what string, done, total int64)
+}
+
+func (o Options) withDefaults() Options {
+	if o.Logger == nil {
+		o.Logger = slog.New(slog.NewTextHandler(io.Discard, nil))
+	}
+	if o.Clock == nil {
+		o.Clock = time.Now
+	}
+	if o.CacheDir == "" {
+		o.CacheDir = defaultCacheDir()
+	}
+	if o.OpenStore == nil {
+		endpoint := o.StoreEndpoint
+		o.OpenStore = func(ctx context.Context, loc store.Location) (store.Store, error) {
+			return openStore(ctx, loc, endpoint)
+		}
+	}
+	return o
+}
+
+func defaultCacheDir() string {
+	if d := os.Getenv("DATOMFS_CACHE"); d != "" {
+		return d
+	}
+	if d, err := os.UserCacheDir(); err == nil {
+		return filepath.Join(d, "datomfs")
+	}
+	return filepath.Join(os.TempDir(), "datomfs-cache")
+}
+
+// Project is an open connection to one datom project.
+type Project struct {
+	name   string
+	cfg    meta.ProjectConfig // zero for readers
+	role   Role
+	dir    string     // clone directory; "" for readers
+	repo   *repo.Repo // nil for readers
+	store  store.Store
+	layout store.Layout
+	cache  *Cache
+	opts   Options
+
+	// writeMu serialises writes and pulls of this process on the clone.
+	writeMu sync.Mutex
+}
+
+// Name is the project name.
+func (p *Project) Name() string { return p.name }
+
+// Role is Developer or Reader.
+func (p *Project) Role() Role { return p.role }
+
+// Dir is the clone directory ("" for a reader).
+func (p *Project) Dir() string { return p.dir }
+
+// Store is the project's object store.
+func (p *Project) Store() store.Store { return p.store }
+
+// StoreLocation is the store as shown to people (no credentials).
+func (p *Project) StoreLocation() string { return p.store.Location() }
+
+// RemoteURL is the data repo remote ("" for readers).
+func (p *Project) RemoteURL() string {
+	if p.repo == nil {
+		return ""
+	}
+	return p.repo.RemoteURL()
+}
+
+// Cache is the verified local cache of version bytes.
+func (p *Project) Cache() *Cache { return p.cache }
+
+// Logger is the project's logger.
+func (p *Project) Logger() *slog.Logger { return p.opts.Logger }
+
+// FindRoot walks up from dir to the clone root (the folder holding
+// .datom/project.yaml).
+func FindRoot(dir string) (string, error) {
+	abs, err := filepath.Abs(dir)
+	if err != nil {
+		return "", err
+	}
+	for d := abs; ; {
+		if _, err := os.Stat(filepath.Join(d, ".datom", "project.yaml")); err == nil {
+			return d, nil
+		}
+		parent := filepath.Dir(d)
+		if parent == d {
+			return "", fmt.Errorf("%s: %w (no .datom/project.yaml here or above)", abs, ErrNotProject)
+		}
+		d = parent
+	}
+}
+
+// Open opens the developer clone containing dir.
+func Open(ctx context.Context, dir string, opts Options) (*Project, error) {
+	opts = opts.withDefaults()
+	root, err := FindRoot(dir)
+	if err != nil {
+		return nil, err
+	}
+	raw, err := os.ReadFile(filepath.Join(root, ".datom", "project.yaml"))
+	if err != nil {
+		return nil, fmt.Errorf("read project config: %w", err)
+	}
+	cfg, err := meta.ParseProjectConfig(raw)
+	if err != nil {
+		return nil, fmt.Errorf("parse %s: %w", filepath.Join(root, ".datom", "project.yaml"), err)
+	}
+	r, err := repo.Open(root)
+	if err != nil {
+		return nil, fmt.Errorf("open git repo %s: %w", root, err)
+	}
+	st, layout, err := openConfiguredStore(ctx, cfg, opts)
+	if err != nil {
+		return nil, err
+	}
+	return newProject(cfg.ProjectName, cfg, Developer, root, r, st, layout, opts), nil
+}
+
+// OpenReader connects to a project from its store alone (no git), using the
+// .metadata mirrors that datom keeps for readers.
+func OpenReader(ctx context.Context, location, project string, opts Options) (*Project, error) {
+	opts = opts.withDefaults()
+	loc, err := store.ParseLocation(location)
+	if err != nil {
+		return nil, fmt.Errorf("store %q: %w", location, err)
+	}
+	st, err := opts.OpenStore(ctx, loc)
+	if err != nil {
+		return nil, fmt.Errorf("open store %s: %w", loc, mapStoreErr(err))
+	}
+	layout := store.Layout{Prefix: loc.Prefix}
+	p := newProject(project, meta.ProjectConfig{}, Reader, "", nil, st, layout, opts)
+	m, err := p.storeManifest(ctx)
+	if err != nil {
+		if errors.Is(err, ErrNotFound) {
+			return nil, fmt.Errorf("no datom project at %s (no %s): %w", st.Location(), layout.ManifestKey(), ErrNotProject)
+		}
+		return nil, err
+	}
+	if project != "" && m.ProjectName() != project {
+		return nil, fmt.Errorf("store %s holds project %q, not %q: %w", st.Location(), m.ProjectName(), project, ErrNotProject)
+	}
+	p.name = m.ProjectName()
+	return p, nil
+}
+
+func newProject(name string, cfg meta.ProjectConfig, role Role, dir string, r *repo.Repo, st store.Store, layout store.Layout, opts Options) *Project {
+	return &Project{
+		name: name, cfg: cfg, role: role, dir: dir, repo: r,
+		store: st, layout: layout, opts: opts,
+		cache: NewCache(opts.CacheDir, st, opts.Logger),
+	}
+}
+
+func openConfiguredStore(ctx context.Context, cfg meta.ProjectConfig, opts Options) (store.Store, store.Layout, error) {
+	loc := store.Location{Type: cfg.Storage.Type, Root: cfg.Storage.Root, Prefix: cfg.Storage.Prefix, Region: cfg.Storage.Region}
+	st, err := opts.OpenStore(ctx, loc)
+	if err != nil {
+		return nil, store.Layout{}, fmt.Errorf("open store %s: %w", loc, mapStoreErr(err))
+	}
+	return st, store.Layout{Prefix: loc.Prefix}, nil
+}
+
+// mapStoreErr adds our sentinels to store errors.
+func mapStoreErr(err error) error {
+	switch {
+	case err == nil:
+		return nil
+	case errors.Is(err, store.ErrNotFound):
+		return fmt.Errorf("%w: %w", ErrNotFound, err)
+	case errors.Is(err, store.ErrUnreachable):
+		return fmt.Errorf("%w: %w", ErrUnreachable, err)
+	}
+	return err
+}
+
+// mapRepoErr adds our sentinels to repo errors.
+func mapRepoErr(err error) error {
+	switch {
+	case err == nil:
+		return nil
+	case errors.Is(err, repo.ErrPushRejected):
+		return fmt.Errorf("%w: %w", ErrPushRejected, err)
+	case errors.Is(err, repo.ErrDiverged):
+		return fmt.Errorf("%w: %w", ErrDiverged, err)
+	case errors.Is(err, repo.ErrUnreachable):
+		return fmt.Errorf("%w: %w", ErrUnreachable, err)
+	case errors.Is(err, repo.ErrAuth):
+		return fmt.Errorf("%w: %w", ErrAuth, err)
+	}
+	return err
+}
+
+func (p *Project) now() time.Time { return p.opts.Clock().UTC() }
+
+func (p *Project) requireDeveloper() error {
+	if p.role != Developer {
+		return ErrReadOnly
+	}
+	return nil
+}

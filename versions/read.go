@@ -1,0 +1,240 @@
+package versions
+
+import (
+	"bytes"
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"os"
+	"path/filepath"
+	"strings"
+	"time"
+
+	"github.com/datomfs/datomfs/versions/identity"
+	"github.com/datomfs/datomfs/versions/meta"
+	"github.com/datomfs/datomfs/versions/store"
+)
+
+// Version is one resolved version of a table.
+type Version struct {
+	Table      string
+	ID         identity.MetadataSHA
+	DataSHA    identity.DataSHA
+	ParquetSHA string // "" when none was recorded (no integrity check)
+	Timestamp  string // UTC YYYY-MM-DDTHH:MM:SSZ
+	Author     string
+	Message    string
+	Current    bool
+}
+
+// Time parses the version timestamp (zero time if unparsable).
+func (v Version) Time() time.Time {
+	t, _ := time.Parse("2006-01-02T15:04:05Z", v.Timestamp)
+	return t
+}
+
+// Key is the store key of the version's parquet bytes.
+func (p *Project) Key(v Version) string { return p.layout.ParquetKey(v.Table, string(v.DataSHA)) }
+
+// List returns the project's tables in manifest order. Developers read their
+// clone; readers the store mirror.
+func (p *Project) List(ctx context.Context) ([]meta.ManifestTable, error) {
+	m, err := p.manifest(ctx)
+	if err != nil {
+		return nil, err
+	}
+	return m.Tables(), nil
+}
+
+// History returns a table's versions, newest first.
+func (p *Project) History(ctx context.Context, table string) (meta.History, error) {
+	name, err := meta.ParseTableName(table)
+	if err != nil {
+		return meta.History{}, fmt.Errorf("%w: %w", ErrInvalidName, err)
+	}
+	table = name.String()
+	if p.role == Developer {
+		if _, err := os.Stat(filepath.Join(p.dir, table, "metadata.json")); err != nil {
+			return meta.History{}, fmt.Errorf("table %q: %w", table, ErrNotFound)
+		}
+		return p.localHistory(table)
+	}
+	raw, err := p.getStoreFile(ctx, p.layout.TableMetaKey(table, "version_history.json"))
+	if errors.Is(err, ErrNotFound) {
+		return meta.History{}, fmt.Errorf("table %q: %w", table, ErrNotFound)
+	}
+	if err != nil {
+		return meta.History{}, fmt.Errorf("read history of %s: %w", table, err)
+	}
+	h, err := meta.ParseHistory(raw)
+	if err != nil {
+		return meta.History{}, fmt.Errorf("parse history of %s: %w", table, err)
+	}
+	return h, nil
+}
+
+// Versions returns a table's versions, newest first.
+func (p *Project) Versions(ctx context.Context, table string) ([]Version, error) {
+	h, err := p.History(ctx, table)
+	if err != nil {
+		return nil, err
+	}
+	entries := h.Entries()
+	out := make([]Version, len(entries))
+	for i, e := range entries {
+		out[i] = versionOf(table, e, i == 0)
+	}
+	return out, nil
+}
+
+func versionOf(table string, e meta.HistoryEntry, current bool) Version {
+	return Version{
+		Table: table, ID: e.Version, DataSHA: e.DataSHA, ParquetSHA: e.ParquetSHA,
+		Timestamp: e.Timestamp, Author: e.Author.String(), Message: e.CommitMessage, Current: current,
+	}
+}
+
+// Resolve finds a version by any unique prefix of its id ("" = current).
+func (p *Project) Resolve(ctx context.Context, table, prefix string) (Version, error) {
+	h, err := p.History(ctx, table)
+	if err != nil {
+		return Version{}, err
+	}
+	entries := h.Entries()
+	if len(entries) == 0 {
+		return Version{}, fmt.Errorf("table %q has no versions: %w", table, ErrNotFound)
+	}
+	if prefix == "" {
+		return versionOf(table, entries[0], true), nil
+	}
+	e, err := h.Find(prefix)
+	switch {
+	case errors.Is(err, meta.ErrAmbiguousVersion):
+		return Version{}, fmt.Errorf("%s@%s: %w (use a longer prefix): %w", table, prefix, ErrAmbiguous, err)
+	case errors.Is(err, meta.ErrVersionNotFound):
+		return Version{}, fmt.Errorf("%s@%s: version %w", table, prefix, ErrNotFound)
+	case err != nil:
+		return Version{}, err
+	}
+	return versionOf(table, e, e.Version == entries[0].Version), nil
+}
+
+// Fetch returns a verified local copy of a version's parquet bytes.
+func (p *Project) Fetch(ctx context.Context, v Version) (string, error) {
+	var progress func(done, total int64)
+	if p.opts.Progress != nil {
+		progress = func(done, total int64) { p.opts.Progress("download "+v.Table, done, total) }
+	}
+	path, err := p.cache.Get(ctx, p.Key(v), v.ParquetSHA, progress)
+	if err != nil {
+		return "", fmt.Errorf("read %s@%s: %w", v.Table, v.ID.Short(), err)
+	}
+	return path, nil
+}
+
+// VersionMetadata returns the metadata of one version: the store snapshot
+// <t>/.metadata/<version>.json, or the current metadata for the current one.
+func (p *Project) VersionMetadata(ctx context.Context, v Version) (meta.Metadata, error) {
+	raw, err := p.getStoreFile(ctx, p.layout.SnapshotKey(v.Table, string(v.ID)))
+	if errors.Is(err, ErrNotFound) && v.Current {
+		raw, err = p.currentMetadataRaw(ctx, v.Table)
+	}
+	if err != nil {
+		return meta.Metadata{}, fmt.Errorf("metadata of %s@%s: %w", v.Table, v.ID.Short(), err)
+	}
+	return meta.ParseMetadata(raw)
+}
+
+func (p *Project) currentMetadataRaw(ctx context.Context, table string) ([]byte, error) {
+	if p.role == Developer {
+		raw, err := os.ReadFile(filepath.Join(p.dir, table, "metadata.json"))
+		if errors.Is(err, os.ErrNotExist) {
+			return nil, ErrNotFound
+		}
+		return raw, err
+	}
+	return p.getStoreFile(ctx, p.layout.TableMetaKey(table, "metadata.json"))
+}
+
+// manifest is the project catalogue: the clone's for developers, the store
+// mirror for readers.
+func (p *Project) manifest(ctx context.Context) (meta.Manifest, error) {
+	if p.role == Developer {
+		return p.localManifest()
+	}
+	return p.storeManifest(ctx)
+}
+
+func (p *Project) localManifest() (meta.Manifest, error) {
+	raw, err := os.ReadFile(filepath.Join(p.dir, ".datom", "manifest.json"))
+	if errors.Is(err, os.ErrNotExist) {
+		return meta.NewManifest(p.name, p.now()), nil
+	}
+	if err != nil {
+		return meta.Manifest{}, fmt.Errorf("read manifest: %w", err)
+	}
+	m, err := meta.ParseManifest(raw)
+	if err != nil {
+		return meta.Manifest{}, fmt.Errorf("parse .datom/manifest.json: %w", err)
+	}
+	return m, nil
+}
+
+func (p *Project) storeManifest(ctx context.Context) (meta.Manifest, error) {
+	raw, err := p.getStoreFile(ctx, p.layout.ManifestKey())
+	if err != nil {
+		return meta.Manifest{}, err
+	}
+	m, err := meta.ParseManifest(raw)
+	if err != nil {
+		return meta.Manifest{}, fmt.Errorf("parse store manifest: %w", err)
+	}
+	return m, nil
+}
+
+func (p *Project) localHistory(table string) (meta.History, error) {
+	raw, err := os.ReadFile(filepath.Join(p.dir, table, "version_history.json"))
+	if errors.Is(err, os.ErrNotExist) {
+		return meta.History{}, nil
+	}
+	if err != nil {
+		return meta.History{}, fmt.Errorf("read history of %s: %w", table, err)
+	}
+	h, err := meta.ParseHistory(raw)
+	if err != nil {
+		return meta.History{}, fmt.Errorf("parse %s/version_history.json: %w", table, err)
+	}
+	return h, nil
+}
+
+// getStoreFile reads a whole (small) store object.
+func (p *Project) getStoreFile(ctx context.Context, key string) ([]byte, error) {
+	rc, err := p.store.Open(ctx, key, 0, -1)
+	if err != nil {
+		return nil, mapStoreErr(err)
+	}
+	defer rc.Close()
+	b, err := io.ReadAll(rc)
+	if err != nil {
+		return nil, fmt.Errorf("read %s: %w", key, mapStoreErr(err))
+	}
+	return b, nil
+}
+
+// putStoreJSON writes a JSON document with the store's framing (contract
+// 1.1): a trailing newline on local stores, none on S3.
+func (p *Project) putStoreJSON(ctx context.Context, key string, body []byte) error {
+	opts := store.PutOptions{}
+	if p.isS3() {
+		opts.ContentType = "application/json"
+	} else {
+		body = append(append([]byte{}, body...), '\n')
+	}
+	if err := p.store.Put(ctx, key, bytes.NewReader(body), int64(len(body)), opts); err != nil {
+		return fmt.Errorf("store %s: %w", key, mapStoreErr(err))
+	}
+	return nil
+}
+
+func (p *Project) isS3() bool { return strings.HasPrefix(p.store.Location(), "s3://") }

@@ -1,0 +1,417 @@
+package versions
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"os"
+	"path/filepath"
+	"strings"
+
+	"github.com/datomfs/datomfs/versions/identity"
+	"github.com/datomfs/datomfs/versions/meta"
+	"github.com/datomfs/datomfs/versions/store"
+)
+
+// Change classifies a write against the table's current version (contract 6.1).
+type Change string
+
+const (
+	ChangeNone         Change = "none"
+	ChangeMetadataOnly Change = "metadata_only"
+	ChangeFull         Change = "full"
+)
+
+// WriteRequest is one new version of one table.
+type WriteRequest struct {
+	Table   string
+	Path    string // a .parquet file, or a .csv/.tsv/.txt/.psv file (needs a Converter)
+	Message string // commit message; default "Update <table>"
+	// Import records the write as datom_sync does: table_type "imported",
+	// original_file_sha and original_format, a self source_lineage entry.
+	Import bool
+	// Retries is how many times a rejected push is answered by pull and redo
+	// (the mount); 0 returns ErrPushRejected with the clone unchanged (the CLI).
+	Retries int
+}
+
+// WriteResult says what a write did.
+type WriteResult struct {
+	Table    string
+	Change   Change
+	Version  identity.MetadataSHA
+	DataSHA  identity.DataSHA
+	Uploaded bool
+	Attempts int
+}
+
+// SupportedInput reports whether a file name has an extension Write accepts.
+func SupportedInput(name string) bool {
+	switch strings.ToLower(filepath.Ext(name)) {
+	case ".parquet", ".csv", ".tsv", ".psv", ".txt":
+		return true
+	}
+	return false
+}
+
+// Write stores a file as a new version of a table, in the order of design §6:
+// stage and hash, pull, classify, upload the bytes, commit, push, mirror.
+// A rejected push undoes the local commit (see WriteRequest.Retries).
+func (p *Project) Write(ctx context.Context, req WriteRequest) (WriteResult, error) {
+	if err := p.requireDeveloper(); err != nil {
+		return WriteResult{}, err
+	}
+	name, err := meta.ParseTableName(req.Table)
+	if err != nil {
+		return WriteResult{}, fmt.Errorf("%w: %w", ErrInvalidName, err)
+	}
+	st, err := p.stage(ctx, req)
+	if err != nil {
+		return WriteResult{}, err
+	}
+	defer st.cleanup()
+
+	p.writeMu.Lock()
+	defer p.writeMu.Unlock()
+	for attempt := 1; ; attempt++ {
+		res, err := p.writeStaged(ctx, name.String(), st, req)
+		res.Attempts = attempt
+		if errors.Is(err, ErrPushRejected) && attempt <= req.Retries {
+			p.opts.Logger.Info("push rejected, pulling and redoing the write", "table", name.String(), "attempt", attempt)
+			continue
+		}
+		return res, err
+	}
+}
+
+// staged is a validated, hashed input ready to be written.
+type staged struct {
+	parquetPath     string
+	hash            identity.TableHash
+	parquetSHA      string
+	size            int64
+	originalFileSHA string
+	originalFormat  string
+	tmpDir          string
+}
+
+func (s *staged) cleanup() {
+	if s.tmpDir != "" {
+		os.RemoveAll(s.tmpDir)
+	}
+}
+
+// stage validates the input and computes every hash, with no side effect
+// outside a temporary directory.
+func (p *Project) stage(ctx context.Context, req WriteRequest) (*staged, error) {
+	fi, err := os.Stat(req.Path)
+	if err != nil {
+		return nil, fmt.Errorf("%w: %w", ErrInvalidInput, err)
+	}
+	if !fi.Mode().IsRegular() {
+		return nil, fmt.Errorf("%s: %w: not a regular file", req.Path, ErrInvalidInput)
+	}
+	st := &staged{parquetPath: req.Path}
+	ext := filepath.Ext(req.Path)
+	switch strings.ToLower(ext) {
+	case ".parquet":
+	case ".csv", ".tsv", ".psv", ".txt":
+		if p.opts.Converter == nil {
+			return nil, fmt.Errorf("%s: %w: CSV input needs the DuckDB converter", req.Path, ErrInvalidInput)
+		}
+		tmp, err := os.MkdirTemp("", "datomfs-stage-*")
+		if err != nil {
+			return nil, fmt.Errorf("stage %s: %w", req.Path, err)
+		}
+		st.tmpDir = tmp
+		st.parquetPath = filepath.Join(tmp, "table.parquet")
+		if err := p.opts.Converter.CSVToParquet(ctx, req.Path, st.parquetPath); err != nil {
+			st.cleanup()
+			return nil, fmt.Errorf("%s: %w: %w", req.Path, ErrInvalidInput, err)
+		}
+	default:
+		return nil, fmt.Errorf("%s: %w: unsupported file type %q (use .parquet or .csv)", req.Path, ErrInvalidInput, ext)
+	}
+	th, err := identity.HashParquetFile(ctx, st.parquetPath, identity.HashOptions{})
+	if err != nil {
+		st.cleanup()
+		if ctx.Err() != nil {
+			return nil, ctx.Err()
+		}
+		return nil, fmt.Errorf("%s: %w: %w", req.Path, ErrInvalidInput, err)
+	}
+	st.hash = th
+	if st.parquetSHA, st.size, err = identity.SHA256File(ctx, st.parquetPath); err != nil {
+		st.cleanup()
+		return nil, fmt.Errorf("hash %s: %w", st.parquetPath, err)
+	}
+	if req.Import {
+		if st.parquetPath == req.Path {
+			st.originalFileSHA = st.parquetSHA
+		} else if st.originalFileSHA, _, err = identity.SHA256File(ctx, req.Path); err != nil {
+			st.cleanup()
+			return nil, fmt.Errorf("hash %s: %w", req.Path, err)
+		}
+		st.originalFormat = strings.TrimPrefix(ext, ".")
+	}
+	return st, nil
+}
+
+// writeStaged runs steps 2–7 of the write once.
+func (p *Project) writeStaged(ctx context.Context, table string, st *staged, req WriteRequest) (WriteResult, error) {
+	res := WriteResult{Table: table, DataSHA: st.hash.DataSHA}
+	if err := p.pullForWrite(ctx); err != nil {
+		return res, err
+	}
+	head, err := p.repo.Head()
+	if err != nil {
+		return res, fmt.Errorf("read HEAD: %w", err)
+	}
+	md, err := p.buildMetadata(table, st, req)
+	if err != nil {
+		return res, err
+	}
+	res.Version = md.Version()
+	change, stored, err := p.classify(ctx, table, md)
+	if err != nil {
+		return res, err
+	}
+	res.Change = change
+	if change == ChangeNone {
+		return res, nil
+	}
+	md, upload, err := p.decideParquet(ctx, table, md, change, stored, st)
+	if err != nil {
+		return res, err
+	}
+	if upload {
+		if err := p.uploadParquet(ctx, table, st); err != nil {
+			return res, err
+		}
+		res.Uploaded = true
+	}
+	docs, err := p.commitVersion(ctx, table, md, st, req)
+	if err != nil {
+		p.undo(ctx, head)
+		return res, err
+	}
+	if err := p.repo.Push(ctx); err != nil {
+		p.undo(ctx, head)
+		return res, fmt.Errorf("push %s: %w", table, mapRepoErr(err))
+	}
+	if err := p.mirror(ctx, table, docs); err != nil {
+		return res, fmt.Errorf("version %s of %s is pushed, but the store mirrors are stale: %w (run \"datomfs validate --fix\")", md.Version().Short(), table, err)
+	}
+	return res, nil
+}
+
+// pullForWrite is step 2: fetch and fast-forward, refusing a diverged clone.
+func (p *Project) pullForWrite(ctx context.Context) error {
+	if _, err := p.repo.Pull(ctx); err != nil {
+		return fmt.Errorf("pull before write: %w", mapRepoErr(err))
+	}
+	return nil
+}
+
+func (p *Project) undo(ctx context.Context, head string) {
+	if err := p.repo.ResetHard(context.WithoutCancel(ctx), head); err != nil {
+		p.opts.Logger.Error("undo local commit failed", "head", head, "err", err)
+	}
+}
+
+// buildMetadata is step 3: the metadata document of the new version.
+func (p *Project) buildMetadata(table string, st *staged, req WriteRequest) (meta.Metadata, error) {
+	th := st.hash
+	in := meta.MetadataInput{
+		DataSHA:      th.DataSHA,
+		ParquetSHA:   st.parquetSHA,
+		TableType:    "derived",
+		NRow:         th.NRow,
+		NCol:         th.NCol,
+		CreatedAt:    p.now(),
+		DatomVersion: DatomVersion,
+		SizeBytes:    st.size,
+	}
+	for _, c := range th.Columns {
+		in.Colnames = append(in.Colnames, c.Name)
+		in.ColumnHashes = append(in.ColumnHashes, meta.ColumnHash{Name: c.Name, SHA: c.SHA})
+	}
+	if req.Import {
+		in.TableType = "imported"
+		in.OriginalFileSHA = st.originalFileSHA
+		in.SourceLineage = []meta.LineageEntry{{Project: p.name, Table: table, VersionSHA: string(th.DataSHA)}}
+	}
+	md, err := meta.NewMetadata(in)
+	if err != nil {
+		return meta.Metadata{}, fmt.Errorf("build metadata for %s: %w", table, err)
+	}
+	return md, nil
+}
+
+// classify compares with the store's copy of the current metadata (contract
+// 6.1: the store, not git, so an interrupted write is re-detected).
+func (p *Project) classify(ctx context.Context, table string, md meta.Metadata) (Change, *meta.Metadata, error) {
+	raw, err := p.getStoreFile(ctx, p.layout.TableMetaKey(table, "metadata.json"))
+	if errors.Is(err, ErrNotFound) {
+		return ChangeFull, nil, nil
+	}
+	if err != nil {
+		return "", nil, fmt.Errorf("read current metadata of %s: %w", table, err)
+	}
+	stored, err := meta.ParseMetadata(raw)
+	if err != nil {
+		return "", nil, fmt.Errorf("parse stored metadata of %s: %w", table, err)
+	}
+	switch {
+	case stored.Version() == md.Version():
+		return ChangeNone, &stored, nil
+	case stored.DataSHA() == md.DataSHA():
+		return ChangeMetadataOnly, &stored, nil
+	}
+	return ChangeFull, &stored, nil
+}
+
+// decideParquet is the end of step 3: which parquet_sha the version records
+// and whether the bytes must be uploaded.
+func (p *Project) decideParquet(ctx context.Context, table string, md meta.Metadata, change Change, stored *meta.Metadata, st *staged) (meta.Metadata, bool, error) {
+	if change == ChangeMetadataOnly {
+		return md.WithParquetSHA(stored.ParquetSHA()), false, nil
+	}
+	hist, err := p.localHistory(table)
+	if err != nil {
+		return md, false, err
+	}
+	if sha, ok := hist.FindDataSHA(md.DataSHA()); ok {
+		// An earlier version holds the same data: reuse its object when it
+		// is really there.
+		if _, err := p.store.Stat(ctx, p.layout.ParquetKey(table, string(md.DataSHA()))); err == nil {
+			return md.WithParquetSHA(sha), false, nil
+		}
+	}
+	return md, true, nil
+}
+
+// uploadParquet is step 4: content-addressed, safe to repeat.
+func (p *Project) uploadParquet(ctx context.Context, table string, st *staged) error {
+	key := p.layout.ParquetKey(table, string(st.hash.DataSHA))
+	f, err := os.Open(st.parquetPath)
+	if err != nil {
+		return fmt.Errorf("upload %s: %w", key, err)
+	}
+	defer f.Close()
+	var progress func(done, total int64)
+	if p.opts.Progress != nil {
+		progress = func(done, total int64) { p.opts.Progress("upload "+table, done, total) }
+	}
+	if err := p.store.Put(ctx, key, f, st.size, store.PutOptions{Progress: progress}); err != nil {
+		return fmt.Errorf("upload %s: %w", key, mapStoreErr(err))
+	}
+	p.cache.Add(key, st.parquetSHA, st.parquetPath)
+	return nil
+}
+
+// versionDocs are the JSON documents one write produces.
+type versionDocs struct {
+	metadata meta.Metadata
+	history  meta.History
+	manifest meta.Manifest
+}
+
+// commitVersion is step 5: metadata.json, version_history.json and the
+// manifest, committed together.
+func (p *Project) commitVersion(ctx context.Context, table string, md meta.Metadata, st *staged, req WriteRequest) (versionDocs, error) {
+	hist, err := p.localHistory(table)
+	if err != nil {
+		return versionDocs{}, err
+	}
+	msg := req.Message
+	if msg == "" {
+		msg = "Update " + table
+	}
+	entry := meta.HistoryEntry{
+		Version:         md.Version(),
+		DataSHA:         md.DataSHA(),
+		Timestamp:       md.CreatedAt(),
+		CommitMessage:   msg,
+		ParquetSHA:      md.ParquetSHA(),
+		OriginalFileSHA: st.originalFileSHA,
+	}
+	if a, ok := p.repo.Author(); ok {
+		entry.Author = meta.Author{Name: a.Name, Email: a.Email}
+	} else {
+		entry.Author = meta.UnknownAuthor
+	}
+	hist = hist.Prepend(entry)
+	man, err := p.localManifest()
+	if err != nil {
+		return versionDocs{}, err
+	}
+	man = man.WithTable(table, meta.ManifestEntry{
+		CurrentVersion:  md.Version(),
+		CurrentDataSHA:  md.DataSHA(),
+		LastUpdated:     p.now(),
+		SizeBytes:       md.SizeBytes(),
+		VersionCount:    len(hist.Entries()),
+		OriginalFileSHA: st.originalFileSHA,
+		OriginalFormat:  st.originalFormat,
+	}, p.now())
+	files := map[string][]byte{
+		filepath.Join(table, "metadata.json"):        md.JSON(),
+		filepath.Join(table, "version_history.json"): hist.JSON(),
+		filepath.Join(".datom", "manifest.json"):     man.JSON(),
+	}
+	paths := make([]string, 0, len(files))
+	for rel, body := range files {
+		if err := writeFileAtomic(filepath.Join(p.dir, rel), append(body, '\n')); err != nil {
+			return versionDocs{}, fmt.Errorf("write %s: %w", rel, err)
+		}
+		paths = append(paths, filepath.ToSlash(rel))
+	}
+	if _, _, err := p.repo.Commit(ctx, paths, msg); err != nil {
+		return versionDocs{}, fmt.Errorf("commit %s: %w", table, err)
+	}
+	return versionDocs{metadata: md, history: hist, manifest: man}, nil
+}
+
+// mirror is step 7: the store copies readers use.
+func (p *Project) mirror(ctx context.Context, table string, d versionDocs) error {
+	puts := []struct {
+		key  string
+		body []byte
+	}{
+		{p.layout.SnapshotKey(table, string(d.metadata.Version())), d.metadata.JSON()},
+		{p.layout.TableMetaKey(table, "metadata.json"), d.metadata.JSON()},
+		{p.layout.TableMetaKey(table, "version_history.json"), d.history.JSON()},
+		{p.layout.ManifestKey(), d.manifest.JSON()},
+	}
+	for _, put := range puts {
+		if err := p.putStoreJSON(ctx, put.key, put.body); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+func writeFileAtomic(path string, body []byte) error {
+	if err := os.MkdirAll(filepath.Dir(path), 0o755); err != nil {
+		return err
+	}
+	tmp, err := os.CreateTemp(filepath.Dir(path), ".tmp-*")
+	if err != nil {
+		return err
+	}
+	if _, err := tmp.Write(body); err != nil {
+		tmp.Close()
+		os.Remove(tmp.Name())
+		return err
+	}
+	if err := tmp.Close(); err != nil {
+		os.Remove(tmp.Name())
+		return err
+	}
+	if err := os.Rename(tmp.Name(), path); err != nil {
+		os.Remove(tmp.Name())
+		return err
+	}
+	return nil
+}
