@@ -1,0 +1,114 @@
+package repo
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io/fs"
+	"path"
+	"path/filepath"
+	"strings"
+	"time"
+
+	git "github.com/go-git/go-git/v5"
+	"github.com/go-git/go-git/v5/plumbing/format/index"
+	"github.com/go-git/go-git/v5/plumbing/object"
+)
+
+// Commit stages exactly paths (relative to the repository root, slash or
+// OS separated; new, modified or deleted files, not directories) and
+// commits them with msg as the repository's Author (else datom /
+// datom@noreply). Paths already staged by someone else are committed too,
+// as git would. When the resulting tree equals HEAD's, no commit is made and
+// Commit returns HEAD with changed=false ("" for an unborn branch).
+func (r *Repo) Commit(ctx context.Context, paths []string, msg string) (hash string, changed bool, err error) {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	if err := ctx.Err(); err != nil {
+		return "", false, err
+	}
+	clean := make([]string, 0, len(paths))
+	for _, p := range paths {
+		c, err := repoPath(p)
+		if err != nil {
+			return "", false, fmt.Errorf("commit in %s: %w", r.dir, err)
+		}
+		clean = append(clean, c)
+	}
+	if strings.TrimSpace(msg) == "" {
+		return "", false, fmt.Errorf("commit in %s: empty commit message", r.dir)
+	}
+	wt, err := r.g.Worktree()
+	if err != nil {
+		return "", false, fmt.Errorf("commit in %s: %w", r.dir, err)
+	}
+	for _, p := range clean {
+		if err := ctx.Err(); err != nil {
+			return "", false, err
+		}
+		if err := r.stage(wt, p); err != nil {
+			return "", false, fmt.Errorf("commit in %s: stage %s: %w", r.dir, p, err)
+		}
+	}
+	head, err := r.head()
+	if err != nil {
+		return "", false, err
+	}
+	who, ok := r.author()
+	if !ok {
+		who = Author{Name: fallbackName, Email: fallbackEmail}
+	}
+	sig := &object.Signature{Name: who.Name, Email: who.Email, When: time.Now()}
+	h, err := wt.Commit(msg, &git.CommitOptions{Author: sig, Committer: sig})
+	if errors.Is(err, git.ErrEmptyCommit) {
+		if head.IsZero() {
+			return "", false, nil
+		}
+		return head.String(), false, nil
+	}
+	if err != nil {
+		return "", false, fmt.Errorf("commit in %s: %w", r.dir, err)
+	}
+	return h.String(), true, nil
+}
+
+// stage adds or removes one file in the index without a full status scan.
+func (r *Repo) stage(wt *git.Worktree, p string) error {
+	fi, err := wt.Filesystem.Lstat(p)
+	switch {
+	case errors.Is(err, fs.ErrNotExist):
+		idx, err := r.g.Storer.Index()
+		if err != nil {
+			return fmt.Errorf("read index: %w", err)
+		}
+		if _, err := idx.Remove(p); errors.Is(err, index.ErrEntryNotFound) {
+			return fmt.Errorf("no such file: %w", fs.ErrNotExist)
+		} else if err != nil {
+			return err
+		}
+		return r.g.Storer.SetIndex(idx)
+	case err != nil:
+		return err
+	case fi.IsDir():
+		return errors.New("is a directory; list its files")
+	}
+	return wt.AddWithOptions(&git.AddOptions{Path: p, SkipStatus: true})
+}
+
+// repoPath validates a path relative to the repository root and returns it
+// in git's slash form.
+func repoPath(p string) (string, error) {
+	s := filepath.ToSlash(p)
+	if s == "" || path.IsAbs(s) || filepath.IsAbs(p) {
+		return "", fmt.Errorf("path %q: must be relative to the repository root", p)
+	}
+	s = path.Clean(s)
+	first, _, _ := strings.Cut(s, "/")
+	switch {
+	case s == ".", s == "..", strings.HasPrefix(s, "../"):
+		return "", fmt.Errorf("path %q: outside the repository", p)
+	case strings.EqualFold(first, git.GitDirName):
+		return "", fmt.Errorf("path %q: inside %s", p, git.GitDirName)
+	}
+	return s, nil
+}

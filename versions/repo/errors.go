@@ -1,0 +1,139 @@
+package repo
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"net"
+	"net/url"
+	"strings"
+	"syscall"
+
+	git "github.com/go-git/go-git/v5"
+	"github.com/go-git/go-git/v5/plumbing/transport"
+)
+
+// Sentinel errors callers branch on with errors.Is.
+var (
+	// ErrPushRejected: the remote branch moved (another engineer pushed
+	// first); pull, then retry.
+	ErrPushRejected = errors.New("rejected (non-fast-forward)")
+	// ErrDiverged: the local branch has commits the remote lacks and the
+	// remote has commits we lack, so a fast-forward is impossible.
+	ErrDiverged = errors.New("local and remote branches have diverged")
+	// ErrAuth: the remote refused our credentials (HTTP 401/403).
+	ErrAuth = errors.New("authentication failed")
+	// ErrUnreachable: the remote cannot be reached (no such repository or
+	// path, connection refused, DNS failure).
+	ErrUnreachable = errors.New("remote unreachable")
+	// ErrNotARepo: the directory is not a git work tree.
+	ErrNotARepo = errors.New("not a git repository")
+	// ErrExists: Init or Clone into a directory that already holds a
+	// repository (Init) or is not empty (Clone).
+	ErrExists = errors.New("already exists")
+	// ErrEmptyRemote: Clone of a remote that has no commits yet.
+	ErrEmptyRemote = errors.New("remote repository is empty (no commits yet)")
+	// ErrLocalChanges: Pull would overwrite uncommitted changes.
+	ErrLocalChanges = errors.New("local changes would be overwritten")
+)
+
+// mapRemoteErr turns a go-git transport error of operation op (fetch, push,
+// clone, …) against remote into one of our sentinels where one fits. The
+// returned message names the remote with credentials stripped and never
+// contains a secret.
+func mapRemoteErr(op, remote string, err error, secrets ...string) error {
+	if err == nil {
+		return nil
+	}
+	loc := Redact(remote)
+	switch {
+	case errors.Is(err, context.Canceled), errors.Is(err, context.DeadlineExceeded):
+		return fmt.Errorf("%s %s: %w", op, loc, scrub(err, remote, secrets))
+	case errors.Is(err, transport.ErrAuthenticationRequired):
+		// The server's body may echo anything; keep the message to one line.
+		return fmt.Errorf("%s %s: %w (HTTP 401)", op, loc, ErrAuth)
+	case errors.Is(err, transport.ErrAuthorizationFailed):
+		return fmt.Errorf("%s %s: %w (HTTP 403)", op, loc, ErrAuth)
+	case errors.Is(err, transport.ErrRepositoryNotFound):
+		return fmt.Errorf("%s %s: %w: repository not found", op, loc, ErrUnreachable)
+	case errors.Is(err, transport.ErrEmptyRemoteRepository):
+		return fmt.Errorf("%s %s: %w", op, loc, ErrEmptyRemote)
+	case isNetErr(err):
+		return fmt.Errorf("%s %s: %w: %w", op, loc, ErrUnreachable, scrub(err, remote, secrets))
+	case isRejected(err):
+		return fmt.Errorf("%s %s: %w", op, loc, ErrPushRejected)
+	}
+	return fmt.Errorf("%s %s: %w", op, loc, scrub(err, remote, secrets))
+}
+
+func isNetErr(err error) bool {
+	var dnsErr *net.DNSError
+	var opErr *net.OpError
+	switch {
+	case errors.As(err, &dnsErr), errors.As(err, &opErr):
+		return true
+	case errors.Is(err, syscall.ECONNREFUSED), errors.Is(err, syscall.EHOSTUNREACH),
+		errors.Is(err, syscall.ENETUNREACH), errors.Is(err, syscall.ECONNRESET):
+		return true
+	}
+	return false
+}
+
+// isRejected recognises a non-fast-forward push: go-git's own pre-check
+// ("non-fast-forward update: refs/heads/x") or the server's report-status
+// ("non-fast-forward", "fetch first").
+func isRejected(err error) bool {
+	if errors.Is(err, git.ErrNonFastForwardUpdate) || errors.Is(err, git.ErrForceNeeded) {
+		return true
+	}
+	msg := err.Error()
+	return strings.Contains(msg, "non-fast-forward") || strings.Contains(msg, "fetch first")
+}
+
+// Redact returns the remote location with any password in its userinfo
+// removed, suitable for messages and logs. Non-URL forms (plain paths,
+// scp-like "git@host:path") carry no password and are returned as is.
+func Redact(remote string) string {
+	u, err := url.Parse(remote)
+	if err != nil || u.User == nil {
+		return remote
+	}
+	if _, hasPass := u.User.Password(); !hasPass {
+		return remote
+	}
+	u.User = url.User(u.User.Username())
+	return u.String()
+}
+
+// scrubbedError keeps err's chain for errors.Is/As but replaces every secret
+// in its message.
+type scrubbedError struct {
+	msg string
+	err error
+}
+
+func (e *scrubbedError) Error() string { return e.msg }
+func (e *scrubbedError) Unwrap() error { return e.err }
+
+// scrub returns err with the remote's URL password and the given secrets
+// removed from its message.
+func scrub(err error, remote string, secrets []string) error {
+	msg := err.Error()
+	all := append([]string(nil), secrets...)
+	if u, perr := url.Parse(remote); perr == nil && u.User != nil {
+		if p, ok := u.User.Password(); ok {
+			all = append(all, p, url.QueryEscape(p), url.PathEscape(p))
+		}
+	}
+	changed := false
+	for _, s := range all {
+		if s != "" && strings.Contains(msg, s) {
+			msg = strings.ReplaceAll(msg, s, "***")
+			changed = true
+		}
+	}
+	if !changed {
+		return err
+	}
+	return &scrubbedError{msg: msg, err: err}
+}
