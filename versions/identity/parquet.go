@@ -1,0 +1,616 @@
+package identity
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"os"
+	"runtime"
+	"sync"
+
+	"github.com/apache/arrow-go/v18/arrow"
+	"github.com/apache/arrow-go/v18/arrow/memory"
+	"github.com/apache/arrow-go/v18/parquet"
+	"github.com/apache/arrow-go/v18/parquet/file"
+	"github.com/apache/arrow-go/v18/parquet/pqarrow"
+)
+
+// ColumnHash is one column's cv1 identity.
+type ColumnHash struct {
+	Name  string `json:"name"`
+	Kind  Kind   `json:"kind"`
+	Units string `json:"units,omitempty"` // drtn only ("secs" for parquet input)
+	// Class is the column's Arrow type as read (for explanations only).
+	Class string `json:"class"`
+	SHA   string `json:"sha"` // 64 lowercase hex
+}
+
+// TableHash is the datom-cv1 identity of a table.
+type TableHash struct {
+	DataSHA DataSHA      `json:"data_sha"`
+	NRow    int64        `json:"nrow"`
+	NCol    int64        `json:"ncol"`
+	Columns []ColumnHash `json:"columns"`
+	// RMetadata: the file carries an `r` key-value entry (written by arrow R),
+	// whose saved R attributes read_parquet re-applies; the data_sha computed
+	// here may then differ from what R computes (contract 5.2).
+	RMetadata bool `json:"r_metadata,omitempty"`
+}
+
+// ColumnSHAs returns the column digests in table order.
+func (t TableHash) ColumnSHAs() []string {
+	out := make([]string, len(t.Columns))
+	for i, c := range t.Columns {
+		out[i] = c.SHA
+	}
+	return out
+}
+
+// HashOptions tunes HashParquet. The zero value is ready to use.
+type HashOptions struct {
+	// Workers is how many columns are hashed at once (default GOMAXPROCS).
+	Workers int
+	// BatchRows is how many rows of one column are decoded at a time
+	// (default 64Ki); it bounds memory per worker.
+	BatchRows int64
+	// MaxAlloc caps any single buffer the decoder asks for (default 1 GiB);
+	// a file claiming a bigger page or batch is reported as corrupt instead
+	// of exhausting memory.
+	MaxAlloc int
+	// Progress, if set, is called (never concurrently) after each decoded
+	// batch with the values read so far and the total nrow*ncol. Columns
+	// read twice count their first pass too, so done is clamped to total.
+	Progress func(done, total int64)
+}
+
+const (
+	defaultBatchRows = 64 << 10
+	defaultMaxAlloc  = 1 << 30
+	streamBufferSize = 1 << 20
+)
+
+// HashParquetFile is HashParquet over the file at path.
+func HashParquetFile(ctx context.Context, path string, opts HashOptions) (TableHash, error) {
+	f, err := os.Open(path)
+	if err != nil {
+		return TableHash{}, fmt.Errorf("hash parquet: %w", err)
+	}
+	defer f.Close()
+	th, err := HashParquet(ctx, f, opts)
+	if err != nil {
+		return TableHash{}, fmt.Errorf("hash %s: %w", path, err)
+	}
+	return th, nil
+}
+
+// HashParquet computes the datom-cv1 data_sha of a parquet file as datom
+// computes it for the data frame arrow::read_parquet returns (contract 5).
+//
+// It streams: each column is read in batches of BatchRows rows, columns are
+// hashed in parallel (each is an independent SHA-256 stream), and memory is
+// bounded by Workers × (one batch + one page + a 1 MiB read buffer).
+//
+// A chr column's payload starts with its NA mask, so a chr column that may
+// hold nulls is read twice (mask, then values); when the parquet statistics
+// say no row is null, it is read once and a null met anyway restarts it.
+// An int64 column's kind depends on the range of the whole column; with
+// statistics it is read once as the statistics predict (and restarted if
+// they lie), without statistics it is read once into both possible digests.
+//
+// Errors: ErrNotParquet, ErrCorrupt, ErrEmptyTable, or *RefusedError listing
+// every column that cannot be hashed. Decoder panics on malformed input are
+// turned into ErrCorrupt.
+func HashParquet(ctx context.Context, r parquet.ReaderAtSeeker, opts HashOptions) (TableHash, error) {
+	if err := checkMagic(r); err != nil {
+		return TableHash{}, err
+	}
+	if opts.Workers <= 0 {
+		opts.Workers = runtime.GOMAXPROCS(0)
+	}
+	if opts.BatchRows <= 0 {
+		opts.BatchRows = defaultBatchRows
+	}
+	if opts.MaxAlloc <= 0 {
+		opts.MaxAlloc = defaultMaxAlloc
+	}
+	t, err := openTable(r, opts)
+	if err != nil {
+		return TableHash{}, err
+	}
+	return t.hash(ctx)
+}
+
+// checkMagic tells parquet from other bytes before any decoding.
+func checkMagic(r parquet.ReaderAtSeeker) error {
+	size, err := r.Seek(0, io.SeekEnd)
+	if err != nil {
+		return fmt.Errorf("size of input: %w", err)
+	}
+	if size < 12 {
+		return fmt.Errorf("%w: %d bytes is too short", ErrNotParquet, size)
+	}
+	var head, tail [4]byte
+	if _, err := r.ReadAt(head[:], 0); err != nil {
+		return fmt.Errorf("read header: %w", err)
+	}
+	if _, err := r.ReadAt(tail[:], size-4); err != nil && !errors.Is(err, io.EOF) {
+		return fmt.Errorf("read footer: %w", err)
+	}
+	if string(head[:]) != "PAR1" {
+		return fmt.Errorf("%w: no PAR1 magic at start", ErrNotParquet)
+	}
+	switch string(tail[:]) {
+	case "PAR1":
+		return nil
+	case "PARE":
+		return fmt.Errorf("%w: encrypted parquet footer is not supported", ErrCorrupt)
+	default:
+		return fmt.Errorf("%w: no PAR1 magic at end (truncated?)", ErrCorrupt)
+	}
+}
+
+// table is one opened parquet file being hashed.
+type table struct {
+	pf    *file.Reader
+	fr    *pqarrow.FileReader
+	nrow  int64
+	plans []colPlan
+	rmeta bool
+	opts  HashOptions
+
+	progMu   sync.Mutex
+	progDone int64
+}
+
+// cappedAllocator refuses absurd allocations (a corrupt page header can claim
+// gigabytes) by panicking; the panic is recovered as ErrCorrupt.
+type cappedAllocator struct {
+	memory.Allocator
+	max int
+}
+
+type allocTooBig struct{ size int }
+
+func (c cappedAllocator) Allocate(size int) []byte {
+	if size > c.max || size < 0 {
+		panic(allocTooBig{size})
+	}
+	return c.Allocator.Allocate(size)
+}
+
+func (c cappedAllocator) Reallocate(size int, b []byte) []byte {
+	if size > c.max || size < 0 {
+		panic(allocTooBig{size})
+	}
+	return c.Allocator.Reallocate(size, b)
+}
+
+// recoverCorrupt turns a decoder panic into ErrCorrupt in *err.
+func recoverCorrupt(what string, err *error) {
+	if p := recover(); p != nil {
+		if a, ok := p.(allocTooBig); ok {
+			*err = fmt.Errorf("%w: %s: decoder asked for %d bytes", ErrCorrupt, what, a.size)
+			return
+		}
+		*err = fmt.Errorf("%w: %s: decoder failed: %v", ErrCorrupt, what, p)
+	}
+}
+
+func openTable(r parquet.ReaderAtSeeker, opts HashOptions) (t *table, err error) {
+	defer recoverCorrupt("read footer", &err)
+	mem := cappedAllocator{Allocator: memory.NewGoAllocator(), max: opts.MaxAlloc}
+	props := parquet.NewReaderProperties(mem)
+	props.BufferedStreamEnabled = true
+	props.BufferSize = streamBufferSize
+	pf, err := file.NewParquetReader(r, file.WithReadProps(props))
+	if err != nil {
+		return nil, fmt.Errorf("%w: read footer: %v", ErrCorrupt, err)
+	}
+	fr, err := pqarrow.NewFileReader(pf, pqarrow.ArrowReadProperties{}, mem)
+	if err != nil {
+		return nil, fmt.Errorf("%w: read schema: %v", ErrCorrupt, err)
+	}
+	md := pf.MetaData()
+	t = &table{pf: pf, fr: fr, nrow: pf.NumRows(), opts: opts}
+	if md.KeyValueMetadata().FindValue("r") != nil {
+		t.rmeta = true
+	}
+	var sum int64
+	for i := 0; i < pf.NumRowGroups(); i++ {
+		n := md.RowGroup(i).NumRows()
+		if n < 0 {
+			return nil, fmt.Errorf("%w: row group %d has %d rows", ErrCorrupt, i, n)
+		}
+		sum += n
+	}
+	if t.nrow < 0 || sum != t.nrow {
+		return nil, fmt.Errorf("%w: file says %d rows, row groups hold %d", ErrCorrupt, t.nrow, sum)
+	}
+	fields := fr.Manifest.Fields
+	if t.nrow == 0 || len(fields) == 0 {
+		return nil, fmt.Errorf("%w (file has %d rows, %d columns)", ErrEmptyTable, t.nrow, len(fields))
+	}
+	var refusals []Refusal
+	for i := range fields {
+		var origin *arrow.Field
+		if os := fr.Manifest.OriginSchema; os != nil && i < os.NumFields() {
+			f := os.Field(i)
+			origin = &f
+		}
+		p, ref := planColumn(i, &fields[i], origin, md.Schema)
+		if ref != nil {
+			refusals = append(refusals, *ref)
+			continue
+		}
+		statsHints(&p, md, &fields[i])
+		t.plans = append(t.plans, p)
+	}
+	if len(refusals) > 0 {
+		return nil, &RefusedError{Refusals: refusals}
+	}
+	return t, nil
+}
+
+// colResult is what a worker reports for one column.
+type colResult struct {
+	hash    ColumnHash
+	refusal *Refusal
+	err     error
+}
+
+func (t *table) hash(ctx context.Context) (TableHash, error) {
+	ctx, cancel := context.WithCancelCause(ctx)
+	defer cancel(nil)
+	results := make([]colResult, len(t.plans))
+	next := make(chan int)
+	var wg sync.WaitGroup
+	for w := 0; w < min(t.opts.Workers, len(t.plans)); w++ {
+		wg.Go(func() {
+			for i := range next {
+				res := t.hashColumn(ctx, t.plans[i])
+				if res.err != nil {
+					cancel(res.err)
+				}
+				results[i] = res
+			}
+		})
+	}
+feed:
+	for i := range t.plans {
+		select {
+		case next <- i:
+		case <-ctx.Done():
+			break feed
+		}
+	}
+	close(next)
+	wg.Wait()
+
+	if cause := context.Cause(ctx); cause != nil {
+		// The first failure (or the caller's cancellation) wins over the
+		// context errors it caused in other workers.
+		for _, res := range results {
+			if res.err != nil && res.err == cause {
+				return TableHash{}, res.err
+			}
+		}
+		return TableHash{}, cause
+	}
+	th := TableHash{NRow: t.nrow, NCol: int64(len(t.plans)), RMetadata: t.rmeta}
+	var refusals []Refusal
+	for _, res := range results {
+		if res.refusal != nil {
+			refusals = append(refusals, *res.refusal)
+			continue
+		}
+		th.Columns = append(th.Columns, res.hash)
+	}
+	if len(refusals) > 0 {
+		return TableHash{}, &RefusedError{Refusals: refusals}
+	}
+	th.DataSHA = TableDigest(th.NRow, th.NCol, th.ColumnSHAs())
+	return th, nil
+}
+
+func (t *table) progress(n int64) {
+	if t.opts.Progress == nil {
+		return
+	}
+	t.progMu.Lock()
+	defer t.progMu.Unlock()
+	total := t.nrow * int64(len(t.plans))
+	t.progDone = min(t.progDone+n, total)
+	t.opts.Progress(t.progDone, total)
+}
+
+// hashColumn hashes one column, turning decoder panics into ErrCorrupt.
+func (t *table) hashColumn(ctx context.Context, p colPlan) (res colResult) {
+	defer func() {
+		var err error
+		recoverCorrupt(p.String(), &err)
+		if err != nil {
+			res = colResult{err: err}
+		}
+	}()
+	var (
+		ch  ColumnHash
+		ref *Refusal
+		err error
+	)
+	switch p.reading {
+	case readNum, readDurInt64:
+		ch, ref, err = t.hashNum(ctx, p)
+	case readInt64:
+		ch, err = t.hashInt64(ctx, p)
+	case readChr:
+		ch, ref, err = t.hashChr(ctx, p)
+	default:
+		err = fmt.Errorf("%s: no reader for this plan", p)
+	}
+	ch.Name, ch.Class = p.name, p.class
+	return colResult{hash: ch, refusal: ref, err: err}
+}
+
+// scan feeds every batch of column p to fn, checking that exactly nrow rows
+// arrive.
+func (t *table) scan(ctx context.Context, p colPlan, fn func(arrow.Array) error) error {
+	cr, err := t.fr.GetColumn(ctx, p.idx)
+	if err != nil {
+		return fmt.Errorf("%w: open %s: %v", ErrCorrupt, p, err)
+	}
+	defer cr.Release()
+	var got int64
+	for got < t.nrow {
+		if err := ctx.Err(); err != nil {
+			return context.Cause(ctx)
+		}
+		want := min(t.opts.BatchRows, t.nrow-got)
+		chunked, err := cr.NextBatch(want)
+		if err != nil {
+			return fmt.Errorf("%w: read %s at row %d: %v", ErrCorrupt, p, got, err)
+		}
+		n := int64(chunked.Len())
+		if n == 0 || n > want {
+			chunked.Release()
+			return fmt.Errorf("%w: %s yields %d rows at row %d, file says %d", ErrCorrupt, p, got+n, got, t.nrow)
+		}
+		for _, c := range chunked.Chunks() {
+			if err := fn(c); err != nil {
+				chunked.Release()
+				return err
+			}
+		}
+		chunked.Release()
+		got += n
+		t.progress(n)
+	}
+	return nil
+}
+
+// errUnexpectedArray reports an array whose type planning did not foresee.
+func errUnexpectedArray(p colPlan, a arrow.Array) error {
+	return fmt.Errorf("%w: %s: decoder produced %s arrays", ErrCorrupt, p, a.DataType())
+}
+
+// refusalFromChr turns a chr hasher's NUL error into a refusal.
+func chrOutcome(p colPlan, h *ChrHasher) (ColumnHash, *Refusal, error) {
+	sum, err := h.Sum()
+	switch {
+	case errors.Is(err, ErrNULInString):
+		r := newRefusal(p.name, p.class, RefuseText, err.Error())
+		return ColumnHash{}, &r, nil
+	case err != nil:
+		return ColumnHash{}, nil, fmt.Errorf("%w: %s: %v", ErrCorrupt, p, err)
+	}
+	return ColumnHash{Kind: KindChr, SHA: sum}, nil, nil
+}
+
+// errRestart aborts a pass whose statistics-based guess proved wrong.
+var errRestart = errors.New("statistics were wrong; reading the column again")
+
+func (t *table) hashChr(ctx context.Context, p colPlan) (ColumnHash, *Refusal, error) {
+	if p.noNulls {
+		h := NewChrHasher(p.name)
+		h.AddMaskZeros(t.nrow)
+		err := t.scan(ctx, p, func(a arrow.Array) error {
+			if nullCount(a) > 0 {
+				return errRestart
+			}
+			if err := feedChr(h, a); err != nil {
+				return errUnexpectedArrayOr(p, a, err)
+			}
+			if errors.Is(h.Err(), ErrNULInString) {
+				return errStopNUL
+			}
+			return nil
+		})
+		switch {
+		case err == nil || errors.Is(err, errStopNUL):
+			return chrOutcome(p, h)
+		case !errors.Is(err, errRestart):
+			return ColumnHash{}, nil, err
+		}
+	}
+	h := NewChrHasher(p.name)
+	err := t.scan(ctx, p, func(a arrow.Array) error {
+		return feedChrMask(h, a, p)
+	})
+	if err != nil {
+		return ColumnHash{}, nil, err
+	}
+	err = t.scan(ctx, p, func(a arrow.Array) error {
+		if err := feedChr(h, a); err != nil {
+			return errUnexpectedArrayOr(p, a, err)
+		}
+		if errors.Is(h.Err(), ErrNULInString) {
+			return errStopNUL
+		}
+		return nil
+	})
+	if err != nil && !errors.Is(err, errStopNUL) {
+		return ColumnHash{}, nil, err
+	}
+	return chrOutcome(p, h)
+}
+
+// errStopNUL stops reading a chr column once a NUL byte made it unhashable.
+var errStopNUL = errors.New("NUL byte in text")
+
+func errUnexpectedArrayOr(p colPlan, a arrow.Array, err error) error {
+	if errors.Is(err, errWrongArray) {
+		return errUnexpectedArray(p, a)
+	}
+	return fmt.Errorf("%w: %s: %v", ErrCorrupt, p, err)
+}
+
+var errWrongArray = errors.New("unexpected array type")
+
+// nullCount counts rows that are NA for R: null slots, and for dictionaries
+// also slots whose dictionary value is null.
+func nullCount(a arrow.Array) int {
+	d, ok := a.(interface {
+		Dictionary() arrow.Array
+		GetValueIndex(int) int
+	})
+	if !ok || d.Dictionary().NullN() == 0 {
+		return a.NullN()
+	}
+	n := 0
+	for i := 0; i < a.Len(); i++ {
+		if a.IsNull(i) || d.Dictionary().IsNull(d.GetValueIndex(i)) {
+			n++
+		}
+	}
+	return n
+}
+
+// hashInt64 hashes an int64 column: kind num (R integer; INT32_MIN is NA) if
+// every non-null value of the whole column fits R's integer, else i64.
+func (t *table) hashInt64(ctx context.Context, p colPlan) (ColumnHash, error) {
+	mode := modeBoth
+	switch p.hint {
+	case hintInRange:
+		mode = modeNumOnly
+	case hintOutOfRange:
+		mode = modeI64Only
+	}
+	for attempt := 0; attempt < 3; attempt++ {
+		ch, retry, err := t.int64Pass(ctx, p, mode)
+		if err != nil || retry == 0 {
+			return ch, err
+		}
+		mode = retry
+	}
+	return ColumnHash{}, fmt.Errorf("%w: %s: range changed between reads", ErrCorrupt, p)
+}
+
+type int64Mode int
+
+const (
+	modeBoth int64Mode = iota + 1
+	modeNumOnly
+	modeI64Only
+)
+
+// int64Pass reads the column once in the given mode; retry is non-zero when
+// the mode proved wrong and the column must be read again in mode retry.
+func (t *table) int64Pass(ctx context.Context, p colPlan, mode int64Mode) (ch ColumnHash, retry int64Mode, err error) {
+	var (
+		num        *NumHasher
+		i64        *I64Hasher
+		outOfRange bool
+	)
+	if mode != modeI64Only {
+		num, _ = NewNumHasher(KindNum, p.name)
+	}
+	if mode != modeNumOnly {
+		i64 = NewI64Hasher(p.name)
+	}
+	err = t.scan(ctx, p, func(arr arrow.Array) error {
+		a, ok := arr.(interface {
+			arrow.Array
+			Int64Values() []int64
+		})
+		if !ok {
+			return errUnexpectedArray(p, arr)
+		}
+		vals := a.Int64Values()
+		nulls := a.NullN() > 0
+		for i, v := range vals {
+			if nulls && a.IsNull(i) {
+				if num != nil {
+					num.AddNA()
+				}
+				if i64 != nil {
+					i64.AddNA()
+				}
+				continue
+			}
+			if !outOfRange && (v < -1<<31 || v > 1<<31-1) {
+				outOfRange = true
+				if i64 == nil {
+					return errRestart
+				}
+				num = nil
+			}
+			if num != nil {
+				if v == -1<<31 {
+					num.AddNA()
+				} else {
+					num.AddFloat64(float64(v))
+				}
+			}
+			if i64 != nil {
+				i64.AddInt64(v)
+			}
+		}
+		return nil
+	})
+	switch {
+	case errors.Is(err, errRestart):
+		return ColumnHash{}, modeI64Only, nil
+	case err != nil:
+		return ColumnHash{}, 0, err
+	case outOfRange:
+		return ColumnHash{Kind: KindI64, SHA: i64.Sum()}, 0, nil
+	case num == nil:
+		return ColumnHash{}, modeNumOnly, nil
+	}
+	return ColumnHash{Kind: KindNum, SHA: num.Sum()}, 0, nil
+}
+
+// hashNum hashes every column read in one numeric pass.
+func (t *table) hashNum(ctx context.Context, p colPlan) (ColumnHash, *Refusal, error) {
+	var h *NumHasher
+	if p.kind == KindDrtn {
+		h = NewDrtnHasher(p.name, p.units)
+	} else {
+		var err error
+		if h, err = NewNumHasher(p.kind, p.name); err != nil {
+			return ColumnHash{}, nil, err
+		}
+	}
+	var refusal *Refusal
+	err := t.scan(ctx, p, func(a arrow.Array) error {
+		err := feedNum(h, a, p)
+		var re *valueRefusal
+		if errors.As(err, &re) {
+			r := newRefusal(p.name, p.class, RefuseText, re.detail)
+			refusal = &r
+		}
+		return err
+	})
+	if refusal != nil {
+		return ColumnHash{}, refusal, nil
+	}
+	if err != nil {
+		return ColumnHash{}, nil, err
+	}
+	return ColumnHash{Kind: p.kind, Units: p.units, SHA: h.Sum()}, nil, nil
+}
+
+// valueRefusal is a value R cannot read (a decimal beyond double range).
+type valueRefusal struct{ detail string }
+
+func (v *valueRefusal) Error() string { return v.detail }
