@@ -1,0 +1,244 @@
+package meta
+
+import (
+	"errors"
+	"fmt"
+	"strings"
+	"time"
+
+	"github.com/datomfs/datomfs/versions/datomjson"
+	"github.com/datomfs/datomfs/versions/identity"
+)
+
+var (
+	// ErrVersionNotFound: no version in the history starts with the prefix.
+	ErrVersionNotFound = errors.New("version not found")
+	// ErrAmbiguousVersion: several versions start with the prefix.
+	ErrAmbiguousVersion = errors.New("version prefix is ambiguous, use a longer prefix")
+	// ErrInvalidHistory reports a version_history.json that breaks 2.5.
+	ErrInvalidHistory = errors.New("invalid version history")
+)
+
+// Author is the git identity recorded with a version. An author without
+// both a name and an email is written as the string "unknown".
+type Author struct {
+	Name  string
+	Email string
+}
+
+// IsUnknown reports whether the author is recorded as "unknown".
+func (a Author) IsUnknown() bool { return a.Name == "" || a.Email == "" }
+
+func (a Author) value() datomjson.Value {
+	if a.IsUnknown() {
+		return datomjson.Str("unknown")
+	}
+	return datomjson.Obj(datomjson.M("name", datomjson.Str(a.Name)), datomjson.M("email", datomjson.Str(a.Email)))
+}
+
+// HistoryEntry is one version in version_history.json.
+type HistoryEntry struct {
+	Version         identity.MetadataSHA
+	DataSHA         identity.DataSHA
+	Timestamp       time.Time // zero if the stored text is malformed
+	Author          Author
+	CommitMessage   string
+	ParquetSHA      string // "" when the version's metadata had none
+	OriginalFileSHA string // imported versions only
+}
+
+// EntryFor is the history entry datom writes for a new version m.
+func EntryFor(m Metadata, author Author, message string) HistoryEntry {
+	return HistoryEntry{
+		Version:         m.Version(),
+		DataSHA:         m.DataSHA(),
+		Timestamp:       m.CreatedAt(),
+		Author:          author,
+		CommitMessage:   message,
+		ParquetSHA:      m.ParquetSHA(),
+		OriginalFileSHA: m.OriginalFileSHA(),
+	}
+}
+
+func (e HistoryEntry) value() datomjson.Value {
+	ms := []datomjson.Member{
+		datomjson.M("version", datomjson.Str(string(e.Version))),
+		datomjson.M("data_sha", datomjson.Str(string(e.DataSHA))),
+		datomjson.M("timestamp", datomjson.Str(FormatTimestamp(e.Timestamp))),
+		datomjson.M("author", e.Author.value()),
+		datomjson.M("commit_message", datomjson.Str(e.CommitMessage)),
+	}
+	if e.ParquetSHA != "" {
+		ms = append(ms, datomjson.M("parquet_sha", datomjson.Str(e.ParquetSHA)))
+	}
+	if e.OriginalFileSHA != "" {
+		ms = append(ms, datomjson.M("original_file_sha", datomjson.Str(e.OriginalFileSHA)))
+	}
+	return datomjson.Obj(ms...)
+}
+
+func entryFromValue(v datomjson.Value) (HistoryEntry, error) {
+	if v.Kind() != datomjson.KindObject {
+		return HistoryEntry{}, fmt.Errorf("%w: entry is not an object", ErrInvalidHistory)
+	}
+	ver := str(v, "version")
+	if !identity.ValidKeySHA(ver) {
+		return HistoryEntry{}, fmt.Errorf("%w: entry version %q is not lowercase hex", ErrInvalidHistory, ver)
+	}
+	e := HistoryEntry{
+		Version:         identity.MetadataSHA(ver),
+		DataSHA:         identity.DataSHA(str(v, "data_sha")),
+		CommitMessage:   str(v, "commit_message"),
+		ParquetSHA:      str(v, "parquet_sha"),
+		OriginalFileSHA: str(v, "original_file_sha"),
+	}
+	if t, err := ParseTimestamp(str(v, "timestamp")); err == nil {
+		e.Timestamp = t
+	}
+	if a, ok := v.Get("author"); ok && a.Kind() == datomjson.KindObject {
+		e.Author = Author{Name: str(a, "name"), Email: str(a, "email")}
+	}
+	return e, nil
+}
+
+type historyItem struct {
+	entry HistoryEntry
+	raw   datomjson.Value // written back verbatim: entries are never rewritten
+}
+
+// History is a table's version_history.json, newest first. The zero value
+// is an empty history. Parsed entries are written back exactly as read
+// (unknown keys included).
+type History struct{ items []historyItem }
+
+// ParseHistory reads a version_history.json.
+func ParseHistory(data []byte) (History, error) {
+	v, err := datomjson.Parse(data)
+	if err != nil {
+		return History{}, fmt.Errorf("parse version history: %w", err)
+	}
+	if v.Kind() == datomjson.KindObject && v.Len() == 0 {
+		// jsonlite writes an empty R list as []; tolerate {} too.
+		return History{}, nil
+	}
+	if v.Kind() != datomjson.KindList {
+		return History{}, fmt.Errorf("parse version history: %w: not an array", ErrInvalidHistory)
+	}
+	items := make([]historyItem, 0, v.Len())
+	for i, it := range v.Items() {
+		e, err := entryFromValue(it)
+		if err != nil {
+			return History{}, fmt.Errorf("parse version history entry %d: %w", i+1, err)
+		}
+		items = append(items, historyItem{entry: e, raw: it})
+	}
+	return History{items: items}, nil
+}
+
+// Len is the number of entries.
+func (h History) Len() int { return len(h.items) }
+
+// Entries returns the entries, newest first.
+func (h History) Entries() []HistoryEntry {
+	out := make([]HistoryEntry, len(h.items))
+	for i, it := range h.items {
+		out[i] = it.entry
+	}
+	return out
+}
+
+// Latest returns the newest entry.
+func (h History) Latest() (HistoryEntry, bool) {
+	if len(h.items) == 0 {
+		return HistoryEntry{}, false
+	}
+	return h.items[0].entry, true
+}
+
+// Contains reports whether any entry has exactly this version.
+func (h History) Contains(v identity.MetadataSHA) bool {
+	for _, it := range h.items {
+		if it.entry.Version == v {
+			return true
+		}
+	}
+	return false
+}
+
+// Prepend returns the history with e as the newest entry, unless an entry
+// anywhere in the history already has e's version (full-history dedup,
+// contract 6.2 step 6), in which case h is returned unchanged.
+func (h History) Prepend(e HistoryEntry) History {
+	if h.Contains(e.Version) {
+		return h
+	}
+	items := make([]historyItem, 0, len(h.items)+1)
+	items = append(items, historyItem{entry: e, raw: e.value()})
+	items = append(items, h.items...)
+	return History{items: items}
+}
+
+// Find resolves a version argument (contract 7.3): the entries whose
+// version starts with prefix (case-sensitive, any length >= 1). None gives
+// ErrVersionNotFound, several distinct versions ErrAmbiguousVersion. This
+// is the one prefix resolver for the CLI, the mount and SQL.
+func (h History) Find(prefix string) (HistoryEntry, error) {
+	if prefix == "" {
+		return HistoryEntry{}, fmt.Errorf("empty version: %w", ErrVersionNotFound)
+	}
+	var found []HistoryEntry
+	for _, it := range h.items {
+		if strings.HasPrefix(string(it.entry.Version), prefix) {
+			dup := false
+			for _, f := range found {
+				dup = dup || f.Version == it.entry.Version
+			}
+			if !dup {
+				found = append(found, it.entry)
+			}
+		}
+	}
+	switch len(found) {
+	case 0:
+		return HistoryEntry{}, fmt.Errorf("version %q: %w", prefix, ErrVersionNotFound)
+	case 1:
+		return found[0], nil
+	}
+	shorts := make([]string, 0, 3)
+	for i, f := range found {
+		if i == 3 {
+			shorts = append(shorts, "…")
+			break
+		}
+		shorts = append(shorts, f.Version.Short())
+	}
+	return HistoryEntry{}, fmt.Errorf("version %q matches %d versions (%s): %w",
+		prefix, len(found), strings.Join(shorts, ", "), ErrAmbiguousVersion)
+}
+
+// FindDataSHA returns the parquet_sha recorded by the newest entry with
+// this data_sha and a non-empty parquet_sha (contract 6.2 step 5: such a
+// parquet object need not be uploaded again).
+func (h History) FindDataSHA(d identity.DataSHA) (parquetSHA string, ok bool) {
+	for _, it := range h.items {
+		if it.entry.DataSHA == d && it.entry.ParquetSHA != "" {
+			return it.entry.ParquetSHA, true
+		}
+	}
+	return "", false
+}
+
+// Value is the history as a JSON list.
+func (h History) Value() datomjson.Value {
+	vs := make([]datomjson.Value, len(h.items))
+	for i, it := range h.items {
+		vs[i] = it.raw
+	}
+	return datomjson.List(vs...)
+}
+
+// JSON is the pretty document without a trailing newline (S3 form).
+func (h History) JSON() []byte { return datomjson.Pretty(h.Value()) }
+
+// File is the pretty document plus "\n" (git and local-store form).
+func (h History) File() []byte { return append(h.JSON(), '\n') }

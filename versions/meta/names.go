@@ -1,0 +1,127 @@
+// Package meta holds datom's repository documents as typed, immutable
+// values: table and project names, metadata.json, version_history.json,
+// manifest.json, project.yaml, governance.json and ref.json. Each document
+// comes from a validating constructor or parser and serializes back to the
+// bytes datom (R) writes (contract sections 2, 7 and 8).
+package meta
+
+import (
+	"errors"
+	"fmt"
+	"strings"
+	"time"
+)
+
+// ErrInvalidName reports a table or project name that breaks contract 7.1.
+var ErrInvalidName = errors.New("invalid name")
+
+// MaxNameLength is the longest valid table or project name.
+const MaxNameLength = 128
+
+var reservedNames = []string{".metadata", ".datom", "input_files", "datom", ".git", ".gitignore", "renv"}
+
+// TableName is a validated table name. It goes verbatim into git paths and
+// object keys. The zero value is not a valid name.
+type TableName struct{ s string }
+
+// ProjectName is a validated project name (same rules as a table name).
+type ProjectName struct{ s string }
+
+// ParseTableName validates s as a table name (contract 7.1).
+func ParseTableName(s string) (TableName, error) {
+	if err := validateName("table", s); err != nil {
+		return TableName{}, err
+	}
+	return TableName{s}, nil
+}
+
+// ParseProjectName validates s as a project name (contract 7.1).
+func ParseProjectName(s string) (ProjectName, error) {
+	if err := validateName("project", s); err != nil {
+		return ProjectName{}, err
+	}
+	return ProjectName{s}, nil
+}
+
+func (n TableName) String() string   { return n.s }
+func (n ProjectName) String() string { return n.s }
+
+// IsZero reports whether n is the zero (unset) name.
+func (n TableName) IsZero() bool { return n.s == "" }
+
+// IsZero reports whether n is the zero (unset) name.
+func (n ProjectName) IsZero() bool { return n.s == "" }
+
+// MarshalText writes the name as plain text.
+func (n TableName) MarshalText() ([]byte, error) { return []byte(n.s), nil }
+
+// UnmarshalText parses and validates a name.
+func (n *TableName) UnmarshalText(b []byte) error {
+	v, err := ParseTableName(string(b))
+	if err != nil {
+		return err
+	}
+	*n = v
+	return nil
+}
+
+// MarshalText writes the name as plain text.
+func (n ProjectName) MarshalText() ([]byte, error) { return []byte(n.s), nil }
+
+// UnmarshalText parses and validates a name.
+func (n *ProjectName) UnmarshalText(b []byte) error {
+	v, err := ParseProjectName(string(b))
+	if err != nil {
+		return err
+	}
+	*n = v
+	return nil
+}
+
+// nameError says what is wrong with a name and matches ErrInvalidName.
+type nameError struct{ msg string }
+
+func (e *nameError) Error() string { return e.msg }
+func (e *nameError) Unwrap() error { return ErrInvalidName }
+
+func validateName(what, s string) error {
+	fail := func(why string) error {
+		return &nameError{msg: fmt.Sprintf("%s name %q: %s", what, s, why)}
+	}
+	if s == "" {
+		return fail("must not be empty")
+	}
+	if len(s) > MaxNameLength {
+		return fail(fmt.Sprintf("longer than %d characters", MaxNameLength))
+	}
+	for i := 0; i < len(s); i++ {
+		c := s[i]
+		letter := c >= 'a' && c <= 'z' || c >= 'A' && c <= 'Z'
+		ok := letter || i > 0 && (c >= '0' && c <= '9' || c == '_' || c == ' ' || c == '(' || c == ')' || c == '-')
+		if !ok {
+			return fail("only letters, digits, space, _ ( ) - allowed; must start with a letter")
+		}
+	}
+	for _, r := range reservedNames {
+		if strings.EqualFold(s, r) {
+			return fail(fmt.Sprintf("%q is reserved", r))
+		}
+	}
+	return nil
+}
+
+// TimestampLayout is datom's UTC timestamp format (YYYY-MM-DDTHH:MM:SSZ).
+const TimestampLayout = "2006-01-02T15:04:05Z"
+
+// FormatTimestamp formats t in UTC as YYYY-MM-DDTHH:MM:SSZ (seconds
+// truncated).
+func FormatTimestamp(t time.Time) string { return t.UTC().Format(TimestampLayout) }
+
+// ParseTimestamp parses a YYYY-MM-DDTHH:MM:SSZ timestamp as UTC.
+func ParseTimestamp(s string) (time.Time, error) {
+	t, err := time.Parse(TimestampLayout, s)
+	if err != nil {
+		return time.Time{}, fmt.Errorf("timestamp %q: want YYYY-MM-DDTHH:MM:SSZ: %w", s, err)
+	}
+	return t, nil
+}
