@@ -1,0 +1,618 @@
+// Package s3 is a store.Store on an S3 bucket (AWS or an S3-compatible server)
+// through aws-sdk-go-v2. Credentials come from the SDK's default chain
+// (environment, shared config and profiles, SSO, instance roles) unless
+// Options.Credentials is set; they never appear in errors or logs.
+package s3
+
+import (
+	"bytes"
+	"context"
+	"crypto/sha256"
+	"encoding/base64"
+	"errors"
+	"fmt"
+	"io"
+	"log/slog"
+	"net"
+	"net/url"
+	"sort"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/aws/ratelimit"
+	"github.com/aws/aws-sdk-go-v2/aws/retry"
+	awshttp "github.com/aws/aws-sdk-go-v2/aws/transport/http"
+	"github.com/aws/aws-sdk-go-v2/config"
+	"github.com/aws/aws-sdk-go-v2/service/s3"
+	"github.com/aws/aws-sdk-go-v2/service/s3/types"
+	"github.com/aws/smithy-go"
+
+	"github.com/datomfs/datomfs/versions/store"
+)
+
+var (
+	_ store.Store   = (*S3)(nil)
+	_ store.Checker = (*S3)(nil)
+)
+
+// Defaults for Options.
+const (
+	DefaultRegion             = "us-east-1"
+	DefaultMultipartThreshold = 16 << 20
+	DefaultPartSize           = 8 << 20
+	MinPartSize               = 5 << 20 // S3's minimum for all parts but the last
+	DefaultConcurrency        = 4
+	DefaultMaxAttempts        = 3
+	DefaultDialTimeout        = 5 * time.Second
+)
+
+// Credentials are static S3 credentials. They print as "<redacted>".
+type Credentials struct {
+	AccessKeyID     string
+	SecretAccessKey string
+	SessionToken    string
+}
+
+func (Credentials) String() string               { return "<redacted>" }
+func (Credentials) GoString() string             { return "<redacted>" }
+func (Credentials) LogValue() slog.Value         { return slog.StringValue("<redacted>") }
+func (c Credentials) Format(f fmt.State, _ rune) { fmt.Fprint(f, "<redacted>") }
+
+// Options configures New.
+type Options struct {
+	Bucket string
+	// Prefix is the store prefix, used only to name the store in messages:
+	// keys handed to the store already start with it.
+	Prefix string
+	// Endpoint is an S3-compatible server's URL; AWS_ENDPOINT_URL (read by
+	// the SDK) is the fallback. With either, requests use path-style
+	// addressing.
+	Endpoint string
+	// Region overrides the SDK's configuration; when neither has one,
+	// us-east-1 is used.
+	Region string
+	// Credentials, when set, replace the SDK's default chain.
+	Credentials *Credentials
+	// Logger receives the few failures the store handles itself (an abort
+	// of a failed multipart upload). Nil discards.
+	Logger *slog.Logger
+
+	// Put uses one PutObject up to MultipartThreshold bytes and a multipart
+	// upload of PartSize parts, Concurrency at a time, above it.
+	MultipartThreshold int64
+	PartSize           int64
+	Concurrency        int
+	// MaxAttempts caps the SDK's attempts per request (retries included),
+	// so a dead endpoint fails in seconds. DialTimeout caps each connect.
+	MaxAttempts int
+	DialTimeout time.Duration
+
+	// OnGet, when set, is called once per successful GetObject with the
+	// key, the offset asked for and the number of bytes the response
+	// carries. Tests use it to count ranged GETs and bytes.
+	OnGet func(key string, offset, length int64)
+}
+
+// S3 stores objects in one bucket.
+type S3 struct {
+	client   *s3.Client
+	bucket   string
+	prefix   string
+	endpoint string // for messages, without user info
+	log      *slog.Logger
+
+	threshold   int64
+	partSize    int64
+	concurrency int
+	onGet       func(key string, offset, length int64)
+}
+
+// New configures a client for the bucket. It does not talk to the server;
+// call Check for that.
+func New(ctx context.Context, opts Options) (*S3, error) {
+	if opts.Bucket == "" {
+		return nil, fmt.Errorf("s3 store: %w: no bucket", store.ErrBadLocation)
+	}
+	s := &S3{
+		bucket:      opts.Bucket,
+		prefix:      opts.Prefix,
+		log:         opts.Logger,
+		threshold:   opts.MultipartThreshold,
+		partSize:    opts.PartSize,
+		concurrency: opts.Concurrency,
+		onGet:       opts.OnGet,
+	}
+	if s.log == nil {
+		s.log = slog.New(slog.DiscardHandler)
+	}
+	if s.threshold <= 0 {
+		s.threshold = DefaultMultipartThreshold
+	}
+	if s.partSize <= 0 {
+		s.partSize = DefaultPartSize
+	}
+	if s.partSize < MinPartSize {
+		return nil, fmt.Errorf("s3 store: part size %d is below S3's minimum %d", s.partSize, MinPartSize)
+	}
+	if s.concurrency <= 0 {
+		s.concurrency = DefaultConcurrency
+	}
+	attempts := opts.MaxAttempts
+	if attempts <= 0 {
+		attempts = DefaultMaxAttempts
+	}
+	dial := opts.DialTimeout
+	if dial <= 0 {
+		dial = DefaultDialTimeout
+	}
+
+	load := []func(*config.LoadOptions) error{
+		config.WithRetryer(func() aws.Retryer {
+			return retry.NewStandard(func(o *retry.StandardOptions) {
+				o.MaxAttempts = attempts
+				o.MaxBackoff = 2 * time.Second
+				// No client-side retry quota: a long-running mount must not
+				// stop retrying for good after a bad minute.
+				o.RateLimiter = ratelimit.None
+			})
+		}),
+		config.WithHTTPClient(awshttp.NewBuildableClient().WithDialerOptions(func(d *net.Dialer) {
+			d.Timeout = dial
+		})),
+		// We send our own SHA-256 checksums; ranged GETs cannot be checked
+		// against whole-object checksums (the cache verifies parquet_sha).
+		config.WithRequestChecksumCalculation(aws.RequestChecksumCalculationWhenRequired),
+		config.WithResponseChecksumValidation(aws.ResponseChecksumValidationWhenRequired),
+	}
+	if opts.Region != "" {
+		load = append(load, config.WithRegion(opts.Region))
+	}
+	if c := opts.Credentials; c != nil {
+		creds := aws.Credentials{AccessKeyID: c.AccessKeyID, SecretAccessKey: c.SecretAccessKey, SessionToken: c.SessionToken, Source: "datomfs options"}
+		load = append(load, config.WithCredentialsProvider(aws.CredentialsProviderFunc(
+			func(context.Context) (aws.Credentials, error) { return creds, nil })))
+	}
+	cfg, err := config.LoadDefaultConfig(ctx, load...)
+	if err != nil {
+		return nil, fmt.Errorf("s3 store %s: load AWS configuration: %w", s.Location(), err)
+	}
+	if cfg.Region == "" {
+		cfg.Region = DefaultRegion
+	}
+	s.client = s3.NewFromConfig(cfg, func(o *s3.Options) {
+		if opts.Endpoint != "" {
+			o.BaseEndpoint = aws.String(opts.Endpoint)
+		}
+		// S3-compatible servers rarely have wildcard DNS for buckets.
+		o.UsePathStyle = o.BaseEndpoint != nil
+		if o.BaseEndpoint != nil {
+			s.endpoint = redactURL(*o.BaseEndpoint)
+		}
+	})
+	return s, nil
+}
+
+func redactURL(raw string) string {
+	u, err := url.Parse(raw)
+	if err != nil {
+		return "(unparsable endpoint)"
+	}
+	u.User = nil
+	u.RawQuery = ""
+	return u.String()
+}
+
+// Location is "s3://bucket/prefix".
+func (s *S3) Location() string {
+	return store.Location{Type: store.TypeS3, Root: s.bucket, Prefix: s.prefix}.String()
+}
+
+// Bucket is the bucket name.
+func (s *S3) Bucket() string { return s.bucket }
+
+func (s *S3) objectURL(key string) string { return "s3://" + s.bucket + "/" + key }
+
+// Check verifies that the endpoint answers and the bucket exists.
+func (s *S3) Check(ctx context.Context) error {
+	_, err := s.client.HeadBucket(ctx, &s3.HeadBucketInput{Bucket: aws.String(s.bucket)})
+	if err == nil {
+		return nil
+	}
+	if isCode(err, 404, "NotFound", "NoSuchBucket") {
+		return fmt.Errorf("check %s: bucket %q does not exist: %w", s.Location(), s.bucket, store.ErrUnreachable)
+	}
+	return s.mapErr(ctx, "check", "s3://"+s.bucket, err)
+}
+
+// Stat is a HeadObject.
+func (s *S3) Stat(ctx context.Context, key string) (store.Info, error) {
+	if err := store.ValidateKey(key); err != nil {
+		return store.Info{}, fmt.Errorf("stat: %w", err)
+	}
+	out, err := s.client.HeadObject(ctx, &s3.HeadObjectInput{Bucket: aws.String(s.bucket), Key: aws.String(key)})
+	if err != nil {
+		return store.Info{}, s.mapErr(ctx, "stat", s.objectURL(key), err)
+	}
+	return store.Info{
+		Key:     key,
+		Size:    aws.ToInt64(out.ContentLength),
+		ModTime: aws.ToTime(out.LastModified),
+		ETag:    strings.Trim(aws.ToString(out.ETag), `"`),
+	}, nil
+}
+
+// Open is a ranged GetObject (see store.Store). A zero length costs a
+// HeadObject so that a missing key still fails.
+func (s *S3) Open(ctx context.Context, key string, offset, length int64) (io.ReadCloser, error) {
+	if err := store.ValidateKey(key); err != nil {
+		return nil, fmt.Errorf("open: %w", err)
+	}
+	if offset < 0 {
+		return nil, fmt.Errorf("open %s: negative offset %d", s.objectURL(key), offset)
+	}
+	if length == 0 {
+		if _, err := s.Stat(ctx, key); err != nil {
+			return nil, err
+		}
+		return io.NopCloser(bytes.NewReader(nil)), nil
+	}
+	in := &s3.GetObjectInput{Bucket: aws.String(s.bucket), Key: aws.String(key)}
+	switch {
+	case length > 0:
+		in.Range = aws.String(fmt.Sprintf("bytes=%d-%d", offset, offset+length-1))
+	case offset > 0:
+		in.Range = aws.String(fmt.Sprintf("bytes=%d-", offset))
+	}
+	out, err := s.client.GetObject(ctx, in)
+	if err != nil {
+		if isCode(err, 416, "InvalidRange") {
+			// The object exists (else NoSuchKey) and the range starts at or
+			// past its end.
+			return io.NopCloser(bytes.NewReader(nil)), nil
+		}
+		return nil, s.mapErr(ctx, "open", s.objectURL(key), err)
+	}
+	if s.onGet != nil {
+		s.onGet(key, offset, aws.ToInt64(out.ContentLength))
+	}
+	return &body{ctx: ctx, rc: out.Body}, nil
+}
+
+type body struct {
+	ctx context.Context
+	rc  io.ReadCloser
+}
+
+func (b *body) Read(p []byte) (int, error) {
+	if err := b.ctx.Err(); err != nil {
+		return 0, err
+	}
+	return b.rc.Read(p)
+}
+
+func (b *body) Close() error { return b.rc.Close() }
+
+// Put uploads size bytes from r (see store.Store): one PutObject with a
+// SHA-256 checksum up to the multipart threshold, a multipart upload with
+// per-part checksums above it. An incomplete multipart upload is aborted,
+// so no partial object is ever visible.
+func (s *S3) Put(ctx context.Context, key string, r io.Reader, size int64, opts store.PutOptions) error {
+	if err := store.ValidateKey(key); err != nil {
+		return fmt.Errorf("put: %w", err)
+	}
+	what := s.objectURL(key)
+	if size < 0 {
+		return fmt.Errorf("put %s: negative size %d", what, size)
+	}
+	if err := ctx.Err(); err != nil {
+		return fmt.Errorf("put %s: %w", what, err)
+	}
+	if size > s.threshold {
+		return s.putMultipart(ctx, key, r, size, opts)
+	}
+	body, sum, err := readBody(ctx, r, size)
+	if err != nil {
+		return fmt.Errorf("put %s: %w", what, err)
+	}
+	in := &s3.PutObjectInput{
+		Bucket:         aws.String(s.bucket),
+		Key:            aws.String(key),
+		Body:           body,
+		ContentLength:  aws.Int64(size),
+		ChecksumSHA256: aws.String(base64.StdEncoding.EncodeToString(sum)),
+	}
+	if opts.ContentType != "" {
+		in.ContentType = aws.String(opts.ContentType)
+	}
+	if _, err := s.client.PutObject(ctx, in); err != nil {
+		return s.mapErr(ctx, "put", what, err)
+	}
+	if opts.Progress != nil {
+		opts.Progress(size, size)
+	}
+	return nil
+}
+
+// readBody returns exactly size bytes of r as a seekable body, and their
+// SHA-256. Files (io.ReaderAt + io.Seeker) are read in place from their
+// current offset; other readers are buffered in memory.
+func readBody(ctx context.Context, r io.Reader, size int64) (io.ReadSeeker, []byte, error) {
+	h := sha256.New()
+	if ra, ok := r.(interface {
+		io.ReaderAt
+		io.Seeker
+	}); ok {
+		pos, err := ra.Seek(0, io.SeekCurrent)
+		if err == nil {
+			sr := io.NewSectionReader(ra, pos, size)
+			n, err := io.Copy(h, &ctxReader{ctx: ctx, r: sr})
+			if err != nil {
+				return nil, nil, fmt.Errorf("read input: %w", err)
+			}
+			if n != size {
+				return nil, nil, fmt.Errorf("%w: input ended after %d of %d bytes", store.ErrSizeMismatch, n, size)
+			}
+			if k, _ := ra.ReadAt(make([]byte, 1), pos+size); k > 0 {
+				return nil, nil, fmt.Errorf("%w: input has more than %d bytes", store.ErrSizeMismatch, size)
+			}
+			if _, err := sr.Seek(0, io.SeekStart); err != nil {
+				return nil, nil, fmt.Errorf("rewind input: %w", err)
+			}
+			return sr, h.Sum(nil), nil
+		}
+	}
+	buf := make([]byte, size)
+	if err := readFull(ctx, r, buf); err != nil {
+		return nil, nil, err
+	}
+	h.Write(buf)
+	return bytes.NewReader(buf), h.Sum(nil), nil
+}
+
+// readFull fills buf from r, failing with ErrSizeMismatch if r ends early.
+func readFull(ctx context.Context, r io.Reader, buf []byte) error {
+	n, err := io.ReadFull(&ctxReader{ctx: ctx, r: r}, buf)
+	if err != nil {
+		if ctx.Err() != nil {
+			return ctx.Err()
+		}
+		if errors.Is(err, io.EOF) || errors.Is(err, io.ErrUnexpectedEOF) {
+			return fmt.Errorf("%w: input ended early (%d bytes short)", store.ErrSizeMismatch, len(buf)-n)
+		}
+		return fmt.Errorf("read input: %w", err)
+	}
+	return nil
+}
+
+// expectEOF fails with ErrSizeMismatch if r has more bytes.
+func expectEOF(r io.Reader, size int64) error {
+	var one [1]byte
+	if k, _ := io.ReadFull(r, one[:]); k > 0 {
+		return fmt.Errorf("%w: input has more than %d bytes", store.ErrSizeMismatch, size)
+	}
+	return nil
+}
+
+type ctxReader struct {
+	ctx context.Context
+	r   io.Reader
+}
+
+func (c *ctxReader) Read(b []byte) (int, error) {
+	if err := c.ctx.Err(); err != nil {
+		return 0, err
+	}
+	return c.r.Read(b)
+}
+
+func (s *S3) putMultipart(ctx context.Context, key string, r io.Reader, size int64, opts store.PutOptions) (err error) {
+	what := s.objectURL(key)
+	create := &s3.CreateMultipartUploadInput{
+		Bucket:            aws.String(s.bucket),
+		Key:               aws.String(key),
+		ChecksumAlgorithm: types.ChecksumAlgorithmSha256,
+	}
+	if opts.ContentType != "" {
+		create.ContentType = aws.String(opts.ContentType)
+	}
+	up, err := s.client.CreateMultipartUpload(ctx, create)
+	if err != nil {
+		return s.mapErr(ctx, "put", what, err)
+	}
+	uploadID := up.UploadId
+	defer func() {
+		if err == nil {
+			return
+		}
+		// Abort even when ctx is cancelled, so no parts linger.
+		actx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 30*time.Second)
+		defer cancel()
+		if _, aerr := s.client.AbortMultipartUpload(actx, &s3.AbortMultipartUploadInput{
+			Bucket: aws.String(s.bucket), Key: aws.String(key), UploadId: uploadID,
+		}); aerr != nil {
+			s.log.Warn("abort multipart upload", "object", what, "err", aerr)
+		}
+	}()
+
+	nparts := int((size + s.partSize - 1) / s.partSize)
+	parts := make([]types.CompletedPart, nparts)
+	wctx, cancel := context.WithCancelCause(ctx)
+	defer cancel(nil)
+
+	type job struct {
+		n   int32
+		buf []byte
+	}
+	jobs := make(chan job)
+	free := make(chan []byte, s.concurrency+1)
+	for range s.concurrency + 1 {
+		free <- make([]byte, s.partSize)
+	}
+	var (
+		mu   sync.Mutex
+		done int64
+		wg   sync.WaitGroup
+	)
+	for range s.concurrency {
+		wg.Go(func() {
+			for j := range jobs {
+				sum := sha256.Sum256(j.buf)
+				cs := base64.StdEncoding.EncodeToString(sum[:])
+				out, err := s.client.UploadPart(wctx, &s3.UploadPartInput{
+					Bucket:            aws.String(s.bucket),
+					Key:               aws.String(key),
+					UploadId:          uploadID,
+					PartNumber:        aws.Int32(j.n),
+					Body:              bytes.NewReader(j.buf),
+					ContentLength:     aws.Int64(int64(len(j.buf))),
+					ChecksumAlgorithm: types.ChecksumAlgorithmSha256,
+					ChecksumSHA256:    aws.String(cs),
+				})
+				if err != nil {
+					cancel(s.mapErr(wctx, fmt.Sprintf("put part %d of", j.n), what, err))
+				} else {
+					parts[j.n-1] = types.CompletedPart{PartNumber: aws.Int32(j.n), ETag: out.ETag, ChecksumSHA256: aws.String(cs)}
+					mu.Lock()
+					done += int64(len(j.buf))
+					if opts.Progress != nil {
+						opts.Progress(done, size)
+					}
+					mu.Unlock()
+				}
+				free <- j.buf[:cap(j.buf)]
+			}
+		})
+	}
+	var readErr error
+	for i := range nparts {
+		var buf []byte
+		select {
+		case buf = <-free:
+		case <-wctx.Done():
+		}
+		if buf == nil {
+			break
+		}
+		buf = buf[:min(s.partSize, size-int64(i)*s.partSize)]
+		if readErr = readFull(wctx, r, buf); readErr != nil {
+			break
+		}
+		jobs <- job{n: int32(i + 1), buf: buf}
+	}
+	close(jobs)
+	wg.Wait()
+	if cause := context.Cause(wctx); cause != nil && wctx.Err() != nil {
+		if ctx.Err() != nil {
+			return fmt.Errorf("put %s: %w", what, ctx.Err())
+		}
+		return cause
+	}
+	if readErr != nil {
+		return fmt.Errorf("put %s: %w", what, readErr)
+	}
+	if err := expectEOF(r, size); err != nil {
+		return fmt.Errorf("put %s: %w", what, err)
+	}
+	_, err = s.client.CompleteMultipartUpload(ctx, &s3.CompleteMultipartUploadInput{
+		Bucket:          aws.String(s.bucket),
+		Key:             aws.String(key),
+		UploadId:        uploadID,
+		MultipartUpload: &types.CompletedMultipartUpload{Parts: parts},
+	})
+	if err != nil {
+		return s.mapErr(ctx, "complete upload of", what, err)
+	}
+	return nil
+}
+
+// List pages through ListObjectsV2.
+func (s *S3) List(ctx context.Context, prefix string) ([]store.Info, error) {
+	in := &s3.ListObjectsV2Input{Bucket: aws.String(s.bucket)}
+	if prefix != "" {
+		in.Prefix = aws.String(prefix)
+	}
+	var out []store.Info
+	p := s3.NewListObjectsV2Paginator(s.client, in)
+	for p.HasMorePages() {
+		page, err := p.NextPage(ctx)
+		if err != nil {
+			return nil, s.mapErr(ctx, "list", "s3://"+s.bucket+"/"+prefix, err)
+		}
+		for _, o := range page.Contents {
+			out = append(out, store.Info{
+				Key:     aws.ToString(o.Key),
+				Size:    aws.ToInt64(o.Size),
+				ModTime: aws.ToTime(o.LastModified),
+				ETag:    strings.Trim(aws.ToString(o.ETag), `"`),
+			})
+		}
+	}
+	sort.Slice(out, func(i, j int) bool { return out[i].Key < out[j].Key })
+	return out, nil
+}
+
+// Remove is a DeleteObject; a missing key is not an error.
+func (s *S3) Remove(ctx context.Context, key string) error {
+	if err := store.ValidateKey(key); err != nil {
+		return fmt.Errorf("remove: %w", err)
+	}
+	_, err := s.client.DeleteObject(ctx, &s3.DeleteObjectInput{Bucket: aws.String(s.bucket), Key: aws.String(key)})
+	if err != nil && (isCode(err, 0, "NoSuchBucket") || !isCode(err, 404, "NoSuchKey", "NotFound")) {
+		return s.mapErr(ctx, "remove", s.objectURL(key), err)
+	}
+	return nil
+}
+
+// isCode reports whether err is an S3 error with one of codes, or an HTTP
+// response with the given status (HEAD responses carry no code); status 0
+// checks only the codes.
+func isCode(err error, status int, codes ...string) bool {
+	var ae smithy.APIError
+	if errors.As(err, &ae) {
+		for _, c := range codes {
+			if ae.ErrorCode() == c {
+				return true
+			}
+		}
+	}
+	var re *awshttp.ResponseError
+	return status != 0 && errors.As(err, &re) && re.HTTPStatusCode() == status
+}
+
+// permissionCodes are S3 error codes meaning "you may not": permanent.
+var permissionCodes = []string{
+	"AccessDenied", "AllAccessDisabled", "InvalidAccessKeyId", "SignatureDoesNotMatch",
+	"ExpiredToken", "InvalidToken", "AccountProblem", "InvalidSecurity", "RequestTimeTooSkewed",
+}
+
+// mapErr wraps an SDK error with the action and object and the store
+// sentinel it means.
+func (s *S3) mapErr(ctx context.Context, op, what string, err error) error {
+	if ctxErr := ctx.Err(); ctxErr != nil {
+		if errors.Is(err, ctxErr) {
+			return fmt.Errorf("%s %s: %w", op, what, ctxErr)
+		}
+		return fmt.Errorf("%s %s: %w (%w)", op, what, ctxErr, err)
+	}
+	switch {
+	case isCode(err, 0, "NoSuchBucket"): // before the 404 test: same status
+		return fmt.Errorf("%s %s: bucket %q does not exist: %w", op, what, s.bucket, store.ErrUnreachable)
+	case isCode(err, 404, "NoSuchKey", "NotFound"):
+		return fmt.Errorf("%s %s: %w", op, what, store.ErrNotFound)
+	case isCode(err, 403, permissionCodes...):
+		return fmt.Errorf("%s %s: %w: %w", op, what, store.ErrPermission, err)
+	case isCode(err, 507, "QuotaExceeded", "StorageFull", "InsufficientStorage"):
+		return fmt.Errorf("%s %s: %w: %w", op, what, store.ErrNoSpace, err)
+	}
+	var ne net.Error
+	if errors.As(err, &ne) {
+		where := s.endpoint
+		if where == "" {
+			where = "AWS S3"
+		}
+		return fmt.Errorf("%s %s: %w (endpoint %s): %w", op, what, store.ErrUnreachable, where, err)
+	}
+	return fmt.Errorf("%s %s: %w", op, what, err)
+}
