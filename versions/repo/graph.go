@@ -5,6 +5,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"time"
 
 	"github.com/go-git/go-git/v5/plumbing"
 	"github.com/go-git/go-git/v5/plumbing/object"
@@ -17,16 +18,23 @@ const (
 	bothSides = sideA | sideB
 )
 
+// dateSlop is how far past the last one-sided commit countExclusive keeps
+// walking, so that equal timestamps (commits in the same second) and
+// modest clock skew between machines do not end the walk too early.
+const dateSlop = time.Hour
+
 // countExclusive counts the commits reachable from a but not b (onlyA) and
 // from b but not a (onlyB); either hash may be zero (an empty side). It
-// walks newest first and stops once every pending commit is reachable from
-// both sides, as git's ahead/behind count does, so it reads only the
-// commits since the merge base (given sane commit dates).
+// walks newest first, as git's ahead/behind count does, and stops once
+// every pending commit is reachable from both sides and older (by more than
+// dateSlop) than every commit seen on one side only, so it reads only the
+// commits since about the merge base.
 func countExclusive(ctx context.Context, s storer.EncodedObjectStorer, a, b plumbing.Hash) (onlyA, onlyB int, err error) {
 	if a == b {
 		return 0, 0, nil
 	}
 	flags := map[plumbing.Hash]int{}
+	when := map[plumbing.Hash]time.Time{}
 	q := &commitQueue{}
 	push := func(h plumbing.Hash, f int) error {
 		old := flags[h]
@@ -41,6 +49,7 @@ func countExclusive(ctx context.Context, s storer.EncodedObjectStorer, a, b plum
 		if err != nil {
 			return fmt.Errorf("read commit %s: %w", h, err)
 		}
+		when[h] = c.Committer.When
 		heap.Push(q, c)
 		return nil
 	}
@@ -54,9 +63,20 @@ func countExclusive(ctx context.Context, s storer.EncodedObjectStorer, a, b plum
 			return 0, 0, err
 		}
 	}
-	for q.Len() > 0 && !q.allCommon(flags) {
+	var stopBefore *time.Time // set once only common commits are pending
+	for q.Len() > 0 {
 		if err := ctx.Err(); err != nil {
 			return 0, 0, err
+		}
+		if stopBefore == nil && q.allCommon(flags) {
+			// From here on every new flag is "both", so the one-sided set
+			// only shrinks and its oldest date only grows: this bound stays
+			// safe.
+			t := oldestOneSided(flags, when).Add(-dateSlop)
+			stopBefore = &t
+		}
+		if stopBefore != nil && (*q)[0].Committer.When.Before(*stopBefore) {
+			break
 		}
 		c := heap.Pop(q).(*object.Commit)
 		f := flags[c.Hash]
@@ -75,6 +95,18 @@ func countExclusive(ctx context.Context, s storer.EncodedObjectStorer, a, b plum
 		}
 	}
 	return onlyA, onlyB, nil
+}
+
+// oldestOneSided returns the oldest date among commits reachable from one
+// side only, or the far future when there are none.
+func oldestOneSided(flags map[plumbing.Hash]int, when map[plumbing.Hash]time.Time) time.Time {
+	oldest := time.Unix(1<<62, 0)
+	for h, f := range flags {
+		if t, ok := when[h]; ok && f != bothSides && t.Before(oldest) {
+			oldest = t
+		}
+	}
+	return oldest
 }
 
 // commitQueue is a max-heap of commits by committer time.
