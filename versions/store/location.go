@@ -39,6 +39,9 @@ func ParseLocation(s string) (Location, error) {
 	}
 	scheme, rest, isURL := strings.Cut(s, "://")
 	if !isURL {
+		if l := strings.ToLower(s); strings.HasPrefix(l, "s3:") || strings.HasPrefix(l, "file:") {
+			return Location{}, fmt.Errorf("%w: want s3://bucket/prefix or file:///path (or a plain path)", ErrBadLocation)
+		}
 		abs, err := filepath.Abs(s)
 		if err != nil {
 			return Location{}, fmt.Errorf("%w: local path %q: %w", ErrBadLocation, s, err)
