@@ -81,13 +81,19 @@ func isNetErr(err error) bool {
 
 // isRejected recognises a non-fast-forward push: go-git's own pre-check
 // ("non-fast-forward update: refs/heads/x") or the server's report-status
-// ("non-fast-forward", "fetch first").
+// ("non-fast-forward", "fetch first", or a lost race for the ref lock
+// when another push landed between advertisement and update).
 func isRejected(err error) bool {
-	if errors.Is(err, git.ErrNonFastForwardUpdate) || errors.Is(err, git.ErrForceNeeded) {
+	if errors.Is(err, git.ErrNonFastForwardUpdate) {
 		return true
 	}
 	msg := err.Error()
-	return strings.Contains(msg, "non-fast-forward") || strings.Contains(msg, "fetch first")
+	for _, s := range []string{"non-fast-forward", "fetch first", "cannot lock ref", "failed to update ref"} {
+		if strings.Contains(msg, s) {
+			return true
+		}
+	}
+	return false
 }
 
 // Redact returns the remote location with any password in its userinfo
