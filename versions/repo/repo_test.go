@@ -533,7 +533,7 @@ func TestResetHardErrors(t *testing.T) {
 	isolate(t)
 	r, _ := seeded(t)
 	head := mustHead(t, r)
-	for _, rev := range []string{"", "deadbeef", strings.Repeat("0", 40), "no-such-branch"} {
+	for _, rev := range []string{"deadbeef", strings.Repeat("0", 40), "no-such-branch"} {
 		if err := r.ResetHard(context.Background(), rev); err == nil {
 			t.Errorf("ResetHard(%q) succeeded", rev)
 		}
@@ -565,4 +565,33 @@ func TestCanceledContext(t *testing.T) {
 	if _, _, err := r.Commit(ctx, []string{"README.md"}, "m"); !errors.Is(err, context.Canceled) {
 		t.Errorf("Commit = %v, want context.Canceled", err)
 	}
+}
+
+func TestResetHardToUnborn(t *testing.T) {
+	ctx := context.Background()
+	isolate(t)
+	r, err := Init(ctx, t.TempDir(), bareRemote(t), InitOptions{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	writeFile(t, r.Dir(), "keep.txt", "untracked\n")
+	mustCommit(t, r, "first", map[string]string{"a/b/metadata.json": "{}", "README.md": "#"})
+	if err := r.ResetHard(ctx, ""); err != nil {
+		t.Fatal(err)
+	}
+	if h := mustHead(t, r); h != "" {
+		t.Errorf("Head after reset to unborn = %q", h)
+	}
+	sameSnapshot(t, snapshot(t, r.Dir()), map[string]string{"keep.txt": "untracked\n"})
+	if _, err := os.Stat(filepath.Join(r.Dir(), "a")); !errors.Is(err, os.ErrNotExist) {
+		t.Errorf("empty directory a/ left behind (%v)", err)
+	}
+	if got := gitCLI(t, r.Dir(), "status", "--porcelain"); got != "?? keep.txt" {
+		t.Errorf("git status = %q", got)
+	}
+	mustCommit(t, r, "again", map[string]string{"README.md": "#"})
+	if got := gitCLI(t, r.Dir(), "log", "--format=%s"); got != "again" {
+		t.Errorf("history = %q, want the undone commit gone", got)
+	}
+	verifyRepo(t, r.Dir())
 }

@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"io"
 	"io/fs"
+	"path"
 	"sort"
 	"strings"
 
@@ -20,12 +21,16 @@ import (
 // tree to commit hash (any revision go-git resolves: a full or short hash,
 // "HEAD~1"), discarding tracked changes as `git reset --hard` does.
 // Untracked and ignored files are kept (go-git's own hard reset would delete
-// them).
+// them). An empty hash undoes the first commit: the branch becomes unborn
+// again and its tracked files are removed, as Head() reported "" before.
 func (r *Repo) ResetHard(ctx context.Context, hash string) error {
 	r.mu.Lock()
 	defer r.mu.Unlock()
 	if err := ctx.Err(); err != nil {
 		return err
+	}
+	if hash == "" {
+		return r.resetUnborn(ctx)
 	}
 	target, err := r.g.ResolveRevision(plumbing.Revision(hash))
 	if err != nil {
@@ -59,6 +64,59 @@ func (r *Repo) ResetHard(ctx context.Context, hash string) error {
 	}
 	if err := r.resetFiles(*target, sortedKeys(files)); err != nil {
 		return fmt.Errorf("reset %s to %s: %w", r.dir, target, err)
+	}
+	return nil
+}
+
+// resetUnborn deletes the branch and empties the index, removing the
+// tracked files from the work tree.
+func (r *Repo) resetUnborn(ctx context.Context) error {
+	head, err := r.head()
+	if err != nil {
+		return err
+	}
+	files := map[string]bool{}
+	idx, err := r.g.Storer.Index()
+	if err != nil {
+		return fmt.Errorf("reset %s: read index: %w", r.dir, err)
+	}
+	for _, e := range idx.Entries {
+		files[e.Name] = true
+	}
+	if err := r.addTreeFiles(ctx, head, files); err != nil {
+		return fmt.Errorf("reset %s: %w", r.dir, err)
+	}
+	if !head.IsZero() {
+		if err := r.g.Storer.RemoveReference(r.branchRef()); err != nil {
+			return fmt.Errorf("reset %s: delete %s: %w", r.dir, r.branch, err)
+		}
+	}
+	if err := r.g.Storer.SetIndex(&index.Index{Version: 2}); err != nil {
+		return fmt.Errorf("reset %s: write index: %w", r.dir, err)
+	}
+	wt, err := r.g.Worktree()
+	if err != nil {
+		return err
+	}
+	for _, p := range sortedKeys(files) {
+		if err := removeWithEmptyParents(wt, p); err != nil {
+			return fmt.Errorf("reset %s: remove %s: %w", r.dir, p, err)
+		}
+	}
+	return nil
+}
+
+// removeWithEmptyParents removes file p and then its parent directories
+// while they are empty.
+func removeWithEmptyParents(wt *git.Worktree, p string) error {
+	if err := wt.Filesystem.Remove(p); err != nil && !errors.Is(err, fs.ErrNotExist) {
+		return err
+	}
+	for dir := path.Dir(p); dir != "."; dir = path.Dir(dir) {
+		entries, err := wt.Filesystem.ReadDir(dir)
+		if err != nil || len(entries) > 0 || wt.Filesystem.Remove(dir) != nil {
+			break // a missing or non-empty parent ends the walk
+		}
 	}
 	return nil
 }
