@@ -265,3 +265,21 @@ func TestOpenKeepsSnapshot(t *testing.T) {
 		t.Errorf("reader opened before a Put returned %d bytes (%v); want the %d old bytes", len(got), err, len(old))
 	}
 }
+
+func TestHugeLength(t *testing.T) {
+	s, err := New(t.TempDir(), Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := s.Put(context.Background(), "datom/x", strings.NewReader("abc"), 3, store.PutOptions{}); err != nil {
+		t.Fatal(err)
+	}
+	rc, err := s.Open(context.Background(), "datom/x", 1, 1<<63-1)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer rc.Close()
+	if got, _ := io.ReadAll(rc); string(got) != "bc" {
+		t.Errorf("Open(1, MaxInt64) read %q, want %q", got, "bc")
+	}
+}

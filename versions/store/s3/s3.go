@@ -260,7 +260,7 @@ func (s *S3) Open(ctx context.Context, key string, offset, length int64) (io.Rea
 	}
 	in := &s3.GetObjectInput{Bucket: aws.String(s.bucket), Key: aws.String(key)}
 	switch {
-	case length > 0:
+	case length > 0 && offset+length > offset: // no overflow
 		in.Range = aws.String(fmt.Sprintf("bytes=%d-%d", offset, offset+length-1))
 	case offset > 0:
 		in.Range = aws.String(fmt.Sprintf("bytes=%d-", offset))

@@ -406,3 +406,14 @@ func readRange(t *testing.T, s *S3, key string, offset, length int64) []byte {
 }
 
 func readAll(t *testing.T, s *S3, key string) []byte { return readRange(t, s, key, 0, -1) }
+
+func TestHugeLength(t *testing.T) {
+	v := newServer(t)
+	s := v.newStore(t, nil)
+	if err := s.Put(context.Background(), "datom/x", strings.NewReader("abc"), 3, store.PutOptions{}); err != nil {
+		t.Fatal(err)
+	}
+	if got := readRange(t, s, "datom/x", 1, 1<<63-1); string(got) != "bc" {
+		t.Errorf("Open(1, MaxInt64) read %q, want %q", got, "bc")
+	}
+}
