@@ -74,7 +74,7 @@ func yamlDouble(x float64) string {
 		return ".nan"
 	}
 	e := math.Log10(math.Abs(x))
-	if e < -4 || e >= 7 {
+	if x != 0 && (e < -4 || e >= 7) {
 		s := strconv.FormatFloat(x, 'e', 7, 64)
 		i := strings.IndexByte(s, 'e')
 		return stripZeros(s[:i]) + s[i:]
@@ -178,7 +178,7 @@ func writePlain(dst []byte, s string, col, indent int) []byte {
 func writeSingle(dst []byte, s string, col, indent int) []byte {
 	dst = append(dst, '\'')
 	col++
-	spaces := false
+	spaces, breaks := false, false
 	for i, r := range s {
 		if r == ' ' {
 			if !spaces && col > yamlBestWidth && i != 0 && i != len(s)-1 && !(i+1 < len(s) && s[i+1] == ' ') {
@@ -190,6 +190,24 @@ func writeSingle(dst []byte, s string, col, indent int) []byte {
 			}
 			spaces = true
 			continue
+		}
+		if yamlBreak(r) {
+			// Only U+2028/U+2029 get here (other breaks force double
+			// quotes or a literal block). libyaml writes the break and
+			// indents the next line.
+			if !breaks && r == '\n' {
+				dst = append(dst, '\n')
+			}
+			dst = utf8.AppendRune(dst, r)
+			col = 0
+			breaks = true
+			continue
+		}
+		if breaks {
+			for ; col < indent; col++ {
+				dst = append(dst, ' ')
+			}
+			breaks = false
 		}
 		if r == '\'' {
 			dst = append(dst, '\'')
