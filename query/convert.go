@@ -49,9 +49,9 @@ func runOnce(ctx context.Context, stmt string) error {
 // cleanDuckErr keeps the first line of a DuckDB error: the reason, without
 // the multi-line context DuckDB appends.
 func cleanDuckErr(err error) error {
-	msg := err.Error()
+	msg := strings.TrimSpace(err.Error())
 	if i := strings.IndexByte(msg, '\n'); i > 0 {
-		msg = msg[:i]
+		msg = strings.TrimSpace(msg[:i])
 	}
-	return fmt.Errorf("%s", strings.TrimSpace(msg))
+	return &sqlError{msg: msg}
 }
