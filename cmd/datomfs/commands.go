@@ -16,5 +16,6 @@ func commands(f *factory) []*cobra.Command {
 		newStatusCmd(f, nil),
 		newValidateCmd(f, nil),
 		newHashCmd(f, nil),
+		newProjectsCmd(f, nil),
 	}
 }

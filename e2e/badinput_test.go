@@ -1,0 +1,181 @@
+package e2e
+
+import (
+	"os"
+	"path/filepath"
+	"reflect"
+	"strings"
+	"testing"
+)
+
+// project is an initialised clone with one table, for the failure tests.
+type project struct {
+	b      backend
+	e      *engineer
+	dir    string
+	remote string
+}
+
+func newProject(t *testing.T, b backend) project {
+	remote := bareRemote(t)
+	e := newEngineer(t, "Alice", b)
+	dir := filepath.Join(t.TempDir(), "clone")
+	e.must("init", dir, "--project", "STUDY_001", "--store", b.store, "--remote", remote)
+	e.must("write", extract(t, "2026-01-31", "parquet")["dm"], "--table", "dm", "-C", dir)
+	return project{b: b, e: e, dir: dir, remote: remote}
+}
+
+// unchanged runs fn and checks that it left no commit, no object and no
+// changed clone behind.
+func (p project) unchanged(t *testing.T, fn func()) {
+	t.Helper()
+	head := git(t, p.dir, "rev-parse", "HEAD")
+	remoteHead := git(t, p.remote, "rev-parse", "HEAD")
+	objs := p.b.objects(t)
+	tree := snapshotTree(t, p.dir)
+	fn()
+	if got := git(t, p.dir, "rev-parse", "HEAD"); got != head {
+		t.Errorf("HEAD moved")
+	}
+	if got := git(t, p.remote, "rev-parse", "HEAD"); got != remoteHead {
+		t.Errorf("remote moved")
+	}
+	if got := p.b.objects(t); !reflect.DeepEqual(keysOf(got), keysOf(objs)) {
+		t.Errorf("store objects changed: %v → %v", keysOf(objs), keysOf(got))
+	}
+	if !reflect.DeepEqual(snapshotTree(t, p.dir), tree) {
+		t.Errorf("clone files changed")
+	}
+}
+
+func keysOf(m map[string][]byte) []string {
+	var ks []string
+	for k := range m {
+		ks = append(ks, k)
+	}
+	return ks
+}
+
+func TestBadInput(t *testing.T) {
+	p := newProject(t, localBackend(t))
+	good := extract(t, "2026-01-31", "parquet")["lb"]
+	corrupt := filepath.Join(t.TempDir(), "corrupt.parquet")
+	body, _ := os.ReadFile(good)
+	os.WriteFile(corrupt, body[:len(body)/2], 0o644)
+	notParquet := filepath.Join(t.TempDir(), "notes.parquet")
+	os.WriteFile(notParquet, []byte("this is not parquet\n"), 0o644)
+
+	cases := []struct {
+		name string
+		args []string
+		want string // in the error line
+	}{
+		{"unknown table history", []string{"history", "nosuch"}, "nosuch"},
+		{"unknown table read", []string{"read", "nosuch", "-o", filepath.Join(t.TempDir(), "x.parquet")}, "nosuch"},
+		{"unknown version", []string{"read", "dm@ffffffff", "-o", filepath.Join(t.TempDir(), "x.parquet")}, "ffffffff"},
+		{"reserved name", []string{"write", good, "--table", "datom"}, "datom"},
+		{"reserved name input_files", []string{"write", good, "--table", "input_files"}, "input_files"},
+		{"slash in name", []string{"write", good, "--table", "a/b"}, "a/b"},
+		{"dot dot", []string{"write", good, "--table", ".."}, ".."},
+		{"leading digit", []string{"write", good, "--table", "1lb"}, "1lb"},
+		{"corrupt parquet", []string{"write", corrupt, "--table", "lb"}, "corrupt.parquet"},
+		{"not parquet", []string{"write", notParquet, "--table", "lb"}, "notes.parquet"},
+		{"missing file", []string{"write", filepath.Join(t.TempDir(), "none.parquet"), "--table", "lb"}, "none.parquet"},
+		{"unsupported type", []string{"write", "/etc/hostname", "--table", "lb"}, "unsupported"},
+	}
+	for _, c := range cases {
+		t.Run(c.name, func(t *testing.T) {
+			p.unchanged(t, func() {
+				r := p.e.run(append(c.args, "-C", p.dir)...)
+				oneLineError(t, r)
+				if !strings.Contains(strings.SplitN(r.err, "\n", 2)[0], c.want) {
+					t.Errorf("error does not name %q:\n%s", c.want, r.err)
+				}
+			})
+		})
+	}
+
+	t.Run("unreachable remote", func(t *testing.T) {
+		git(t, p.dir, "remote", "set-url", "origin", filepath.Join(t.TempDir(), "gone.git"))
+		defer git(t, p.dir, "remote", "set-url", "origin", p.remote)
+		p.unchanged(t, func() {
+			r := p.e.run("write", good, "--table", "lb", "-C", p.dir)
+			oneLineError(t, r)
+		})
+	})
+
+	t.Run("init with unreachable remote", func(t *testing.T) {
+		dir := filepath.Join(t.TempDir(), "new")
+		r := p.e.run("init", dir, "--project", "OTHER", "--store", filepath.Join(t.TempDir(), "st"), "--remote", "http://127.0.0.1:1/x.git")
+		oneLineError(t, r)
+		if _, err := os.Stat(dir); err == nil {
+			t.Error("a failed init left its directory behind")
+		}
+	})
+
+	t.Run("init into a used store", func(t *testing.T) {
+		r := p.e.run("init", filepath.Join(t.TempDir(), "dup"), "--project", "OTHER", "--store", p.b.store, "--remote", bareRemote(t))
+		oneLineError(t, r)
+		if !strings.Contains(r.err, "already holds") {
+			t.Errorf("want 'already holds a datom project', got %s", r.err)
+		}
+	})
+
+	t.Run("usage", func(t *testing.T) {
+		r := p.e.run("read", "dm", "-C", p.dir)
+		if r.code != 2 {
+			t.Errorf("read without -o: want exit 2, got %s", r)
+		}
+		r = p.e.run("frobnicate")
+		if r.code != 2 {
+			t.Errorf("unknown verb: want exit 2, got %s", r)
+		}
+	})
+}
+
+// TestUnreachableStore: an S3 store that does not answer fails the write
+// before anything is committed or pushed.
+func TestUnreachableStore(t *testing.T) {
+	b := s3Backend(t)
+	p := newProject(t, b)
+	good := extract(t, "2026-01-31", "parquet")["lb"]
+	dead := append([]string{}, p.e.env...)
+	for i, kv := range dead {
+		if strings.HasPrefix(kv, "AWS_ENDPOINT_URL=") {
+			dead[i] = "AWS_ENDPOINT_URL=http://127.0.0.1:1"
+		}
+	}
+	p.unchanged(t, func() {
+		r := runWith(t, dead, "write", good, "--table", "lb", "-C", p.dir)
+		oneLineError(t, r)
+	})
+}
+
+// TestGitHTTPToken: an HTTPS-style remote served by git http-backend with a
+// token; a wrong token fails with one line that does not echo it.
+func TestGitHTTPToken(t *testing.T) {
+	const token = "s3cr3t-token-value"
+	srv := gitHTTP(t, token)
+	url := srv.NewBareRepo(t, "study.git")
+	b := localBackend(t)
+	a := newEngineer(t, "Alice", b)
+	a.env = append(a.env, "DATOMFS_GIT_TOKEN="+token)
+	dir := filepath.Join(t.TempDir(), "a")
+	a.must("init", dir, "--project", "STUDY_001", "--store", b.store, "--remote", url)
+	a.must("write", extract(t, "2026-01-31", "parquet")["dm"], "--table", "dm", "-C", dir)
+
+	bob := newEngineer(t, "Bob", b)
+	bob.env = append(bob.env, "GITHUB_TOKEN="+token)
+	bob.must("clone", url, filepath.Join(t.TempDir(), "b"))
+
+	eve := newEngineer(t, "Eve", b)
+	eve.env = append(eve.env, "DATOMFS_GIT_TOKEN=wrong-"+token)
+	r := eve.run("clone", url, filepath.Join(t.TempDir(), "e"))
+	oneLineError(t, r)
+	if strings.Contains(r.err, token) || strings.Contains(r.out, token) {
+		t.Fatalf("the token leaked into the output:\n%s", r)
+	}
+	if !strings.Contains(strings.ToLower(r.err), "auth") {
+		t.Fatalf("want an authentication error, got:\n%s", r.err)
+	}
+}
