@@ -1,0 +1,227 @@
+// Package fs is the FUSE filesystem over a versions project: tables as
+// folders, versions as read-only files, copy-in writes.
+//
+// The tree:
+//
+//	/tables/<t>/@<id8>.parquet   one per version, 0444, mtime = version time
+//	/tables/<t>/@<id8>.csv       CSV rendition, generated once and cached
+//	/tables/<t>/current.parquet  symlink to the current version
+//	/tables/<t>/history.json     version history, newest first
+//
+// Any unique prefix of a version id resolves on lookup (@19f4.parquet). See
+// SEMANTICS.md for what each operation does and which errno it fails with.
+package fs
+
+import (
+	"context"
+	"fmt"
+	"log/slog"
+	"os"
+	"path/filepath"
+	"sync"
+	"time"
+
+	gofs "github.com/hanwen/go-fuse/v2/fs"
+	"github.com/hanwen/go-fuse/v2/fuse"
+
+	"github.com/datomfs/datomfs/versions"
+)
+
+// Options tune a mount.
+type Options struct {
+	// Logger receives one line per failed operation (other than not found)
+	// and per write; nil discards.
+	Logger *slog.Logger
+	// Converter renders @<id>.csv files; nil hides them.
+	Converter CSVConverter
+	// Refresh is the interval of the background refresh (pull, or re-read
+	// of the store mirrors for readers); 0 disables it.
+	Refresh time.Duration
+	// AllowOther lets other users read the mount (needs root or
+	// user_allow_other in /etc/fuse.conf). Permissions are then enforced
+	// by the kernel (default_permissions): others can read, only the
+	// mounting user can write.
+	AllowOther bool
+	// StagingDir is where files being written are kept (outside the
+	// mount); default: a fresh folder under the project's cache.
+	StagingDir string
+	// Debug logs every FUSE request.
+	Debug bool
+}
+
+// Server is a mounted project.
+type Server struct {
+	srv     *fuse.Server
+	s       *state
+	dir     string
+	staging string
+	cancel  context.CancelFunc
+	loops   sync.WaitGroup
+
+	mu         sync.Mutex
+	tables     *gofs.Inode
+	unmounted  bool
+	unmountErr error
+}
+
+// Mount mounts project p at mountpoint and serves it until Unmount (or an
+// external fusermount3 -u). A reader project mounts read-only.
+func Mount(ctx context.Context, mountpoint string, p *versions.Project, o Options) (*Server, error) {
+	log := o.Logger
+	if log == nil {
+		log = slog.New(slog.DiscardHandler)
+	}
+	dir, err := filepath.Abs(mountpoint)
+	if err != nil {
+		return nil, err
+	}
+	base := o.StagingDir
+	if base == "" {
+		base = filepath.Join(p.Cache().Root(), "staging")
+	}
+	if err := os.MkdirAll(base, 0o700); err != nil {
+		return nil, fmt.Errorf("staging folder: %w", err)
+	}
+	staging, err := os.MkdirTemp(base, "mount-*")
+	if err != nil {
+		return nil, fmt.Errorf("staging folder: %w", err)
+	}
+	s := newState(p, log, o.Converter, staging)
+	bg, cancel := context.WithCancel(context.WithoutCancel(ctx))
+	s.bg = bg
+	m := &Server{s: s, dir: dir, staging: staging, cancel: cancel}
+	s.onChange = m.invalidate
+	// Load the table list before mounting: a project we cannot read is an
+	// error now, not EIO later.
+	if err := s.ensureLoaded(ctx); err != nil {
+		cancel()
+		os.RemoveAll(staging)
+		return nil, err
+	}
+
+	short, zero := mutableTimeout, time.Duration(0)
+	mopts := []string{"default_permissions"}
+	if s.readOnly {
+		mopts = append(mopts, "ro")
+	}
+	root := &rootNode{s: s, tables: func(t *gofs.Inode) { m.mu.Lock(); m.tables = t; m.mu.Unlock() }}
+	srv, err := gofs.Mount(dir, root, &gofs.Options{
+		MountOptions: fuse.MountOptions{
+			FsName:      "datomfs:" + p.Name(),
+			Name:        "datomfs",
+			AllowOther:  o.AllowOther,
+			Options:     mopts,
+			DirectMount: os.Geteuid() == 0,
+			Debug:       o.Debug,
+			Logger:      slog.NewLogLogger(log.Handler(), slog.LevelDebug),
+		},
+		EntryTimeout:    &short,
+		AttrTimeout:     &short,
+		NegativeTimeout: &zero,
+		UID:             uint32(os.Getuid()),
+		GID:             uint32(os.Getgid()),
+	})
+	if err != nil {
+		cancel()
+		os.RemoveAll(staging)
+		return nil, fmt.Errorf("mount %s: %w", dir, err)
+	}
+	m.srv = srv
+	if o.Refresh > 0 {
+		m.loops.Add(1)
+		go func() {
+			defer m.loops.Done()
+			s.refreshLoop(bg, o.Refresh)
+		}()
+	}
+	go func() {
+		// An external unmount (fusermount3 -u) ends the serve loop.
+		srv.Wait()
+		m.stop()
+	}()
+	return m, nil
+}
+
+// Dir is the mount point.
+func (m *Server) Dir() string { return m.dir }
+
+// Passthrough reports whether the kernel offers FUSE passthrough and we may
+// use it (it needs CAP_SYS_ADMIN); reads then bypass this process.
+func (m *Server) Passthrough() bool {
+	return m.srv.KernelSettings().Flags64()&fuse.CAP_PASSTHROUGH != 0 && os.Geteuid() == 0
+}
+
+// Refresh pulls (or re-reads the store) now and invalidates what changed.
+func (m *Server) Refresh(ctx context.Context) error { return m.s.refresh(ctx) }
+
+// Wait blocks until the file system is unmounted.
+func (m *Server) Wait() {
+	m.srv.Wait()
+	m.loops.Wait()
+}
+
+// Unmount unmounts, retrying while the kernel still counts open files for a
+// few seconds. It is safe to call more than once.
+func (m *Server) Unmount() error {
+	m.mu.Lock()
+	if m.unmounted {
+		m.mu.Unlock()
+		return nil
+	}
+	m.mu.Unlock()
+	var err error
+	for i := 0; i < 20; i++ {
+		if err = m.srv.Unmount(); err == nil {
+			break
+		}
+		time.Sleep(time.Duration(50*(i+1)) * time.Millisecond)
+	}
+	if err != nil {
+		return fmt.Errorf("unmount %s: %w", m.dir, err)
+	}
+	m.Wait()
+	m.stop()
+	return nil
+}
+
+// stop ends the background work and removes the staging folder.
+func (m *Server) stop() {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	if m.unmounted {
+		return
+	}
+	m.unmounted = true
+	m.cancel()
+	os.RemoveAll(m.staging)
+}
+
+// invalidate tells the kernel what a reload changed: the entries of removed
+// tables, and current.parquet and history.json of changed ones. Versions
+// never change, so nothing else is invalidated. It runs on its own
+// goroutine: a notification sent while the kernel holds the folder's lock
+// for the request that caused it (a rename) would deadlock.
+func (m *Server) invalidate(c changes) {
+	m.mu.Lock()
+	tables := m.tables
+	m.mu.Unlock()
+	if tables == nil {
+		return
+	}
+	go func() {
+		for _, t := range c.removed {
+			_ = tables.NotifyEntry(t)
+		}
+		for _, t := range c.changed {
+			dir := tables.GetChild(t)
+			if dir == nil {
+				continue
+			}
+			_ = dir.NotifyEntry(currentName)
+			_ = dir.NotifyEntry(historyName)
+			if h := dir.GetChild(historyName); h != nil {
+				_ = h.NotifyContent(0, 0)
+			}
+		}
+	}()
+}
