@@ -1,6 +1,7 @@
 package datomjson
 
 import (
+	"bytes"
 	"crypto/sha256"
 	"encoding/hex"
 	"errors"
@@ -265,14 +266,43 @@ func TestPrettyLayout(t *testing.T) {
 	if got := string(Compact(v)); got != wantCompact {
 		t.Errorf("Compact =\n%s\nwant\n%s", got, wantCompact)
 	}
-	// A list read back from a file prints multi-line.
-	parsed, err := Parse([]byte(`{"a":[1,2,[3]],"b":null,"c":{},"d":[]}`))
+	// R lists print multi-line (jsonlite output after a list-mode read).
+	lists := Obj(M("a", List(Int(1), Int(2), List(Int(3)))), M("b", Null()), M("c", Obj()), M("d", List()))
+	wantLists := "{\n  \"a\": [\n    1,\n    2,\n    [\n      3\n    ]\n  ],\n  \"b\": {},\n  \"c\": {},\n  \"d\": []\n}"
+	if got := string(Pretty(lists)); got != wantLists {
+		t.Errorf("Pretty(lists) =\n%s\nwant\n%s", got, wantLists)
+	}
+}
+
+func TestParsedArrayLayoutKept(t *testing.T) {
+	inline := "{\n  \"colnames\": [\"a\", \"b\"]\n}"
+	multi := "{\n  \"colnames\": [\n    \"a\",\n    \"b\"\n  ]\n}"
+	vi, err := Parse([]byte(inline))
 	if err != nil {
 		t.Fatal(err)
 	}
-	wantParsed := "{\n  \"a\": [\n    1,\n    2,\n    [\n      3\n    ]\n  ],\n  \"b\": {},\n  \"c\": {},\n  \"d\": []\n}"
-	if got := string(Pretty(parsed)); got != wantParsed {
-		t.Errorf("Pretty(parsed) =\n%s\nwant\n%s", got, wantParsed)
+	vm, err := Parse([]byte(multi))
+	if err != nil {
+		t.Fatal(err)
+	}
+	ci, _ := vi.Get("colnames")
+	cm, _ := vm.Get("colnames")
+	if ci.Kind() != KindList || cm.Kind() != KindList {
+		t.Errorf("parsed arrays must be lists: %s, %s", ci.Kind(), cm.Kind())
+	}
+	if !Equal(vi, vm) || !bytes.Equal(Compact(vi), Compact(vm)) {
+		t.Errorf("layouts must not change the value")
+	}
+	if got := string(Pretty(vi)); got != inline {
+		t.Errorf("inline layout not kept:\n%s", got)
+	}
+	if got := string(Pretty(vm)); got != multi {
+		t.Errorf("multi-line layout not kept:\n%s", got)
+	}
+	// An inline array holding a container is a list of lists: multi-line.
+	v, _ := Parse([]byte(`[[1], {"a": 1}]`))
+	if got := string(Pretty(v)); got != "[\n  [1],\n  {\n    \"a\": 1\n  }\n]" {
+		t.Errorf("nested = %q", got)
 	}
 }
 

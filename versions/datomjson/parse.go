@@ -1,6 +1,7 @@
 package datomjson
 
 import (
+	"bytes"
 	"errors"
 	"fmt"
 	"math"
@@ -17,7 +18,8 @@ const maxDepth = 10000
 
 // Parse reads one JSON document with jsonlite's list-mode model
 // (fromJSON(simplifyVector = FALSE), contract 1.2): objects keep document
-// order and duplicate keys; arrays become Lists; null becomes NULL; a number
+// order and duplicate keys; arrays become Lists (one written inline keeps
+// that layout when pretty-printed again); null becomes NULL; a number
 // token of only an optional "-" and digits that fits int64 is an R integer
 // when within ±2147483647 and a double otherwise; any other number is a
 // correctly rounded double (-0 is integer 0, -0.0 is double -0).
@@ -142,6 +144,7 @@ func (p *parser) array(depth int) (Value, error) {
 	if depth > maxDepth {
 		return Value{}, p.errorf("nesting deeper than %d", maxDepth)
 	}
+	start := p.pos
 	p.pos++ // '['
 	var items []Value
 	p.skipSpace()
@@ -165,11 +168,22 @@ func (p *parser) array(depth int) (Value, error) {
 			p.pos++
 		case ']':
 			p.pos++
-			return Value{kind: KindList, items: items}, nil
+			return Value{kind: KindList, items: items, inline: isInline(p.data[start:p.pos], items)}, nil
 		default:
 			return Value{}, p.errorf("expected ',' or ']' in array")
 		}
 	}
+}
+
+// isInline reports an array written on one line with only scalar
+// elements, the layout jsonlite gives atomic vectors.
+func isInline(text []byte, items []Value) bool {
+	for _, it := range items {
+		if !it.IsScalar() {
+			return false
+		}
+	}
+	return !bytes.ContainsAny(text, "\n\r")
 }
 
 func (p *parser) str() (string, error) {

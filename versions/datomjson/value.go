@@ -60,6 +60,10 @@ type Value struct {
 	s       string
 	items   []Value
 	members []Member
+	// inline marks a parsed List that was written on one line (all
+	// scalar elements); Pretty keeps that layout. It is not part of the
+	// value: R reads both layouts as the same list.
+	inline bool
 }
 
 // Member is one key/value pair of an object.
@@ -294,7 +298,8 @@ func (v Value) String() string { return string(Compact(v)) }
 
 // Equal reports whether a and b are structurally identical, including
 // kinds (Int 3 differs from Dbl 3, List differs from Vector) and member
-// order. Doubles compare by bit pattern.
+// order. Doubles compare by bit pattern. The source layout of a parsed
+// list is not compared.
 func Equal(a, b Value) bool {
 	if a.kind != b.kind {
 		return false

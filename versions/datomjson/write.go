@@ -58,18 +58,12 @@ func (w *writer) value(v Value, level int) {
 	case KindString:
 		w.buf = AppendString(w.buf, v.s)
 	case KindVector:
-		w.buf = append(w.buf, '[')
-		for i, it := range v.items {
-			if i > 0 {
-				w.buf = append(w.buf, ',')
-				if w.pretty {
-					w.buf = append(w.buf, ' ')
-				}
-			}
-			w.value(it, level+1)
-		}
-		w.buf = append(w.buf, ']')
+		w.inlineArray(v, level)
 	case KindList:
+		if v.inline {
+			w.inlineArray(v, level)
+			return
+		}
 		if len(v.items) == 0 {
 			w.buf = append(w.buf, '[', ']')
 			return
@@ -114,6 +108,22 @@ func (w *writer) value(v Value, level int) {
 		}
 		w.buf = append(w.buf, '}')
 	}
+}
+
+// inlineArray writes an array on one line: ["a", "b"] (pretty) or
+// ["a","b"].
+func (w *writer) inlineArray(v Value, level int) {
+	w.buf = append(w.buf, '[')
+	for i, it := range v.items {
+		if i > 0 {
+			w.buf = append(w.buf, ',')
+			if w.pretty {
+				w.buf = append(w.buf, ' ')
+			}
+		}
+		w.value(it, level+1)
+	}
+	w.buf = append(w.buf, ']')
 }
 
 // cleanNames applies jsonlite's key cleanup: an empty key becomes its

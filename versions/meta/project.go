@@ -159,10 +159,10 @@ type yamlProject struct {
 	CreatedAt          string `yaml:"created_at"`
 	DatomVersion       string `yaml:"datom_version"`
 	Storage            struct {
-		Data          *yamlStore `yaml:"data"`
-		Governance    *yamlStore `yaml:"governance"` // older versions; ignored
-		yamlStore     `yaml:",inline"`              // legacy flat block
-		MaxFileSizeGB *float64 `yaml:"max_file_size_gb"`
+		Data          *yamlStore       `yaml:"data"`
+		Governance    *yamlStore       `yaml:"governance"` // older versions; ignored
+		yamlStore     `yaml:",inline"` // legacy flat block
+		MaxFileSizeGB *float64         `yaml:"max_file_size_gb"`
 	} `yaml:"storage"`
 	Repos struct {
 		Data struct {
