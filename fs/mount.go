@@ -17,8 +17,11 @@ import (
 	"fmt"
 	"log/slog"
 	"os"
+	"os/exec"
 	"path/filepath"
+	"strings"
 	"sync"
+	"syscall"
 	"time"
 
 	gofs "github.com/hanwen/go-fuse/v2/fs"
@@ -224,4 +227,26 @@ func (m *Server) invalidate(c changes) {
 			}
 		}
 	}()
+}
+
+// Detach unmounts lazily (the mount disappears from the namespace now and
+// is torn down when its last file is closed), for a stop that must not wait
+// for busy readers. Then it waits for the serve loop to end.
+func (m *Server) Detach() error {
+	var err error
+	if os.Geteuid() == 0 {
+		err = syscall.Unmount(m.dir, syscall.MNT_DETACH)
+	} else {
+		var out []byte
+		out, err = exec.Command("fusermount3", "-u", "-z", m.dir).CombinedOutput()
+		if err != nil {
+			err = fmt.Errorf("%w: %s", err, strings.TrimSpace(string(out)))
+		}
+	}
+	if err != nil {
+		return fmt.Errorf("detach %s: %w", m.dir, err)
+	}
+	m.Wait()
+	m.stop()
+	return nil
 }

@@ -7,7 +7,6 @@ import (
 	"hash/fnv"
 	"log/slog"
 	"os"
-	"path/filepath"
 	"sort"
 	"strings"
 	"sync"
@@ -151,7 +150,7 @@ func (s *state) reload(ctx context.Context) (changes, error) {
 		name := fmt.Sprint(t.Name)
 		seen[name] = true
 		cur := fmt.Sprint(t.CurrentVersion)
-		upd, _ := time.Parse("2006-01-02T15:04:05Z", t.LastUpdated)
+		upd := asTime(t.LastUpdated)
 		old, ok := s.tables[name]
 		switch {
 		case !ok:
@@ -525,4 +524,16 @@ func (s *state) isHistoryName(ctx context.Context, table, name string) bool {
 		return err == nil || errors.Is(err, versions.ErrAmbiguous)
 	}
 	return false
+}
+
+// asTime reads a manifest timestamp (a time, or datom's text form).
+func asTime(v any) time.Time {
+	switch t := v.(type) {
+	case time.Time:
+		return t
+	case string:
+		tt, _ := time.Parse("2006-01-02T15:04:05Z", t)
+		return tt
+	}
+	return time.Time{}
 }
