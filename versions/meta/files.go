@@ -4,7 +4,7 @@ import (
 	"strings"
 )
 
-// DefaultGitignoreLines are the first 19 lines of datom's .gitignore
+// defaultGitignoreLines are the first 19 lines of datom's .gitignore
 // (contract 2.6); a caller may replace them.
 var defaultGitignoreLines = []string{
 	".Rprofile", ".Renviron", ".Rhistory", ".Rapp.history", ".Rproj.user/", ".DS_Store",
@@ -61,9 +61,9 @@ func README(c ProjectConfig) []byte {
 	b.WriteString("Each table lives in `<table>/metadata.json` and `<table>/version_history.json`;\n")
 	b.WriteString("the data is stored by content hash in the data store, not in git.\n\n")
 	b.WriteString("```sh\n")
-	b.WriteString("datomfs list .                 # tables and current versions\n")
-	b.WriteString("datomfs history . TABLE        # versions of one table\n")
-	b.WriteString("datomfs read . TABLE -o out.parquet\n")
+	b.WriteString("datomfs list                    # tables and current versions\n")
+	b.WriteString("datomfs history TABLE           # versions of one table\n")
+	b.WriteString("datomfs read TABLE -o out.parquet\n")
 	b.WriteString("```\n")
 	return []byte(b.String())
 }

@@ -93,6 +93,9 @@ func (g Governance) AttachedAt() time.Time {
 	return t
 }
 
+// Value is the document as a JSON object.
+func (g Governance) Value() datomjson.Value { return g.doc }
+
 // JSON is the pretty document without a trailing newline (S3 form).
 func (g Governance) JSON() []byte { return datomjson.Pretty(g.doc) }
 
@@ -150,6 +153,9 @@ func (r Ref) Previous() []datomjson.Value {
 	v, _ := r.doc.Get("previous")
 	return v.Items()
 }
+
+// Value is the document as a JSON object.
+func (r Ref) Value() datomjson.Value { return r.doc }
 
 // JSON is the pretty document without a trailing newline (S3 form).
 func (r Ref) JSON() []byte { return datomjson.Pretty(r.doc) }
