@@ -1,0 +1,151 @@
+package main
+
+import (
+	"context"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strings"
+	"syscall"
+	"testing"
+	"time"
+
+	"github.com/datomfs/datomfs/versions"
+)
+
+func TestMountFlags(t *testing.T) {
+	io, _, _, _ := TestIO()
+	f := &factory{IO: io}
+	mnt := t.TempDir()
+	var got *mountOptions
+	cmd := newMountCmd(f, func(_ context.Context, o *mountOptions) error { got = o; return nil })
+	if err := runCmd(t, cmd, mnt, "-C", "/p", "--refresh", "5s", "--cache", "/c", "--foreground"); err != nil {
+		t.Fatal(err)
+	}
+	if got.Mountpoint != mnt || got.Refresh != 5*time.Second || got.CacheDir != "/c" || !got.Foreground || got.Reader || !got.AllowOther {
+		t.Errorf("got %+v", got)
+	}
+	cmd = newMountCmd(f, func(_ context.Context, o *mountOptions) error { got = o; return nil })
+	if err := runCmd(t, cmd, mnt); err != nil {
+		t.Fatal(err)
+	}
+	if got.Refresh != 30*time.Second {
+		t.Errorf("default refresh %v, want 30s", got.Refresh)
+	}
+	for _, bad := range [][]string{
+		{},
+		{mnt, "--reader"},
+		{mnt, "--refresh", "-1s"},
+		{filepath.Join(mnt, "missing")},
+	} {
+		cmd := newMountCmd(f, func(context.Context, *mountOptions) error { t.Fatal("runF called"); return nil })
+		err := runCmd(t, cmd, bad...)
+		if _, ok := err.(*usageError); !ok && !isCobraUsage(err) {
+			t.Errorf("%v: want a usage error, got %v", bad, err)
+		}
+	}
+}
+
+// TestMountHelperProcess is the datomfs process the mount tests start.
+func TestMountHelperProcess(t *testing.T) {
+	if os.Getenv("DATOMFS_MOUNT_HELPER") != "1" {
+		return
+	}
+	args := strings.Split(os.Getenv("DATOMFS_MOUNT_ARGS"), "\x00")
+	os.Exit(Main(args, System()))
+}
+
+// startMount runs "datomfs mount --foreground" as its own process over a
+// fresh project and waits until the mount is there.
+func startMount(t *testing.T) (*exec.Cmd, string, *strings.Builder) {
+	t.Helper()
+	root := t.TempDir()
+	remote := filepath.Join(root, "remote.git")
+	if out, err := exec.Command("git", "init", "--bare", "-q", remote).CombinedOutput(); err != nil {
+		t.Fatalf("git init --bare: %v: %s (install git)", err, out)
+	}
+	clone := filepath.Join(root, "clone")
+	if _, err := versions.Init(context.Background(), clone, versions.InitOptions{
+		Project: "STUDY_001", Store: filepath.Join(root, "store"), Remote: remote,
+	}, versions.Options{CacheDir: filepath.Join(root, "cache")}); err != nil {
+		t.Fatalf("init: %v", err)
+	}
+	mnt := filepath.Join(root, "mnt")
+	if err := os.Mkdir(mnt, 0o755); err != nil {
+		t.Fatal(err)
+	}
+	cmd := exec.Command(os.Args[0], "-test.run=^TestMountHelperProcess$")
+	cmd.Env = append(os.Environ(), "DATOMFS_MOUNT_HELPER=1",
+		"DATOMFS_MOUNT_ARGS="+strings.Join([]string{"mount", "-C", clone, mnt, "--foreground", "--refresh", "0", "--cache", filepath.Join(root, "cache")}, "\x00"))
+	stderr := &strings.Builder{}
+	cmd.Stderr = stderr
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() {
+		if cmd.ProcessState == nil {
+			cmd.Process.Kill()
+			cmd.Wait()
+		}
+		for i := 0; i < 20 && isMounted(mnt); i++ {
+			exec.Command("fusermount3", "-u", "-z", mnt).Run()
+			time.Sleep(100 * time.Millisecond)
+		}
+		if isMounted(mnt) {
+			t.Errorf("%s left mounted", mnt)
+		}
+	})
+	for i := 0; i < 200 && !isMounted(mnt); i++ {
+		time.Sleep(50 * time.Millisecond)
+	}
+	if !isMounted(mnt) {
+		t.Fatalf("mount did not appear; stderr:\n%s", stderr.String())
+	}
+	return cmd, mnt, stderr
+}
+
+func isMounted(dir string) bool {
+	b, err := os.ReadFile("/proc/self/mountinfo")
+	if err != nil {
+		return false
+	}
+	for _, line := range strings.Split(string(b), "\n") {
+		if f := strings.Fields(line); len(f) > 4 && f[4] == dir {
+			return true
+		}
+	}
+	return false
+}
+
+func TestMountProcessStopsOnSIGTERM(t *testing.T) {
+	cmd, mnt, stderr := startMount(t)
+	entries, err := os.ReadDir(mnt)
+	if err != nil || len(entries) != 1 || entries[0].Name() != "tables" {
+		t.Fatalf("ls mount: %v %v", entries, err)
+	}
+	if err := os.Mkdir(filepath.Join(mnt, "tables", "dm"), 0o755); err != nil {
+		t.Errorf("mkdir tables/dm: %v", err)
+	}
+	if err := cmd.Process.Signal(syscall.SIGTERM); err != nil {
+		t.Fatal(err)
+	}
+	if err := cmd.Wait(); err != nil {
+		t.Fatalf("datomfs mount after SIGTERM: %v; stderr:\n%s", err, stderr.String())
+	}
+	if isMounted(mnt) {
+		t.Error("still mounted after SIGTERM")
+	}
+	if !strings.Contains(stderr.String(), "Mounted STUDY_001") {
+		t.Errorf("stderr does not say where it is mounted:\n%s", stderr.String())
+	}
+}
+
+func TestMountProcessEndsOnFusermountU(t *testing.T) {
+	cmd, mnt, stderr := startMount(t)
+	if out, err := exec.Command("fusermount3", "-u", mnt).CombinedOutput(); err != nil {
+		t.Fatalf("fusermount3 -u: %v: %s (install fuse3)", err, out)
+	}
+	if err := cmd.Wait(); err != nil {
+		t.Fatalf("datomfs mount after fusermount3 -u: %v; stderr:\n%s", err, stderr.String())
+	}
+}
