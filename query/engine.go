@@ -270,7 +270,7 @@ func (e *Engine) Tables(ctx context.Context) ([]string, error) {
 	}
 	out := make([]string, 0, len(ts))
 	for _, t := range ts {
-		out = append(out, t.Name)
+		out = append(out, fmt.Sprint(t.Name))
 	}
 	return out, nil
 }

@@ -1,0 +1,157 @@
+package main
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"fmt"
+	"io"
+	"log/slog"
+
+	"github.com/spf13/cobra"
+
+	"github.com/datomfs/datomfs/query"
+	"github.com/datomfs/datomfs/versions"
+)
+
+type diffOptions struct {
+	IO      *IOStreams
+	Logger  *slog.Logger
+	Project func(context.Context) (*versions.Project, error)
+	Table   string
+	From    string
+	To      string
+	Keys    []string
+	Format  string
+	Output  string
+}
+
+func newDiffCmd(f *factory, runF func(context.Context, *diffOptions) error) *cobra.Command {
+	pf := &projectFlags{}
+	opts := &diffOptions{IO: f.IO}
+	cmd := &cobra.Command{
+		Use:   "diff TABLE V1 [V2]",
+		Short: "Compare two versions of a table: schema, then rows",
+		Long: `Compare version V1 of TABLE with V2 (any unique prefixes; V2 defaults to the
+current version). Schema changes come first (added, removed and retyped
+columns), then the rows over the columns both versions have, marked in a
+_diff column:
+
+  -   only in V1            +   only in V2
+  <   changed row, as in V1 >   changed row, as in V2   (with --key)
+
+Without --key, rows are matched on all their values (EXCEPT ALL); with
+--key, rows are matched by the key columns and a row whose other values
+differ is shown as a changed pair. A summary line ends the report.
+With --format csv or parquet, the schema changes and the summary go to
+stderr so that stdout (or -o FILE) holds only the rows.`,
+		Example: `  datomfs diff lb 19f44e3a c1ffea90
+  datomfs diff lb 19f4 --key USUBJID --key LBSEQ
+  datomfs diff ae 19f4 c1ff --format json | jq .summary
+  datomfs diff lb 19f4 c1ff -o lb_changes.parquet`,
+		Args: cobra.RangeArgs(2, 3),
+		RunE: func(cmd *cobra.Command, args []string) error {
+			opts.Table, opts.From = args[0], args[1]
+			if len(args) == 3 {
+				opts.To = args[2]
+			}
+			if opts.Format != "" {
+				if _, err := query.ParseFormat(opts.Format); err != nil {
+					return usagef("--format: %v", err)
+				}
+			}
+			opts.Logger = f.Logger
+			opts.Project = f.loader(pf, true)
+			if runF != nil {
+				return runF(cmd.Context(), opts)
+			}
+			return diffRun(cmd.Context(), opts)
+		},
+	}
+	pf.register(cmd, true)
+	cmd.Flags().StringArrayVar(&opts.Keys, "key", nil, "key column identifying a row (repeat for a composite key)")
+	cmd.Flags().StringVar(&opts.Format, "format", "", "output format: table, csv, json or parquet (default: table on a terminal, else csv)")
+	cmd.Flags().StringVarP(&opts.Output, "output", "o", "", "write the report to FILE (replaced only on success)")
+	return cmd
+}
+
+// diffJSON is the --format json document.
+type diffJSON struct {
+	Table   string               `json:"table"`
+	From    string               `json:"from"`
+	To      string               `json:"to"`
+	Keys    []string             `json:"keys"`
+	Schema  []query.ColumnChange `json:"schema"`
+	Rows    json.RawMessage      `json:"rows"`
+	Summary query.DiffSummary    `json:"summary"`
+}
+
+func diffRun(ctx context.Context, opts *diffOptions) error {
+	e, err := openEngine(ctx, opts.Project, opts.Logger)
+	if err != nil {
+		return err
+	}
+	defer e.Close()
+	d, err := e.Diff(ctx, opts.Table, opts.From, opts.To, opts.Keys)
+	if err != nil {
+		return err
+	}
+	sum, err := e.Summary(ctx, d)
+	if err != nil {
+		return err
+	}
+	format := resolveFormat(opts.Format, opts.Output, opts.IO.StdoutTTY)
+	if format == query.FormatParquet && opts.Output == "" && opts.IO.StdoutTTY {
+		return usagef("parquet output goes to a file (-o FILE) or a pipe, not a terminal")
+	}
+	report := func(w io.Writer) error {
+		switch format {
+		case query.FormatJSON:
+			var rows bytes.Buffer
+			if _, err := e.Write(ctx, &rows, d.SQL, query.FormatJSON); err != nil {
+				return err
+			}
+			keys := d.Keys
+			if keys == nil {
+				keys = []string{}
+			}
+			schema := d.Schema
+			if schema == nil {
+				schema = []query.ColumnChange{}
+			}
+			return writeJSON(w, diffJSON{
+				Table: d.Table, From: string(d.From.ID), To: string(d.To.ID), Keys: keys,
+				Schema: schema, Rows: rows.Bytes(), Summary: sum,
+			})
+		case query.FormatTable:
+			if len(d.Schema) > 0 {
+				fmt.Fprintln(w, "schema:")
+				for _, c := range d.Schema {
+					fmt.Fprintf(w, "  %s\n", c)
+				}
+				fmt.Fprintln(w)
+			}
+			if sum.RowsAdded+sum.RowsRemoved+sum.RowsChanged > 0 {
+				if _, err := e.Write(ctx, w, d.SQL, query.FormatTable); err != nil {
+					return err
+				}
+				fmt.Fprintln(w)
+			}
+			fmt.Fprintln(w, sum.Line(d))
+			return nil
+		default: // csv, parquet: rows only; the rest on stderr
+			for _, c := range d.Schema {
+				fmt.Fprintln(opts.IO.ErrOut, c)
+			}
+			if _, err := e.Write(ctx, w, d.SQL, format); err != nil {
+				return err
+			}
+			fmt.Fprintln(opts.IO.ErrOut, sum.Line(d))
+			return nil
+		}
+	}
+	if opts.Output != "" {
+		return query.WriteFileAtomic(opts.Output, report)
+	}
+	return report(opts.IO.Out)
+}
