@@ -9,19 +9,15 @@ import (
 // ErrNotObject reports a document that must be a JSON object but is not.
 var ErrNotObject = errors.New("not a JSON object")
 
-// VolatileKeys are the top-level metadata keys excluded from metadata_sha
-// (contract 4.3 step 1).
-var volatileKeys = map[string]bool{
-	"created_at":    true,
-	"datom_version": true,
-	"parquet_sha":   true,
-	"column_hashes": true,
-	"size_bytes":    true,
-}
-
 // IsVolatileKey reports whether a top-level metadata key is excluded from
-// metadata_sha.
-func IsVolatileKey(key string) bool { return volatileKeys[key] }
+// metadata_sha (contract 4.3 step 1).
+func IsVolatileKey(key string) bool {
+	switch key {
+	case "created_at", "datom_version", "parquet_sha", "column_hashes", "size_bytes":
+		return true
+	}
+	return false
+}
 
 // CanonicalMetadata returns the bytes hashed for metadata_sha (contract
 // 4.3): the five volatile top-level keys are dropped, the remaining
@@ -36,7 +32,7 @@ func CanonicalMetadata(v Value) ([]byte, error) {
 	seen := make(map[string]bool, len(v.members))
 	kept := make([]Member, 0, len(v.members))
 	for _, m := range v.members {
-		if volatileKeys[m.Key] || seen[m.Key] {
+		if IsVolatileKey(m.Key) || seen[m.Key] {
 			continue
 		}
 		seen[m.Key] = true

@@ -471,14 +471,7 @@ func analyzeScalar(s string) scalarAnalysis {
 
 // Implicit typing of R yaml (src/implicit.re, from Syck) plus the YAML
 // 1.1 booleans R yaml also resolves.
-var (
-	yamlBoolWords = map[string]bool{
-		"y": true, "Y": true, "yes": true, "Yes": true, "YES": true, "true": true, "True": true, "TRUE": true,
-		"on": true, "On": true, "ON": true,
-		"n": true, "N": true, "no": true, "No": true, "NO": true, "false": true, "False": true, "FALSE": true,
-		"off": true, "Off": true, "OFF": true,
-	}
-	yamlImplicitRE = regexp.MustCompile(`^(?:` +
+var yamlImplicitRE = regexp.MustCompile(`^(?:` +
 		`~|null|Null|NULL|` + // null
 		`\.na|\.na\.integer|\.na\.real|` + // R NA
 		`[-+]?0x[0-9a-fA-F,]+|` + // int#hex
@@ -494,7 +487,16 @@ var (
 		`[0-9]{4}-[0-9]{2}-[0-9]{2}[ \t]+[0-9]{2}:[0-9]{2}:[0-9]{2}(?:\.[0-9]*)?[ \t]+(?:Z|[-+][0-9]{2}(?::[0-9]{2})?)|` +
 		`<<|=` +
 		`)$`)
-)
+
+// yamlBoolWord reports the YAML 1.1 booleans R yaml resolves.
+func yamlBoolWord(s string) bool {
+	switch s {
+	case "y", "Y", "yes", "Yes", "YES", "true", "True", "TRUE", "on", "On", "ON",
+		"n", "N", "no", "No", "NO", "false", "False", "FALSE", "off", "Off", "OFF":
+		return true
+	}
+	return false
+}
 
 // yamlImplicitTag returns "str" when R yaml would read s back as a string
 // written plain, "str#na" for ".na.character", and another tag otherwise.
@@ -504,7 +506,7 @@ func yamlImplicitTag(s string) string {
 		return "null"
 	case s == ".na.character":
 		return "str#na"
-	case yamlBoolWords[s]:
+	case yamlBoolWord(s):
 		return "bool"
 	case strings.ContainsRune(s, 0) || !yamlImplicitRE.MatchString(s):
 		return "str"
