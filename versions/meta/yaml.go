@@ -469,8 +469,8 @@ func analyzeScalar(s string) scalarAnalysis {
 	return a
 }
 
-// Implicit typing of R yaml (src/implicit.re, from Syck) plus the YAML
-// 1.1 booleans R yaml also resolves.
+// yamlImplicitRE is the implicit typing of R yaml (src/implicit.re, from
+// Syck); the YAML 1.1 booleans are in yamlBoolWord.
 var yamlImplicitRE = regexp.MustCompile(`^(?:` +
 	`~|null|Null|NULL|` + // null
 	`\.na|\.na\.integer|\.na\.real|` + // R NA
