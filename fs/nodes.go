@@ -134,8 +134,8 @@ func (n *tablesNode) Readdir(ctx context.Context) (gofs.DirStream, syscall.Errno
 	for _, t := range names {
 		entries = append(entries, fuse.DirEntry{Name: t, Mode: syscall.S_IFDIR, Ino: inoOf("table", t)})
 	}
-	for _, name := range n.s.stagedNames("") {
-		entries = append(entries, fuse.DirEntry{Name: name, Mode: syscall.S_IFREG})
+	for name, ino := range n.s.stagedIn("") {
+		entries = append(entries, fuse.DirEntry{Name: name, Mode: syscall.S_IFREG, Ino: ino})
 	}
 	return gofs.NewListDirStream(entries), 0
 }
@@ -258,8 +258,8 @@ func (n *tableNode) Readdir(ctx context.Context) (gofs.DirStream, syscall.Errno)
 			fuse.DirEntry{Name: currentName, Mode: syscall.S_IFLNK, Ino: inoOf("current", n.table)},
 			fuse.DirEntry{Name: historyName, Mode: syscall.S_IFREG, Ino: inoOf("history", n.table)})
 	}
-	for _, name := range n.s.stagedNames(n.table) {
-		entries = append(entries, fuse.DirEntry{Name: name, Mode: syscall.S_IFREG})
+	for name, ino := range n.s.stagedIn(n.table) {
+		entries = append(entries, fuse.DirEntry{Name: name, Mode: syscall.S_IFREG, Ino: ino})
 	}
 	return gofs.NewListDirStream(entries), 0
 }

@@ -76,7 +76,7 @@ func (s *state) checkNewName(ctx context.Context, dir, name string) error {
 		if !exists {
 			return fmt.Errorf("table %q: %w", dir, versions.ErrNotFound)
 		}
-		if s.isHistoryName(ctx, dir, name) {
+		if strings.HasPrefix(name, "@") || s.isHistoryName(ctx, dir, name) {
 			return fmt.Errorf("%s/%s is part of the history: %w", dir, name, versions.ErrImmutable)
 		}
 	}
@@ -122,14 +122,14 @@ func (s *state) lookupStaged(dir, name string) *staged {
 	return s.staged[stagedKey(dir, name)]
 }
 
-// stagedNames lists the staged files of a folder.
-func (s *state) stagedNames(dir string) []string {
+// stagedIn lists the staged files of a folder.
+func (s *state) stagedIn(dir string) map[string]uint64 {
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	var out []string
+	out := map[string]uint64{}
 	for _, st := range s.staged {
 		if st.dir == dir {
-			out = append(out, st.name)
+			out[st.name] = st.ino
 		}
 	}
 	return out
