@@ -224,7 +224,7 @@ func runEngineSuite(t *testing.T, storeLoc string) {
 		if got := queryInt(t, e, `SELECT count(*) FROM all_versions('lb')`); got != 16 {
 			t.Errorf("reader all_versions count %d", got)
 		}
-		if got := queryInt(t, e, `SELECT sum(nrow) FROM history('lb')`); got != 16 {
+		if got := queryInt(t, e, `SELECT sum(nrow)::BIGINT FROM history('lb')`); got != 16 {
 			t.Errorf("reader history nrow sum %d", got)
 		}
 	})
