@@ -19,7 +19,7 @@ for t in dm ex lb ae; do
   "$B" write "$D/extract-2026-01/$t.parquet" --table "$t" -C "$D/study" -m "$t cut 2026-01-31"
 done
 
-echo "== cut-off 2026-03-31: lb and ae again; dm unchanged"
+echo "== cut-off 2026-03-31: new cuts of lb, ae and dm"
 go run ./internal/studygen/gen -out "$D/extract-2026-03" -cutoff 2026-03-31 >/dev/null
 for t in lb ae dm; do
   "$B" write "$D/extract-2026-03/$t.parquet" --table "$t" -C "$D/study" -m "$t cut 2026-03-31"

@@ -58,7 +58,7 @@ func (p *Project) Projects(ctx context.Context) ([]PortfolioEntry, error) {
 		if err != nil {
 			return nil, fmt.Errorf("parse projects/%s/ref.json: %w", e.Name(), err)
 		}
-		cur := ref.Current
+		cur := ref.Current()
 		out = append(out, PortfolioEntry{
 			Project: e.Name(), Type: cur.Type, Root: cur.Root, Prefix: cur.Prefix, Region: cur.Region,
 			This: e.Name() == p.name,

@@ -88,21 +88,19 @@ func Init(ctx context.Context, dir string, in InitOptions, opts Options) (_ *Pro
 		return nil, fmt.Errorf("init git repo: %w", mapRepoErr(err))
 	}
 	now := opts.Clock().UTC()
-	cfg := meta.ProjectConfig{
-		ProjectName:   name.String(),
-		Description:   in.Description,
-		CreatedAt:     opts.Clock().Format("2006-01-02"),
-		DatomVersion:  DatomVersion,
-		Storage:       meta.Storage{Type: loc.Type, Root: loc.Root, Prefix: loc.Prefix, Region: loc.Region},
-		MaxFileSizeGB: 1000,
-		RemoteURL:     in.Remote,
+	cfg, err := meta.NewProjectConfig(name, DatomVersion,
+		meta.StorageConfig{Type: loc.Type, Root: loc.Root, Prefix: loc.Prefix, Region: loc.Region},
+		in.Remote, opts.Clock())
+	if err != nil {
+		return nil, err
 	}
-	man := meta.NewManifest(name.String(), now)
+	cfg.Description = in.Description
+	man := meta.NewManifest(name, now)
 	files := map[string][]byte{
 		".datom/project.yaml":  cfg.YAML(),
-		".datom/manifest.json": append(man.JSON(), '\n'),
-		".gitignore":           meta.GitIgnore(),
-		"README.md":            meta.ProjectREADME(cfg),
+		".datom/manifest.json": man.File(),
+		".gitignore":           meta.Gitignore(),
+		"README.md":            meta.README(cfg),
 	}
 	var paths []string
 	for rel, body := range files {

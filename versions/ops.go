@@ -122,8 +122,13 @@ func (p *Project) syncOne(ctx context.Context, path string, item SyncItem) SyncI
 		item.Status, item.Err = "failed", err
 		return item
 	}
+	name, err := meta.ParseTableName(item.Table)
+	if err != nil {
+		item.Status, item.Err = "failed", fmt.Errorf("%w: %w", ErrInvalidName, err)
+		return item
+	}
 	status := "new"
-	if t, ok := man.Table(item.Table); ok {
+	if t, ok := man.Table(name); ok {
 		status = "changed"
 		if t.OriginalFileSHA == sha {
 			item.Status = "unchanged"

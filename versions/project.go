@@ -171,7 +171,7 @@ func Open(ctx context.Context, dir string, opts Options) (*Project, error) {
 	if err != nil {
 		return nil, err
 	}
-	return newProject(cfg.ProjectName, cfg, Developer, root, r, st, layout, opts), nil
+	return newProject(cfg.ProjectName.String(), cfg, Developer, root, r, st, layout, opts), nil
 }
 
 // OpenReader connects to a project from its store alone (no git), using the

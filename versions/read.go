@@ -89,9 +89,13 @@ func (p *Project) Versions(ctx context.Context, table string) ([]Version, error)
 }
 
 func versionOf(table string, e meta.HistoryEntry, current bool) Version {
+	author := "unknown"
+	if !e.Author.IsUnknown() {
+		author = e.Author.Name + " <" + e.Author.Email + ">"
+	}
 	return Version{
 		Table: table, ID: e.Version, DataSHA: e.DataSHA, ParquetSHA: e.ParquetSHA,
-		Timestamp: e.Timestamp, Author: e.Author.String(), Message: e.CommitMessage, Current: current,
+		Timestamp: meta.FormatTimestamp(e.Timestamp), Author: author, Message: e.CommitMessage, Current: current,
 	}
 }
 
@@ -169,7 +173,11 @@ func (p *Project) manifest(ctx context.Context) (meta.Manifest, error) {
 func (p *Project) localManifest() (meta.Manifest, error) {
 	raw, err := os.ReadFile(filepath.Join(p.dir, ".datom", "manifest.json"))
 	if errors.Is(err, os.ErrNotExist) {
-		return meta.NewManifest(p.name, p.now()), nil
+		name, err := meta.ParseProjectName(p.name)
+		if err != nil {
+			return meta.Manifest{}, err
+		}
+		return meta.NewManifest(name, p.now()), nil
 	}
 	if err != nil {
 		return meta.Manifest{}, fmt.Errorf("read manifest: %w", err)

@@ -226,8 +226,8 @@ func (p *Project) buildMetadata(table string, st *staged, req WriteRequest) (met
 		DataSHA:      th.DataSHA,
 		ParquetSHA:   st.parquetSHA,
 		TableType:    "derived",
-		NRow:         th.NRow,
-		NCol:         th.NCol,
+		NRow:         int(th.NRow),
+		NCol:         int(th.NCol),
 		CreatedAt:    p.now(),
 		DatomVersion: DatomVersion,
 		SizeBytes:    st.size,
@@ -239,7 +239,11 @@ func (p *Project) buildMetadata(table string, st *staged, req WriteRequest) (met
 	if req.Import {
 		in.TableType = "imported"
 		in.OriginalFileSHA = st.originalFileSHA
-		in.SourceLineage = []meta.LineageEntry{{Project: p.name, Table: table, VersionSHA: string(th.DataSHA)}}
+		self, err := meta.NewLineageEntry(p.name, table, th.DataSHA)
+		if err != nil {
+			return meta.Metadata{}, err
+		}
+		in.SourceLineage = []meta.LineageEntry{self}
 	}
 	md, err := meta.NewMetadata(in)
 	if err != nil {
@@ -328,25 +332,20 @@ func (p *Project) commitVersion(ctx context.Context, table string, md meta.Metad
 	if msg == "" {
 		msg = "Update " + table
 	}
-	entry := meta.HistoryEntry{
-		Version:         md.Version(),
-		DataSHA:         md.DataSHA(),
-		Timestamp:       md.CreatedAt(),
-		CommitMessage:   msg,
-		ParquetSHA:      md.ParquetSHA(),
-		OriginalFileSHA: st.originalFileSHA,
-	}
+	var author meta.Author // unknown unless git names one
 	if a, ok := p.repo.Author(); ok {
-		entry.Author = meta.Author{Name: a.Name, Email: a.Email}
-	} else {
-		entry.Author = meta.UnknownAuthor
+		author = meta.Author{Name: a.Name, Email: a.Email}
 	}
-	hist = hist.Prepend(entry)
+	hist = hist.Prepend(meta.EntryFor(md, author, msg))
 	man, err := p.localManifest()
 	if err != nil {
 		return versionDocs{}, err
 	}
-	man = man.WithTable(table, meta.ManifestEntry{
+	name, err := meta.ParseTableName(table)
+	if err != nil {
+		return versionDocs{}, err
+	}
+	man = man.WithTable(name, meta.ManifestEntry{
 		CurrentVersion:  md.Version(),
 		CurrentDataSHA:  md.DataSHA(),
 		LastUpdated:     p.now(),

@@ -7,6 +7,7 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/datomfs/datomfs/versions"
+	"github.com/datomfs/datomfs/versions/meta"
 )
 
 type listOptions struct {
@@ -58,8 +59,8 @@ func listRun(ctx context.Context, opts *listOptions) error {
 	rows := make([]listRow, 0, len(tables))
 	for _, t := range tables {
 		rows = append(rows, listRow{
-			Name: t.Name, CurrentVersion: string(t.CurrentVersion), CurrentDataSHA: string(t.CurrentDataSHA),
-			LastUpdated: t.LastUpdated, VersionCount: t.VersionCount,
+			Name: t.Name.String(), CurrentVersion: string(t.CurrentVersion), CurrentDataSHA: string(t.CurrentDataSHA),
+			LastUpdated: meta.FormatTimestamp(t.LastUpdated), VersionCount: t.VersionCount,
 		})
 	}
 	if opts.JSON {
