@@ -30,6 +30,9 @@ type WriteRequest struct {
 	// Import records the write as datom_sync does: table_type "imported",
 	// original_file_sha and original_format, a self source_lineage entry.
 	Import bool
+	// Pull fetches and fast-forwards before writing (design §6 step 2; the
+	// mount always does, the CLI with --pull).
+	Pull bool
 	// Retries is how many times a rejected push is answered by pull and redo
 	// (the mount); 0 returns ErrPushRejected with the clone unchanged (the CLI).
 	Retries int
@@ -74,7 +77,7 @@ func (p *Project) Write(ctx context.Context, req WriteRequest) (WriteResult, err
 	p.writeMu.Lock()
 	defer p.writeMu.Unlock()
 	for attempt := 1; ; attempt++ {
-		res, err := p.writeStaged(ctx, name.String(), st, req)
+		res, err := p.writeStaged(ctx, name.String(), st, req, req.Pull || attempt > 1)
 		res.Attempts = attempt
 		if errors.Is(err, ErrPushRejected) && attempt <= req.Retries {
 			p.opts.Logger.Info("push rejected, pulling and redoing the write", "table", name.String(), "attempt", attempt)
@@ -158,9 +161,13 @@ func (p *Project) stage(ctx context.Context, req WriteRequest) (*staged, error) 
 }
 
 // writeStaged runs steps 2–7 of the write once.
-func (p *Project) writeStaged(ctx context.Context, table string, st *staged, req WriteRequest) (WriteResult, error) {
+func (p *Project) writeStaged(ctx context.Context, table string, st *staged, req WriteRequest, pull bool) (WriteResult, error) {
 	res := WriteResult{Table: table, DataSHA: st.hash.DataSHA}
-	if err := p.pullForWrite(ctx); err != nil {
+	if pull {
+		if err := p.pullForWrite(ctx); err != nil {
+			return res, err
+		}
+	} else if err := p.checkUpToDate(ctx); err != nil {
 		return res, err
 	}
 	head, err := p.repo.Head()
@@ -209,6 +216,23 @@ func (p *Project) writeStaged(ctx context.Context, table string, st *staged, req
 func (p *Project) pullForWrite(ctx context.Context) error {
 	if _, err := p.repo.Pull(ctx); err != nil {
 		return fmt.Errorf("pull before write: %w", mapRepoErr(err))
+	}
+	return nil
+}
+
+// checkUpToDate fetches and refuses early when the remote has commits we
+// lack: the push could only be rejected, so nothing is uploaded. It also
+// finds an unreachable remote before any side effect.
+func (p *Project) checkUpToDate(ctx context.Context) error {
+	if err := p.repo.Fetch(ctx); err != nil {
+		return fmt.Errorf("fetch before write: %w", mapRepoErr(err))
+	}
+	_, behind, err := p.repo.AheadBehind(ctx)
+	if err != nil {
+		return fmt.Errorf("compare with the remote: %w", err)
+	}
+	if behind > 0 {
+		return fmt.Errorf("push %w: the remote has %d commit(s) this clone lacks", ErrPushRejected, behind)
 	}
 	return nil
 }

@@ -60,7 +60,7 @@ func writeRun(ctx context.Context, opts *writeOptions) error {
 	}
 	req := versions.WriteRequest{Table: opts.Table, Path: opts.File, Message: opts.Message}
 	if opts.Pull {
-		req.Retries = 3
+		req.Pull, req.Retries = true, 3
 	}
 	res, err := p.Write(ctx, req)
 	if err != nil {
