@@ -102,7 +102,8 @@ func HashParquetFile(ctx context.Context, path string, opts HashOptions) (TableH
 // every column that cannot be hashed. Decoder panics on malformed input are
 // turned into ErrCorrupt.
 func HashParquet(ctx context.Context, r parquet.ReaderAtSeeker, opts HashOptions) (TableHash, error) {
-	if err := checkMagic(r); err != nil {
+	size, err := checkMagic(r)
+	if err != nil {
 		return TableHash{}, err
 	}
 	if opts.Workers <= 0 {
@@ -114,7 +115,7 @@ func HashParquet(ctx context.Context, r parquet.ReaderAtSeeker, opts HashOptions
 	if opts.MaxAlloc <= 0 {
 		opts.MaxAlloc = defaultMaxAlloc
 	}
-	t, err := openTable(r, opts)
+	t, err := openTable(r, size, opts)
 	if err != nil {
 		return TableHash{}, err
 	}
@@ -122,31 +123,32 @@ func HashParquet(ctx context.Context, r parquet.ReaderAtSeeker, opts HashOptions
 }
 
 // checkMagic tells parquet from other bytes before any decoding.
-func checkMagic(r parquet.ReaderAtSeeker) error {
+// It returns the input's size.
+func checkMagic(r parquet.ReaderAtSeeker) (int64, error) {
 	size, err := r.Seek(0, io.SeekEnd)
 	if err != nil {
-		return fmt.Errorf("size of input: %w", err)
+		return 0, fmt.Errorf("size of input: %w", err)
 	}
 	if size < 12 {
-		return fmt.Errorf("%w: %d bytes is too short", ErrNotParquet, size)
+		return 0, fmt.Errorf("%w: %d bytes is too short", ErrNotParquet, size)
 	}
 	var head, tail [4]byte
 	if _, err := r.ReadAt(head[:], 0); err != nil {
-		return fmt.Errorf("read header: %w", err)
+		return 0, fmt.Errorf("read header: %w", err)
 	}
 	if _, err := r.ReadAt(tail[:], size-4); err != nil && !errors.Is(err, io.EOF) {
-		return fmt.Errorf("read footer: %w", err)
+		return 0, fmt.Errorf("read footer: %w", err)
 	}
 	if string(head[:]) != "PAR1" {
-		return fmt.Errorf("%w: no PAR1 magic at start", ErrNotParquet)
+		return 0, fmt.Errorf("%w: no PAR1 magic at start", ErrNotParquet)
 	}
 	switch string(tail[:]) {
 	case "PAR1":
-		return nil
+		return size, nil
 	case "PARE":
-		return fmt.Errorf("%w: encrypted parquet footer is not supported", ErrCorrupt)
+		return 0, fmt.Errorf("%w: encrypted parquet footer is not supported", ErrCorrupt)
 	default:
-		return fmt.Errorf("%w: no PAR1 magic at end (truncated?)", ErrCorrupt)
+		return 0, fmt.Errorf("%w: no PAR1 magic at end (truncated?)", ErrCorrupt)
 	}
 }
 
@@ -197,12 +199,12 @@ func recoverCorrupt(what string, err *error) {
 	}
 }
 
-func openTable(r parquet.ReaderAtSeeker, opts HashOptions) (t *table, err error) {
+func openTable(r parquet.ReaderAtSeeker, size int64, opts HashOptions) (t *table, err error) {
 	defer recoverCorrupt("read footer", &err)
 	mem := cappedAllocator{Allocator: memory.NewGoAllocator(), max: opts.MaxAlloc}
 	props := parquet.NewReaderProperties(mem)
 	props.BufferedStreamEnabled = true
-	props.BufferSize = streamBufferSize
+	props.BufferSize = min(streamBufferSize, size)
 	pf, err := file.NewParquetReader(r, file.WithReadProps(props))
 	if err != nil {
 		return nil, fmt.Errorf("%w: read footer: %v", ErrCorrupt, err)
@@ -326,13 +328,8 @@ func (t *table) progress(n int64) {
 
 // hashColumn hashes one column, turning decoder panics into ErrCorrupt.
 func (t *table) hashColumn(ctx context.Context, p colPlan) (res colResult) {
-	defer func() {
-		var err error
-		recoverCorrupt(p.String(), &err)
-		if err != nil {
-			res = colResult{err: err}
-		}
-	}()
+	// recoverCorrupt must be the deferred call itself for recover to work.
+	defer recoverCorrupt(p.String(), &res.err)
 	var (
 		ch  ColumnHash
 		ref *Refusal

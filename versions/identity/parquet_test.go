@@ -467,7 +467,8 @@ func TestParquetWrongHints(t *testing.T) {
 			if err != nil {
 				t.Fatal(err)
 			}
-			tb, err := openTable(f, HashOptions{Workers: 2, BatchRows: 1, MaxAlloc: defaultMaxAlloc})
+			st, _ := f.Stat()
+			tb, err := openTable(f, st.Size(), HashOptions{Workers: 2, BatchRows: 1, MaxAlloc: defaultMaxAlloc})
 			if err != nil {
 				t.Fatal(err)
 			}
