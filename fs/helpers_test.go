@@ -66,15 +66,11 @@ func (testConverter) CSVToParquet(ctx context.Context, csvPath, parquetPath stri
 	}
 	tbl := array.NewTableFromRecords(recs[0].Schema(), recs)
 	defer tbl.Release()
-	out, err := os.Create(parquetPath)
-	if err != nil {
+	var buf bytes.Buffer
+	if err := pqarrow.WriteTable(tbl, &buf, 1024, parquet.NewWriterProperties(), pqarrow.DefaultWriterProps()); err != nil {
 		return err
 	}
-	if err := pqarrow.WriteTable(tbl, out, 1024, parquet.NewWriterProperties(), pqarrow.DefaultWriterProps()); err != nil {
-		out.Close()
-		return err
-	}
-	return out.Close()
+	return os.WriteFile(parquetPath, buf.Bytes(), 0o644)
 }
 
 func (testConverter) ParquetToCSV(ctx context.Context, parquetPath, csvPath string) error {

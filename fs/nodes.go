@@ -21,6 +21,9 @@ import (
 const (
 	immutableTimeout = 24 * time.Hour
 	mutableTimeout   = time.Second
+	// uncached is "do not cache" (go-fuse reads a zero timeout as "use
+	// the default").
+	uncached = time.Nanosecond
 )
 
 // ---- attributes ----
@@ -415,7 +418,7 @@ func (n *versionNode) attr(ctx context.Context, a *fuse.Attr) (time.Duration, er
 		size, ok := n.s.csvSize(n.v)
 		n.s.setAttr(a, syscall.S_IFREG|0o444, size, n.v.Time())
 		if !ok {
-			return 0, nil
+			return uncached, nil
 		}
 		return immutableTimeout, nil
 	}
@@ -625,8 +628,8 @@ func (s *state) stagedInode(ctx context.Context, parent *gofs.Inode, st *staged,
 		return nil, syscall.ENOENT
 	}
 	s.setAttr(&out.Attr, syscall.S_IFREG|mode, size, mtime)
-	out.SetEntryTimeout(0)
-	out.SetAttrTimeout(0)
+	out.SetEntryTimeout(uncached)
+	out.SetAttrTimeout(uncached)
 	return parent.NewInode(ctx, &stagedNode{s: s, st: st}, gofs.StableAttr{Mode: syscall.S_IFREG, Ino: st.ino}), 0
 }
 
@@ -637,13 +640,14 @@ func (n *stagedNode) Getattr(ctx context.Context, f gofs.FileHandle, out *fuse.A
 			// Published while open: describe the handle's bytes.
 			if fi, ferr := h.w.f.Stat(); ferr == nil {
 				n.s.setAttr(&out.Attr, syscall.S_IFREG|0o644, fi.Size(), fi.ModTime())
+				out.SetTimeout(uncached)
 				return 0
 			}
 		}
 		return syscall.ENOENT
 	}
 	n.s.setAttr(&out.Attr, syscall.S_IFREG|mode, size, mtime)
-	out.SetTimeout(0)
+	out.SetTimeout(uncached)
 	return 0
 }
 

@@ -300,7 +300,7 @@ func testCopyInParquet(t *testing.T, fx *fixture) {
 
 func testCopyInCSV(t *testing.T, fx *fixture) {
 	if err := copyIn(fx.path("lb", "extract.csv"), []byte("id,label\n1,a\n2,b\n")); err != nil {
-		t.Fatalf("close: %v", err)
+		t.Fatalf("close: %v\nlog:\n%s", err, fx.Log.String())
 	}
 	if n := historyLen(t, fx.Project, "lb"); n != 3 {
 		t.Fatalf("lb has %d versions after the CSV copy, want 3", n)
