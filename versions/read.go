@@ -80,12 +80,36 @@ func (p *Project) Versions(ctx context.Context, table string) ([]Version, error)
 	if err != nil {
 		return nil, err
 	}
+	cur, err := p.currentID(ctx, table)
+	if err != nil {
+		return nil, err
+	}
 	entries := h.Entries()
 	out := make([]Version, len(entries))
 	for i, e := range entries {
-		out[i] = versionOf(table, e, i == 0)
+		out[i] = versionOf(table, e, e.Version == cur)
 	}
 	return out, nil
+}
+
+// currentID is the table's current version as the manifest records it. It
+// is usually the newest history entry, but not always: writing back an
+// older version's exact metadata makes it current again without a new
+// history entry (the history is deduplicated, contract 2.5).
+func (p *Project) currentID(ctx context.Context, table string) (identity.MetadataSHA, error) {
+	m, err := p.manifest(ctx)
+	if err != nil {
+		return "", err
+	}
+	name, err := meta.ParseTableName(table)
+	if err != nil {
+		return "", fmt.Errorf("%w: %w", ErrInvalidName, err)
+	}
+	e, ok := m.Table(name)
+	if !ok {
+		return "", fmt.Errorf("table %q: %w", table, ErrNotFound)
+	}
+	return e.CurrentVersion, nil
 }
 
 func versionOf(table string, e meta.HistoryEntry, current bool) Version {
@@ -109,8 +133,12 @@ func (p *Project) Resolve(ctx context.Context, table, prefix string) (Version, e
 	if len(entries) == 0 {
 		return Version{}, fmt.Errorf("table %q has no versions: %w", table, ErrNotFound)
 	}
+	cur, err := p.currentID(ctx, table)
+	if err != nil {
+		return Version{}, err
+	}
 	if prefix == "" {
-		return versionOf(table, entries[0], true), nil
+		prefix = string(cur)
 	}
 	e, err := h.Find(prefix)
 	switch {
@@ -121,7 +149,7 @@ func (p *Project) Resolve(ctx context.Context, table, prefix string) (Version, e
 	case err != nil:
 		return Version{}, err
 	}
-	return versionOf(table, e, e.Version == entries[0].Version), nil
+	return versionOf(table, e, e.Version == cur), nil
 }
 
 // Fetch returns a verified local copy of a version's parquet bytes.

@@ -1,0 +1,231 @@
+package versions
+
+import (
+	"context"
+	"errors"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"reflect"
+	"testing"
+	"time"
+
+	"github.com/datomfs/datomfs/internal/studygen"
+)
+
+// testProject makes a project on a temp local store with a bare remote.
+func testProject(t *testing.T) (*Project, string) {
+	t.Helper()
+	t.Setenv("HOME", t.TempDir()) // no global git identity
+	remote := filepath.Join(t.TempDir(), "remote.git")
+	if out, err := exec.Command("git", "init", "-q", "--bare", "--initial-branch=main", remote).CombinedOutput(); err != nil {
+		t.Fatalf("git init --bare: %v\n%s", err, out)
+	}
+	p, err := Init(context.Background(), filepath.Join(t.TempDir(), "clone"), InitOptions{
+		Project: "STUDY_001", Store: filepath.Join(t.TempDir(), "store"), Remote: remote,
+	}, Options{CacheDir: t.TempDir()})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return p, remote
+}
+
+func extractFiles(t *testing.T, cutoff string) map[string]string {
+	t.Helper()
+	c, _ := time.Parse("2006-01-02", cutoff)
+	paths, err := studygen.Write(t.TempDir(), "parquet", studygen.Options{Cutoff: c, Seed: 3})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return paths
+}
+
+func TestWriteChangeClasses(t *testing.T) {
+	ctx := context.Background()
+	p, _ := testProject(t)
+	jan, mar := extractFiles(t, "2026-01-31"), extractFiles(t, "2026-03-31")
+
+	steps := []struct {
+		name   string
+		req    WriteRequest
+		change Change
+		upload bool
+		count  int
+	}{
+		{"first write", WriteRequest{Table: "lb", Path: jan["lb"]}, ChangeFull, true, 1},
+		{"identical", WriteRequest{Table: "lb", Path: jan["lb"]}, ChangeNone, false, 1},
+		{"new data", WriteRequest{Table: "lb", Path: mar["lb"]}, ChangeFull, true, 2},
+		{"back to old data reuses its object", WriteRequest{Table: "lb", Path: jan["lb"]}, ChangeFull, false, 2},
+		{"same data imported is metadata-only", WriteRequest{Table: "lb", Path: jan["lb"], Import: true}, ChangeMetadataOnly, false, 3},
+	}
+	for _, s := range steps {
+		res, err := p.Write(ctx, s.req)
+		if err != nil {
+			t.Fatalf("%s: %v", s.name, err)
+		}
+		if res.Change != s.change || res.Uploaded != s.upload {
+			t.Fatalf("%s: change %s uploaded %v, want %s %v", s.name, res.Change, res.Uploaded, s.change, s.upload)
+		}
+		vs, err := p.Versions(ctx, "lb")
+		if err != nil {
+			t.Fatal(err)
+		}
+		if len(vs) != s.count {
+			t.Fatalf("%s: %d versions, want %d", s.name, len(vs), s.count)
+		}
+		cur, err := p.Resolve(ctx, "lb", "")
+		if err != nil || cur.ID != res.Version || !cur.Current {
+			t.Fatalf("%s: current version %s (%v), write said %s", s.name, cur.ID, err, res.Version)
+		}
+	}
+	// "back to old data" went back to version 1's data_sha; that version is
+	// already in the history, so the dedup keeps 2 entries (contract 2.5).
+	vs, _ := p.Versions(ctx, "lb")
+	if !vs[0].Current || vs[1].Current || vs[2].Current {
+		t.Errorf("exactly the newest version should be current: %+v", vs)
+	}
+	// No global git identity: init set datom's fallback (contract 2.5).
+	if vs[0].Author != "datom <datom@noreply>" {
+		t.Errorf("author %q, want datom's fallback identity", vs[0].Author)
+	}
+	md, err := p.VersionMetadata(ctx, vs[0])
+	if err != nil {
+		t.Fatal(err)
+	}
+	if md.TableType() != "imported" || md.OriginalFileSHA() == "" || md.ParquetSHA() == "" {
+		t.Errorf("imported metadata: type %q original %q parquet %q", md.TableType(), md.OriginalFileSHA(), md.ParquetSHA())
+	}
+}
+
+func TestResolve(t *testing.T) {
+	ctx := context.Background()
+	p, _ := testProject(t)
+	jan, mar := extractFiles(t, "2026-01-31"), extractFiles(t, "2026-03-31")
+	r1, _ := p.Write(ctx, WriteRequest{Table: "ae", Path: jan["ae"]})
+	r2, _ := p.Write(ctx, WriteRequest{Table: "ae", Path: mar["ae"]})
+
+	cases := []struct {
+		table, prefix string
+		want          string
+		err           error
+	}{
+		{"ae", "", string(r2.Version), nil},
+		{"ae", string(r1.Version)[:4], string(r1.Version), nil},
+		{"ae", string(r1.Version), string(r1.Version), nil},
+		{"ae", "", string(r2.Version), nil},
+		{"ae", "zzzz", "", ErrNotFound},
+		{"nosuch", "", "", ErrNotFound},
+		{"a/b", "", "", ErrInvalidName},
+	}
+	if string(r1.Version)[0] == string(r2.Version)[0] {
+		cases = append(cases, struct {
+			table, prefix string
+			want          string
+			err           error
+		}{"ae", string(r1.Version)[:1], "", ErrAmbiguous})
+	}
+	for _, c := range cases {
+		v, err := p.Resolve(ctx, c.table, c.prefix)
+		if c.err != nil {
+			if !errors.Is(err, c.err) {
+				t.Errorf("%s@%s: err %v, want %v", c.table, c.prefix, err, c.err)
+			}
+			continue
+		}
+		if err != nil || string(v.ID) != c.want {
+			t.Errorf("%s@%s: %v %v, want %s", c.table, c.prefix, v.ID, err, c.want)
+		}
+	}
+	// Fetch returns verified bytes; a damaged object is refused.
+	v, _ := p.Resolve(ctx, "ae", string(r1.Version)[:8])
+	os.RemoveAll(p.cache.Root())
+	obj := filepath.Join(p.store.Location(), p.Key(v))
+	os.WriteFile(obj, []byte("PAR1 damaged PAR1"), 0o644)
+	if _, err := p.Fetch(ctx, v); !errors.Is(err, ErrIntegrity) {
+		t.Fatalf("fetch of a damaged object: %v, want ErrIntegrity", err)
+	}
+}
+
+func TestValidateAndFix(t *testing.T) {
+	ctx := context.Background()
+	p, _ := testProject(t)
+	jan := extractFiles(t, "2026-01-31")
+	if _, err := p.Write(ctx, WriteRequest{Table: "dm", Path: jan["dm"]}); err != nil {
+		t.Fatal(err)
+	}
+	rep, err := p.Validate(ctx, false)
+	if err != nil || len(rep.Problems) != 0 || rep.Tables != 1 || rep.Versions != 1 {
+		t.Fatalf("fresh project: %+v %v", rep, err)
+	}
+	root := p.store.Location()
+	os.Remove(filepath.Join(root, p.layout.TableMetaKey("dm", "metadata.json")))
+	os.Remove(filepath.Join(root, p.layout.ManifestKey()))
+	rep, _ = p.Validate(ctx, false)
+	if len(rep.Problems) != 2 {
+		t.Fatalf("want 2 problems, got %+v", rep.Problems)
+	}
+	rep, _ = p.Validate(ctx, true)
+	for _, pr := range rep.Problems {
+		if !pr.Fixed {
+			t.Errorf("not fixed: %+v", pr)
+		}
+	}
+	if rep, _ = p.Validate(ctx, false); len(rep.Problems) != 0 {
+		t.Fatalf("after fix: %+v", rep.Problems)
+	}
+	// A missing parquet object is reported and cannot be fixed.
+	vs, _ := p.Versions(ctx, "dm")
+	os.Remove(filepath.Join(root, p.Key(vs[0])))
+	rep, _ = p.Validate(ctx, true)
+	if len(rep.Problems) != 1 || rep.Problems[0].Fixed {
+		t.Fatalf("missing object: %+v", rep.Problems)
+	}
+}
+
+func TestSyncSkipsUnchanged(t *testing.T) {
+	ctx := context.Background()
+	p, _ := testProject(t)
+	dir := t.TempDir()
+	jan := extractFiles(t, "2026-01-31")
+	for _, tb := range []string{"dm", "ae"} {
+		b, _ := os.ReadFile(jan[tb])
+		os.WriteFile(filepath.Join(dir, tb+".parquet"), b, 0o644)
+	}
+	os.WriteFile(filepath.Join(dir, "notes.docx"), []byte("x"), 0o644)
+	res, err := p.Sync(ctx, dir, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if res.Count("new") != 2 || res.Count("unsupported") != 1 {
+		t.Fatalf("first sync: %+v", res)
+	}
+	res, _ = p.Sync(ctx, dir, nil)
+	if res.Count("unchanged") != 2 {
+		t.Fatalf("second sync: %+v", res)
+	}
+	mar := extractFiles(t, "2026-03-31")
+	b, _ := os.ReadFile(mar["ae"])
+	os.WriteFile(filepath.Join(dir, "ae.parquet"), b, 0o644)
+	res, _ = p.Sync(ctx, dir, nil)
+	if res.Count("changed") != 1 || res.Count("unchanged") != 1 {
+		t.Fatalf("third sync: %+v", res)
+	}
+	tables, _ := p.List(ctx)
+	var names []string
+	for _, tb := range tables {
+		names = append(names, tb.Name.String())
+		if tb.OriginalFormat != "parquet" || tb.OriginalFileSHA == "" {
+			t.Errorf("%s: manifest lacks import keys: %+v", tb.Name, tb)
+		}
+	}
+	if !reflect.DeepEqual(names, []string{"ae", "dm"}) && !reflect.DeepEqual(names, []string{"dm", "ae"}) {
+		t.Fatalf("tables %v", names)
+	}
+}
+
+func TestTablesOf(t *testing.T) {
+	got := tablesOf([]string{"lb/metadata.json", "lb/version_history.json", ".datom/manifest.json", "ae/version_history.json", "README.md", "x/y/metadata.json"})
+	if want := []string{"ae", "lb"}; !reflect.DeepEqual(got, want) {
+		t.Fatalf("got %v want %v", got, want)
+	}
+}
