@@ -17,5 +17,7 @@ func commands(f *factory) []*cobra.Command {
 		newValidateCmd(f, nil),
 		newHashCmd(f, nil),
 		newProjectsCmd(f, nil),
+		newQueryCmd(f, nil),
+		newDiffCmd(f, nil),
 	}
 }
