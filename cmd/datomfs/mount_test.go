@@ -2,10 +2,12 @@ package main
 
 import (
 	"context"
+	"log/slog"
 	"os"
 	"os/exec"
 	"path/filepath"
 	"strings"
+	"sync"
 	"syscall"
 	"testing"
 	"time"
@@ -51,13 +53,47 @@ func TestMountHelperProcess(t *testing.T) {
 	if os.Getenv("DATOMFS_MOUNT_HELPER") != "1" {
 		return
 	}
-	args := strings.Split(os.Getenv("DATOMFS_MOUNT_ARGS"), "\x00")
-	os.Exit(Main(args, System()))
+	args := strings.Split(os.Getenv("DATOMFS_MOUNT_ARGS"), "\x1f")
+	os.Exit(mainWithMount(args, System()))
+}
+
+// mainWithMount is Main with the mount verb registered (in case
+// commands.go does not list it yet).
+func mainWithMount(args []string, io *IOStreams) int {
+	f := &factory{IO: io, Logger: slog.New(slog.NewTextHandler(io.ErrOut, &slog.HandlerOptions{Level: slog.LevelWarn}))}
+	root := newRootCmd(f)
+	if c, _, err := root.Find([]string{"mount"}); err != nil || c == root {
+		root.AddCommand(newMountCmd(f, nil))
+	}
+	root.SetArgs(args)
+	cmd, err := root.ExecuteC()
+	if err == nil {
+		return exitOK
+	}
+	return reportError(io, cmd, err)
+}
+
+// syncBuffer is a strings.Builder safe to read while a process writes it.
+type syncBuffer struct {
+	mu sync.Mutex
+	b  strings.Builder
+}
+
+func (s *syncBuffer) Write(p []byte) (int, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.b.Write(p)
+}
+
+func (s *syncBuffer) String() string {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.b.String()
 }
 
 // startMount runs "datomfs mount --foreground" as its own process over a
 // fresh project and waits until the mount is there.
-func startMount(t *testing.T) (*exec.Cmd, string, *strings.Builder) {
+func startMount(t *testing.T) (*exec.Cmd, string, *syncBuffer) {
 	t.Helper()
 	root := t.TempDir()
 	remote := filepath.Join(root, "remote.git")
@@ -76,8 +112,8 @@ func startMount(t *testing.T) (*exec.Cmd, string, *strings.Builder) {
 	}
 	cmd := exec.Command(os.Args[0], "-test.run=^TestMountHelperProcess$")
 	cmd.Env = append(os.Environ(), "DATOMFS_MOUNT_HELPER=1",
-		"DATOMFS_MOUNT_ARGS="+strings.Join([]string{"mount", "-C", clone, mnt, "--foreground", "--refresh", "0", "--cache", filepath.Join(root, "cache")}, "\x00"))
-	stderr := &strings.Builder{}
+		"DATOMFS_MOUNT_ARGS="+strings.Join([]string{"mount", "-C", clone, mnt, "--foreground", "--refresh", "0", "--cache", filepath.Join(root, "cache")}, "\x1f"))
+	stderr := &syncBuffer{}
 	cmd.Stderr = stderr
 	if err := cmd.Start(); err != nil {
 		t.Fatal(err)
