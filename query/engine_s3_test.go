@@ -1,0 +1,19 @@
+package query
+
+import (
+	"testing"
+
+	"github.com/datomfs/datomfs/internal/testenv"
+)
+
+// TestEngineS3Store runs the whole engine suite on a project whose store is
+// a real S3 server (Versity gateway on loopback).
+func TestEngineS3Store(t *testing.T) {
+	srv := testenv.Versity(t)
+	srv.CreateBucket(t, "query-data")
+	t.Setenv("AWS_ACCESS_KEY_ID", srv.AccessKey)
+	t.Setenv("AWS_SECRET_ACCESS_KEY", srv.SecretKey)
+	t.Setenv("AWS_ENDPOINT_URL", srv.Endpoint)
+	t.Setenv("AWS_REGION", srv.Region)
+	runEngineSuite(t, "s3://query-data/study001")
+}
