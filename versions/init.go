@@ -171,8 +171,21 @@ func Clone(ctx context.Context, url, dir string, in CloneOptions, opts Options) 
 	if err != nil {
 		return nil, err
 	}
-	if _, err := p.store.Stat(ctx, p.layout.ManifestKey()); err != nil && !errors.Is(err, store.ErrNotFound) {
-		return nil, fmt.Errorf("check store %s: %w", p.store.Location(), mapStoreErr(err))
+	if err := p.checkStore(ctx); err != nil {
+		return nil, err
 	}
 	return p, nil
+}
+
+// checkStore verifies the store answers (and, on S3, that the bucket exists).
+func (p *Project) checkStore(ctx context.Context) error {
+	if c, ok := p.store.(store.Checker); ok {
+		if err := c.Check(ctx); err != nil {
+			return fmt.Errorf("check store %s: %w", p.store.Location(), mapStoreErr(err))
+		}
+	}
+	if _, err := p.store.Stat(ctx, p.layout.ManifestKey()); err != nil && !errors.Is(err, store.ErrNotFound) {
+		return fmt.Errorf("check store %s: %w", p.store.Location(), mapStoreErr(err))
+	}
+	return nil
 }
