@@ -19,5 +19,6 @@ func commands(f *factory) []*cobra.Command {
 		newProjectsCmd(f, nil),
 		newQueryCmd(f, nil),
 		newDiffCmd(f, nil),
+		newMountCmd(f, nil),
 	}
 }
