@@ -30,7 +30,7 @@ type Options struct {
 // Tables are the table names Write produces.
 var Tables = []string{"dm", "ex", "lb", "ae"}
 
-var start = time.Date(2025, 1, 6, 0, 0, 0, 0, time.UTC)
+var start = time.Date(2025, 9, 1, 0, 0, 0, 0, time.UTC)
 
 type column struct {
 	name string
@@ -65,7 +65,7 @@ func generate(o Options) map[string][]column {
 	tests := []string{"ALT", "AST", "HGB", "GLUC"}
 	for s := 1; s <= o.Subjects; s++ {
 		id := fmt.Sprintf("STUDY001-%03d", s)
-		enrol := day(start.Add(time.Duration(r.IntN(120)) * 24 * time.Hour))
+		enrol := day(start.Add(time.Duration(r.IntN(240)) * 24 * time.Hour))
 		if enrol.After(o.Cutoff) {
 			continue
 		}
