@@ -9,6 +9,7 @@ import (
 	"fmt"
 	"hash"
 	"math"
+	"strings"
 )
 
 // HashAlgo is the name of the data_sha algorithm (metadata field hash_algo).
@@ -253,7 +254,7 @@ func (h *ChrHasher) AddMaskZeros(n int64) {
 // AddString appends one non-NA value.
 func (h *ChrHasher) AddString(v string) {
 	h.startValues()
-	if i := indexNULString(v); i >= 0 {
+	if strings.IndexByte(v, 0) >= 0 {
 		h.setErr(fmt.Errorf("row %d: %w", h.vals+1, ErrNULInString))
 	}
 	h.s.putString(v)
@@ -305,15 +306,6 @@ func (h *ChrHasher) Sum() (string, error) {
 			ErrColumnLength, h.mask, h.maskNA, h.vals, h.valsNA)
 	}
 	return h.s.sum(), nil
-}
-
-func indexNULString(s string) int {
-	for i := 0; i < len(s); i++ {
-		if s[i] == 0 {
-			return i
-		}
-	}
-	return -1
 }
 
 // TableDigest combines column digests into the data_sha (contract 4.1 step 3).

@@ -13,6 +13,7 @@ import (
 	"github.com/apache/arrow-go/v18/arrow/memory"
 	"github.com/apache/arrow-go/v18/parquet"
 	"github.com/apache/arrow-go/v18/parquet/file"
+	"github.com/apache/arrow-go/v18/parquet/metadata"
 	"github.com/apache/arrow-go/v18/parquet/pqarrow"
 )
 
@@ -67,7 +68,6 @@ type HashOptions struct {
 const (
 	defaultBatchRows = 64 << 10
 	defaultMaxAlloc  = 1 << 30
-	streamBufferSize = 1 << 20
 )
 
 // HashParquetFile is HashParquet over the file at path.
@@ -89,7 +89,8 @@ func HashParquetFile(ctx context.Context, path string, opts HashOptions) (TableH
 //
 // It streams: each column is read in batches of BatchRows rows, columns are
 // hashed in parallel (each is an independent SHA-256 stream), and memory is
-// bounded by Workers × (one batch + one page + a 1 MiB read buffer).
+// bounded by Workers × (one batch + one compressed column chunk + one
+// decompressed page); the file itself is never held whole.
 //
 // A chr column's payload starts with its NA mask, so a chr column that may
 // hold nulls is read twice (mask, then values); when the parquet statistics
@@ -203,8 +204,11 @@ func openTable(r parquet.ReaderAtSeeker, size int64, opts HashOptions) (t *table
 	defer recoverCorrupt("read footer", &err)
 	mem := cappedAllocator{Allocator: memory.NewGoAllocator(), max: opts.MaxAlloc}
 	props := parquet.NewReaderProperties(mem)
-	props.BufferedStreamEnabled = true
-	props.BufferSize = min(streamBufferSize, size)
+	// Each column chunk is read whole (one ReadAt per chunk and row group).
+	// arrow-go v18.5.1's buffered stream corrupts compressed pages larger
+	// than its buffer (serializedPageReader.decompress, fixed in v18.8.0),
+	// so it stays off; chunk ranges are checked against the file size below.
+	props.BufferedStreamEnabled = false
 	pf, err := file.NewParquetReader(r, file.WithReadProps(props))
 	if err != nil {
 		return nil, fmt.Errorf("%w: read footer: %v", ErrCorrupt, err)
@@ -233,6 +237,9 @@ func openTable(r parquet.ReaderAtSeeker, size int64, opts HashOptions) (t *table
 	if t.nrow == 0 || len(fields) == 0 {
 		return nil, fmt.Errorf("%w (file has %d rows, %d columns)", ErrEmptyTable, t.nrow, len(fields))
 	}
+	if err := checkChunkRanges(md, size, opts.MaxAlloc); err != nil {
+		return nil, err
+	}
 	var refusals []Refusal
 	for i := range fields {
 		var origin *arrow.Field
@@ -252,6 +259,33 @@ func openTable(r parquet.ReaderAtSeeker, size int64, opts HashOptions) (t *table
 		return nil, &RefusedError{Refusals: refusals}
 	}
 	return t, nil
+}
+
+// checkChunkRanges verifies that every column chunk lies inside the file and
+// is no bigger than maxAlloc, before any chunk is read into memory.
+func checkChunkRanges(md *metadata.FileMetaData, size int64, maxAlloc int) error {
+	for rg := 0; rg < md.NumRowGroups(); rg++ {
+		rgm := md.RowGroup(rg)
+		for c := 0; c < rgm.NumColumns(); c++ {
+			cc, err := rgm.ColumnChunk(c)
+			if err != nil {
+				return fmt.Errorf("%w: row group %d column %d: %v", ErrCorrupt, rg, c, err)
+			}
+			start := cc.DataPageOffset()
+			if cc.HasDictionaryPage() && cc.DictionaryPageOffset() > 0 && cc.DictionaryPageOffset() < start {
+				start = cc.DictionaryPageOffset()
+			}
+			n := cc.TotalCompressedSize()
+			if n == 0 && rgm.NumRows() == 0 {
+				continue
+			}
+			if start < 4 || n < 0 || start > size || n > size-start || n > int64(maxAlloc) {
+				return fmt.Errorf("%w: row group %d column %d claims bytes [%d, +%d) of a %d-byte file",
+					ErrCorrupt, rg, c, start, n, size)
+			}
+		}
+	}
+	return nil
 }
 
 // colResult is what a worker reports for one column.
@@ -410,18 +444,7 @@ func (t *table) hashChr(ctx context.Context, p colPlan) (ColumnHash, *Refusal, e
 	if p.noNulls {
 		h := NewChrHasher(p.name)
 		h.AddMaskZeros(t.nrow)
-		err := t.scan(ctx, p, func(a arrow.Array) error {
-			if nullCount(a) > 0 {
-				return errRestart
-			}
-			if err := feedChr(h, a); err != nil {
-				return errUnexpectedArrayOr(p, a, err)
-			}
-			if errors.Is(h.Err(), ErrNULInString) {
-				return errStopNUL
-			}
-			return nil
-		})
+		err := t.chrValues(ctx, p, h, true)
 		switch {
 		case err == nil || errors.Is(err, errStopNUL):
 			return chrOutcome(p, h)
@@ -430,13 +453,48 @@ func (t *table) hashChr(ctx context.Context, p colPlan) (ColumnHash, *Refusal, e
 		}
 	}
 	h := NewChrHasher(p.name)
-	err := t.scan(ctx, p, func(a arrow.Array) error {
-		return feedChrMask(h, a, p)
-	})
+	var err error
+	if p.rawLeaf {
+		err = t.scanRaw(ctx, p, func(b rawBatch) error {
+			b.feedMask(h)
+			return nil
+		})
+	} else {
+		err = t.scan(ctx, p, func(a arrow.Array) error {
+			return feedChrMask(h, a, p)
+		})
+	}
 	if err != nil {
 		return ColumnHash{}, nil, err
 	}
-	err = t.scan(ctx, p, func(a arrow.Array) error {
+	if err := t.chrValues(ctx, p, h, false); err != nil && !errors.Is(err, errStopNUL) {
+		return ColumnHash{}, nil, err
+	}
+	return chrOutcome(p, h)
+}
+
+// chrValues feeds the values of chr column p to h. With noNulls, a null
+// stops the pass with errRestart (the statistics were wrong). A NUL byte
+// stops it with errStopNUL (the column is refused).
+func (t *table) chrValues(ctx context.Context, p colPlan, h *ChrHasher, noNulls bool) error {
+	if p.rawLeaf {
+		return t.scanRaw(ctx, p, func(b rawBatch) error {
+			if noNulls && b.nulls() > 0 {
+				return errRestart
+			}
+			if err := b.feedValues(h); err != nil {
+				return fmt.Errorf("%w: %s: %v", ErrCorrupt, p, err)
+			}
+			if errors.Is(h.Err(), ErrNULInString) {
+				return errStopNUL
+			}
+			return nil
+		})
+	}
+	return t.scan(ctx, p, func(a arrow.Array) error {
+		if noNulls && nullCount(a) > 0 {
+			return errRestart
+		}
 		if err := feedChr(h, a); err != nil {
 			return errUnexpectedArrayOr(p, a, err)
 		}
@@ -445,10 +503,6 @@ func (t *table) hashChr(ctx context.Context, p colPlan) (ColumnHash, *Refusal, e
 		}
 		return nil
 	})
-	if err != nil && !errors.Is(err, errStopNUL) {
-		return ColumnHash{}, nil, err
-	}
-	return chrOutcome(p, h)
 }
 
 // errStopNUL stops reading a chr column once a NUL byte made it unhashable.

@@ -458,28 +458,43 @@ func TestParquetWrongHints(t *testing.T) {
 		{"in", fromJSON(t, arrow.PrimitiveTypes.Int64, `[1, null, -2147483648]`)},
 		{"out", fromJSON(t, arrow.PrimitiveTypes.Int64, `[1, null, 4294967296]`)},
 		{"s", fromJSON(t, arrow.BinaryTypes.String, `["a", null, "b"]`)},
+		{"ls", fromJSON(t, arrow.BinaryTypes.LargeString, `["a", null, "b"]`)},
+		{"f", fromJSON(t, &arrow.DictionaryType{IndexType: arrow.PrimitiveTypes.Int32, ValueType: arrow.BinaryTypes.String}, `["x", null, "x"]`)},
 	}
 	path := writeParquet(t, cols, writeOpts{rowGroup: 2})
 	want := hashFile(t, path, HashOptions{})
+	sp := func(s string) *string { return &s }
+	s, _ := ChrColumnSHA("s", []*string{sp("a"), nil, sp("b")})
+	ls, _ := ChrColumnSHA("ls", []*string{sp("a"), nil, sp("b")})
+	f, _ := ChrColumnSHA("f", []*string{sp("x"), nil, sp("x")})
+	if got := want.ColumnSHAs()[2:]; got[0] != s || got[1] != ls || got[2] != f {
+		t.Fatalf("chr digests %v, want %v", got, []string{s, ls, f})
+	}
 	for _, hint := range []int{hintUnknown, hintInRange, hintOutOfRange} {
 		for _, noNulls := range []bool{false, true} {
-			f, err := os.Open(path)
-			if err != nil {
-				t.Fatal(err)
-			}
-			st, _ := f.Stat()
-			tb, err := openTable(f, st.Size(), HashOptions{Workers: 2, BatchRows: 1, MaxAlloc: defaultMaxAlloc})
-			if err != nil {
-				t.Fatal(err)
-			}
-			for i := range tb.plans {
-				tb.plans[i].hint = hint
-				tb.plans[i].noNulls = noNulls
-			}
-			got, err := tb.hash(context.Background())
-			f.Close()
-			if err != nil || got.DataSHA != want.DataSHA {
-				t.Errorf("hint %d noNulls %v: %s, %v; want %s", hint, noNulls, got.DataSHA, err, want.DataSHA)
+			for _, arrowChr := range []bool{false, true} {
+				fh, err := os.Open(path)
+				if err != nil {
+					t.Fatal(err)
+				}
+				st, _ := fh.Stat()
+				tb, err := openTable(fh, st.Size(), HashOptions{Workers: 2, BatchRows: 1, MaxAlloc: defaultMaxAlloc})
+				if err != nil {
+					t.Fatal(err)
+				}
+				for i := range tb.plans {
+					tb.plans[i].hint = hint
+					tb.plans[i].noNulls = noNulls
+					if arrowChr {
+						// the Arrow-array path, used when values are not BYTE_ARRAY
+						tb.plans[i].rawLeaf = false
+					}
+				}
+				got, err := tb.hash(context.Background())
+				fh.Close()
+				if err != nil || got.DataSHA != want.DataSHA {
+					t.Errorf("hint %d noNulls %v arrowChr %v: %s, %v; want %s", hint, noNulls, arrowChr, got.DataSHA, err, want.DataSHA)
+				}
 			}
 		}
 	}
@@ -687,5 +702,26 @@ func TestFeedDirect(t *testing.T) {
 	h, _ = NewNumHasher(KindNum, "x")
 	if err := feedNum(h, fromJSON(t, arrow.BinaryTypes.String, `["a"]`), colPlan{name: "x"}); !errors.Is(err, ErrCorrupt) {
 		t.Fatalf("string array in a numeric column: err %v", err)
+	}
+}
+
+// TestParquetLargeIncompressiblePages: pages over 1 MiB that snappy cannot
+// shrink (arrow-go v18.5.1's buffered stream corrupted these).
+func TestParquetLargeIncompressiblePages(t *testing.T) {
+	const n = 400000
+	vals := make([]int64, n)
+	x := uint64(88172645463325252)
+	for i := range vals {
+		x ^= x << 13
+		x ^= x >> 7
+		x ^= x << 17
+		vals[i] = int64(x)
+	}
+	b := array.NewInt64Builder(memory.DefaultAllocator)
+	b.AppendValues(vals, nil)
+	path := writeParquet(t, []col{{"r", b.NewArray()}}, writeOpts{compression: compress.Codecs.Snappy})
+	th := hashFile(t, path, HashOptions{})
+	if want := I64ColumnSHA("r", vals); th.Columns[0].Kind != KindI64 || th.Columns[0].SHA != want {
+		t.Fatalf("column %+v, want i64 %s", th.Columns[0], want)
 	}
 }

@@ -5,6 +5,7 @@ import (
 	"math"
 
 	"github.com/apache/arrow-go/v18/arrow"
+	"github.com/apache/arrow-go/v18/parquet"
 	"github.com/apache/arrow-go/v18/parquet/metadata"
 	"github.com/apache/arrow-go/v18/parquet/pqarrow"
 	"github.com/apache/arrow-go/v18/parquet/schema"
@@ -38,6 +39,10 @@ type colPlan struct {
 	units   string  // drtn
 	// chr: statistics say no row is null (verified while reading).
 	noNulls bool
+	// chr: the parquet leaf column holds BYTE_ARRAY values, read directly
+	// (no Arrow arrays) at leaf index leaf.
+	rawLeaf bool
+	leaf    int
 	// int64: what statistics say about the range.
 	hint int
 }
@@ -146,6 +151,11 @@ func planColumn(i int, sf *pqarrow.SchemaField, origin *arrow.Field, sc *schema.
 	}
 	if p.div == 0 {
 		p.div = 1
+	}
+	if p.reading == readChr && sf.IsLeaf() && sf.ColIndex < sc.NumColumns() &&
+		sc.Column(sf.ColIndex).PhysicalType() == parquet.Types.ByteArray &&
+		sc.Column(sf.ColIndex).MaxRepetitionLevel() == 0 {
+		p.rawLeaf, p.leaf = true, sf.ColIndex
 	}
 	return p, nil
 }
