@@ -50,6 +50,9 @@ type Options struct {
 	StagingDir string
 	// Debug logs every FUSE request.
 	Debug bool
+	// NoFill serves remote (S3) versions by ranged reads only, without
+	// filling the cache in the background (to measure what readers fetch).
+	NoFill bool
 }
 
 // Server is a mounted project.
@@ -90,6 +93,7 @@ func Mount(ctx context.Context, mountpoint string, p *versions.Project, o Option
 		return nil, fmt.Errorf("staging folder: %w", err)
 	}
 	s := newState(p, log, o.Converter, staging)
+	s.noFill = o.NoFill
 	bg, cancel := context.WithCancel(context.WithoutCancel(ctx))
 	s.bg = bg
 	m := &Server{s: s, dir: dir, staging: staging, cancel: cancel}

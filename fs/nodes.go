@@ -460,6 +460,12 @@ func (n *versionNode) Open(ctx context.Context, flags uint32) (gofs.FileHandle, 
 		// the page cache.
 		return &localFile{f: f}, fuse.FOPEN_DIRECT_IO, 0
 	}
+	if h, ok, err := n.s.openRemote(ctx, n.v); ok || err != nil {
+		if err != nil {
+			return nil, 0, n.s.errno("open", n.v.Table, n.path(), err)
+		}
+		return h, fuse.FOPEN_KEEP_CACHE, 0
+	}
 	path, err := n.s.fetch(ctx, n.v)
 	if err != nil {
 		return nil, 0, n.s.errno("open", n.v.Table, n.path(), err)

@@ -38,6 +38,7 @@ type state struct {
 	log      *slog.Logger
 	conv     CSVConverter
 	readOnly bool
+	noFill   bool      // remote versions: fetch only the ranges read
 	staging  string    // per-mount staging folder (outside the mount)
 	started  time.Time // mtime of the skeleton folders
 	bg       context.Context

@@ -4,7 +4,6 @@ import (
 	"context"
 	"crypto/sha256"
 	"encoding/hex"
-	"errors"
 	"fmt"
 	"io"
 	"log/slog"
@@ -27,6 +26,7 @@ type Cache struct {
 
 	mu       sync.Mutex
 	inflight map[string]*fetchCall
+	partials map[string]*Partial
 }
 
 type fetchCall struct {
@@ -184,5 +184,3 @@ func copyFile(src, dst string) error {
 	}
 	return out.Close()
 }
-
-var errNoParquetSHA = errors.New("no parquet_sha recorded")

@@ -53,6 +53,9 @@ type Options struct {
 	OpenStore func(ctx context.Context, loc store.Location) (store.Store, error)
 	// Progress receives progress of long transfers; nil for none.
 	Progress func(what string, done, total int64)
+	// OnStoreGet sees every ranged read of an S3 store (bytes actually
+	// returned); for logs and tests.
+	OnStoreGet func(key string, offset, length int64)
 }
 
 func (o Options) withDefaults() Options {
@@ -66,9 +69,9 @@ func (o Options) withDefaults() Options {
 		o.CacheDir = defaultCacheDir()
 	}
 	if o.OpenStore == nil {
-		endpoint := o.StoreEndpoint
+		endpoint, onGet := o.StoreEndpoint, o.OnStoreGet
 		o.OpenStore = func(ctx context.Context, loc store.Location) (store.Store, error) {
-			return openStore(ctx, loc, endpoint)
+			return openStore(ctx, loc, endpoint, onGet)
 		}
 	}
 	return o
@@ -122,6 +125,10 @@ func (p *Project) RemoteURL() string {
 	}
 	return p.repo.RemoteURL()
 }
+
+// RemoteStore reports whether bytes come over the network (S3): reads are
+// then worth serving before a version is fully cached.
+func (p *Project) RemoteStore() bool { return p.isS3() }
 
 // Cache is the verified local cache of version bytes.
 func (p *Project) Cache() *Cache { return p.cache }

@@ -27,6 +27,7 @@ type mountOptions struct {
 	Foreground bool
 	AllowOther bool
 	Debug      bool
+	Prefetch   bool
 }
 
 func newMountCmd(f *factory, runF func(context.Context, *mountOptions) error) *cobra.Command {
@@ -92,6 +93,7 @@ under a service manager (or with &) to keep it in the background.`,
 	cmd.Flags().BoolVar(&opts.Foreground, "foreground", false, "stay in the foreground (always the case: datomfs does not daemonize)")
 	cmd.Flags().BoolVar(&opts.AllowOther, "allow-other", true, "let other users read the mount (root, or user_allow_other in /etc/fuse.conf)")
 	cmd.Flags().BoolVar(&opts.Debug, "debug-fuse", false, "log every FUSE request")
+	cmd.Flags().BoolVar(&opts.Prefetch, "prefetch", true, "fill the cache of a remote version in the background once it is opened (false: fetch only the ranges readers ask for)")
 	return cmd
 }
 
@@ -114,6 +116,7 @@ func mountRun(ctx context.Context, f *factory, opts *mountOptions) error {
 		Refresh:    opts.Refresh,
 		AllowOther: allowOther,
 		Debug:      opts.Debug,
+		NoFill:     !opts.Prefetch,
 	})
 	if err != nil {
 		return err
