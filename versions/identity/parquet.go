@@ -95,6 +95,9 @@ func HashParquetFile(ctx context.Context, path string, opts HashOptions) (TableH
 // A chr column's payload starts with its NA mask, so a chr column that may
 // hold nulls is read twice (mask, then values); when the parquet statistics
 // say no row is null, it is read once and a null met anyway restarts it.
+// chr values are read straight from the BYTE_ARRAY pages (the bytes Arrow's
+// utf8, large_utf8 and string-dictionary arrays would hold), not through
+// Arrow arrays.
 // An int64 column's kind depends on the range of the whole column; with
 // statistics it is read once as the statistics predict (and restarted if
 // they lie), without statistics it is read once into both possible digests.
