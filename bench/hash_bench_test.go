@@ -30,9 +30,9 @@ const benchFileMin = 200 << 20
 // generator changes so a cached file is not reused.
 const benchFileName = "hash-bench-v1.parquet"
 
-// benchDir is $DATOMFS_BENCH_DIR (kept between runs) or a temporary
+// hashBenchDir is $DATOMFS_BENCH_DIR (kept between runs) or a temporary
 // directory removed when the benchmarks end.
-type benchDir struct {
+type hashBenchDir struct {
 	once sync.Once
 	path string
 	err  error
@@ -40,7 +40,7 @@ type benchDir struct {
 }
 
 // fixture is per test binary; benchmarks share the generated file.
-func fixture(b *testing.B, d *benchDir) string {
+func hashFixture(b *testing.B, d *hashBenchDir) string {
 	b.Helper()
 	d.once.Do(func() {
 		dir := os.Getenv("DATOMFS_BENCH_DIR")
@@ -57,7 +57,7 @@ func fixture(b *testing.B, d *benchDir) string {
 		if st, err := os.Stat(d.path); err == nil && st.Size() >= benchFileMin {
 			return
 		}
-		d.err = generate(d.path, benchFileMin)
+		d.err = generateHashBench(d.path, benchFileMin)
 	})
 	if d.err != nil {
 		b.Fatalf("generate benchmark parquet: %v", d.err)
@@ -65,26 +65,28 @@ func fixture(b *testing.B, d *benchDir) string {
 	return d.path
 }
 
+// TestMain removes the temporary benchmark file. It is the bench package's
+// only TestMain; other benchmarks needing cleanup should hook in here.
 func TestMain(m *testing.M) {
 	code := m.Run()
-	if shared.temp != "" {
-		os.RemoveAll(shared.temp)
+	if hashShared.temp != "" {
+		os.RemoveAll(hashShared.temp)
 	}
 	os.Exit(code)
 }
 
-// shared is the one fixture of this test binary (set up lazily by the
+// hashShared is the one fixture of this test binary (set up lazily by the
 // benchmarks, removed by TestMain). Test-only state: benchmarks cannot be
 // handed parameters.
-var shared benchDir
+var hashShared hashBenchDir
 
-// countingWriter counts bytes written through it.
-type countingWriter struct {
+// hashCountingWriter counts bytes written through it.
+type hashCountingWriter struct {
 	w io.Writer
 	n int64
 }
 
-func (c *countingWriter) Write(p []byte) (int, error) {
+func (c *hashCountingWriter) Write(p []byte) (int, error) {
 	n, err := c.w.Write(p)
 	c.n += int64(n)
 	return n, err
@@ -93,7 +95,7 @@ func (c *countingWriter) Write(p []byte) (int, error) {
 // generate writes a mixed-column parquet file of at least minBytes bytes
 // (at least one batch), batch by batch, as Arrow R would: snappy, dictionary
 // pages, ARROW:schema stored.
-func generate(path string, minBytes int64) error {
+func generateHashBench(path string, minBytes int64) error {
 	tmp := path + ".tmp"
 	f, err := os.Create(tmp)
 	if err != nil {
@@ -115,7 +117,7 @@ func generate(path string, minBytes int64) error {
 		{Name: "FLAG", Type: arrow.FixedWidthTypes.Boolean, Nullable: true},
 		{Name: "COMMENT", Type: arrow.BinaryTypes.String, Nullable: true},
 	}, nil)
-	cw := &countingWriter{w: f}
+	cw := &hashCountingWriter{w: f}
 	props := parquet.NewWriterProperties(
 		parquet.WithCompression(compress.Codecs.Snappy),
 		parquet.WithDictionaryDefault(true),
@@ -177,7 +179,7 @@ func generate(path string, minBytes int64) error {
 	return os.Rename(tmp, path)
 }
 
-func fileSize(b *testing.B, path string) int64 {
+func hashFileSize(b *testing.B, path string) int64 {
 	st, err := os.Stat(path)
 	if err != nil {
 		b.Fatal(err)
@@ -188,8 +190,8 @@ func fileSize(b *testing.B, path string) int64 {
 // BenchmarkHashParquet measures data_sha of the ≥200 MB file; MB/s are of
 // parquet bytes. Sub-benchmarks: all cores (the default) and one worker.
 func BenchmarkHashParquet(b *testing.B) {
-	path := fixture(b, &shared)
-	size := fileSize(b, path)
+	path := hashFixture(b, &hashShared)
+	size := hashFileSize(b, path)
 	for _, workers := range []int{runtime.GOMAXPROCS(0), 1} {
 		b.Run(fmt.Sprintf("workers=%d", workers), func(b *testing.B) {
 			b.SetBytes(size)
@@ -211,8 +213,8 @@ func BenchmarkHashParquet(b *testing.B) {
 
 // BenchmarkSHA256File is the floor: SHA-256 of the same bytes (parquet_sha).
 func BenchmarkSHA256File(b *testing.B) {
-	path := fixture(b, &shared)
-	b.SetBytes(fileSize(b, path))
+	path := hashFixture(b, &hashShared)
+	b.SetBytes(hashFileSize(b, path))
 	for b.Loop() {
 		if _, _, err := identity.SHA256File(context.Background(), path); err != nil {
 			b.Fatal(err)
@@ -225,7 +227,7 @@ func BenchmarkSHA256File(b *testing.B) {
 // the benchmark relies on.
 func TestFixtureGenerator(t *testing.T) {
 	path := filepath.Join(t.TempDir(), "x.parquet")
-	if err := generate(path, 1); err != nil {
+	if err := generateHashBench(path, 1); err != nil {
 		t.Fatal(err)
 	}
 	th, err := identity.HashParquetFile(context.Background(), path, identity.HashOptions{})
