@@ -141,7 +141,7 @@ func (p *Project) stage(ctx context.Context, req WriteRequest) (*staged, error) 
 		if ctx.Err() != nil {
 			return nil, ctx.Err()
 		}
-		return nil, fmt.Errorf("%s: %w: %w", req.Path, ErrInvalidInput, err)
+		return nil, fmt.Errorf("%w: %w", ErrInvalidInput, err)
 	}
 	st.hash = th
 	if st.parquetSHA, st.size, err = identity.SHA256File(ctx, st.parquetPath); err != nil {

@@ -65,12 +65,12 @@ func hashRun(ctx context.Context, opts *hashOptions) error {
 	if err != nil {
 		var refused *identity.RefusedError
 		if errors.As(err, &refused) {
-			return withHint(fmt.Errorf("%s: %w", opts.File, err), "convert or drop the columns above; datom hashes logical, integer, double, character, factor, Date, POSIXct, difftime and integer64 columns")
+			return withHint(err, "convert or drop the columns above; datom hashes logical, integer, double, character, factor, Date, POSIXct, difftime and integer64 columns")
 		}
 		if os.IsNotExist(err) || errors.Is(err, os.ErrNotExist) {
 			return fmt.Errorf("%s: no such file", opts.File)
 		}
-		return withHint(fmt.Errorf("%s: %w", opts.File, err), "datomfs reads parquet files and CSV files with a header row")
+		return withHint(err, "datomfs reads parquet files and CSV files with a header row")
 	}
 	if opts.JSON {
 		type col struct {
