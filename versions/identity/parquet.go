@@ -216,6 +216,11 @@ func openTable(r parquet.ReaderAtSeeker, size int64, opts HashOptions) (t *table
 	if err != nil {
 		return nil, fmt.Errorf("%w: read footer: %v", ErrCorrupt, err)
 	}
+	if v := pf.MetaData().KeyValueMetadata().FindValue("ARROW:schema"); v != nil {
+		if err := checkArrowSchema(*v); err != nil {
+			return nil, fmt.Errorf("%w: %v", ErrCorrupt, err)
+		}
+	}
 	fr, err := pqarrow.NewFileReader(pf, pqarrow.ArrowReadProperties{}, mem)
 	if err != nil {
 		return nil, fmt.Errorf("%w: read schema: %v", ErrCorrupt, err)
