@@ -175,10 +175,20 @@ func writeVersion(t *testing.T, p *versions.Project, table string, body []byte) 
 // newProjectFixture makes a project with lb (two versions) and ae (one).
 func newProjectFixture(t *testing.T) *fixture {
 	t.Helper()
+	return newProjectFixtureAt(t, "")
+}
+
+// newProjectFixtureAt makes the fixture project on a store location ("" = a
+// fresh local folder).
+func newProjectFixtureAt(t *testing.T, store string) *fixture {
+	t.Helper()
 	ctx := context.Background()
 	root := t.TempDir()
+	if store == "" {
+		store = filepath.Join(root, "store")
+	}
 	fx := &fixture{
-		Store:  filepath.Join(root, "store"),
+		Store:  store,
 		Remote: filepath.Join(root, "remote.git"),
 		Cache:  filepath.Join(root, "cache"),
 		Log:    &logBuffer{},

@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"encoding/json"
 	"errors"
+	"fmt"
 	"os"
 	"path/filepath"
 	"slices"
@@ -12,6 +13,8 @@ import (
 	"syscall"
 	"testing"
 	"time"
+
+	"github.com/datomfs/datomfs/internal/testenv"
 )
 
 // mountSuite is the set of checks every mounted project must pass, whatever
@@ -57,6 +60,25 @@ func runMountSuite(t *testing.T, newFixture func(t *testing.T) *fixture) {
 func TestMountSuiteLocal(t *testing.T) {
 	runMountSuite(t, func(t *testing.T) *fixture {
 		fx := newProjectFixture(t)
+		fx.mount(t, fx.Project)
+		return fx
+	})
+}
+
+// TestMountSuiteS3 runs the same suite on a project whose store is a real
+// S3 server (Versity gateway on loopback): reads go through ranged GETs
+// until the cache has filled.
+func TestMountSuiteS3(t *testing.T) {
+	srv := testenv.Versity(t)
+	srv.CreateBucket(t, "mount-suite")
+	t.Setenv("AWS_ACCESS_KEY_ID", srv.AccessKey)
+	t.Setenv("AWS_SECRET_ACCESS_KEY", srv.SecretKey)
+	t.Setenv("AWS_ENDPOINT_URL", srv.Endpoint)
+	t.Setenv("AWS_REGION", srv.Region)
+	n := 0
+	runMountSuite(t, func(t *testing.T) *fixture {
+		n++
+		fx := newProjectFixtureAt(t, fmt.Sprintf("s3://mount-suite/run%d", n))
 		fx.mount(t, fx.Project)
 		return fx
 	})
