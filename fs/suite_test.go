@@ -71,10 +71,7 @@ func TestMountSuiteLocal(t *testing.T) {
 func TestMountSuiteS3(t *testing.T) {
 	srv := testenv.Versity(t)
 	srv.CreateBucket(t, "mount-suite")
-	t.Setenv("AWS_ACCESS_KEY_ID", srv.AccessKey)
-	t.Setenv("AWS_SECRET_ACCESS_KEY", srv.SecretKey)
-	t.Setenv("AWS_ENDPOINT_URL", srv.Endpoint)
-	t.Setenv("AWS_REGION", srv.Region)
+	srv.SetEnv(t)
 	n := 0
 	runMountSuite(t, func(t *testing.T) *fixture {
 		n++

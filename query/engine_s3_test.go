@@ -11,9 +11,6 @@ import (
 func TestEngineS3Store(t *testing.T) {
 	srv := testenv.Versity(t)
 	srv.CreateBucket(t, "query-data")
-	t.Setenv("AWS_ACCESS_KEY_ID", srv.AccessKey)
-	t.Setenv("AWS_SECRET_ACCESS_KEY", srv.SecretKey)
-	t.Setenv("AWS_ENDPOINT_URL", srv.Endpoint)
-	t.Setenv("AWS_REGION", srv.Region)
+	srv.SetEnv(t)
 	runEngineSuite(t, "s3://query-data/study001")
 }

@@ -27,6 +27,8 @@ type Cache struct {
 	mu       sync.Mutex
 	inflight map[string]*fetchCall
 	partials map[string]*Partial
+
+	evict *evictor // nil: unbounded (cache_evict.go)
 }
 
 type fetchCall struct {
@@ -66,6 +68,7 @@ func (c *Cache) Cached(key, parquetSHA string) (string, bool) {
 // download. A parquet_sha mismatch returns ErrIntegrity and caches nothing.
 func (c *Cache) Get(ctx context.Context, key, parquetSHA string, progress func(done, total int64)) (string, error) {
 	if path, ok := c.Cached(key, parquetSHA); ok {
+		c.touch(path)
 		return path, nil
 	}
 	id := key + "\x00" + parquetSHA
@@ -113,11 +116,7 @@ func (c *Cache) download(ctx context.Context, key, parquetSHA string, progress f
 	}
 	defer os.Remove(tmp.Name()) // no-op after the rename
 	h := sha256.New()
-	var src io.Reader = rc
-	if progress != nil {
-		src = &progressReader{r: rc, total: total, fn: progress}
-	}
-	if _, err := io.Copy(io.MultiWriter(tmp, h), src); err != nil {
+	if _, err := io.Copy(io.MultiWriter(tmp, h), store.ProgressReader(rc, total, progress)); err != nil {
 		tmp.Close()
 		return "", fmt.Errorf("download %s: %w", key, mapStoreErr(err))
 	}
@@ -131,6 +130,7 @@ func (c *Cache) download(ctx context.Context, key, parquetSHA string, progress f
 		return "", fmt.Errorf("cache %s: %w", key, err)
 	}
 	c.log.Debug("cached", "key", key, "path", dst)
+	c.added(dst)
 	return dst, nil
 }
 
@@ -151,21 +151,9 @@ func (c *Cache) Add(key, parquetSHA, src string) {
 	}
 	if err := os.Rename(tmp, dst); err != nil {
 		os.Remove(tmp)
+		return
 	}
-}
-
-type progressReader struct {
-	r     io.Reader
-	done  int64
-	total int64
-	fn    func(done, total int64)
-}
-
-func (p *progressReader) Read(b []byte) (int, error) {
-	n, err := p.r.Read(b)
-	p.done += int64(n)
-	p.fn(p.done, p.total)
-	return n, err
+	c.added(dst)
 }
 
 func copyFile(src, dst string) error {

@@ -219,6 +219,16 @@ func (s *S3Server) Env() []string {
 	}
 }
 
+// SetEnv points the AWS SDK of this test process at the server (for tests
+// that open S3 stores in-process); t.Setenv restores the environment.
+func (s *S3Server) SetEnv(t testing.TB) {
+	t.Helper()
+	for _, kv := range s.Env() {
+		k, v, _ := strings.Cut(kv, "=")
+		t.Setenv(k, v)
+	}
+}
+
 // CreateBucket creates a bucket through the S3 API; failure fails the test.
 func (s *S3Server) CreateBucket(t testing.TB, name string) {
 	t.Helper()
