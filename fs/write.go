@@ -269,6 +269,7 @@ func (s *state) publish(ctx context.Context, st *staged, dir, name string) error
 		Table:   table,
 		Path:    input,
 		Message: fmt.Sprintf("Update %s (%s copied in through datomfs mount)", table, name),
+		Pull:    true,
 		Retries: 5,
 	})
 	if err == nil {

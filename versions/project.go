@@ -45,6 +45,8 @@ type Options struct {
 	Clock func() time.Time
 	// CacheDir holds verified copies of versions; default: the user cache dir.
 	CacheDir string
+	// CacheMaxBytes bounds the cache, evicting least recently used entries (0: unbounded; see cache_evict.go).
+	CacheMaxBytes int64
 	// Converter is needed to write CSV input.
 	Converter Converter
 	// StoreEndpoint overrides the S3 endpoint (else AWS_ENDPOINT_URL / default).
@@ -101,6 +103,9 @@ type Project struct {
 
 	// writeMu serialises writes and pulls of this process on the clone.
 	writeMu sync.Mutex
+	// beforePush, when set (tests), runs between commit and push: the
+	// window in which another engineer's push makes ours rejected.
+	beforePush func()
 }
 
 // Name is the project name.
@@ -213,7 +218,7 @@ func newProject(name string, cfg meta.ProjectConfig, role Role, dir string, r *r
 	return &Project{
 		name: name, cfg: cfg, role: role, dir: dir, repo: r,
 		store: st, layout: layout, opts: opts,
-		cache: NewCache(opts.CacheDir, st, opts.Logger),
+		cache: NewCache(opts.CacheDir, st, opts.Logger).WithMaxBytes(opts.CacheMaxBytes),
 	}
 }
 

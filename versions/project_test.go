@@ -229,3 +229,95 @@ func TestTablesOf(t *testing.T) {
 		t.Fatalf("got %v want %v", got, want)
 	}
 }
+
+// snapshot maps every file of a clone outside .git to its content.
+func snapshot(t *testing.T, dir string) map[string]string {
+	t.Helper()
+	m := map[string]string{}
+	filepath.Walk(dir, func(p string, info os.FileInfo, err error) error {
+		if err != nil {
+			return err
+		}
+		if info.IsDir() && info.Name() == ".git" {
+			return filepath.SkipDir
+		}
+		if !info.IsDir() {
+			b, _ := os.ReadFile(p)
+			m[p] = string(b)
+		} else {
+			m[p+"/"] = ""
+		}
+		return nil
+	})
+	return m
+}
+
+// TestPushRaceUndo: another engineer pushes between our commit and our
+// push. Without retries the write fails with ErrPushRejected and the clone
+// is exactly as before, including for a new table; with retries it pulls,
+// redoes and lands.
+func TestPushRaceUndo(t *testing.T) {
+	ctx := context.Background()
+	a, remote := testProject(t)
+	b, err := Clone(ctx, remote, filepath.Join(t.TempDir(), "b"), CloneOptions{}, Options{CacheDir: t.TempDir()})
+	if err != nil {
+		t.Fatal(err)
+	}
+	jan, mar := extractFiles(t, "2026-01-31"), extractFiles(t, "2026-03-31")
+	for _, table := range []string{"ae", "vs"} { // vs is new to both
+		if table == "ae" {
+			if _, err := a.Write(ctx, WriteRequest{Table: "ae", Path: jan["ae"]}); err != nil {
+				t.Fatal(err)
+			}
+			if _, err := b.Pull(ctx); err != nil {
+				t.Fatal(err)
+			}
+		}
+		before := snapshot(t, b.Dir())
+		head, _ := b.repo.Head()
+		b.beforePush = func() {
+			b.beforePush = nil
+			if _, err := a.Write(ctx, WriteRequest{Table: "lb", Path: mar["lb"], Pull: true}); err != nil {
+				t.Fatal(err)
+			}
+		}
+		_, err := b.Write(ctx, WriteRequest{Table: table, Path: mar["ae"]})
+		if !errors.Is(err, ErrPushRejected) {
+			t.Fatalf("%s: racing write: %v, want ErrPushRejected", table, err)
+		}
+		if got, _ := b.repo.Head(); got != head {
+			t.Fatalf("%s: HEAD moved", table)
+		}
+		if after := snapshot(t, b.Dir()); !reflect.DeepEqual(before, after) {
+			for k := range after {
+				if _, ok := before[k]; !ok {
+					t.Errorf("%s: left behind %s", table, k)
+				}
+			}
+			t.Fatalf("%s: the clone changed after a rejected push", table)
+		}
+		// The store has no mirror of the rejected version.
+		if _, err := b.store.Stat(ctx, b.layout.TableMetaKey("vs", "metadata.json")); err == nil {
+			t.Fatalf("%s: the rejected version was mirrored", table)
+		}
+		a.Pull(ctx)
+	}
+	// With retries (the mount), the same race ends in a landed write.
+	b.beforePush = func() {
+		b.beforePush = nil
+		apr := extractFiles(t, "2026-04-30")
+		if _, err := a.Write(ctx, WriteRequest{Table: "lb", Path: apr["lb"], Pull: true}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	res, err := b.Write(ctx, WriteRequest{Table: "vs", Path: mar["ae"], Pull: true, Retries: 2})
+	if err != nil || res.Attempts != 2 || res.Change != ChangeFull {
+		t.Fatalf("write with retries: %+v %v", res, err)
+	}
+	if _, err := a.Pull(ctx); err != nil {
+		t.Fatal(err)
+	}
+	if vs, err := a.Versions(ctx, "vs"); err != nil || len(vs) != 1 {
+		t.Fatalf("A sees vs: %v %v", vs, err)
+	}
+}

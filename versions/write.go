@@ -197,13 +197,16 @@ func (p *Project) writeStaged(ctx context.Context, table string, st *staged, req
 		}
 		res.Uploaded = true
 	}
-	docs, err := p.commitVersion(ctx, table, md, st, req)
+	docs, created, err := p.commitVersion(ctx, table, md, st, req)
 	if err != nil {
-		p.undo(ctx, head)
+		p.undo(ctx, head, created)
 		return res, err
 	}
+	if p.beforePush != nil {
+		p.beforePush()
+	}
 	if err := p.repo.Push(ctx); err != nil {
-		p.undo(ctx, head)
+		p.undo(ctx, head, created)
 		return res, fmt.Errorf("push %s: %w", table, mapRepoErr(err))
 	}
 	if err := p.mirror(ctx, table, docs); err != nil {
@@ -237,9 +240,17 @@ func (p *Project) checkUpToDate(ctx context.Context) error {
 	return nil
 }
 
-func (p *Project) undo(ctx context.Context, head string) {
+// undo puts the clone back as it was before a write: HEAD, index and
+// tracked files by a hard reset, and the files the write created (a new
+// table's folder), which a reset leaves behind as untracked.
+func (p *Project) undo(ctx context.Context, head string, created []string) {
 	if err := p.repo.ResetHard(context.WithoutCancel(ctx), head); err != nil {
 		p.opts.Logger.Error("undo local commit failed", "head", head, "err", err)
+	}
+	for _, rel := range created {
+		path := filepath.Join(p.dir, rel)
+		os.Remove(path)
+		os.Remove(filepath.Dir(path)) // only if now empty
 	}
 }
 
@@ -347,10 +358,10 @@ type versionDocs struct {
 
 // commitVersion is step 5: metadata.json, version_history.json and the
 // manifest, committed together.
-func (p *Project) commitVersion(ctx context.Context, table string, md meta.Metadata, st *staged, req WriteRequest) (versionDocs, error) {
+func (p *Project) commitVersion(ctx context.Context, table string, md meta.Metadata, st *staged, req WriteRequest) (_ versionDocs, created []string, _ error) {
 	hist, err := p.localHistory(table)
 	if err != nil {
-		return versionDocs{}, err
+		return versionDocs{}, nil, err
 	}
 	msg := req.Message
 	if msg == "" {
@@ -363,11 +374,11 @@ func (p *Project) commitVersion(ctx context.Context, table string, md meta.Metad
 	hist = hist.Prepend(meta.EntryFor(md, author, msg))
 	man, err := p.localManifest()
 	if err != nil {
-		return versionDocs{}, err
+		return versionDocs{}, created, err
 	}
 	name, err := meta.ParseTableName(table)
 	if err != nil {
-		return versionDocs{}, err
+		return versionDocs{}, created, err
 	}
 	man = man.WithTable(name, meta.ManifestEntry{
 		CurrentVersion:  md.Version(),
@@ -385,15 +396,19 @@ func (p *Project) commitVersion(ctx context.Context, table string, md meta.Metad
 	}
 	paths := make([]string, 0, len(files))
 	for rel, body := range files {
-		if err := writeFileAtomic(filepath.Join(p.dir, rel), append(body, '\n')); err != nil {
-			return versionDocs{}, fmt.Errorf("write %s: %w", rel, err)
+		path := filepath.Join(p.dir, rel)
+		if _, err := os.Stat(path); errors.Is(err, os.ErrNotExist) {
+			created = append(created, rel)
+		}
+		if err := writeFileAtomic(path, append(body, '\n')); err != nil {
+			return versionDocs{}, created, fmt.Errorf("write %s: %w", rel, err)
 		}
 		paths = append(paths, filepath.ToSlash(rel))
 	}
 	if _, _, err := p.repo.Commit(ctx, paths, msg); err != nil {
-		return versionDocs{}, fmt.Errorf("commit %s: %w", table, err)
+		return versionDocs{}, created, fmt.Errorf("commit %s: %w", table, err)
 	}
-	return versionDocs{metadata: md, history: hist, manifest: man}, nil
+	return versionDocs{metadata: md, history: hist, manifest: man}, created, nil
 }
 
 // mirror is step 7: the store copies readers use.
