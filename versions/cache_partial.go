@@ -39,6 +39,7 @@ type Partial struct {
 	size       int64
 	dst        string // the cache entry it becomes
 	f          *os.File
+	unpin      func() // the entry is not evicted while the Partial is open
 
 	mu       sync.Mutex
 	have     []bool // per block
@@ -81,7 +82,7 @@ func (c *Cache) OpenPartial(ctx context.Context, key, parquetSHA string, size in
 			return nil, fmt.Errorf("cache %s: %w", key, err)
 		}
 		p = &Partial{
-			c: c, key: key, parquetSHA: parquetSHA, size: size, dst: dst, f: f,
+			c: c, key: key, parquetSHA: parquetSHA, size: size, dst: dst, f: f, unpin: c.Pin(dst),
 			have: make([]bool, (size+partialBlock-1)/partialBlock), refs: 1,
 			complete: make(chan struct{}),
 		}
@@ -142,6 +143,7 @@ func (p *Partial) Close() {
 	}
 	p.f.Close()
 	os.Remove(p.f.Name()) // no-op once renamed into place
+	p.unpin()
 }
 
 // Wait blocks until the background fill has finished (or ctx ends) and
@@ -268,5 +270,6 @@ func (p *Partial) fill(ctx context.Context) error {
 	if err := os.Link(p.f.Name(), p.dst); err != nil && !errors.Is(err, os.ErrExist) {
 		return fmt.Errorf("cache %s: %w", p.key, err)
 	}
+	p.c.added(p.dst)
 	return nil
 }
