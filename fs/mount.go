@@ -53,6 +53,10 @@ type Options struct {
 	// NoFill serves remote (S3) versions by ranged reads only, without
 	// filling the cache in the background (to measure what readers fetch).
 	NoFill bool
+	// NoPassthrough turns FUSE passthrough off: reads of cached versions
+	// then go through this process (localFile.Read) even where the kernel
+	// could serve them from the cache file directly.
+	NoPassthrough bool
 }
 
 // Server is a mounted project.
@@ -63,6 +67,10 @@ type Server struct {
 	staging string
 	cancel  context.CancelFunc
 	loops   sync.WaitGroup
+
+	// passthrough: the kernel accepted a backing file of the cache's file
+	// system when we mounted (see probePassthrough).
+	passthrough bool
 
 	mu         sync.Mutex
 	tables     *gofs.Inode
@@ -111,6 +119,12 @@ func Mount(ctx context.Context, mountpoint string, p *versions.Project, o Option
 	if s.readOnly {
 		mopts = append(mopts, "ro")
 	}
+	var disabled uint64
+	if o.NoPassthrough {
+		// Not negotiated: the kernel refuses every backing file, go-fuse
+		// stops trying after the first and reads come to localFile.Read.
+		disabled |= fuse.CAP_PASSTHROUGH
+	}
 	root := &rootNode{s: s, tables: func(t *gofs.Inode) { m.mu.Lock(); m.tables = t; m.mu.Unlock() }}
 	srv, err := gofs.Mount(dir, root, &gofs.Options{
 		MountOptions: fuse.MountOptions{
@@ -121,6 +135,10 @@ func Mount(ctx context.Context, mountpoint string, p *versions.Project, o Option
 			DirectMount: os.Geteuid() == 0,
 			Debug:       o.Debug,
 			Logger:      slog.NewLogLogger(log.Handler(), slog.LevelDebug),
+			// DisabledCapabilities: go-fuse offers CAP_PASSTHROUGH by
+			// default (with MaxStackDepth 1: the cache must be on a plain
+			// file system, not overlayfs).
+			DisabledCapabilities: disabled,
 		},
 		EntryTimeout:    &short,
 		AttrTimeout:     &short,
@@ -134,6 +152,8 @@ func Mount(ctx context.Context, mountpoint string, p *versions.Project, o Option
 		return nil, fmt.Errorf("mount %s: %w", dir, err)
 	}
 	m.srv = srv
+	m.passthrough = probePassthrough(srv, p.Cache().Root())
+	log.Debug("mounted", "dir", dir, "passthrough", m.passthrough)
 	if o.Refresh > 0 {
 		m.loops.Add(1)
 		go func() {
@@ -152,10 +172,35 @@ func Mount(ctx context.Context, mountpoint string, p *versions.Project, o Option
 // Dir is the mount point.
 func (m *Server) Dir() string { return m.dir }
 
-// Passthrough reports whether the kernel offers FUSE passthrough and we may
-// use it (it needs CAP_SYS_ADMIN); reads then bypass this process.
-func (m *Server) Passthrough() bool {
-	return m.srv.KernelSettings().Flags64()&fuse.CAP_PASSTHROUGH != 0 && os.Geteuid() == 0
+// Passthrough reports whether reads of cached versions bypass this process:
+// the kernel serves them from the cache file (FUSE passthrough). That needs
+// a kernel built with it (CONFIG_FUSE_PASSTHROUGH, Linux 6.9+), CAP_SYS_ADMIN,
+// a cache on a file system that is not itself stacked (overlayfs), and no
+// Options.NoPassthrough. It is what the kernel answered when Mount
+// registered a probe file of the cache's file system as a backing file.
+func (m *Server) Passthrough() bool { return m.passthrough }
+
+// probePassthrough asks the kernel to accept a regular file in the cache
+// folder as a passthrough backing file, the same request go-fuse makes on
+// each open of a cached version, and unregisters it at once. Any refusal
+// (capability not negotiated, EPERM without CAP_SYS_ADMIN, ELOOP on a
+// stacked file system) means reads go through localFile.Read.
+func probePassthrough(srv *fuse.Server, cacheRoot string) bool {
+	if err := os.MkdirAll(cacheRoot, 0o755); err != nil {
+		return false
+	}
+	f, err := os.CreateTemp(cacheRoot, ".passthrough-probe-*")
+	if err != nil {
+		return false
+	}
+	defer os.Remove(f.Name())
+	defer f.Close()
+	id, errno := srv.RegisterBackingFd(&fuse.BackingMap{Fd: int32(f.Fd())})
+	if errno != 0 {
+		return false
+	}
+	_ = srv.UnregisterBackingFd(id)
+	return true
 }
 
 // Refresh pulls (or re-reads the store) now and invalidates what changed.

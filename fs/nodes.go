@@ -3,6 +3,7 @@ package fs
 import (
 	"context"
 	"os"
+	"sync/atomic"
 	"syscall"
 	"time"
 
@@ -447,20 +448,28 @@ func (n *versionNode) Open(ctx context.Context, flags uint32) (gofs.FileHandle, 
 	if flags&(syscall.O_WRONLY|syscall.O_RDWR|syscall.O_TRUNC|syscall.O_APPEND) != 0 {
 		return nil, 0, n.s.errno("open", n.v.Table, n.path(), n.s.immutable(n.path()))
 	}
+	cache := n.s.p.Cache()
+	// Pinned before the fetch: a bounded cache does not evict the entry
+	// between the fetch and the open, nor while it is open.
+	unpin := cache.Pin(cache.PathFor(n.s.p.Key(n.v), n.v.ParquetSHA))
 	if n.csv {
 		path, err := n.s.csv(ctx, n.v)
 		if err != nil {
+			unpin()
 			return nil, 0, n.s.errno("open", n.v.Table, n.path(), err)
 		}
 		f, err := os.Open(path)
 		if err != nil {
+			unpin()
 			return nil, 0, n.s.errno("open", n.v.Table, n.path(), err)
 		}
+		cache.Pin(path)() // a use; also accounts for the rendition's size
 		// The size the kernel saw may predate the rendition: read around
 		// the page cache.
-		return &localFile{f: f}, fuse.FOPEN_DIRECT_IO, 0
+		return &localFile{f: f, unpin: unpin}, fuse.FOPEN_DIRECT_IO, 0
 	}
 	if h, ok, err := n.s.openRemote(ctx, n.v); ok || err != nil {
+		unpin() // the Partial pins the entry itself
 		if err != nil {
 			return nil, 0, n.s.errno("open", n.v.Table, n.path(), err)
 		}
@@ -468,16 +477,20 @@ func (n *versionNode) Open(ctx context.Context, flags uint32) (gofs.FileHandle, 
 	}
 	path, err := n.s.fetch(ctx, n.v)
 	if err != nil {
+		unpin()
 		return nil, 0, n.s.errno("open", n.v.Table, n.path(), err)
 	}
 	f, err := os.Open(path)
 	if err != nil {
+		unpin()
 		return nil, 0, n.s.errno("open", n.v.Table, n.path(), err)
 	}
 	// go-fuse turns this into passthrough when the kernel and our
-	// privileges allow it (and then drops KEEP_CACHE); otherwise reads come
-	// to localFile.Read and the kernel keeps the pages across opens.
-	return &localFile{f: f, passthrough: true}, fuse.FOPEN_KEEP_CACHE, 0
+	// privileges allow it (and then drops KEEP_CACHE: the page cache is the
+	// cache file's own); otherwise (Options.NoPassthrough, or the kernel
+	// refused a backing file once) reads come to localFile.Read and the
+	// kernel keeps the pages across opens. Server.Passthrough says which.
+	return &localFile{f: f, passthrough: true, unpin: unpin}, fuse.FOPEN_KEEP_CACHE, 0
 }
 
 // localFile serves a read-only local file: a verified cache copy or a CSV
@@ -485,6 +498,7 @@ func (n *versionNode) Open(ctx context.Context, flags uint32) (gofs.FileHandle, 
 type localFile struct {
 	f           *os.File
 	passthrough bool
+	unpin       func() // releases the cache entry (Cache.Pin)
 }
 
 var (
@@ -493,7 +507,15 @@ var (
 	_ gofs.FilePassthroughFder = (*localFile)(nil)
 )
 
+// testHookLocalRead, when set (by tests, before mounting), sees the path of
+// every file read through localFile.Read: reads that did not pass through
+// the kernel's passthrough path.
+var testHookLocalRead atomic.Pointer[func(path string)]
+
 func (h *localFile) Read(ctx context.Context, dest []byte, off int64) (fuse.ReadResult, syscall.Errno) {
+	if hook := testHookLocalRead.Load(); hook != nil {
+		(*hook)(h.f.Name())
+	}
 	n, err := h.f.ReadAt(dest, off)
 	if err != nil && n == 0 && !isEOF(err) {
 		return nil, Errno(err)
@@ -510,6 +532,9 @@ func (h *localFile) PassthroughFd() (int, bool) {
 
 func (h *localFile) Release(ctx context.Context) syscall.Errno {
 	h.f.Close()
+	if h.unpin != nil {
+		h.unpin()
+	}
 	return 0
 }
 

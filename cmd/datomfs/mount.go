@@ -28,6 +28,10 @@ type mountOptions struct {
 	AllowOther bool
 	Debug      bool
 	Prefetch   bool
+	// Passthrough lets the kernel read cached versions from the cache file
+	// directly (FUSE passthrough) where it can.
+	Passthrough bool
+	CacheSize   byteSize
 }
 
 func newMountCmd(f *factory, runF func(context.Context, *mountOptions) error) *cobra.Command {
@@ -55,6 +59,7 @@ under a service manager (or with &) to keep it in the background.`,
 		Example: `  datomfs mount -C ~/study001 /mnt/datom
   cp extract.parquet /mnt/datom/tables/lb/
   datomfs mount --store s3://acme-data/study001 --project STUDY_001 /mnt/study001
+  datomfs mount --cache /data/datomfs-cache --cache-size 50GiB /mnt/datom
   fusermount3 -u /mnt/datom`,
 		Args: cobra.ExactArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
@@ -71,6 +76,7 @@ under a service manager (or with &) to keep it in the background.`,
 			opts.Project = func(ctx context.Context) (*versions.Project, error) {
 				o := f.options(pf.endpoint, false)
 				o.CacheDir = opts.CacheDir
+				o.CacheMaxBytes = int64(opts.CacheSize)
 				if pf.store != "" {
 					return versions.OpenReader(ctx, pf.store, pf.project, o)
 				}
@@ -93,6 +99,9 @@ under a service manager (or with &) to keep it in the background.`,
 	cmd.Flags().BoolVar(&opts.Foreground, "foreground", false, "stay in the foreground (always the case: datomfs does not daemonize)")
 	cmd.Flags().BoolVar(&opts.AllowOther, "allow-other", true, "let other users read the mount (root, or user_allow_other in /etc/fuse.conf)")
 	cmd.Flags().BoolVar(&opts.Debug, "debug-fuse", false, "log every FUSE request")
+	opts.CacheSize = 10 << 30
+	cmd.Flags().Var(&opts.CacheSize, "cache-size", "bound of the version cache; least recently used versions not in use are evicted beyond it (10GiB, 500MB; 0: unbounded)")
+	cmd.Flags().BoolVar(&opts.Passthrough, "passthrough", true, "let the kernel read cached versions straight from the cache file (FUSE passthrough, needs root and Linux 6.9+; false: every read goes through datomfs)")
 	cmd.Flags().BoolVar(&opts.Prefetch, "prefetch", true, "fill the cache of a remote version in the background once it is opened (false: fetch only the ranges readers ask for)")
 	return cmd
 }
@@ -111,12 +120,13 @@ func mountRun(ctx context.Context, f *factory, opts *mountOptions) error {
 		fmt.Fprintln(opts.IO.ErrOut, "note: other users cannot read this mount (add user_allow_other to /etc/fuse.conf to allow it)")
 	}
 	srv, err := fs.Mount(ctx, opts.Mountpoint, p, fs.Options{
-		Logger:     f.Logger,
-		Converter:  query.Converter{},
-		Refresh:    opts.Refresh,
-		AllowOther: allowOther,
-		Debug:      opts.Debug,
-		NoFill:     !opts.Prefetch,
+		Logger:        f.Logger,
+		Converter:     query.Converter{},
+		Refresh:       opts.Refresh,
+		AllowOther:    allowOther,
+		Debug:         opts.Debug,
+		NoFill:        !opts.Prefetch,
+		NoPassthrough: !opts.Passthrough,
 	})
 	if err != nil {
 		return err
