@@ -11,6 +11,8 @@ import (
 	"syscall"
 	"testing"
 	"time"
+
+	"github.com/datomfs/datomfs/internal/testenv"
 )
 
 // mountProcess runs `datomfs mount --foreground` as its own process (tests
@@ -54,30 +56,22 @@ func mountDatomfs(t *testing.T, e *engineer, args ...string) *mountProcess {
 	if err := cmd.Start(); err != nil {
 		t.Fatal(err)
 	}
-	exited := make(chan error, 1)
-	go func() { exited <- cmd.Wait() }()
+	exited := make(chan struct{})
+	var waitErr error
+	go func() { waitErr = cmd.Wait(); close(exited) }()
 	t.Cleanup(func() {
-		cmd.Process.Signal(syscall.SIGTERM)
-		select {
-		case <-exited:
-		case <-time.After(20 * time.Second):
-			cmd.Process.Kill()
-			<-exited
+		if !testenv.StopProcess(cmd.Process, syscall.SIGTERM, exited, mnt, 20*time.Second) {
 			t.Errorf("datomfs mount did not stop on SIGTERM:\n%s", m.stderr)
 		}
-		for i := 0; i < 20 && isMounted(mnt); i++ {
-			exec.Command("fusermount3", "-u", "-z", mnt).Run()
-			time.Sleep(100 * time.Millisecond)
-		}
-		if isMounted(mnt) {
+		if !testenv.ForceUnmount(mnt) {
 			t.Errorf("%s is still mounted after the test", mnt)
 		}
 	})
 	deadline := time.Now().Add(30 * time.Second)
-	for !isMounted(mnt) {
+	for !isMounted(mnt) || !strings.Contains(m.stderr.String(), "Mounted ") {
 		select {
-		case err := <-exited:
-			t.Fatalf("datomfs mount exited early (%v):\n%s", err, m.stderr)
+		case <-exited:
+			t.Fatalf("datomfs mount exited early (%v):\n%s", waitErr, m.stderr)
 		default:
 		}
 		if time.Now().After(deadline) {
@@ -88,16 +82,7 @@ func mountDatomfs(t *testing.T, e *engineer, args ...string) *mountProcess {
 	return m
 }
 
-func isMounted(dir string) bool {
-	b, _ := os.ReadFile("/proc/self/mounts")
-	for _, line := range strings.Split(string(b), "\n") {
-		f := strings.Fields(line)
-		if len(f) > 1 && f[1] == dir {
-			return true
-		}
-	}
-	return false
-}
+func isMounted(dir string) bool { return testenv.Mounted(dir) }
 
 // python runs a script with the test venv's interpreter.
 func python(t *testing.T, script string, args ...string) string {

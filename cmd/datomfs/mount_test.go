@@ -12,6 +12,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/datomfs/datomfs/internal/testenv"
 	"github.com/datomfs/datomfs/versions"
 )
 
@@ -93,7 +94,7 @@ func (s *syncBuffer) String() string {
 
 // startMount runs "datomfs mount --foreground" as its own process over a
 // fresh project and waits until the mount is there.
-func startMount(t *testing.T) (*exec.Cmd, string, *syncBuffer) {
+func startMount(t *testing.T) (*mountProc, string, *syncBuffer) {
 	t.Helper()
 	root := t.TempDir()
 	remote := filepath.Join(root, "remote.git")
@@ -118,26 +119,44 @@ func startMount(t *testing.T) (*exec.Cmd, string, *syncBuffer) {
 	if err := cmd.Start(); err != nil {
 		t.Fatal(err)
 	}
+	mp := &mountProc{cmd: cmd, exited: make(chan struct{})}
+	go func() { mp.err = cmd.Wait(); close(mp.exited) }()
 	t.Cleanup(func() {
-		if cmd.ProcessState == nil {
-			cmd.Process.Kill()
-			cmd.Wait()
+		if !testenv.StopProcess(cmd.Process, syscall.SIGKILL, mp.exited, mnt, 5*time.Second) {
+			t.Errorf("the mount process had to be forced off")
 		}
-		for i := 0; i < 20 && isMounted(mnt); i++ {
-			exec.Command("fusermount3", "-u", "-z", mnt).Run()
-			time.Sleep(100 * time.Millisecond)
-		}
-		if isMounted(mnt) {
+		if !testenv.ForceUnmount(mnt) {
 			t.Errorf("%s left mounted", mnt)
 		}
 	})
-	for i := 0; i < 200 && !isMounted(mnt); i++ {
+	// Ready once it says so: Mount has returned, go-fuse's own start-up
+	// check (which keeps a file open on the mount) is over.
+	for i := 0; i < 400 && !strings.Contains(stderr.String(), "Mounted "); i++ {
 		time.Sleep(50 * time.Millisecond)
 	}
-	if !isMounted(mnt) {
+	if !isMounted(mnt) || !strings.Contains(stderr.String(), "Mounted ") {
 		t.Fatalf("mount did not appear; stderr:\n%s", stderr.String())
 	}
-	return cmd, mnt, stderr
+	return mp, mnt, stderr
+}
+
+// mountProc is the mount helper process; exited closes when it has ended.
+type mountProc struct {
+	cmd    *exec.Cmd
+	exited chan struct{}
+	err    error
+}
+
+// wait waits for the process to end, at most d.
+func (m *mountProc) wait(t *testing.T, d time.Duration) error {
+	t.Helper()
+	select {
+	case <-m.exited:
+		return m.err
+	case <-time.After(d):
+		t.Fatalf("the mount process did not end within %s", d)
+		return nil
+	}
 }
 
 func isMounted(dir string) bool {
@@ -162,10 +181,10 @@ func TestMountProcessStopsOnSIGTERM(t *testing.T) {
 	if err := os.Mkdir(filepath.Join(mnt, "tables", "dm"), 0o755); err != nil {
 		t.Errorf("mkdir tables/dm: %v", err)
 	}
-	if err := cmd.Process.Signal(syscall.SIGTERM); err != nil {
+	if err := cmd.cmd.Process.Signal(syscall.SIGTERM); err != nil {
 		t.Fatal(err)
 	}
-	if err := cmd.Wait(); err != nil {
+	if err := cmd.wait(t, 30*time.Second); err != nil {
 		t.Fatalf("datomfs mount after SIGTERM: %v; stderr:\n%s", err, stderr.String())
 	}
 	if isMounted(mnt) {
@@ -178,10 +197,19 @@ func TestMountProcessStopsOnSIGTERM(t *testing.T) {
 
 func TestMountProcessEndsOnFusermountU(t *testing.T) {
 	cmd, mnt, stderr := startMount(t)
-	if out, err := exec.Command("fusermount3", "-u", mnt).CombinedOutput(); err != nil {
+	// A reader that just left may keep the mount busy for a moment.
+	var out []byte
+	var err error
+	for i := 0; i < 50; i++ {
+		if out, err = exec.Command("fusermount3", "-u", mnt).CombinedOutput(); err == nil || !strings.Contains(string(out), "busy") {
+			break
+		}
+		time.Sleep(100 * time.Millisecond)
+	}
+	if err != nil {
 		t.Fatalf("fusermount3 -u: %v: %s (install fuse3)", err, out)
 	}
-	if err := cmd.Wait(); err != nil {
+	if err := cmd.wait(t, 30*time.Second); err != nil {
 		t.Fatalf("datomfs mount after fusermount3 -u: %v; stderr:\n%s", err, stderr.String())
 	}
 }
