@@ -136,12 +136,20 @@ func (c *Cache) download(ctx context.Context, key, parquetSHA string, progress f
 
 // Add places a local file whose sha256 is parquetSHA into the cache (after
 // a write: the bytes we just uploaded need no download). Best effort.
-func (c *Cache) Add(key, parquetSHA, src string) {
+//
+// With link, src is a private file its owner never changes again (a
+// mount's staging copy): the cache keeps it by a hard link instead of a copy
+// when both are on one filesystem.
+func (c *Cache) Add(key, parquetSHA, src string, link bool) {
 	dst := c.PathFor(key, parquetSHA)
 	if _, err := os.Stat(dst); err == nil {
 		return
 	}
 	if err := os.MkdirAll(filepath.Dir(dst), 0o755); err != nil {
+		return
+	}
+	if link && os.Link(src, dst) == nil {
+		c.added(dst)
 		return
 	}
 	tmp := dst + ".add-tmp"

@@ -345,7 +345,10 @@ func (p *Project) uploadParquet(ctx context.Context, table string, st *staged) e
 	if err := p.store.Put(ctx, key, f, st.size, store.PutOptions{Progress: progress}); err != nil {
 		return fmt.Errorf("upload %s: %w", key, mapStoreErr(err))
 	}
-	p.cache.Add(key, st.parquetSHA, st.parquetPath)
+	// A CSV's parquet is our own temporary file, open nowhere else: link it.
+	// A caller's file is copied: it may still change (an open descriptor on
+	// a mount's staging file, a user's extract).
+	p.cache.Add(key, st.parquetSHA, st.parquetPath, st.tmpDir != "")
 	return nil
 }
 
