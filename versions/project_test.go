@@ -11,6 +11,7 @@ import (
 	"time"
 
 	"github.com/datomfs/datomfs/internal/studygen"
+	"github.com/datomfs/datomfs/versions/meta"
 )
 
 // testProject makes a project on a temp local store with a bare remote.
@@ -319,5 +320,46 @@ func TestPushRaceUndo(t *testing.T) {
 	}
 	if vs, err := a.Versions(ctx, "vs"); err != nil || len(vs) != 1 {
 		t.Fatalf("A sees vs: %v %v", vs, err)
+	}
+}
+
+// TestGovernedWriteChecksRef: on a governed project every write re-reads
+// ref.json from the governance store and refuses when it names another
+// data location (contract 6.2 step 1).
+func TestGovernedWriteChecksRef(t *testing.T) {
+	ctx := context.Background()
+	p, _ := testProject(t)
+	govStore := t.TempDir()
+	gov, err := meta.NewGovernance("/srv/git/gov.git", meta.StorageConfig{Type: "local", Root: govStore}, time.Now())
+	if err != nil {
+		t.Fatal(err)
+	}
+	os.WriteFile(filepath.Join(p.Dir(), ".datom", "governance.json"), gov.File(), 0o644)
+	refPath := filepath.Join(govStore, "datom", "projects", "STUDY_001", "ref.json")
+	os.MkdirAll(filepath.Dir(refPath), 0o755)
+	writeRef := func(root string) {
+		ref, err := meta.NewRef(meta.StorageConfig{Type: "local", Root: root})
+		if err != nil {
+			t.Fatal(err)
+		}
+		os.WriteFile(refPath, ref.File(), 0o644)
+	}
+	jan, mar := extractFiles(t, "2026-01-31"), extractFiles(t, "2026-03-31")
+
+	writeRef(p.cfg.Storage.Root)
+	if _, err := p.Write(ctx, WriteRequest{Table: "dm", Path: jan["dm"]}); err != nil {
+		t.Fatalf("write with a matching ref: %v", err)
+	}
+	writeRef("/srv/migrated-elsewhere")
+	head, _ := p.repo.Head()
+	if _, err := p.Write(ctx, WriteRequest{Table: "dm", Path: mar["dm"]}); !errors.Is(err, ErrGovernance) {
+		t.Fatalf("write with a moved ref: %v, want ErrGovernance", err)
+	}
+	os.Remove(refPath)
+	if _, err := p.Write(ctx, WriteRequest{Table: "dm", Path: mar["dm"]}); !errors.Is(err, ErrGovernance) {
+		t.Fatalf("write with no ref: %v, want ErrGovernance", err)
+	}
+	if got, _ := p.repo.Head(); got != head {
+		t.Fatal("a refused governed write committed")
 	}
 }

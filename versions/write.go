@@ -170,6 +170,9 @@ func (p *Project) writeStaged(ctx context.Context, table string, st *staged, req
 	} else if err := p.checkUpToDate(ctx); err != nil {
 		return res, err
 	}
+	if err := p.checkGovernance(ctx); err != nil {
+		return res, err
+	}
 	head, err := p.repo.Head()
 	if err != nil {
 		return res, fmt.Errorf("read HEAD: %w", err)

@@ -75,6 +75,8 @@ func defaultHint(err error) string {
 		return "set DATOMFS_GIT_TOKEN (or GITHUB_TOKEN) to a token with access to the remote"
 	case errors.Is(err, versions.ErrReadOnly):
 		return `writing needs a clone: "datomfs clone URL DIR"`
+	case errors.Is(err, versions.ErrGovernance):
+		return `the project may have moved: run "datomfs pull", check .datom/project.yaml against the governance ref.json`
 	case errors.Is(err, versions.ErrIntegrity):
 		return "the stored object is damaged; run \"datomfs validate\" from a clone"
 	}
