@@ -133,8 +133,11 @@ func Mount(ctx context.Context, mountpoint string, p *versions.Project, o Option
 			AllowOther:  o.AllowOther,
 			Options:     mopts,
 			DirectMount: os.Geteuid() == 0,
-			Debug:       o.Debug,
-			Logger:      slog.NewLogLogger(log.Handler(), slog.LevelDebug),
+			// Copy-in writes and uncached reads move whole files: 1 MiB
+			// requests instead of go-fuse's 128 KiB cut the round trips 8x.
+			MaxWrite: 1 << 20,
+			Debug:    o.Debug,
+			Logger:   slog.NewLogLogger(log.Handler(), slog.LevelDebug),
 			// DisabledCapabilities: go-fuse offers CAP_PASSTHROUGH by
 			// default (with MaxStackDepth 1: the cache must be on a plain
 			// file system, not overlayfs).
