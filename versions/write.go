@@ -348,10 +348,13 @@ func (p *Project) uploadParquet(ctx context.Context, table string, st *staged) e
 	if err := p.store.Put(ctx, key, f, st.size, store.PutOptions{Progress: progress}); err != nil {
 		return fmt.Errorf("upload %s: %w", key, mapStoreErr(err))
 	}
-	// A CSV's parquet is our own temporary file, open nowhere else: link it.
-	// A caller's file is copied: it may still change (an open descriptor on
-	// a mount's staging file, a user's extract).
-	p.cache.Add(key, st.parquetSHA, st.parquetPath, st.tmpDir != "")
+	// Keep the bytes we have for readers. A CSV's parquet is our own
+	// temporary file, open nowhere else: link it. A caller's file would
+	// need a copy (it may still change); from a local store a first read
+	// copies it just as fast, so only remote stores pay for it here.
+	if own := st.tmpDir != ""; own || p.RemoteStore() {
+		p.cache.Add(key, st.parquetSHA, st.parquetPath, own)
+	}
 	return nil
 }
 
