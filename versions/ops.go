@@ -11,6 +11,7 @@ import (
 
 	"github.com/datomfs/datomfs/versions/identity"
 	"github.com/datomfs/datomfs/versions/meta"
+	"github.com/datomfs/datomfs/versions/store"
 )
 
 // PullResult says what a pull brought.
@@ -231,7 +232,7 @@ func (p *Project) Validate(ctx context.Context, fix bool) (ValidateReport, error
 		for _, e := range hist.Entries() {
 			rep.Versions++
 			key := p.layout.ParquetKey(t, string(e.DataSHA))
-			if _, err := p.store.Stat(ctx, key); errors.Is(err, ErrNotFound) || errors.Is(mapStoreErr(err), ErrNotFound) {
+			if _, err := p.store.Stat(ctx, key); errors.Is(err, store.ErrNotFound) {
 				rep.Problems = append(rep.Problems, Problem{Table: t, Key: key, What: fmt.Sprintf("parquet of version %s is missing from the store", e.Version.Short())})
 			} else if err != nil {
 				return rep, fmt.Errorf("check %s: %w", key, mapStoreErr(err))
