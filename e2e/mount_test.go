@@ -1,7 +1,6 @@
 package e2e
 
 import (
-	"bytes"
 	"fmt"
 	"os"
 	"os/exec"
@@ -21,24 +20,7 @@ import (
 type mountProcess struct {
 	dir    string
 	cmd    *exec.Cmd
-	stderr *syncBuffer
-}
-
-type syncBuffer struct {
-	mu sync.Mutex
-	b  bytes.Buffer
-}
-
-func (s *syncBuffer) Write(p []byte) (int, error) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.Write(p)
-}
-
-func (s *syncBuffer) String() string {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.String()
+	stderr *testenv.SyncBuffer
 }
 
 func mountDatomfs(t *testing.T, e *engineer, args ...string) *mountProcess {
@@ -51,7 +33,7 @@ func mountDatomfs(t *testing.T, e *engineer, args ...string) *mountProcess {
 	full = append(full, mnt)
 	cmd := exec.Command(datomfsBin, full...)
 	cmd.Env = e.env
-	m := &mountProcess{dir: mnt, cmd: cmd, stderr: &syncBuffer{}}
+	m := &mountProcess{dir: mnt, cmd: cmd, stderr: &testenv.SyncBuffer{}}
 	cmd.Stdout, cmd.Stderr = m.stderr, m.stderr
 	if err := cmd.Start(); err != nil {
 		t.Fatal(err)

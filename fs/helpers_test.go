@@ -11,7 +11,6 @@ import (
 	"os/exec"
 	"path/filepath"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 
@@ -22,6 +21,7 @@ import (
 	"github.com/apache/arrow-go/v18/parquet"
 	"github.com/apache/arrow-go/v18/parquet/pqarrow"
 
+	"github.com/datomfs/datomfs/internal/testenv"
 	"github.com/datomfs/datomfs/versions"
 )
 
@@ -34,7 +34,7 @@ type fixture struct {
 	Store   string // store folder
 	Remote  string // bare git remote
 	Cache   string
-	Log     *logBuffer
+	Log     *testenv.SyncBuffer
 	// V1 and V2 are the two versions of lb (V2 current); AE is ae's one.
 	V1, V2, AE versions.Version
 	// Src holds the parquet bytes written for each version, by short id.
@@ -128,24 +128,6 @@ func parquetBytes(t *testing.T, n int, tag string) []byte {
 	return buf.Bytes()
 }
 
-// logBuffer collects log lines (safe for concurrent use).
-type logBuffer struct {
-	mu  sync.Mutex
-	buf bytes.Buffer
-}
-
-func (l *logBuffer) Write(p []byte) (int, error) {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	return l.buf.Write(p)
-}
-
-func (l *logBuffer) String() string {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	return l.buf.String()
-}
-
 func gitInitBare(t *testing.T, dir string) {
 	t.Helper()
 	if out, err := exec.Command("git", "init", "--bare", "-q", dir).CombinedOutput(); err != nil {
@@ -191,7 +173,7 @@ func newProjectFixtureAt(t *testing.T, store string) *fixture {
 		Store:  store,
 		Remote: filepath.Join(root, "remote.git"),
 		Cache:  filepath.Join(root, "cache"),
-		Log:    &logBuffer{},
+		Log:    &testenv.SyncBuffer{},
 		Src:    map[string][]byte{},
 	}
 	gitInitBare(t, fx.Remote)

@@ -12,6 +12,7 @@ import (
 	"syscall"
 	"testing"
 
+	"github.com/datomfs/datomfs/internal/testenv"
 	"github.com/datomfs/datomfs/versions"
 	"github.com/datomfs/datomfs/versions/store"
 )
@@ -48,7 +49,7 @@ func TestErrnoTable(t *testing.T) {
 }
 
 func TestLogsEveryErrorButNotFound(t *testing.T) {
-	log := &logBuffer{}
+	log := &testenv.SyncBuffer{}
 	fx := &fixture{Log: log}
 	s := &state{log: fx.options().Logger}
 	s.errno("lookup", "lb", "tables/lb/@ab.parquet", versions.ErrNotFound)

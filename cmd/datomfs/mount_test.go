@@ -7,7 +7,6 @@ import (
 	"os/exec"
 	"path/filepath"
 	"strings"
-	"sync"
 	"syscall"
 	"testing"
 	"time"
@@ -74,27 +73,9 @@ func mainWithMount(args []string, io *IOStreams) int {
 	return reportError(io, cmd, err)
 }
 
-// syncBuffer is a strings.Builder safe to read while a process writes it.
-type syncBuffer struct {
-	mu sync.Mutex
-	b  strings.Builder
-}
-
-func (s *syncBuffer) Write(p []byte) (int, error) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.Write(p)
-}
-
-func (s *syncBuffer) String() string {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.String()
-}
-
 // startMount runs "datomfs mount --foreground" as its own process over a
 // fresh project and waits until the mount is there.
-func startMount(t *testing.T) (*mountProc, string, *syncBuffer) {
+func startMount(t *testing.T) (*mountProc, string, *testenv.SyncBuffer) {
 	t.Helper()
 	root := t.TempDir()
 	remote := filepath.Join(root, "remote.git")
@@ -114,7 +95,7 @@ func startMount(t *testing.T) (*mountProc, string, *syncBuffer) {
 	cmd := exec.Command(os.Args[0], "-test.run=^TestMountHelperProcess$")
 	cmd.Env = append(os.Environ(), "DATOMFS_MOUNT_HELPER=1",
 		"DATOMFS_MOUNT_ARGS="+strings.Join([]string{"mount", "-C", clone, mnt, "--foreground", "--refresh", "0", "--cache", filepath.Join(root, "cache")}, "\x1f"))
-	stderr := &syncBuffer{}
+	stderr := &testenv.SyncBuffer{}
 	cmd.Stderr = stderr
 	if err := cmd.Start(); err != nil {
 		t.Fatal(err)

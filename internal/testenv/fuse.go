@@ -5,6 +5,7 @@ import (
 	"os/exec"
 	"path/filepath"
 	"strings"
+	"sync"
 	"time"
 )
 
@@ -66,4 +67,23 @@ func StopProcess(p *os.Process, sig os.Signal, exited <-chan struct{}, mountDir 
 	case <-time.After(10 * time.Second):
 	}
 	return false
+}
+
+// SyncBuffer collects output (a process's stderr, log lines) and is safe to
+// read while it is being written.
+type SyncBuffer struct {
+	mu  sync.Mutex
+	buf strings.Builder
+}
+
+func (s *SyncBuffer) Write(p []byte) (int, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.buf.Write(p)
+}
+
+func (s *SyncBuffer) String() string {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.buf.String()
 }
