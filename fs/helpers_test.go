@@ -205,11 +205,18 @@ func (fx *fixture) options() versions.Options {
 // mount that cannot be removed fails the test.
 func (fx *fixture) mount(t *testing.T, p *versions.Project) *Server {
 	t.Helper()
+	return fx.mountOpts(t, p, Options{})
+}
+
+// mountOpts mounts p with o (logger and converter filled in) at a fresh
+// folder and unmounts it when the test ends; a mount that cannot be removed
+// fails the test.
+func (fx *fixture) mountOpts(t *testing.T, p *versions.Project, o Options) *Server {
+	t.Helper()
 	dir := t.TempDir()
-	srv, err := Mount(context.Background(), dir, p, Options{
-		Logger:    slog.New(slog.NewTextHandler(fx.Log, &slog.HandlerOptions{Level: slog.LevelInfo})),
-		Converter: testConverter{},
-	})
+	o.Logger = slog.New(slog.NewTextHandler(fx.Log, &slog.HandlerOptions{Level: slog.LevelInfo}))
+	o.Converter = testConverter{}
+	srv, err := Mount(context.Background(), dir, p, o)
 	if err != nil {
 		t.Fatalf("mount: %v", err)
 	}

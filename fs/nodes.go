@@ -742,7 +742,23 @@ var (
 	_ gofs.FileFlusher  = (*stagedFile)(nil)
 	_ gofs.FileFsyncer  = (*stagedFile)(nil)
 	_ gofs.FileReleaser = (*stagedFile)(nil)
+
+	_ gofs.FilePassthroughFder = (*stagedFile)(nil)
 )
+
+// PassthroughFd lets the kernel write a new file straight into its staging
+// copy, with no round trip per write, when this handle already counts as
+// having written (created, or truncated by this open): its close still
+// reaches Flush, which publishes. Other opens stay on the FUSE path, where
+// their first write marks them.
+func (h *stagedFile) PassthroughFd() (int, bool) {
+	h.w.mu.Lock()
+	defer h.w.mu.Unlock()
+	if !h.w.dirty {
+		return -1, false
+	}
+	return int(h.w.f.Fd()), true
+}
 
 func (h *stagedFile) Read(ctx context.Context, dest []byte, off int64) (fuse.ReadResult, syscall.Errno) {
 	n, err := h.w.f.ReadAt(dest, off)

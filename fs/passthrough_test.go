@@ -3,7 +3,6 @@ package fs
 import (
 	"bytes"
 	"context"
-	"log/slog"
 	"os"
 	"path/filepath"
 	"sync"
@@ -108,21 +107,5 @@ func TestPassthroughServesCachedReads(t *testing.T) {
 // unmounts when the test ends.
 func mountWith(t *testing.T, fx *fixture, o Options) *Server {
 	t.Helper()
-	dir := t.TempDir()
-	o.Logger = slog.New(slog.NewTextHandler(fx.Log, &slog.HandlerOptions{Level: slog.LevelInfo}))
-	o.Converter = testConverter{}
-	srv, err := Mount(context.Background(), dir, fx.Project, o)
-	if err != nil {
-		t.Fatalf("mount: %v", err)
-	}
-	t.Cleanup(func() {
-		if err := srv.Unmount(); err != nil {
-			t.Errorf("unmount: %v", err)
-		}
-		if mounted(dir) {
-			t.Errorf("%s is still mounted after the test", dir)
-		}
-	})
-	fx.Dir, fx.Server = dir, srv
-	return srv
+	return fx.mountOpts(t, fx.Project, o)
 }

@@ -65,6 +65,17 @@ func TestMountSuiteLocal(t *testing.T) {
 	})
 }
 
+// TestMountSuiteNoPassthrough runs the suite with passthrough off: every
+// read and write then goes through the FUSE handlers (as on kernels
+// without passthrough).
+func TestMountSuiteNoPassthrough(t *testing.T) {
+	runMountSuite(t, func(t *testing.T) *fixture {
+		fx := newProjectFixture(t)
+		fx.mountOpts(t, fx.Project, Options{NoPassthrough: true})
+		return fx
+	})
+}
+
 // TestMountSuiteS3 runs the same suite on a project whose store is a real
 // S3 server (Versity gateway on loopback): reads go through ranged GETs
 // until the cache has filled.
