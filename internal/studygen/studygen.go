@@ -46,7 +46,6 @@ func generate(o Options) map[string][]column {
 	if o.Cutoff.IsZero() {
 		o.Cutoff = time.Date(2026, 1, 31, 0, 0, 0, 0, time.UTC)
 	}
-	r := rand.New(rand.NewPCG(o.Seed, 7))
 	day := func(t time.Time) time.Time { return t.Truncate(24 * time.Hour) }
 	dm := []column{{name: "USUBJID", typ: arrow.BinaryTypes.String}, {name: "AGE", typ: arrow.PrimitiveTypes.Int32},
 		{name: "SEX", typ: arrow.BinaryTypes.String}, {name: "ARM", typ: arrow.BinaryTypes.String}, {name: "RFSTDTC", typ: arrow.FixedWidthTypes.Date32}}
@@ -64,6 +63,9 @@ func generate(o Options) map[string][]column {
 	terms := []string{"HEADACHE", "NAUSEA", "FATIGUE", "DIZZINESS", "RASH"}
 	tests := []string{"ALT", "AST", "HGB", "GLUC"}
 	for s := 1; s <= o.Subjects; s++ {
+		// One random stream per subject: a later cut-off only adds visits
+		// and subjects, as a real study extract does.
+		r := rand.New(rand.NewPCG(o.Seed, uint64(s)))
 		id := fmt.Sprintf("STUDY001-%03d", s)
 		enrol := day(start.Add(time.Duration(r.IntN(240)) * 24 * time.Hour))
 		if enrol.After(o.Cutoff) {
