@@ -135,7 +135,20 @@ func (p *Project) stage(ctx context.Context, req WriteRequest) (*staged, error) 
 	default:
 		return nil, fmt.Errorf("%s: %w: unsupported file type %q (use .parquet or .csv)", req.Path, ErrInvalidInput, ext)
 	}
+	// The byte hash (parquet_sha) reads the file sequentially while the
+	// column hashing decodes it: run them side by side.
+	type byteHash struct {
+		sha  string
+		size int64
+		err  error
+	}
+	bytesDone := make(chan byteHash, 1)
+	go func() {
+		sha, size, err := identity.SHA256File(ctx, st.parquetPath)
+		bytesDone <- byteHash{sha, size, err}
+	}()
 	th, err := identity.HashParquetFile(ctx, st.parquetPath, identity.HashOptions{})
+	bh := <-bytesDone
 	if err != nil {
 		st.cleanup()
 		if ctx.Err() != nil {
@@ -144,10 +157,11 @@ func (p *Project) stage(ctx context.Context, req WriteRequest) (*staged, error) 
 		return nil, fmt.Errorf("%w: %w", ErrInvalidInput, err)
 	}
 	st.hash = th
-	if st.parquetSHA, st.size, err = identity.SHA256File(ctx, st.parquetPath); err != nil {
+	if bh.err != nil {
 		st.cleanup()
-		return nil, fmt.Errorf("hash %s: %w", st.parquetPath, err)
+		return nil, fmt.Errorf("hash %s: %w", st.parquetPath, bh.err)
 	}
+	st.parquetSHA, st.size = bh.sha, bh.size
 	if req.Import {
 		if st.parquetPath == req.Path {
 			st.originalFileSHA = st.parquetSHA
