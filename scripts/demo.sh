@@ -38,7 +38,7 @@ echo "== SQL across versions"
 "$B" query -C "$D/study" "SELECT _version, count(*) AS n FROM all_versions('lb') GROUP BY 1 ORDER BY 2" 
 echo
 echo "== what changed in lb between the two cuts"
-"$B" diff lb "$first" -C "$D/study" --key USUBJID --key LBTESTCD --key LBDTC | tail -n 1
+"$B" diff lb "$first" -C "$D/study" --key USUBJID --key LBTESTCD --key LBDTC 2>&1 >/dev/null  # the summary (stderr); rows go to stdout
 echo
 echo "Demo project in $D/study (store $D/store, remote $D/remote.git)."
 echo "Mount it:  sudo $B mount -C $D/study /mnt/datom"
