@@ -231,41 +231,35 @@ func feedChrMask(h *ChrHasher, a arrow.Array, p colPlan) error {
 	return nil
 }
 
+// valueArray is an Arrow array of text or bytes.
+type valueArray[V any] interface {
+	Len() int
+	IsNull(i int) bool
+	Value(i int) V
+}
+
+// feedEach adds every value of a, NA for nulls.
+func feedEach[V any](h *ChrHasher, a valueArray[V], add func(V)) {
+	for i := 0; i < a.Len(); i++ {
+		if a.IsNull(i) {
+			h.AddNA()
+		} else {
+			add(a.Value(i))
+		}
+	}
+}
+
 // feedChr adds the values of one array of a chr column.
 func feedChr(h *ChrHasher, arr arrow.Array) error {
 	switch a := arr.(type) {
 	case *array.String:
-		for i := 0; i < a.Len(); i++ {
-			if a.IsNull(i) {
-				h.AddNA()
-			} else {
-				h.AddString(a.Value(i))
-			}
-		}
+		feedEach(h, a, h.AddString)
 	case *array.LargeString:
-		for i := 0; i < a.Len(); i++ {
-			if a.IsNull(i) {
-				h.AddNA()
-			} else {
-				h.AddString(a.Value(i))
-			}
-		}
+		feedEach(h, a, h.AddString)
 	case *array.Binary:
-		for i := 0; i < a.Len(); i++ {
-			if a.IsNull(i) {
-				h.AddNA()
-			} else {
-				h.AddBytes(a.Value(i))
-			}
-		}
+		feedEach(h, a, h.AddBytes)
 	case *array.LargeBinary:
-		for i := 0; i < a.Len(); i++ {
-			if a.IsNull(i) {
-				h.AddNA()
-			} else {
-				h.AddBytes(a.Value(i))
-			}
-		}
+		feedEach(h, a, h.AddBytes)
 	case *array.Dictionary:
 		dict := a.Dictionary()
 		var value func(k int)
