@@ -204,7 +204,11 @@ func (p *Project) writeStaged(ctx context.Context, table string, st *staged, req
 	if change == ChangeNone {
 		return res, nil
 	}
-	md, upload, err := p.decideParquet(ctx, table, md, change, stored, st)
+	hist, err := p.localHistory(table)
+	if err != nil {
+		return res, err
+	}
+	md, upload, err := p.decideParquet(ctx, table, md, change, stored, hist)
 	if err != nil {
 		return res, err
 	}
@@ -214,7 +218,7 @@ func (p *Project) writeStaged(ctx context.Context, table string, st *staged, req
 		}
 		res.Uploaded = true
 	}
-	docs, created, err := p.commitVersion(ctx, table, md, st, req)
+	docs, created, err := p.commitVersion(ctx, table, md, hist, st, req)
 	if err != nil {
 		p.undo(ctx, head, created)
 		return res, err
@@ -329,13 +333,9 @@ func (p *Project) classify(ctx context.Context, table string, md meta.Metadata) 
 
 // decideParquet is the end of step 3: which parquet_sha the version records
 // and whether the bytes must be uploaded.
-func (p *Project) decideParquet(ctx context.Context, table string, md meta.Metadata, change Change, stored *meta.Metadata, st *staged) (meta.Metadata, bool, error) {
+func (p *Project) decideParquet(ctx context.Context, table string, md meta.Metadata, change Change, stored *meta.Metadata, hist meta.History) (meta.Metadata, bool, error) {
 	if change == ChangeMetadataOnly {
 		return md.WithParquetSHA(stored.ParquetSHA()), false, nil
-	}
-	hist, err := p.localHistory(table)
-	if err != nil {
-		return md, false, err
 	}
 	if sha, ok := hist.FindDataSHA(md.DataSHA()); ok {
 		// An earlier version holds the same data: reuse its object when it
@@ -381,11 +381,7 @@ type versionDocs struct {
 
 // commitVersion is step 5: metadata.json, version_history.json and the
 // manifest, committed together.
-func (p *Project) commitVersion(ctx context.Context, table string, md meta.Metadata, st *staged, req WriteRequest) (_ versionDocs, created []string, _ error) {
-	hist, err := p.localHistory(table)
-	if err != nil {
-		return versionDocs{}, nil, err
-	}
+func (p *Project) commitVersion(ctx context.Context, table string, md meta.Metadata, hist meta.History, st *staged, req WriteRequest) (_ versionDocs, created []string, _ error) {
 	msg := req.Message
 	if msg == "" {
 		msg = "Update " + table
