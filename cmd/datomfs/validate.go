@@ -10,8 +10,8 @@ import (
 )
 
 type validateOptions struct {
-	IO      *IOStreams
-	Project func(context.Context) (*versions.Project, error)
+	IO       *IOStreams
+	Project  func(context.Context) (*versions.Project, error)
 	Fix      bool
 	ReadData bool
 	JSON     bool
