@@ -88,34 +88,39 @@ func checkCSV(ctx context.Context, path string, r io.Reader) (csvShape, error) {
 		first = first[:i]
 	}
 	sh := csvShape{delim: delimFor(path, first)}
-	sc := csvScanner{br: br, delim: sh.delim, line: 1}
 	nfields := -1 // the header's
-	for n := 0; ; n++ {
-		if n%4096 == 0 && ctx.Err() != nil {
-			return sh, ctx.Err()
+	sc := newCSVScanner(sh.delim, func(fields, line int, names []string) error {
+		if nfields < 0 {
+			nfields = fields
+			sh.header, sh.headerLine = append([]string(nil), names...), line
+			return checkNames(line, sh.header)
 		}
-		fields, line, err := sc.record(nfields < 0)
+		if fields != nfields {
+			return &CSVError{Line: line, Msg: fmt.Sprintf("row has %s, the header has %d (delimiter %s)", plural(fields, "field"), nfields, delimName(sh.delim))}
+		}
+		sh.rows++
+		return nil
+	})
+	buf := make([]byte, 1<<16)
+	for {
+		if err := ctx.Err(); err != nil {
+			return sh, err
+		}
+		n, err := br.Read(buf)
+		if n > 0 {
+			if err := sc.feed(buf[:n]); err != nil {
+				return sh, err
+			}
+		}
+		if err == io.EOF {
+			break
+		}
 		if err != nil {
 			return sh, err
 		}
-		if fields < 0 {
-			break // EOF
-		}
-		if fields == 0 {
-			continue // blank line
-		}
-		if nfields < 0 {
-			nfields = fields
-			sh.header, sh.headerLine = append([]string(nil), sc.names...), line
-			if err := checkNames(line, sh.header); err != nil {
-				return sh, err
-			}
-			continue
-		}
-		if fields != nfields {
-			return sh, &CSVError{Line: line, Msg: fmt.Sprintf("row has %s, the header has %d (delimiter %s)", plural(fields, "field"), nfields, delimName(sh.delim))}
-		}
-		sh.rows++
+	}
+	if err := sc.finish(); err != nil {
+		return sh, err
 	}
 	switch {
 	case nfields < 0:
@@ -178,110 +183,147 @@ func checkNames(line int, names []string) error {
 	return &CSVError{Line: line, Msg: strings.Join(problems, "; ") + "; column names must be non-empty and unique (ignoring case)"}
 }
 
-// csvScanner splits records. It counts fields and keeps only the header's
-// text.
+// csvScanner splits a file fed in chunks into records, counting their
+// fields; it keeps the text of the first record only (the header). Blank
+// lines are skipped, as DuckDB does.
 type csvScanner struct {
-	br    *bufio.Reader
-	delim byte
-	line  int      // current physical line
-	names []string // the header's fields, after record(true)
+	delim    byte
+	onRecord func(fields, line int, names []string) error
+
+	state     int
+	line      int  // current physical line
+	recLine   int  // line the current record starts on
+	quoteLine int  // line of the opening quote of the current field
+	fields    int  // fields completed in the current record
+	empty     bool // nothing read in the current record yet
+	pendingCR bool // the last byte was \r: a \n right after it belongs to it
+	keep      bool // collect the fields' text (header only)
+	field     []byte
+	names     []string
 }
 
-// record reads one record: its field count (0 for a blank line, -1 at EOF)
-// and the line it starts on. keep collects the fields into s.names.
-func (s *csvScanner) record(keep bool) (fields, line int, err error) {
-	const (
-		start      = iota // at the start of a field
-		unquoted          // inside an unquoted field
-		quoted            // inside a quoted field
-		quoteQuote        // saw a '"' inside a quoted field
-		afterQuote        // blanks after a closing quote
-	)
-	line = s.line
-	state, quoteLine := start, 0
-	var field []byte
-	s.names = s.names[:0]
-	empty := true // nothing read on this record yet
-	endField := func() {
-		fields++
-		if keep {
-			s.names = append(s.names, strings.TrimSpace(string(field)))
-			field = field[:0]
-		}
+const (
+	csvStart      = iota // at the start of a field
+	csvUnquoted          // inside an unquoted field
+	csvQuoted            // inside a quoted field
+	csvQuoteQuote        // saw a '"' inside a quoted field
+	csvAfterQuote        // blanks after a closing quote
+)
+
+func newCSVScanner(delim byte, onRecord func(fields, line int, names []string) error) *csvScanner {
+	return &csvScanner{delim: delim, onRecord: onRecord, line: 1, recLine: 1, empty: true, keep: true}
+}
+
+func (s *csvScanner) endField() {
+	s.fields++
+	if s.keep {
+		s.names = append(s.names, strings.TrimSpace(string(s.field)))
+		s.field = s.field[:0]
 	}
-	for {
-		c, rerr := s.br.ReadByte()
-		if rerr == io.EOF {
-			switch {
-			case state == quoted:
-				return 0, line, &CSVError{Line: quoteLine, Msg: `a quoted field starting on this line is never closed (unbalanced '"'; write a quote inside a quoted field as "")`}
-			case empty:
-				return -1, line, nil
-			}
-			endField()
-			return fields, line, nil
+}
+
+func (s *csvScanner) endRecord() error {
+	if !s.empty {
+		s.endField()
+		if err := s.onRecord(s.fields, s.recLine, s.names); err != nil {
+			return err
 		}
-		if rerr != nil {
-			return 0, line, rerr
+		s.keep, s.names = false, nil
+	}
+	s.state, s.fields, s.empty, s.recLine = csvStart, 0, true, s.line
+	return nil
+}
+
+// feed scans the next chunk of the file.
+func (s *csvScanner) feed(b []byte) error {
+	for i := 0; i < len(b); i++ {
+		c := b[i]
+		if s.pendingCR {
+			s.pendingCR = false
+			if c == '\n' {
+				continue
+			}
+		}
+		// Data rows: skip plain bytes in bulk.
+		if !s.keep && (s.state == csvUnquoted || s.state == csvQuoted) {
+			j := i
+			if s.state == csvUnquoted {
+				for j < len(b) && b[j] != s.delim && b[j] != '\n' && b[j] != '\r' {
+					j++
+				}
+			} else {
+				for j < len(b) && b[j] != '"' && b[j] != '\n' && b[j] != '\r' {
+					j++
+				}
+			}
+			if j == len(b) {
+				return nil
+			}
+			i, c = j, b[j]
 		}
 		if c == '\r' { // \r\n and a lone \r end a line like \n
-			if next, _ := s.br.Peek(1); len(next) == 1 && next[0] == '\n' {
-				s.br.ReadByte()
-			}
-			c = '\n'
+			s.pendingCR, c = true, '\n'
 		}
 		if c == '\n' {
 			s.line++
-			if state != quoted {
-				if empty {
-					return 0, line, nil
+			if s.state != csvQuoted {
+				if err := s.endRecord(); err != nil {
+					return err
 				}
-				endField()
-				return fields, line, nil
+				continue
 			}
 		}
-		empty = false
-		switch state {
-		case start:
+		s.empty = false
+		switch s.state {
+		case csvStart:
 			switch c {
 			case '"':
-				state, quoteLine = quoted, s.line
+				s.state, s.quoteLine = csvQuoted, s.line
 			case s.delim:
-				endField()
+				s.endField()
 			default:
-				state = unquoted
-				if keep {
-					field = append(field, c)
+				s.state = csvUnquoted
+				if s.keep {
+					s.field = append(s.field, c)
 				}
 			}
-		case unquoted:
+		case csvUnquoted:
 			if c == s.delim {
-				endField()
-				state = start
-			} else if keep {
-				field = append(field, c)
+				s.endField()
+				s.state = csvStart
+			} else if s.keep {
+				s.field = append(s.field, c)
 			}
-		case quoted:
+		case csvQuoted:
 			if c == '"' {
-				state = quoteQuote
-			} else if keep {
-				field = append(field, c)
+				s.state = csvQuoteQuote
+			} else if s.keep {
+				s.field = append(s.field, c)
 			}
-		case quoteQuote, afterQuote:
+		case csvQuoteQuote, csvAfterQuote:
 			switch {
-			case c == '"' && state == quoteQuote:
-				state = quoted
-				if keep {
-					field = append(field, c)
+			case c == '"' && s.state == csvQuoteQuote:
+				s.state = csvQuoted
+				if s.keep {
+					s.field = append(s.field, c)
 				}
 			case c == s.delim:
-				endField()
-				state = start
+				s.endField()
+				s.state = csvStart
 			case c == ' ' || c == '\t':
-				state = afterQuote
+				s.state = csvAfterQuote
 			default:
-				return 0, line, &CSVError{Line: s.line, Msg: fmt.Sprintf(`unexpected %q after the closing quote of a field (write a quote inside a quoted field as "")`, rune(c))}
+				return &CSVError{Line: s.line, Msg: fmt.Sprintf(`unexpected %q after the closing quote of a field (write a quote inside a quoted field as "")`, rune(c))}
 			}
 		}
 	}
+	return nil
+}
+
+// finish ends the last record at the end of the file.
+func (s *csvScanner) finish() error {
+	if s.state == csvQuoted {
+		return &CSVError{Line: s.quoteLine, Msg: `a quoted field starting on this line is never closed (unbalanced '"'; write a quote inside a quoted field as "")`}
+	}
+	return s.endRecord()
 }
