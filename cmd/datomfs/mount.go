@@ -100,7 +100,7 @@ under a service manager (or with &) to keep it in the background.`,
 	pf.register(cmd, true)
 	cmd.Flags().BoolVar(&opts.Reader, "reader", false, "read-only mount from the store alone (with --store and --project)")
 	cmd.Flags().DurationVar(&opts.Refresh, "refresh", 30*time.Second, "how often to pull from the remote (0 disables)")
-	cmd.Flags().StringVar(&opts.CacheDir, "cache", "", "folder of the verified version cache (default: $DATOMFS_CACHE or the user cache dir)")
+	cmd.Flags().StringVar(&opts.CacheDir, "cache", "", "folder of the verified version cache, kept private (0700) (default: $DATOMFS_CACHE or the user cache dir)")
 	cmd.Flags().BoolVar(&opts.Foreground, "foreground", false, "stay in the foreground (always the case: datomfs does not daemonize)")
 	cmd.Flags().BoolVar(&opts.AllowOther, "allow-other", false, "let other users read the mount (root, or user_allow_other in /etc/fuse.conf); by default only you can use it")
 	cmd.Flags().BoolVar(&opts.Debug, "debug-fuse", false, "log every FUSE request")
