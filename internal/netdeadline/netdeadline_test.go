@@ -429,3 +429,54 @@ func TestConfigure(t *testing.T) {
 		}
 	}
 }
+
+// TestTransportsHTTP2: over TLS the transport may speak HTTP/2 (GitHub
+// does), where one connection carries every request; a stream waiting on a
+// silent server fails the same way, and the connection's idle timeout does
+// not break later requests.
+func TestTransportsHTTP2(t *testing.T) {
+	const idle = 300 * time.Millisecond
+	release := make(chan struct{})
+	srv := httptest.NewUnstartedServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if r.URL.Path == "/hang" {
+			select {
+			case <-release:
+			case <-r.Context().Done():
+			}
+			return
+		}
+		io.WriteString(w, r.Proto)
+	}))
+	srv.EnableHTTP2 = true
+	srv.StartTLS()
+	defer srv.Close()
+	defer close(release)
+	client := &http.Client{Transport: NewTransports(srv.Client().Transport.(*http.Transport))}
+	ctx := WithTimeouts(t.Context(), Timeouts{Dial: time.Second, Idle: idle})
+	get := func(path string) (string, error) {
+		req, err := http.NewRequestWithContext(ctx, http.MethodGet, srv.URL+path, nil)
+		if err != nil {
+			return "", err
+		}
+		resp, err := client.Do(req)
+		if err != nil {
+			return "", err
+		}
+		defer resp.Body.Close()
+		b, err := io.ReadAll(resp.Body)
+		return string(b), err
+	}
+	if got, err := get("/"); err != nil || got != "HTTP/2.0" {
+		t.Fatalf("GET: %q, %v; want an HTTP/2 answer", got, err)
+	}
+	within(t, 30*time.Second, func() {
+		_, err := get("/hang")
+		checkIdle(t, err, strings.TrimPrefix(srv.URL, "https://"))
+	})
+	for range 2 {
+		time.Sleep(2 * idle)
+		if got, err := get("/"); err != nil || got != "HTTP/2.0" {
+			t.Fatalf("GET after an idle pause: %q, %v", got, err)
+		}
+	}
+}
