@@ -128,8 +128,16 @@ func (r *Repo) Push(ctx context.Context) error {
 	if head.IsZero() {
 		return fmt.Errorf("push from %s: branch %s has no commits yet", r.dir, r.branch)
 	}
+	ctx = remoteCtx(ctx, r.net)
+	err = r.pushFastForward(ctx, head)
+	if err == nil {
+		return nil
+	}
+	if !errors.Is(err, errNoFastPush) {
+		return mapRemoteErr("push to", r.remote, err, r.auth.secret())
+	}
 	ref := r.branchRef().String()
-	err = r.g.PushContext(remoteCtx(ctx, r.net), &git.PushOptions{
+	err = r.g.PushContext(ctx, &git.PushOptions{
 		RemoteName: remoteName,
 		RefSpecs:   []config.RefSpec{config.RefSpec(ref + ":" + ref)},
 		Auth:       r.auth.method(r.remote),
