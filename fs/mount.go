@@ -64,7 +64,7 @@ type Server struct {
 	srv     *fuse.Server
 	s       *state
 	dir     string
-	staging string
+	staging *versions.StagingDir
 	cancel  context.CancelFunc
 	loops   sync.WaitGroup
 
@@ -91,16 +91,17 @@ func Mount(ctx context.Context, mountpoint string, p *versions.Project, o Option
 	}
 	base := o.StagingDir
 	if base == "" {
-		base = filepath.Join(p.Cache().Root(), "staging")
+		base = p.Cache().StagingBase()
 	}
-	if err := os.MkdirAll(base, 0o700); err != nil {
-		return nil, fmt.Errorf("staging folder: %w", err)
-	}
-	staging, err := os.MkdirTemp(base, "mount-*")
+	// What killed mounts and writes left behind goes first; a live
+	// process's staging folder is never touched (versions/staging.go).
+	versions.SweepStaging(base, log)
+	p.CleanLeftovers(ctx)
+	staging, err := versions.NewStagingDir(base, "mount")
 	if err != nil {
-		return nil, fmt.Errorf("staging folder: %w", err)
+		return nil, err
 	}
-	s := newState(p, log, o.Converter, staging)
+	s := newState(p, log, o.Converter, staging.Path)
 	s.noFill = o.NoFill
 	bg, cancel := context.WithCancel(context.WithoutCancel(ctx))
 	s.bg = bg
@@ -110,7 +111,7 @@ func Mount(ctx context.Context, mountpoint string, p *versions.Project, o Option
 	// error now, not EIO later.
 	if err := s.ensureLoaded(ctx); err != nil {
 		cancel()
-		os.RemoveAll(staging)
+		staging.Remove()
 		return nil, err
 	}
 
@@ -151,7 +152,7 @@ func Mount(ctx context.Context, mountpoint string, p *versions.Project, o Option
 	})
 	if err != nil {
 		cancel()
-		os.RemoveAll(staging)
+		staging.Remove()
 		return nil, fmt.Errorf("mount %s: %w", dir, err)
 	}
 	m.srv = srv
@@ -248,7 +249,7 @@ func (m *Server) stop() {
 	}
 	m.unmounted = true
 	m.cancel()
-	os.RemoveAll(m.staging)
+	m.staging.Remove()
 }
 
 // invalidate tells the kernel what a reload changed: the entries of removed

@@ -11,6 +11,7 @@ import (
 
 	"github.com/datomfs/datomfs/versions/identity"
 	"github.com/datomfs/datomfs/versions/meta"
+	"github.com/datomfs/datomfs/versions/repo"
 	"github.com/datomfs/datomfs/versions/store"
 )
 
@@ -25,13 +26,34 @@ func (p *Project) Pull(ctx context.Context) (PullResult, error) {
 	if err := p.requireDeveloper(); err != nil {
 		return PullResult{}, err
 	}
-	p.writeMu.Lock()
-	defer p.writeMu.Unlock()
-	r, err := p.repo.Pull(ctx)
+	var r repo.PullResult
+	err := p.withCloneLock(ctx, "pull", func() (err error) {
+		r, err = p.pullLocked(ctx)
+		return err
+	})
 	if err != nil {
 		return PullResult{}, fmt.Errorf("pull: %w", mapRepoErr(err))
 	}
 	return PullResult{Commits: r.Commits, Tables: tablesOf(r.ChangedPaths)}, nil
+}
+
+// pullLocked fetches and fast-forwards under the clone lock, journaling
+// the paths the fast-forward rewrites so that a crash half-way is finished
+// by the next lock holder.
+func (p *Project) pullLocked(ctx context.Context) (repo.PullResult, error) {
+	journaled := false
+	r, err := p.repo.PullWith(ctx, func(paths []string) error {
+		journaled = true
+		return p.saveJournal(&journal{Op: "pull", PID: os.Getpid(), Paths: paths})
+	})
+	if journaled {
+		if err == nil {
+			p.endJournal()
+		} else if rerr := p.recoverInterrupted(context.WithoutCancel(ctx)); rerr != nil {
+			p.opts.Logger.Error("a failed pull left files behind; the next write or pull retries", "err", rerr)
+		}
+	}
+	return r, err
 }
 
 // tablesOf picks the table names out of changed repo paths.
@@ -180,19 +202,21 @@ func (p *Project) Status(ctx context.Context) (Status, error) {
 	}
 	s.Remote = redactURL(p.repo.RemoteURL())
 	s.Branch = p.repo.Branch()
-	if s.Head, err = p.repo.Head(); err != nil {
-		return s, err
-	}
-	if err := p.repo.Fetch(ctx); err != nil {
-		return s, fmt.Errorf("fetch: %w", mapRepoErr(err))
-	}
-	if s.Ahead, s.Behind, err = p.repo.AheadBehind(ctx); err != nil {
-		return s, err
-	}
-	if s.Clean, err = p.repo.Clean(ctx); err != nil {
-		return s, err
-	}
-	return s, nil
+	// The fetch moves the remote-tracking branch: it changes the clone.
+	err = p.withCloneLock(ctx, "status", func() (err error) {
+		if s.Head, err = p.repo.Head(); err != nil {
+			return err
+		}
+		if err := p.repo.Fetch(ctx); err != nil {
+			return fmt.Errorf("fetch: %w", mapRepoErr(err))
+		}
+		if s.Ahead, s.Behind, err = p.repo.AheadBehind(ctx); err != nil {
+			return err
+		}
+		s.Clean, err = p.repo.Clean(ctx)
+		return err
+	})
+	return s, err
 }
 
 // Problem is one inconsistency between git and the store.
@@ -219,6 +243,15 @@ func (p *Project) Validate(ctx context.Context, fix bool) (ValidateReport, error
 	if err := p.requireDeveloper(); err != nil {
 		return rep, err
 	}
+	err := p.withCloneLock(ctx, "validate", func() (err error) {
+		rep, err = p.validate(ctx, fix)
+		return err
+	})
+	return rep, err
+}
+
+func (p *Project) validate(ctx context.Context, fix bool) (ValidateReport, error) {
+	var rep ValidateReport
 	man, err := p.localManifest()
 	if err != nil {
 		return rep, err

@@ -103,9 +103,9 @@ type Project struct {
 
 	// writeMu serialises writes and pulls of this process on the clone.
 	writeMu sync.Mutex
-	// beforePush, when set (tests), runs between commit and push: the
-	// window in which another engineer's push makes ours rejected.
-	beforePush func()
+	// testHook, when set (tests), runs at each checkpoint of the write
+	// path (faults.go); an error it returns fails the write there.
+	testHook func(point string) error
 }
 
 // Name is the project name.

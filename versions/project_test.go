@@ -276,12 +276,11 @@ func TestPushRaceUndo(t *testing.T) {
 		}
 		before := snapshot(t, b.Dir())
 		head, _ := b.repo.Head()
-		b.beforePush = func() {
-			b.beforePush = nil
+		beforePush(b, func() {
 			if _, err := a.Write(ctx, WriteRequest{Table: "lb", Path: mar["lb"], Pull: true}); err != nil {
 				t.Fatal(err)
 			}
-		}
+		})
 		_, err := b.Write(ctx, WriteRequest{Table: table, Path: mar["ae"]})
 		if !errors.Is(err, ErrPushRejected) {
 			t.Fatalf("%s: racing write: %v, want ErrPushRejected", table, err)
@@ -304,13 +303,12 @@ func TestPushRaceUndo(t *testing.T) {
 		a.Pull(ctx)
 	}
 	// With retries (the mount), the same race ends in a landed write.
-	b.beforePush = func() {
-		b.beforePush = nil
+	beforePush(b, func() {
 		apr := extractFiles(t, "2026-04-30")
 		if _, err := a.Write(ctx, WriteRequest{Table: "lb", Path: apr["lb"], Pull: true}); err != nil {
 			t.Fatal(err)
 		}
-	}
+	})
 	res, err := b.Write(ctx, WriteRequest{Table: "vs", Path: mar["ae"], Pull: true, Retries: 2})
 	if err != nil || res.Attempts != 2 || res.Change != ChangeFull {
 		t.Fatalf("write with retries: %+v %v", res, err)
@@ -320,6 +318,18 @@ func TestPushRaceUndo(t *testing.T) {
 	}
 	if vs, err := a.Versions(ctx, "vs"); err != nil || len(vs) != 1 {
 		t.Fatalf("A sees vs: %v %v", vs, err)
+	}
+}
+
+// beforePush runs fn once, between p's next commit and its push: the window
+// in which another engineer's push makes ours rejected.
+func beforePush(p *Project, fn func()) {
+	p.testHook = func(point string) error {
+		if point == "push" {
+			p.testHook = nil
+			fn()
+		}
+		return nil
 	}
 }
 

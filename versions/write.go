@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"io"
 	"os"
 	"path/filepath"
 	"strings"
@@ -59,7 +60,9 @@ func SupportedInput(name string) bool {
 
 // Write stores a file as a new version of a table, in the order of design §6:
 // stage and hash, pull, classify, upload the bytes, commit, push, mirror.
-// A rejected push undoes the local commit (see WriteRequest.Retries).
+// Steps from the pull on run under the clone lock (one writer per clone,
+// across processes). A write that fails leaves the clone exactly as it was
+// (see journal.go); a rejected push is answered by WriteRequest.Retries.
 func (p *Project) Write(ctx context.Context, req WriteRequest) (WriteResult, error) {
 	if err := p.requireDeveloper(); err != nil {
 		return WriteResult{}, err
@@ -68,23 +71,33 @@ func (p *Project) Write(ctx context.Context, req WriteRequest) (WriteResult, err
 	if err != nil {
 		return WriteResult{}, fmt.Errorf("%w: %w", ErrInvalidName, err)
 	}
+	// Refuse a bad new name before the work of staging; checked again
+	// after the pull, which may bring other tables.
+	if err := p.checkNewTable(name); err != nil {
+		return WriteResult{}, err
+	}
 	st, err := p.stage(ctx, req)
 	if err != nil {
 		return WriteResult{}, err
 	}
 	defer st.cleanup()
-
-	p.writeMu.Lock()
-	defer p.writeMu.Unlock()
-	for attempt := 1; ; attempt++ {
-		res, err := p.writeStaged(ctx, name.String(), st, req, req.Pull || attempt > 1)
-		res.Attempts = attempt
-		if errors.Is(err, ErrPushRejected) && attempt <= req.Retries {
-			p.opts.Logger.Info("push rejected, pulling and redoing the write", "table", name.String(), "attempt", attempt)
-			continue
-		}
-		return res, err
+	if err := p.checkpoint("hash"); err != nil {
+		return WriteResult{}, err
 	}
+	var res WriteResult
+	err = p.withCloneLock(ctx, "write "+name.String(), func() error {
+		for attempt := 1; ; attempt++ {
+			var err error
+			res, err = p.writeStaged(ctx, name, st, req, req.Pull || attempt > 1)
+			res.Attempts = attempt
+			if errors.Is(err, ErrPushRejected) && attempt <= req.Retries {
+				p.opts.Logger.Info("push rejected, pulling and redoing the write", "table", name.String(), "attempt", attempt)
+				continue
+			}
+			return err
+		}
+	})
+	return res, err
 }
 
 // staged is a validated, hashed input ready to be written.
@@ -95,14 +108,10 @@ type staged struct {
 	size            int64
 	originalFileSHA string
 	originalFormat  string
-	tmpDir          string
+	tmp             *StagingDir // holds the converted parquet of a CSV
 }
 
-func (s *staged) cleanup() {
-	if s.tmpDir != "" {
-		os.RemoveAll(s.tmpDir)
-	}
-}
+func (s *staged) cleanup() { s.tmp.Remove() }
 
 // stage validates the input and computes every hash, with no side effect
 // outside a temporary directory.
@@ -122,18 +131,25 @@ func (p *Project) stage(ctx context.Context, req WriteRequest) (*staged, error) 
 		if p.opts.Converter == nil {
 			return nil, fmt.Errorf("%s: %w: CSV input needs the DuckDB converter", req.Path, ErrInvalidInput)
 		}
-		tmp, err := os.MkdirTemp("", "datomfs-stage-*")
+		// In the cache's staging area: a killed write's copy is swept
+		// by the next one, and the cache can link the file it keeps.
+		SweepStaging(p.cache.StagingBase(), p.opts.Logger)
+		tmp, err := NewStagingDir(p.cache.StagingBase(), "write")
 		if err != nil {
 			return nil, fmt.Errorf("stage %s: %w", req.Path, err)
 		}
-		st.tmpDir = tmp
-		st.parquetPath = filepath.Join(tmp, "table.parquet")
+		st.tmp = tmp
+		st.parquetPath = filepath.Join(tmp.Path, "table.parquet")
 		if err := p.opts.Converter.CSVToParquet(ctx, req.Path, st.parquetPath); err != nil {
 			st.cleanup()
 			return nil, fmt.Errorf("%s: %w: %w", req.Path, ErrInvalidInput, err)
 		}
 	default:
 		return nil, fmt.Errorf("%s: %w: unsupported file type %q (use .parquet or .csv)", req.Path, ErrInvalidInput, ext)
+	}
+	if err := p.checkpoint("stage"); err != nil {
+		st.cleanup()
+		return nil, err
 	}
 	// The byte hash (parquet_sha) reads the file sequentially while the
 	// column hashing decodes it: run them side by side.
@@ -174,8 +190,9 @@ func (p *Project) stage(ctx context.Context, req WriteRequest) (*staged, error) 
 	return st, nil
 }
 
-// writeStaged runs steps 2–7 of the write once.
-func (p *Project) writeStaged(ctx context.Context, table string, st *staged, req WriteRequest, pull bool) (WriteResult, error) {
+// writeStaged runs steps 2–7 of the write once, under the clone lock.
+func (p *Project) writeStaged(ctx context.Context, name meta.TableName, st *staged, req WriteRequest, pull bool) (WriteResult, error) {
+	table := name.String()
 	res := WriteResult{Table: table, DataSHA: st.hash.DataSHA}
 	if pull {
 		if err := p.pullForWrite(ctx); err != nil {
@@ -184,12 +201,14 @@ func (p *Project) writeStaged(ctx context.Context, table string, st *staged, req
 	} else if err := p.checkUpToDate(ctx); err != nil {
 		return res, err
 	}
+	if err := p.checkpoint("fetch"); err != nil {
+		return res, err
+	}
 	if err := p.checkGovernance(ctx); err != nil {
 		return res, err
 	}
-	head, err := p.repo.Head()
-	if err != nil {
-		return res, fmt.Errorf("read HEAD: %w", err)
+	if err := p.checkNewTable(name); err != nil {
+		return res, err
 	}
 	md, err := p.buildMetadata(table, st, req)
 	if err != nil {
@@ -212,33 +231,59 @@ func (p *Project) writeStaged(ctx context.Context, table string, st *staged, req
 	if err != nil {
 		return res, err
 	}
+	if err := p.checkpoint("upload"); err != nil {
+		return res, err
+	}
 	if upload {
+		p.sweepStoreTemp(ctx, p.layout.TablePrefix(table))
 		if err := p.uploadParquet(ctx, table, st); err != nil {
 			return res, err
 		}
 		res.Uploaded = true
 	}
-	docs, created, err := p.commitVersion(ctx, table, md, hist, st, req)
+	docs, err := p.commitAndPush(ctx, name, md, hist, st, req)
 	if err != nil {
-		p.undo(ctx, head, created)
 		return res, err
 	}
-	if p.beforePush != nil {
-		p.beforePush()
+	err = p.checkpoint("mirror")
+	if err == nil {
+		err = p.mirror(ctx, table, docs)
 	}
-	if err := p.repo.Push(ctx); err != nil {
-		p.undo(ctx, head, created)
-		return res, fmt.Errorf("push %s: %w", table, mapRepoErr(err))
-	}
-	if err := p.mirror(ctx, table, docs); err != nil {
+	if err != nil {
 		return res, fmt.Errorf("version %s of %s is pushed, but the store mirrors are stale: %w (run \"datomfs validate --fix\")", md.Version().Short(), table, err)
 	}
 	return res, nil
 }
 
+// checkNewTable refuses a new table whose name git or a common file
+// system cannot hold: see meta.CheckPortableName, and a name that differs
+// only in case from an existing table (one folder on macOS and Windows).
+func (p *Project) checkNewTable(name meta.TableName) error {
+	man, err := p.localManifest()
+	if err != nil {
+		return err
+	}
+	if _, ok := man.Table(name); ok {
+		return nil
+	}
+	if err := meta.CheckPortableName(name); err != nil {
+		return fmt.Errorf("%w: %w", ErrInvalidName, err)
+	}
+	existing := discoverTables(p.dir)
+	for _, t := range man.Tables() {
+		existing = append(existing, t.Name.String())
+	}
+	for _, t := range existing {
+		if t != name.String() && strings.EqualFold(t, name.String()) {
+			return fmt.Errorf("%w: table name %q differs only in case from the existing table %q (one folder on macOS and Windows); write to %q or choose another name", ErrInvalidName, name, t, t)
+		}
+	}
+	return nil
+}
+
 // pullForWrite is step 2: fetch and fast-forward, refusing a diverged clone.
 func (p *Project) pullForWrite(ctx context.Context) error {
-	if _, err := p.repo.Pull(ctx); err != nil {
+	if _, err := p.pullLocked(ctx); err != nil {
 		return fmt.Errorf("pull before write: %w", mapRepoErr(err))
 	}
 	return nil
@@ -259,20 +304,6 @@ func (p *Project) checkUpToDate(ctx context.Context) error {
 		return fmt.Errorf("push %w: the remote has %d commit(s) this clone lacks", ErrPushRejected, behind)
 	}
 	return nil
-}
-
-// undo puts the clone back as it was before a write: HEAD, index and
-// tracked files by a hard reset, and the files the write created (a new
-// table's folder), which a reset leaves behind as untracked.
-func (p *Project) undo(ctx context.Context, head string, created []string) {
-	if err := p.repo.ResetHard(context.WithoutCancel(ctx), head); err != nil {
-		p.opts.Logger.Error("undo local commit failed", "head", head, "err", err)
-	}
-	for _, rel := range created {
-		path := filepath.Join(p.dir, rel)
-		os.Remove(path)
-		os.Remove(filepath.Dir(path)) // only if now empty
-	}
 }
 
 // buildMetadata is step 3: the metadata document of the new version.
@@ -359,17 +390,39 @@ func (p *Project) uploadParquet(ctx context.Context, table string, st *staged) e
 	if p.opts.Progress != nil {
 		progress = func(done, total int64) { p.opts.Progress("upload "+table, done, total) }
 	}
-	if err := p.store.Put(ctx, key, f, st.size, store.PutOptions{Progress: progress}); err != nil {
+	body := &checkpointReader{r: f, at: st.size / 2, point: func() error { return p.checkpoint("upload-partial") }}
+	if err := p.store.Put(ctx, key, body, st.size, store.PutOptions{Progress: progress}); err != nil {
 		return fmt.Errorf("upload %s: %w", key, mapStoreErr(err))
 	}
 	// Keep the bytes we have for readers. A CSV's parquet is our own
 	// temporary file, open nowhere else: link it. A caller's file would
 	// need a copy (it may still change); from a local store a first read
 	// copies it just as fast, so only remote stores pay for it here.
-	if own := st.tmpDir != ""; own || p.RemoteStore() {
+	if own := st.tmp != nil; own || p.RemoteStore() {
 		p.cache.Add(key, st.parquetSHA, st.parquetPath, own)
 	}
 	return nil
+}
+
+// checkpointReader calls point once, when the bytes read pass at: the
+// "upload-partial" checkpoint, in the middle of an upload.
+type checkpointReader struct {
+	r     io.Reader
+	n, at int64
+	point func() error
+	done  bool
+}
+
+func (c *checkpointReader) Read(b []byte) (int, error) {
+	n, err := c.r.Read(b)
+	c.n += int64(n)
+	if !c.done && c.n > c.at {
+		c.done = true
+		if perr := c.point(); perr != nil {
+			return 0, perr
+		}
+	}
+	return n, err
 }
 
 // versionDocs are the JSON documents one write produces.
@@ -379,9 +432,11 @@ type versionDocs struct {
 	manifest meta.Manifest
 }
 
-// commitVersion is step 5: metadata.json, version_history.json and the
-// manifest, committed together.
-func (p *Project) commitVersion(ctx context.Context, table string, md meta.Metadata, hist meta.History, st *staged, req WriteRequest) (_ versionDocs, created []string, _ error) {
+// commitAndPush is steps 5 and 6: metadata.json, version_history.json and
+// the manifest, committed together and pushed. Any failure, the push's
+// included, rolls the clone back to exactly how the journal found it.
+func (p *Project) commitAndPush(ctx context.Context, name meta.TableName, md meta.Metadata, hist meta.History, st *staged, req WriteRequest) (versionDocs, error) {
+	table := name.String()
 	msg := req.Message
 	if msg == "" {
 		msg = "Update " + table
@@ -393,11 +448,7 @@ func (p *Project) commitVersion(ctx context.Context, table string, md meta.Metad
 	hist = hist.Prepend(meta.EntryFor(md, author, msg))
 	man, err := p.localManifest()
 	if err != nil {
-		return versionDocs{}, created, err
-	}
-	name, err := meta.ParseTableName(table)
-	if err != nil {
-		return versionDocs{}, created, err
+		return versionDocs{}, err
 	}
 	man = man.WithTable(name, meta.ManifestEntry{
 		CurrentVersion:  md.Version(),
@@ -408,26 +459,50 @@ func (p *Project) commitVersion(ctx context.Context, table string, md meta.Metad
 		OriginalFileSHA: st.originalFileSHA,
 		OriginalFormat:  st.originalFormat,
 	}, p.now())
-	files := map[string][]byte{
-		filepath.Join(table, "metadata.json"):        md.JSON(),
-		filepath.Join(table, "version_history.json"): hist.JSON(),
-		filepath.Join(".datom", "manifest.json"):     man.JSON(),
+	files := []struct {
+		rel  string
+		body []byte
+	}{
+		{filepath.Join(table, "metadata.json"), md.JSON()},
+		{filepath.Join(table, "version_history.json"), hist.JSON()},
+		{filepath.Join(".datom", "manifest.json"), man.JSON()},
+	}
+	rels := make([]string, len(files))
+	for i, f := range files {
+		rels[i] = f.rel
+	}
+	j, err := p.beginWrite(table, rels)
+	if err != nil {
+		return versionDocs{}, err
+	}
+	fail := func(err error) (versionDocs, error) {
+		if rerr := p.rollback(j); rerr != nil {
+			p.opts.Logger.Error("undo of a failed write failed; the next write or pull retries it", "table", table, "err", rerr)
+			return versionDocs{}, fmt.Errorf("%w (and the undo failed: %v)", err, rerr)
+		}
+		return versionDocs{}, err
 	}
 	paths := make([]string, 0, len(files))
-	for rel, body := range files {
-		path := filepath.Join(p.dir, rel)
-		if _, err := os.Stat(path); errors.Is(err, os.ErrNotExist) {
-			created = append(created, rel)
+	for _, f := range files {
+		if err := writeFileAtomic(filepath.Join(p.dir, f.rel), append(f.body, '\n')); err != nil {
+			return fail(fmt.Errorf("write %s: %w", f.rel, err))
 		}
-		if err := writeFileAtomic(path, append(body, '\n')); err != nil {
-			return versionDocs{}, created, fmt.Errorf("write %s: %w", rel, err)
-		}
-		paths = append(paths, filepath.ToSlash(rel))
+		paths = append(paths, filepath.ToSlash(f.rel))
+	}
+	if err := p.checkpoint("commit"); err != nil {
+		return fail(err)
 	}
 	if _, _, err := p.repo.Commit(ctx, paths, msg); err != nil {
-		return versionDocs{}, created, fmt.Errorf("commit %s: %w", table, err)
+		return fail(fmt.Errorf("commit %s: %w", table, err))
 	}
-	return versionDocs{metadata: md, history: hist, manifest: man}, created, nil
+	if err := p.checkpoint("push"); err != nil {
+		return fail(err)
+	}
+	if err := p.repo.Push(ctx); err != nil {
+		return fail(fmt.Errorf("push %s: %w", table, mapRepoErr(err)))
+	}
+	p.endJournal()
+	return versionDocs{metadata: md, history: hist, manifest: man}, nil
 }
 
 // mirror is step 7: the store copies readers use.

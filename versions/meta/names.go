@@ -125,3 +125,28 @@ func ParseTimestamp(s string) (time.Time, error) {
 	}
 	return t, nil
 }
+
+// windowsDeviceNames cannot name a file or folder on Windows, in any case
+// and with any extension; git for Windows and go-git refuse such paths.
+var windowsDeviceNames = []string{"CON", "PRN", "AUX", "NUL",
+	"COM1", "COM2", "COM3", "COM4", "COM5", "COM6", "COM7", "COM8", "COM9",
+	"LPT1", "LPT2", "LPT3", "LPT4", "LPT5", "LPT6", "LPT7", "LPT8", "LPT9"}
+
+// CheckPortableName refuses a valid table name that git or a common file
+// system cannot hold as a folder: a Windows device name (alone or followed
+// by a space or a dot, as Windows reads it) or a trailing space (Windows
+// drops it). datom (R) accepts these names, but a clone on Windows, where
+// many R users work, could not check them out. Existing tables are read
+// whatever their name; only new ones are refused.
+func CheckPortableName(n TableName) error {
+	s := n.s
+	for _, d := range windowsDeviceNames {
+		if len(s) >= len(d) && strings.EqualFold(s[:len(d)], d) && (len(s) == len(d) || s[len(d)] == ' ' || s[len(d)] == '.') {
+			return &nameError{msg: fmt.Sprintf("table name %q: %s is a Windows device name, which git cannot check out on Windows; choose another name", s, d)}
+		}
+	}
+	if strings.HasSuffix(s, " ") {
+		return &nameError{msg: fmt.Sprintf("table name %q: ends with a space, which Windows drops from folder names; remove it", s)}
+	}
+	return nil
+}

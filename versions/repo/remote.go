@@ -60,6 +60,14 @@ func (r *Repo) fetch(ctx context.Context) error {
 // changes (nothing is touched then). Untracked and ignored files the
 // fast-forward does not change are left alone.
 func (r *Repo) Pull(ctx context.Context) (PullResult, error) {
+	return r.PullWith(ctx, nil)
+}
+
+// PullWith is Pull with a hook that sees the paths the fast-forward will
+// rewrite just before it moves the branch and rewrites them; an error from
+// it stops the pull there. Callers journal the paths so that a crash
+// between the two steps can be finished (ResetPaths).
+func (r *Repo) PullWith(ctx context.Context, beforeCheckout func(paths []string) error) (PullResult, error) {
 	r.mu.Lock()
 	defer r.mu.Unlock()
 	from, err := r.head()
@@ -98,7 +106,7 @@ func (r *Repo) Pull(ctx context.Context) (PullResult, error) {
 	if err != nil {
 		return res, fmt.Errorf("pull in %s: %w", r.dir, err)
 	}
-	if err := r.checkoutPaths(ctx, from, to, changed); err != nil {
+	if err := r.checkoutPaths(ctx, from, to, changed, beforeCheckout); err != nil {
 		return res, fmt.Errorf("pull in %s: %w", r.dir, err)
 	}
 	res.To, res.Commits, res.ChangedPaths = to.String(), behind, changed

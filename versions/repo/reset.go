@@ -192,7 +192,7 @@ func (r *Repo) resetFiles(target plumbing.Hash, paths []string) error {
 // paths (the files that differ between them). It first checks that none of
 // those files has staged or unstaged changes against from, and that no
 // untracked file would be overwritten with different content.
-func (r *Repo) checkoutPaths(ctx context.Context, from, to plumbing.Hash, paths []string) error {
+func (r *Repo) checkoutPaths(ctx context.Context, from, to plumbing.Hash, paths []string, before func([]string) error) error {
 	fromTree, err := r.treeOf(from)
 	if err != nil {
 		return err
@@ -224,6 +224,11 @@ func (r *Repo) checkoutPaths(ctx context.Context, from, to plumbing.Hash, paths 
 	}
 	if len(dirty) > 0 {
 		return fmt.Errorf("%w: %s; commit or discard them first", ErrLocalChanges, summarise(dirty))
+	}
+	if before != nil {
+		if err := before(paths); err != nil {
+			return err
+		}
 	}
 	if err := r.g.Storer.SetReference(plumbing.NewHashReference(r.branchRef(), to)); err != nil {
 		return fmt.Errorf("move %s: %w", r.branch, err)

@@ -76,6 +76,15 @@ type Checker interface {
 	Check(ctx context.Context) error
 }
 
+// TempSweeper is implemented by stores whose Put writes a temporary file
+// that a killed process leaves behind (local folders; an S3 PutObject is
+// atomic on the server). SweepTemp lists the temporary files under prefix
+// whose writer is gone, as keys, and removes them when remove is set; a
+// live writer's are never touched.
+type TempSweeper interface {
+	SweepTemp(ctx context.Context, prefix string, remove bool) ([]string, error)
+}
+
 // Errors backends map their native failures to. Callers test them with
 // errors.Is; the returned errors also wrap the backend's own error.
 var (

@@ -18,8 +18,9 @@ import (
 )
 
 var (
-	_ store.Store   = (*Local)(nil)
-	_ store.Checker = (*Local)(nil)
+	_ store.Store       = (*Local)(nil)
+	_ store.Checker     = (*Local)(nil)
+	_ store.TempSweeper = (*Local)(nil)
 )
 
 // tempPrefix starts the names of files Put is still writing; List skips them.
@@ -200,7 +201,7 @@ func (l *Local) Put(ctx context.Context, key string, r io.Reader, size int64, op
 	if err := os.MkdirAll(dir, 0o755); err != nil {
 		return classify("put", p, err)
 	}
-	tmp, err := os.CreateTemp(dir, tempPrefix+"*")
+	tmp, err := createLockedTemp(dir)
 	if err != nil {
 		return classify("put", p, err)
 	}
@@ -248,6 +249,79 @@ func (l *Local) Put(ctx context.Context, key string, r io.Reader, size int64, op
 		return classify("put", p, err)
 	}
 	return nil
+}
+
+// createLockedTemp creates a temporary file in dir and takes an flock on
+// it for as long as it is open: SweepTemp removes only temporary files
+// whose writer is gone (the kernel drops the lock of a killed process).
+func createLockedTemp(dir string) (*os.File, error) {
+	for {
+		tmp, err := os.CreateTemp(dir, tempPrefix+"*")
+		if err != nil {
+			return nil, err
+		}
+		if err := syscall.Flock(int(tmp.Fd()), syscall.LOCK_EX); err != nil {
+			tmp.Close()
+			os.Remove(tmp.Name())
+			return nil, err
+		}
+		// A sweep may have removed it between create and lock.
+		if _, err := os.Stat(tmp.Name()); err == nil {
+			return tmp, nil
+		}
+		tmp.Close()
+	}
+}
+
+// SweepTemp lists (and with remove, deletes) the temporary files of
+// killed Puts under prefix: those whose flock can be taken.
+func (l *Local) SweepTemp(ctx context.Context, prefix string, remove bool) ([]string, error) {
+	dirKey := prefix[:strings.LastIndex(prefix, "/")+1]
+	base := l.root
+	if dirKey != "" {
+		if err := store.ValidateKey(strings.TrimRight(dirKey, "/")); err != nil {
+			return nil, fmt.Errorf("sweep %q: %w", prefix, err)
+		}
+		base = filepath.Join(l.root, filepath.FromSlash(dirKey))
+	}
+	var found []string
+	err := filepath.WalkDir(base, func(p string, d fs.DirEntry, err error) error {
+		if err != nil {
+			if p == base && isMissing(err) {
+				return fs.SkipAll
+			}
+			return err
+		}
+		if err := ctx.Err(); err != nil {
+			return err
+		}
+		if d.IsDir() || !strings.HasPrefix(d.Name(), tempPrefix) {
+			return nil
+		}
+		rel, err := filepath.Rel(l.root, p)
+		if err != nil || !strings.HasPrefix(filepath.ToSlash(rel), prefix) {
+			return nil
+		}
+		f, err := os.Open(p)
+		if err != nil {
+			return nil // gone already
+		}
+		defer f.Close()
+		if syscall.Flock(int(f.Fd()), syscall.LOCK_EX|syscall.LOCK_NB) != nil {
+			return nil // its writer is alive
+		}
+		if remove {
+			if err := os.Remove(p); err != nil && !isMissing(err) {
+				return err
+			}
+		}
+		found = append(found, filepath.ToSlash(rel))
+		return nil
+	})
+	if err != nil {
+		return found, classify("sweep", base, err)
+	}
+	return found, nil
 }
 
 func syncDir(dir string) error {

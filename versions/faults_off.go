@@ -1,0 +1,6 @@
+//go:build !faults
+
+package versions
+
+// crashPoint does nothing outside fault builds.
+func crashPoint(string) {}

@@ -1,0 +1,248 @@
+package versions
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io/fs"
+	"os"
+	"path/filepath"
+
+	"github.com/datomfs/datomfs/versions/meta"
+	"github.com/datomfs/datomfs/versions/repo"
+)
+
+// A journal records, before a write or a pull touches the clone, what it is
+// about to change and how things were: the branch tip, the index bytes and
+// the prior bytes of every file it writes. A failed write rolls back from it
+// at once; a write or pull killed half-way is found by the next process that
+// takes the clone lock (recoverInterrupted), which either finishes it (the
+// push landed) or rolls it back (it did not). Only the lock holder writes or
+// reads the journal, so a journal found under the lock has no live owner.
+
+const journalName = "journal.json"
+
+type journal struct {
+	Op    string        `json:"op"` // "write" or "pull"
+	Table string        `json:"table,omitempty"`
+	PID   int           `json:"pid"`
+	Head  string        `json:"head"`            // branch tip before
+	Index []byte        `json:"index,omitempty"` // index file before (nil: none)
+	Files []journalFile `json:"files,omitempty"` // write: work tree files before
+	Paths []string      `json:"paths,omitempty"` // pull: paths the fast-forward rewrites
+}
+
+type journalFile struct {
+	Path    string `json:"path"` // relative to the clone root
+	Existed bool   `json:"existed"`
+	Before  []byte `json:"before,omitempty"`
+}
+
+func (p *Project) journalPath() string {
+	return filepath.Join(p.repo.GitDir(), "datomfs", journalName)
+}
+
+// beginWrite snapshots the clone before a write changes the files rels.
+func (p *Project) beginWrite(table string, rels []string) (*journal, error) {
+	snap, err := p.repo.Snapshot()
+	if err != nil {
+		return nil, fmt.Errorf("snapshot clone before writing %s: %w", table, err)
+	}
+	j := &journal{Op: "write", Table: table, PID: os.Getpid(), Head: snap.Head, Index: snap.Index}
+	for _, rel := range rels {
+		b, err := os.ReadFile(filepath.Join(p.dir, rel))
+		switch {
+		case errors.Is(err, fs.ErrNotExist):
+			j.Files = append(j.Files, journalFile{Path: rel})
+		case err != nil:
+			return nil, fmt.Errorf("snapshot %s before writing %s: %w", rel, table, err)
+		default:
+			j.Files = append(j.Files, journalFile{Path: rel, Existed: true, Before: b})
+		}
+	}
+	if err := p.saveJournal(j); err != nil {
+		return nil, err
+	}
+	return j, nil
+}
+
+func (p *Project) saveJournal(j *journal) error {
+	body, err := json.Marshal(j)
+	if err != nil {
+		return err
+	}
+	path := p.journalPath()
+	if err := os.MkdirAll(filepath.Dir(path), 0o700); err != nil {
+		return fmt.Errorf("write journal: %w", err)
+	}
+	if err := writeFileDurable(path, body, 0o600); err != nil {
+		return fmt.Errorf("write journal: %w", err)
+	}
+	return nil
+}
+
+func (p *Project) loadJournal() (*journal, error) {
+	body, err := os.ReadFile(p.journalPath())
+	if errors.Is(err, fs.ErrNotExist) {
+		return nil, nil
+	}
+	if err != nil {
+		return nil, fmt.Errorf("read journal: %w", err)
+	}
+	var j journal
+	if err := json.Unmarshal(body, &j); err != nil {
+		// A journal is written atomically; one we cannot parse was not
+		// written by us. Say so and go on without it.
+		p.opts.Logger.Warn("ignoring an unreadable write journal", "path", p.journalPath(), "err", err)
+		os.Remove(p.journalPath())
+		return nil, nil
+	}
+	return &j, nil
+}
+
+func (p *Project) endJournal() {
+	if err := os.Remove(p.journalPath()); err != nil && !errors.Is(err, fs.ErrNotExist) {
+		p.opts.Logger.Warn("remove write journal", "err", err)
+	}
+}
+
+// rollback puts the clone back exactly as the journal found it: work tree
+// files, index and branch tip.
+func (p *Project) rollback(j *journal) error {
+	var errs []error
+	for _, f := range j.Files {
+		path := filepath.Join(p.dir, f.Path)
+		if f.Existed {
+			if err := writeFileAtomic(path, f.Before); err != nil {
+				errs = append(errs, fmt.Errorf("restore %s: %w", f.Path, err))
+			}
+			continue
+		}
+		if err := os.Remove(path); err != nil && !errors.Is(err, fs.ErrNotExist) {
+			errs = append(errs, fmt.Errorf("remove %s: %w", f.Path, err))
+		}
+		removeEmptyParents(p.dir, filepath.Dir(path))
+	}
+	if err := p.repo.Restore(repo.Snapshot{Head: j.Head, Index: j.Index}); err != nil {
+		errs = append(errs, err)
+	}
+	if err := errors.Join(errs...); err != nil {
+		return fmt.Errorf("undo the write of %s: %w", j.Table, err)
+	}
+	p.endJournal()
+	return nil
+}
+
+// removeEmptyParents removes dir and its parents up to root while empty.
+func removeEmptyParents(root, dir string) {
+	for dir != root && len(dir) > len(root) {
+		if os.Remove(dir) != nil {
+			return
+		}
+		dir = filepath.Dir(dir)
+	}
+}
+
+// recoverInterrupted finishes or undoes what a killed process left in the
+// clone. It runs under the clone lock.
+func (p *Project) recoverInterrupted(ctx context.Context) error {
+	j, err := p.loadJournal()
+	if err != nil || j == nil {
+		return err
+	}
+	log := p.opts.Logger.With("op", j.Op, "table", j.Table, "pid", j.PID)
+	if j.Op == "pull" {
+		// The paths were clean before the pull; make them match HEAD,
+		// whichever side of the fast-forward the crash left it on.
+		if err := p.repo.ResetPaths(ctx, j.Paths); err != nil {
+			return fmt.Errorf("finish an interrupted pull: %w", err)
+		}
+		log.Warn("finished a pull that was interrupted")
+		p.endJournal()
+		return nil
+	}
+	head, err := p.repo.Head()
+	if err != nil {
+		return err
+	}
+	if head == j.Head {
+		log.Warn("undoing a write that was interrupted before its commit")
+		return p.rollback(j)
+	}
+	parent, err := p.repo.Parent(head)
+	if err != nil {
+		return err
+	}
+	if parent != j.Head {
+		// HEAD moved by more than one commit of ours: someone worked in
+		// the clone by hand since. Touch nothing.
+		log.Warn("a write was interrupted, but the clone changed since; leaving it as it is", "head", head)
+		p.endJournal()
+		return nil
+	}
+	if err := p.repo.Fetch(ctx); err != nil {
+		return fmt.Errorf("an interrupted write of %s must be checked against the remote: %w", j.Table, mapRepoErr(err))
+	}
+	landed, err := p.repo.RemoteHas(head)
+	if err != nil {
+		return err
+	}
+	if !landed {
+		log.Warn("undoing a write that was interrupted before its push landed")
+		return p.rollback(j)
+	}
+	log.Warn("a write was interrupted after its push landed; updating the store mirrors")
+	if err := p.mirrorLocal(ctx, j.Table); err != nil {
+		log.Warn("the store mirrors are stale; run \"datomfs validate --fix\"", "err", err)
+	}
+	p.endJournal()
+	return nil
+}
+
+// mirrorLocal writes the store mirrors of table from the clone's files.
+func (p *Project) mirrorLocal(ctx context.Context, table string) error {
+	raw, err := os.ReadFile(filepath.Join(p.dir, table, "metadata.json"))
+	if err != nil {
+		return err
+	}
+	md, err := meta.ParseMetadata(raw)
+	if err != nil {
+		return err
+	}
+	hist, err := p.localHistory(table)
+	if err != nil {
+		return err
+	}
+	man, err := p.localManifest()
+	if err != nil {
+		return err
+	}
+	return p.mirror(ctx, table, versionDocs{metadata: md, history: hist, manifest: man})
+}
+
+// writeFileDurable writes body to path atomically and syncs it, so that a
+// crash leaves either the old file or the whole new one.
+func writeFileDurable(path string, body []byte, mode os.FileMode) error {
+	tmp, err := os.CreateTemp(filepath.Dir(path), ".datomfs-tmp-*")
+	if err != nil {
+		return err
+	}
+	defer os.Remove(tmp.Name())
+	if _, err := tmp.Write(body); err != nil {
+		tmp.Close()
+		return err
+	}
+	if err := tmp.Chmod(mode); err != nil {
+		tmp.Close()
+		return err
+	}
+	if err := tmp.Sync(); err != nil {
+		tmp.Close()
+		return err
+	}
+	if err := tmp.Close(); err != nil {
+		return err
+	}
+	return os.Rename(tmp.Name(), path)
+}

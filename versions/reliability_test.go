@@ -1,0 +1,412 @@
+package versions
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"reflect"
+	"runtime"
+	"strings"
+	"sync"
+	"syscall"
+	"testing"
+	"time"
+)
+
+// cloneState is everything a failed write must leave as it found: the work
+// tree's files, the index's bytes and the branch tip.
+type cloneState struct {
+	files map[string]string
+	index string
+	head  string
+}
+
+func stateOf(t *testing.T, p *Project) cloneState {
+	t.Helper()
+	idx, err := os.ReadFile(filepath.Join(p.Dir(), ".git", "index"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	head, err := p.repo.Head()
+	if err != nil {
+		t.Fatal(err)
+	}
+	return cloneState{files: snapshot(t, p.Dir()), index: string(idx), head: head}
+}
+
+func sameState(t *testing.T, what string, before, after cloneState) {
+	t.Helper()
+	if before.head != after.head {
+		t.Errorf("%s: HEAD moved from %.8s to %.8s", what, before.head, after.head)
+	}
+	if before.index != after.index {
+		t.Errorf("%s: the index changed", what)
+	}
+	if !reflect.DeepEqual(before.files, after.files) {
+		for k := range after.files {
+			if _, ok := before.files[k]; !ok {
+				t.Errorf("%s: left behind %s", what, k)
+			} else if before.files[k] != after.files[k] {
+				t.Errorf("%s: changed %s", what, k)
+			}
+		}
+		for k := range before.files {
+			if _, ok := after.files[k]; !ok {
+				t.Errorf("%s: removed %s", what, k)
+			}
+		}
+	}
+}
+
+// TestFailedWriteUndoesEverything fails a write at every checkpoint, for a
+// new and for an existing table: before the push lands, the clone is left
+// byte for byte as it was and nothing is mirrored; at "mirror" the version
+// is pushed and the error says the mirrors are stale.
+func TestFailedWriteUndoesEverything(t *testing.T) {
+	ctx := context.Background()
+	p, _ := testProject(t)
+	jan, mar := extractFiles(t, "2026-01-31"), extractFiles(t, "2026-03-31")
+	if _, err := p.Write(ctx, WriteRequest{Table: "lb", Path: jan["lb"]}); err != nil {
+		t.Fatal(err)
+	}
+	injected := errors.New("injected failure")
+	for _, table := range []string{"lb", "ae"} {
+		for _, point := range writeCheckpoints {
+			if point == "mirror" {
+				continue // below: the version lands
+			}
+			what := table + " at " + point
+			before := stateOf(t, p)
+			p.testHook = func(pt string) error {
+				if pt == point {
+					return injected
+				}
+				return nil
+			}
+			_, err := p.Write(ctx, WriteRequest{Table: table, Path: mar[table]})
+			p.testHook = nil
+			if !errors.Is(err, injected) {
+				t.Fatalf("%s: %v, want the injected failure", what, err)
+			}
+			sameState(t, what, before, stateOf(t, p))
+			if _, err := os.Stat(p.journalPath()); !errors.Is(err, os.ErrNotExist) {
+				t.Errorf("%s: journal left behind (%v)", what, err)
+			}
+			if table == "ae" {
+				if _, err := p.store.Stat(ctx, p.layout.TableMetaKey("ae", "metadata.json")); err == nil {
+					t.Errorf("%s: the failed version was mirrored", what)
+				}
+			}
+		}
+	}
+	p.testHook = func(pt string) error {
+		if pt == "mirror" {
+			return injected
+		}
+		return nil
+	}
+	_, err := p.Write(ctx, WriteRequest{Table: "lb", Path: mar["lb"]})
+	p.testHook = nil
+	if !errors.Is(err, injected) || !strings.Contains(err.Error(), "is pushed") {
+		t.Fatalf("failure at mirror: %v", err)
+	}
+	if ahead, _, _ := p.repo.AheadBehind(ctx); ahead != 0 {
+		t.Fatalf("after a failure at mirror the version is not on the remote (%d ahead)", ahead)
+	}
+	rep, err := p.Validate(ctx, true)
+	if err != nil || len(rep.Problems) == 0 {
+		t.Fatalf("validate --fix after a failure at mirror: %+v %v", rep, err)
+	}
+	if rep, err := p.Validate(ctx, false); err != nil || len(rep.Problems) != 0 {
+		t.Fatalf("validate after the fix: %+v %v", rep, err)
+	}
+}
+
+// crashAt runs a write that dies at point the way a killed process does:
+// the goroutine ends there, deferred clean-ups run (the kernel would
+// release the flock), nothing else does.
+func crashAt(t *testing.T, p *Project, point string, req WriteRequest, atPoint func()) {
+	t.Helper()
+	done := make(chan struct{})
+	go func() {
+		defer close(done)
+		p.testHook = func(pt string) error {
+			if pt == point {
+				if atPoint != nil {
+					atPoint()
+				}
+				runtime.Goexit()
+			}
+			return nil
+		}
+		p.Write(context.Background(), req)
+		t.Errorf("write did not reach %s", point)
+	}()
+	<-done
+	p.testHook = nil
+}
+
+// TestCrashedWriteIsRecovered: a write killed between its first change to
+// the clone and its push is undone by the next process that takes the
+// clone lock; one killed after its push landed is kept and mirrored.
+func TestCrashedWriteIsRecovered(t *testing.T) {
+	ctx := context.Background()
+	jan, mar := extractFiles(t, "2026-01-31"), extractFiles(t, "2026-03-31")
+	for _, point := range []string{"commit", "push", "push-landed"} {
+		t.Run(point, func(t *testing.T) {
+			p, remote := testProject(t)
+			if _, err := p.Write(ctx, WriteRequest{Table: "lb", Path: jan["lb"]}); err != nil {
+				t.Fatal(err)
+			}
+			var landed func()
+			hook := point
+			if point == "push-landed" {
+				hook = "push"
+				landed = func() {
+					if err := p.repo.Push(ctx); err != nil {
+						t.Error(err)
+					}
+				}
+			}
+			crashAt(t, p, hook, WriteRequest{Table: "ae", Path: mar["ae"]}, landed)
+			if _, err := os.Stat(p.journalPath()); err != nil {
+				t.Fatalf("no journal after the crash: %v", err)
+			}
+			// The next process on the clone.
+			q, err := Open(ctx, p.Dir(), Options{CacheDir: t.TempDir()})
+			if err != nil {
+				t.Fatal(err)
+			}
+			if _, err := q.Write(ctx, WriteRequest{Table: "lb", Path: mar["lb"]}); err != nil {
+				t.Fatalf("write after the crash: %v", err)
+			}
+			if _, err := os.Stat(q.journalPath()); !errors.Is(err, os.ErrNotExist) {
+				t.Fatalf("journal survived recovery: %v", err)
+			}
+			ae, err := q.Versions(ctx, "ae")
+			if point == "push-landed" {
+				if err != nil || len(ae) != 1 {
+					t.Fatalf("the landed version of ae is gone: %v %v", ae, err)
+				}
+			} else {
+				if err == nil && len(ae) > 0 {
+					t.Fatalf("the crashed version of ae survived: %v", ae)
+				}
+				for k := range stateOf(t, q).files {
+					if strings.Contains(k, "/ae/") {
+						t.Errorf("left behind %s", k)
+					}
+				}
+			}
+			if clean, err := q.repo.Clean(ctx); err != nil || !clean {
+				t.Fatalf("clone not clean after recovery: %v %v", clean, err)
+			}
+			if ahead, behind, _ := q.repo.AheadBehind(ctx); ahead != 0 || behind != 0 {
+				t.Fatalf("clone %d ahead, %d behind the remote", ahead, behind)
+			}
+			fresh, err := Clone(ctx, remote, filepath.Join(t.TempDir(), "fresh"), CloneOptions{}, Options{CacheDir: t.TempDir()})
+			if err != nil {
+				t.Fatal(err)
+			}
+			if rep, err := fresh.Validate(ctx, false); err != nil || len(rep.Problems) != 0 {
+				t.Fatalf("validate on a fresh clone: %+v %v", rep, err)
+			}
+		})
+	}
+}
+
+// TestCrashedPullIsFinished: a pull killed after the branch moved but
+// before its files were written is finished by the next lock holder.
+func TestCrashedPullIsFinished(t *testing.T) {
+	ctx := context.Background()
+	a, remote := testProject(t)
+	b, err := Clone(ctx, remote, filepath.Join(t.TempDir(), "b"), CloneOptions{}, Options{CacheDir: t.TempDir()})
+	if err != nil {
+		t.Fatal(err)
+	}
+	jan := extractFiles(t, "2026-01-31")
+	if _, err := a.Write(ctx, WriteRequest{Table: "lb", Path: jan["lb"]}); err != nil {
+		t.Fatal(err)
+	}
+	// Crash b's pull in the middle: journal written, branch moved, files not.
+	done := make(chan struct{})
+	go func() {
+		defer close(done)
+		b.repo.PullWith(ctx, func(paths []string) error {
+			if err := b.saveJournal(&journal{Op: "pull", PID: os.Getpid(), Paths: paths}); err != nil {
+				t.Error(err)
+			}
+			// Move the branch as the fast-forward does, from outside.
+			remoteHead, _ := a.repo.Head()
+			if out, err := exec.Command("git", "-C", b.Dir(), "update-ref", "refs/heads/main", remoteHead).CombinedOutput(); err != nil {
+				t.Errorf("git update-ref: %v %s", err, out)
+			}
+			runtime.Goexit()
+			return nil
+		})
+	}()
+	<-done
+	if clean, _ := b.repo.Clean(ctx); clean {
+		t.Fatal("the simulated crash left a clean clone; the test proves nothing")
+	}
+	if _, err := b.Pull(ctx); err != nil {
+		t.Fatal(err)
+	}
+	if clean, err := b.repo.Clean(ctx); err != nil || !clean {
+		t.Fatalf("clone not clean after the interrupted pull was finished: %v %v", clean, err)
+	}
+	if vs, err := b.Versions(ctx, "lb"); err != nil || len(vs) != 1 {
+		t.Fatalf("b sees lb: %v %v", vs, err)
+	}
+}
+
+// TestOneWriterPerClone: Projects on one clone (as separate processes
+// are) write concurrently; every write lands, history stays linear and
+// the clone ends clean and level with the remote.
+func TestOneWriterPerClone(t *testing.T) {
+	ctx := context.Background()
+	a, remote := testProject(t)
+	var projects []*Project
+	for i := 0; i < 3; i++ {
+		q, err := Open(ctx, a.Dir(), Options{CacheDir: t.TempDir()})
+		if err != nil {
+			t.Fatal(err)
+		}
+		projects = append(projects, q)
+	}
+	cuts := []map[string]string{extractFiles(t, "2026-01-31"), extractFiles(t, "2026-02-28"), extractFiles(t, "2026-03-31")}
+	tables := []string{"dm", "ae", "lb"}
+	var wg sync.WaitGroup
+	errs := make(chan error, 9)
+	for i, q := range projects {
+		wg.Add(1)
+		go func(i int, q *Project) {
+			defer wg.Done()
+			for c, cut := range cuts {
+				table := tables[(i+c)%3]
+				if _, err := q.Write(ctx, WriteRequest{Table: table, Path: cut[table], Message: fmt.Sprintf("w%d c%d", i, c)}); err != nil {
+					errs <- fmt.Errorf("writer %d cut %d (%s): %w", i, c, table, err)
+				}
+			}
+		}(i, q)
+	}
+	wg.Wait()
+	close(errs)
+	for err := range errs {
+		t.Error(err)
+	}
+	fresh, err := Clone(ctx, remote, filepath.Join(t.TempDir(), "fresh"), CloneOptions{}, Options{CacheDir: t.TempDir()})
+	if err != nil {
+		t.Fatal(err)
+	}
+	total := 0
+	for _, table := range tables {
+		vs, err := fresh.Versions(ctx, table)
+		if err != nil {
+			t.Fatal(err)
+		}
+		total += len(vs)
+	}
+	// Each table got the three cuts, in some order; equal data may repeat.
+	if total < 6 {
+		t.Fatalf("%d versions on the remote, want at least 6", total)
+	}
+	if clean, err := a.repo.Clean(ctx); err != nil || !clean {
+		t.Fatalf("clone dirty: %v %v", clean, err)
+	}
+	if rep, err := fresh.Validate(ctx, false); err != nil || len(rep.Problems) != 0 {
+		t.Fatalf("validate: %+v %v", rep, err)
+	}
+}
+
+// TestWriteWaitsForTheCloneLock: a write waits while another process holds
+// the lock, says who holds it, and proceeds once it is free.
+func TestWriteWaitsForTheCloneLock(t *testing.T) {
+	ctx := context.Background()
+	p, _ := testProject(t)
+	var logs syncBuffer
+	p.opts.Logger = slog.New(slog.NewTextHandler(&logs, nil))
+	os.MkdirAll(filepath.Join(p.Dir(), ".git", "datomfs"), 0o700)
+	holder, err := os.OpenFile(filepath.Join(p.Dir(), ".git", "datomfs", "lock"), os.O_RDWR|os.O_CREATE, 0o600)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer holder.Close()
+	if err := syscall.Flock(int(holder.Fd()), syscall.LOCK_EX); err != nil {
+		t.Fatal(err)
+	}
+	holder.WriteString("pid 4242 (datomfs write dm), since then\n")
+	jan := extractFiles(t, "2026-01-31")
+	done := make(chan error, 1)
+	go func() {
+		_, err := p.Write(ctx, WriteRequest{Table: "dm", Path: jan["dm"]})
+		done <- err
+	}()
+	deadline := time.Now().Add(30 * time.Second)
+	for !strings.Contains(logs.String(), "pid 4242") {
+		if time.Now().After(deadline) {
+			t.Fatalf("no waiting message naming the holder; log: %s", logs.String())
+		}
+		select {
+		case err := <-done:
+			t.Fatalf("write finished while the lock was held: %v", err)
+		case <-time.After(20 * time.Millisecond):
+		}
+	}
+	syscall.Flock(int(holder.Fd()), syscall.LOCK_UN)
+	if err := <-done; err != nil {
+		t.Fatalf("write after the lock was released: %v", err)
+	}
+	// A cancelled wait fails cleanly.
+	syscall.Flock(int(holder.Fd()), syscall.LOCK_EX)
+	cctx, cancel := context.WithTimeout(ctx, 200*time.Millisecond)
+	defer cancel()
+	if _, err := p.Pull(cctx); !errors.Is(err, context.DeadlineExceeded) {
+		t.Fatalf("pull with the lock held and a deadline: %v", err)
+	}
+}
+
+// TestNewTableNames: names git or common file systems cannot hold are
+// refused before anything happens; existing tables keep working.
+func TestNewTableNames(t *testing.T) {
+	ctx := context.Background()
+	p, _ := testProject(t)
+	jan := extractFiles(t, "2026-01-31")
+	if _, err := p.Write(ctx, WriteRequest{Table: "dm", Path: jan["dm"]}); err != nil {
+		t.Fatal(err)
+	}
+	before := stateOf(t, p)
+	for _, name := range []string{"CON", "con", "Aux", "NUL", "PRN", "COM1", "com9", "LPT1", "lpt9 data", "CON (2)", "lb ", "DM", "Dm"} {
+		_, err := p.Write(ctx, WriteRequest{Table: name, Path: jan["lb"]})
+		if !errors.Is(err, ErrInvalidName) {
+			t.Errorf("%q: %v, want ErrInvalidName", name, err)
+		}
+	}
+	sameState(t, "refused names", before, stateOf(t, p))
+	for _, name := range []string{"CONSENT", "console", "COM10", "LPT", "nullable", "dm2", "lb (v2)"} {
+		if _, err := p.Write(ctx, WriteRequest{Table: name, Path: jan["lb"]}); err != nil {
+			t.Errorf("%q: %v", name, err)
+		}
+	}
+}
+
+type syncBuffer struct {
+	mu sync.Mutex
+	b  strings.Builder
+}
+
+func (s *syncBuffer) Write(p []byte) (int, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.b.Write(p)
+}
+
+func (s *syncBuffer) String() string {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.b.String()
+}
