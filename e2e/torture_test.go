@@ -37,9 +37,8 @@ import (
 // `make torture`.
 type tortureSize struct {
 	long            bool
-	writesPerWriter int  // scenario 1: writes of each of the 8 writers
-	mutations       int  // scenario 2: mutated inputs
-	crashS3Mount    bool // scenario 3: also crash a mount over S3
+	writesPerWriter int // scenario 1: writes of each of the 8 writers
+	mutations       int // scenario 2: mutated inputs
 }
 
 func torture(t *testing.T) tortureSize {
@@ -47,7 +46,7 @@ func torture(t *testing.T) tortureSize {
 	case "", "short":
 		return tortureSize{writesPerWriter: 3, mutations: 50}
 	case "long":
-		return tortureSize{long: true, writesPerWriter: 25, mutations: 400, crashS3Mount: true}
+		return tortureSize{long: true, writesPerWriter: 25, mutations: 400}
 	default:
 		t.Fatalf("DATOMFS_TORTURE=%q: want short or long", v)
 		return tortureSize{}
