@@ -182,6 +182,11 @@ func concurrentWriters(t *testing.T, b backend, size tortureSize) {
 		}
 	}
 
+	// Stopped, the mounts cannot be caught in a refresh by the checks below.
+	for _, m := range []*mountProcess{mA, mB, mF} {
+		stopMount(t, m)
+	}
+
 	// No clone is dirty or diverged, and each fast-forwards to the remote.
 	for _, c := range []struct {
 		e   *engineer
