@@ -190,7 +190,7 @@ func (m *Server) Passthrough() bool { return m.passthrough }
 // (capability not negotiated, EPERM without CAP_SYS_ADMIN, ELOOP on a
 // stacked file system) means reads go through localFile.Read.
 func probePassthrough(srv *fuse.Server, cacheRoot string) bool {
-	if err := os.MkdirAll(cacheRoot, 0o755); err != nil {
+	if err := os.MkdirAll(cacheRoot, 0o700); err != nil {
 		return false
 	}
 	f, err := os.CreateTemp(cacheRoot, ".passthrough-probe-*")

@@ -451,6 +451,10 @@ func (s *state) makeCSV(v versions.Version, dst string) error {
 	if err := s.conv.ParquetToCSV(s.bg, src, tmp); err != nil {
 		return fmt.Errorf("CSV rendition of %s@%s: %w", v.Table, v.ID.Short(), err)
 	}
+	// DuckDB creates it by the umask; the cache is private.
+	if err := os.Chmod(tmp, 0o600); err != nil {
+		return fmt.Errorf("CSV rendition of %s@%s: %w", v.Table, v.ID.Short(), err)
+	}
 	if err := os.Rename(tmp, dst); err != nil {
 		return fmt.Errorf("CSV rendition of %s@%s: %w", v.Table, v.ID.Short(), err)
 	}

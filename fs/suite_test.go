@@ -279,6 +279,18 @@ func testCSVRendition(t *testing.T, fx *fixture) {
 		fi, err = os.Stat(fx.path("lb", vname(fx.V1.ID, ".csv")))
 		return err == nil && fi.Size() == int64(len(got))
 	})
+	// It is kept in the cache, which is private whatever the umask.
+	csvs, _ := filepath.Glob(filepath.Join(fx.Cache, "objects", "*", "*.csv"))
+	if len(csvs) == 0 {
+		t.Fatalf("no CSV rendition under %s", fx.Cache)
+	}
+	for _, c := range csvs {
+		if fi, err := os.Stat(c); err != nil {
+			t.Error(err)
+		} else if fi.Mode().Perm() != 0o600 {
+			t.Errorf("%s: mode %v, want 0600", c, fi.Mode().Perm())
+		}
+	}
 }
 
 // copyIn writes body to path as cp does: create, write, close; it returns

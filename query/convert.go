@@ -5,10 +5,15 @@ package query
 import (
 	"context"
 	"database/sql"
+	"errors"
 	"fmt"
+	"os"
+	"regexp"
+	"slices"
+	"strconv"
 	"strings"
 
-	_ "github.com/duckdb/duckdb-go/v2" // registers the "duckdb" driver
+	duckdb "github.com/duckdb/duckdb-go/v2" // also registers the "duckdb" driver
 )
 
 // Converter converts between CSV and parquet through DuckDB. It satisfies
@@ -18,12 +23,98 @@ type Converter struct{}
 // sqlString quotes s as a SQL string literal.
 func sqlString(s string) string { return "'" + strings.ReplaceAll(s, "'", "''") + "'" }
 
-// CSVToParquet reads a delimited text file with DuckDB's type detection and
-// writes it as parquet.
+// CSVToParquet converts a delimited text file with a header row to parquet
+// with DuckDB's type detection. The delimiter comes from the extension
+// (.csv ',', .tsv tab, .psv '|'; for .txt the header line decides). A file
+// checkCSV refuses, or one DuckDB cannot read, fails with a *CSVError
+// (ErrBadCSV) that gives the line. The parquet's column names are exactly
+// the header's (blanks around them removed): DuckDB never renames one.
 func (Converter) CSVToParquet(ctx context.Context, csvPath, parquetPath string) error {
-	return runOnce(ctx, fmt.Sprintf(
-		"COPY (SELECT * FROM read_csv(%s, header = true)) TO %s (FORMAT parquet)",
-		sqlString(csvPath), sqlString(parquetPath)))
+	f, err := os.Open(csvPath)
+	if err != nil {
+		return err
+	}
+	sh, err := checkCSV(ctx, csvPath, f)
+	f.Close()
+	if err != nil {
+		return err
+	}
+	db, err := sql.Open("duckdb", "")
+	if err != nil {
+		return fmt.Errorf("open duckdb: %w", err)
+	}
+	defer db.Close()
+	// Nothing is sniffed but the column types: no comment lines, no
+	// skipped rows, no padding, no dropped rows.
+	read := fmt.Sprintf(`read_csv(%s, header = true, delim = %s, quote = '"', escape = '"', `+
+		`skip = 0, comment = '', strict_mode = true, null_padding = false, ignore_errors = false`,
+		sqlString(csvPath), sqlString(string(sh.delim)))
+	copyTo := func(opts string) error {
+		_, err := db.ExecContext(ctx, fmt.Sprintf("COPY (SELECT * FROM %s%s)) TO %s (FORMAT parquet)", read, opts, sqlString(parquetPath)))
+		return err
+	}
+	err = copyTo("")
+	var de *duckdb.Error
+	if errors.As(err, &de) && de.Type == duckdb.ErrorTypeConversion {
+		// A value past the sampled rows does not fit the detected type:
+		// detect the types from every row.
+		err = copyTo(", sample_size = -1")
+	}
+	if err != nil {
+		return csvDuckErr(err)
+	}
+	names, err := parquetColumnNames(ctx, db, parquetPath)
+	if err != nil {
+		return err
+	}
+	if !slices.Equal(names, sh.header) {
+		os.Remove(parquetPath)
+		return &CSVError{Line: sh.headerLine, Msg: fmt.Sprintf("the header's column names %q were read as %q", sh.header, names)}
+	}
+	return nil
+}
+
+func parquetColumnNames(ctx context.Context, db *sql.DB, path string) ([]string, error) {
+	rows, err := db.QueryContext(ctx, "SELECT column_name FROM (DESCRIBE SELECT * FROM read_parquet("+sqlString(path)+"))")
+	if err != nil {
+		return nil, cleanDuckErr(err)
+	}
+	defer rows.Close()
+	var names []string
+	for rows.Next() {
+		var n string
+		if err := rows.Scan(&n); err != nil {
+			return nil, err
+		}
+		names = append(names, n)
+	}
+	return names, rows.Err()
+}
+
+var csvErrLine = regexp.MustCompile(`CSV Error on Line: (\d+)`)
+
+// csvDuckErr turns DuckDB's multi-line CSV error into a *CSVError with the
+// line and the reason (the line after "Original Line: ..."); other errors
+// keep their first line.
+func csvDuckErr(err error) error {
+	msg := err.Error()
+	m := csvErrLine.FindStringSubmatch(msg)
+	if m == nil {
+		return cleanDuckErr(err)
+	}
+	line, _ := strconv.Atoi(m[1])
+	reason := ""
+	lines := strings.Split(msg, "\n")
+	for i, l := range lines {
+		if strings.HasPrefix(l, "Original Line:") && i+1 < len(lines) {
+			reason = strings.TrimSpace(lines[i+1])
+			break
+		}
+	}
+	if reason == "" {
+		reason = strings.TrimSpace(lines[0])
+	}
+	return &CSVError{Line: line, Msg: reason}
 }
 
 // ParquetToCSV writes a parquet file as CSV with a header row; missing values

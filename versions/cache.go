@@ -10,6 +10,7 @@ import (
 	"os"
 	"path/filepath"
 	"sync"
+	"syscall"
 
 	"github.com/datomfs/datomfs/versions/store"
 )
@@ -37,9 +38,45 @@ type fetchCall struct {
 	err  error
 }
 
-// NewCache returns a cache rooted at dir over st.
+// The cache holds the project's data: it is private wherever it lives (the
+// user cache dir, DATOMFS_CACHE or --cache). Every folder is created 0700
+// and every file 0600, whatever the umask; so are the mount's staging files
+// and CSV renditions kept in it.
+const (
+	cacheDirPerm  = 0o700
+	cacheFilePerm = 0o600
+)
+
+// NewCache returns a cache rooted at dir over st. An existing root that
+// other users can open is made private (see tightenRoot); nothing is
+// created until something is cached.
 func NewCache(dir string, st store.Store, log *slog.Logger) *Cache {
-	return &Cache{root: dir, store: st, log: log, inflight: map[string]*fetchCall{}}
+	c := &Cache{root: dir, store: st, log: log, inflight: map[string]*fetchCall{}}
+	c.tightenRoot()
+	return c
+}
+
+// tightenRoot sets an existing cache root to 0700 when its mode lets other
+// users in (a cache made by an older datomfs was 0755). Its subfolders need
+// no change: nobody else can reach them through the root. A folder that is
+// not ours to change (another owner, or sticky and shared like /tmp) is
+// left alone, with a warning.
+func (c *Cache) tightenRoot() {
+	fi, err := os.Stat(c.root)
+	if err != nil || !fi.IsDir() || fi.Mode().Perm()&0o077 == 0 {
+		return
+	}
+	st, ok := fi.Sys().(*syscall.Stat_t)
+	if fi.Mode()&os.ModeSticky != 0 || ok && int(st.Uid) != os.Geteuid() {
+		c.log.Warn("the cache folder is open to other users and not ours to change; choose a private one with --cache or DATOMFS_CACHE",
+			"root", c.root, "mode", fi.Mode().Perm().String())
+		return
+	}
+	if err := os.Chmod(c.root, cacheDirPerm); err != nil {
+		c.log.Warn("cannot make the cache folder private", "root", c.root, "err", err)
+		return
+	}
+	c.log.Debug("cache folder made private", "root", c.root, "was", fi.Mode().Perm().String())
 }
 
 // Root is the cache directory.
@@ -96,7 +133,7 @@ func (c *Cache) Get(ctx context.Context, key, parquetSHA string, progress func(d
 
 func (c *Cache) download(ctx context.Context, key, parquetSHA string, progress func(done, total int64)) (string, error) {
 	dst := c.PathFor(key, parquetSHA)
-	if err := os.MkdirAll(filepath.Dir(dst), 0o755); err != nil {
+	if err := os.MkdirAll(filepath.Dir(dst), cacheDirPerm); err != nil {
 		return "", fmt.Errorf("cache dir: %w", err)
 	}
 	var total int64 = -1
@@ -145,10 +182,11 @@ func (c *Cache) Add(key, parquetSHA, src string, link bool) {
 	if _, err := os.Stat(dst); err == nil {
 		return
 	}
-	if err := os.MkdirAll(filepath.Dir(dst), 0o755); err != nil {
+	if err := os.MkdirAll(filepath.Dir(dst), cacheDirPerm); err != nil {
 		return
 	}
 	if link && os.Link(src, dst) == nil {
+		os.Chmod(dst, cacheFilePerm) // src is ours and goes away: its mode may be the umask's
 		c.added(dst)
 		return
 	}
@@ -170,7 +208,7 @@ func copyFile(src, dst string) error {
 		return err
 	}
 	defer in.Close()
-	out, err := os.Create(dst)
+	out, err := os.OpenFile(dst, os.O_WRONLY|os.O_CREATE|os.O_TRUNC, cacheFilePerm)
 	if err != nil {
 		return err
 	}

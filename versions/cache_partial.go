@@ -66,7 +66,7 @@ func (c *Cache) OpenPartial(ctx context.Context, key, parquetSHA string, size in
 		c.mu.Unlock()
 	} else {
 		dst := c.PathFor(key, parquetSHA)
-		if err := os.MkdirAll(filepath.Dir(dst), 0o755); err != nil {
+		if err := os.MkdirAll(filepath.Dir(dst), cacheDirPerm); err != nil {
 			c.mu.Unlock()
 			return nil, fmt.Errorf("cache dir: %w", err)
 		}

@@ -24,7 +24,8 @@ type InitOptions struct {
 // Init creates a new project: a clone in dir with datom's files, its first
 // commit pushed to the remote, and the manifest mirrored to the store. It
 // refuses a store namespace that already holds a project. On failure it
-// removes what it created.
+// removes what it created. A password in the remote URL is used for the
+// first push and never written down (.git/config, project.yaml, README.md).
 func Init(ctx context.Context, dir string, in InitOptions, opts Options) (_ *Project, err error) {
 	opts = opts.withDefaults()
 	name, err := meta.ParseProjectName(in.Project)
@@ -90,7 +91,7 @@ func Init(ctx context.Context, dir string, in InitOptions, opts Options) (_ *Pro
 	now := opts.Clock().UTC()
 	cfg, err := meta.NewProjectConfig(name, DatomVersion,
 		meta.StorageConfig{Type: loc.Type, Root: loc.Root, Prefix: loc.Prefix, Region: loc.Region},
-		in.Remote, opts.Clock())
+		shareableURL(in.Remote), opts.Clock())
 	if err != nil {
 		return nil, err
 	}
@@ -139,7 +140,8 @@ type CloneOptions struct {
 }
 
 // Clone is how a new engineer enters: clone the data repo, read the store
-// from .datom/project.yaml and check that it is reachable.
+// from .datom/project.yaml and check that it is reachable. A password in a
+// URL is used for the clone only (see repo.Clone).
 func Clone(ctx context.Context, url, dir string, in CloneOptions, opts Options) (_ *Project, err error) {
 	opts = opts.withDefaults()
 	abs, err := filepath.Abs(dir)

@@ -2,7 +2,6 @@ package versions
 
 import (
 	"context"
-	"errors"
 	"fmt"
 	"os"
 	"path/filepath"
@@ -12,7 +11,6 @@ import (
 	"github.com/datomfs/datomfs/versions/identity"
 	"github.com/datomfs/datomfs/versions/meta"
 	"github.com/datomfs/datomfs/versions/repo"
-	"github.com/datomfs/datomfs/versions/store"
 )
 
 // PullResult says what a pull brought.
@@ -217,121 +215,6 @@ func (p *Project) Status(ctx context.Context) (Status, error) {
 		return err
 	})
 	return s, err
-}
-
-// Problem is one inconsistency between git and the store.
-type Problem struct {
-	Table   string
-	Key     string
-	What    string
-	Fixed   bool
-	Fixable bool
-}
-
-// ValidateReport lists what validate found.
-type ValidateReport struct {
-	Tables   int
-	Versions int
-	Problems []Problem
-}
-
-// Validate checks git against the store: every version's parquet object,
-// the mirrors readers use and the current snapshots. With fix, it rewrites
-// the mirrors and snapshots it can (bytes that are gone cannot be fixed).
-func (p *Project) Validate(ctx context.Context, fix bool) (ValidateReport, error) {
-	var rep ValidateReport
-	if err := p.requireDeveloper(); err != nil {
-		return rep, err
-	}
-	err := p.withCloneLock(ctx, "validate", func() (err error) {
-		rep, err = p.validate(ctx, fix)
-		return err
-	})
-	return rep, err
-}
-
-func (p *Project) validate(ctx context.Context, fix bool) (ValidateReport, error) {
-	var rep ValidateReport
-	man, err := p.localManifest()
-	if err != nil {
-		return rep, err
-	}
-	for _, t := range discoverTables(p.dir) {
-		rep.Tables++
-		hist, err := p.localHistory(t)
-		if err != nil {
-			return rep, err
-		}
-		for _, e := range hist.Entries() {
-			rep.Versions++
-			key := p.layout.ParquetKey(t, string(e.DataSHA))
-			if _, err := p.store.Stat(ctx, key); errors.Is(err, store.ErrNotFound) {
-				rep.Problems = append(rep.Problems, Problem{Table: t, Key: key, What: fmt.Sprintf("parquet of version %s is missing from the store", e.Version.Short())})
-			} else if err != nil {
-				return rep, fmt.Errorf("check %s: %w", key, mapStoreErr(err))
-			}
-		}
-		raw, err := os.ReadFile(filepath.Join(p.dir, t, "metadata.json"))
-		if err != nil {
-			return rep, err
-		}
-		md, err := meta.ParseMetadata(raw)
-		if err != nil {
-			return rep, fmt.Errorf("parse %s/metadata.json: %w", t, err)
-		}
-		docs := versionDocs{metadata: md, history: hist, manifest: man}
-		stale := p.staleMirrors(ctx, t, docs)
-		for _, pr := range stale {
-			if fix {
-				if err := p.mirror(ctx, t, docs); err != nil {
-					return rep, err
-				}
-				pr.Fixed = true
-			}
-			rep.Problems = append(rep.Problems, pr)
-		}
-	}
-	// The manifest mirror.
-	if sm, err := p.storeManifest(ctx); err != nil || string(sm.JSON()) != string(man.JSON()) {
-		pr := Problem{Key: p.layout.ManifestKey(), What: "store manifest mirror is missing or stale", Fixable: true}
-		if fix {
-			if err := p.putStoreJSON(ctx, p.layout.ManifestKey(), man.JSON()); err != nil {
-				return rep, err
-			}
-			pr.Fixed = true
-		}
-		rep.Problems = append(rep.Problems, pr)
-	}
-	return rep, nil
-}
-
-// staleMirrors compares the store mirrors of one table with git (parsed, as
-// readers must: byte layouts may differ).
-func (p *Project) staleMirrors(ctx context.Context, t string, d versionDocs) []Problem {
-	var out []Problem
-	check := func(key string, want meta.Metadata) {
-		raw, err := p.getStoreFile(ctx, key)
-		if err == nil {
-			if got, err := meta.ParseMetadata(raw); err == nil && got.Version() == want.Version() {
-				return
-			}
-		}
-		out = append(out, Problem{Table: t, Key: key, What: "metadata mirror is missing or stale", Fixable: true})
-	}
-	check(p.layout.TableMetaKey(t, "metadata.json"), d.metadata)
-	check(p.layout.SnapshotKey(t, string(d.metadata.Version())), d.metadata)
-	key := p.layout.TableMetaKey(t, "version_history.json")
-	raw, err := p.getStoreFile(ctx, key)
-	ok := false
-	if err == nil {
-		if h, err := meta.ParseHistory(raw); err == nil && len(h.Entries()) == len(d.history.Entries()) {
-			ok = len(h.Entries()) == 0 || h.Entries()[0].Version == d.history.Entries()[0].Version
-		}
-	}
-	if !ok {
-		out = append(out, Problem{Table: t, Key: key, What: "history mirror is missing or stale", Fixable: true})
-	}
-	return out
 }
 
 // discoverTables finds tables as datom does (contract 2.1).

@@ -154,30 +154,30 @@ func TestValidateAndFix(t *testing.T) {
 	if _, err := p.Write(ctx, WriteRequest{Table: "dm", Path: jan["dm"]}); err != nil {
 		t.Fatal(err)
 	}
-	rep, err := p.Validate(ctx, false)
+	rep, err := p.Validate(ctx, ValidateOptions{})
 	if err != nil || len(rep.Problems) != 0 || rep.Tables != 1 || rep.Versions != 1 {
 		t.Fatalf("fresh project: %+v %v", rep, err)
 	}
 	root := p.store.Location()
 	os.Remove(filepath.Join(root, p.layout.TableMetaKey("dm", "metadata.json")))
 	os.Remove(filepath.Join(root, p.layout.ManifestKey()))
-	rep, _ = p.Validate(ctx, false)
+	rep, _ = p.Validate(ctx, ValidateOptions{})
 	if len(rep.Problems) != 2 {
 		t.Fatalf("want 2 problems, got %+v", rep.Problems)
 	}
-	rep, _ = p.Validate(ctx, true)
+	rep, _ = p.Validate(ctx, ValidateOptions{Fix: true})
 	for _, pr := range rep.Problems {
 		if !pr.Fixed {
 			t.Errorf("not fixed: %+v", pr)
 		}
 	}
-	if rep, _ = p.Validate(ctx, false); len(rep.Problems) != 0 {
+	if rep, _ = p.Validate(ctx, ValidateOptions{}); len(rep.Problems) != 0 {
 		t.Fatalf("after fix: %+v", rep.Problems)
 	}
 	// A missing parquet object is reported and cannot be fixed.
 	vs, _ := p.Versions(ctx, "dm")
 	os.Remove(filepath.Join(root, p.Key(vs[0])))
-	rep, _ = p.Validate(ctx, true)
+	rep, _ = p.Validate(ctx, ValidateOptions{Fix: true})
 	if len(rep.Problems) != 1 || rep.Problems[0].Fixed {
 		t.Fatalf("missing object: %+v", rep.Problems)
 	}

@@ -117,11 +117,11 @@ func TestFailedWriteUndoesEverything(t *testing.T) {
 	if ahead, _, _ := p.repo.AheadBehind(ctx); ahead != 0 {
 		t.Fatalf("after a failure at mirror the version is not on the remote (%d ahead)", ahead)
 	}
-	rep, err := p.Validate(ctx, true)
+	rep, err := p.Validate(ctx, ValidateOptions{Fix: true})
 	if err != nil || len(rep.Problems) == 0 {
 		t.Fatalf("validate --fix after a failure at mirror: %+v %v", rep, err)
 	}
-	if rep, err := p.Validate(ctx, false); err != nil || len(rep.Problems) != 0 {
+	if rep, err := p.Validate(ctx, ValidateOptions{}); err != nil || len(rep.Problems) != 0 {
 		t.Fatalf("validate after the fix: %+v %v", rep, err)
 	}
 }
@@ -212,7 +212,7 @@ func TestCrashedWriteIsRecovered(t *testing.T) {
 			if err != nil {
 				t.Fatal(err)
 			}
-			if rep, err := fresh.Validate(ctx, false); err != nil || len(rep.Problems) != 0 {
+			if rep, err := fresh.Validate(ctx, ValidateOptions{}); err != nil || len(rep.Problems) != 0 {
 				t.Fatalf("validate on a fresh clone: %+v %v", rep, err)
 			}
 		})
@@ -318,7 +318,7 @@ func TestOneWriterPerClone(t *testing.T) {
 	if clean, err := a.repo.Clean(ctx); err != nil || !clean {
 		t.Fatalf("clone dirty: %v %v", clean, err)
 	}
-	if rep, err := fresh.Validate(ctx, false); err != nil || len(rep.Problems) != 0 {
+	if rep, err := fresh.Validate(ctx, ValidateOptions{}); err != nil || len(rep.Problems) != 0 {
 		t.Fatalf("validate: %+v %v", rep, err)
 	}
 }
@@ -409,4 +409,135 @@ func (s *syncBuffer) String() string {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	return s.b.String()
+}
+
+// TestValidateSeesDamage: a truncated object is found by plain validate, a
+// flipped byte by --read-data; --fix restores both from a verified cache
+// copy, rebuilds a lost snapshot of an old version from git, and removes a
+// temporary file of a killed write but never a live writer's.
+func TestValidateSeesDamage(t *testing.T) {
+	ctx := context.Background()
+	p, _ := testProject(t)
+	jan, mar := extractFiles(t, "2026-01-31"), extractFiles(t, "2026-03-31")
+	for _, f := range []map[string]string{jan, mar} {
+		if _, err := p.Write(ctx, WriteRequest{Table: "lb", Path: f["lb"]}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if _, err := p.Write(ctx, WriteRequest{Table: "dm", Path: jan["dm"]}); err != nil {
+		t.Fatal(err)
+	}
+	vs, err := p.Versions(ctx, "lb")
+	if err != nil || len(vs) != 2 {
+		t.Fatal(vs, err)
+	}
+	old, cur := vs[1], vs[0]
+	if cur.Current != true {
+		old, cur = cur, old
+	}
+	if _, err := p.Fetch(ctx, old); err != nil { // a verified cache copy of the old version
+		t.Fatal(err)
+	}
+	root := p.store.(interface{ Root() string }).Root()
+	objPath := func(v Version) string { return filepath.Join(root, filepath.FromSlash(p.Key(v))) }
+	openProblems := func(o ValidateOptions) []Problem {
+		t.Helper()
+		rep, err := p.Validate(ctx, o)
+		if err != nil {
+			t.Fatal(err)
+		}
+		var out []Problem
+		for _, pr := range rep.Problems {
+			if !pr.Fixed {
+				out = append(out, pr)
+			}
+		}
+		return out
+	}
+	if pr := openProblems(ValidateOptions{ReadData: true}); len(pr) != 0 {
+		t.Fatalf("a healthy project has problems: %+v", pr)
+	}
+
+	// Truncate the old version's object by 7 bytes.
+	b, _ := os.ReadFile(objPath(old))
+	os.WriteFile(objPath(old), b[:len(b)-7], 0o644)
+	pr := openProblems(ValidateOptions{})
+	if len(pr) != 1 || pr[0].Key != p.Key(old) || !strings.Contains(pr[0].What, "bytes, not the recorded") || !pr[0].Fixable {
+		t.Fatalf("truncated object: %+v", pr)
+	}
+	// Flip one byte of the current version's object: same size.
+	c, _ := os.ReadFile(objPath(cur))
+	c[len(c)/2] ^= 0x40
+	os.WriteFile(objPath(cur), c, 0o644)
+	if pr := openProblems(ValidateOptions{}); len(pr) != 1 {
+		t.Fatalf("plain validate reads no data, so it sees only the truncation: %+v", pr)
+	}
+	pr = openProblems(ValidateOptions{ReadData: true})
+	if len(pr) != 2 || !strings.Contains(pr[1].What+pr[0].What, "do not match the parquet_sha") {
+		t.Fatalf("--read-data: %+v", pr)
+	}
+	// Lose the old version's snapshot; leave a killed writer's temp file
+	// and a live writer's.
+	os.Remove(filepath.Join(root, filepath.FromSlash(p.layout.SnapshotKey("lb", string(old.ID)))))
+	dead := filepath.Join(root, filepath.FromSlash(p.layout.TablePrefix("lb")), ".datomfs-tmp-dead")
+	os.WriteFile(dead, []byte("partial"), 0o600)
+	live := filepath.Join(root, filepath.FromSlash(p.layout.TablePrefix("lb")), ".datomfs-tmp-live")
+	lf, _ := os.Create(live)
+	defer lf.Close()
+	syscall.Flock(int(lf.Fd()), syscall.LOCK_EX)
+
+	pr = openProblems(ValidateOptions{ReadData: true, Fix: true})
+	// The current version's object has no cache copy: it stays reported.
+	if len(pr) != 1 || pr[0].Key != p.Key(cur) || pr[0].Fixable {
+		t.Fatalf("after --fix: %+v", pr)
+	}
+	if got, _ := os.ReadFile(objPath(old)); string(got) != string(b) {
+		t.Fatal("the old object was not restored from the cache")
+	}
+	if _, err := os.Stat(dead); !errors.Is(err, os.ErrNotExist) {
+		t.Fatal("the killed writer's temp file survived --fix")
+	}
+	if _, err := os.Stat(live); err != nil {
+		t.Fatal("--fix removed a live writer's temp file")
+	}
+	if _, err := p.VersionMetadata(ctx, old); err != nil {
+		t.Fatalf("the old snapshot was not rebuilt: %v", err)
+	}
+	// Repair the current object by hand: all clean again.
+	c[len(c)/2] ^= 0x40
+	os.WriteFile(objPath(cur), c, 0o644)
+	if pr := openProblems(ValidateOptions{ReadData: true}); len(pr) != 0 {
+		t.Fatalf("after repair: %+v", pr)
+	}
+}
+
+// TestStagingOwnership: a staging folder is swept once its owner is gone,
+// never while it lives.
+func TestStagingOwnership(t *testing.T) {
+	base := t.TempDir()
+	log := slog.New(slog.DiscardHandler)
+	live, err := NewStagingDir(base, "mount")
+	if err != nil {
+		t.Fatal(err)
+	}
+	os.WriteFile(filepath.Join(live.Path, "f"), []byte("x"), 0o600)
+	dead, err := NewStagingDir(base, "write")
+	if err != nil {
+		t.Fatal(err)
+	}
+	os.WriteFile(filepath.Join(dead.Path, "f"), []byte("x"), 0o600)
+	dead.lock.Close() // what the kernel does when its process is killed
+	if n := SweepStaging(base, log); n != 1 {
+		t.Fatalf("swept %d folders, want 1", n)
+	}
+	if _, err := os.Stat(filepath.Join(live.Path, "f")); err != nil {
+		t.Fatal("the live owner's folder was swept")
+	}
+	if _, err := os.Stat(dead.Path); !errors.Is(err, os.ErrNotExist) {
+		t.Fatal("the dead owner's folder survived")
+	}
+	live.Remove()
+	if _, err := os.Stat(live.Path); !errors.Is(err, os.ErrNotExist) {
+		t.Fatal("Remove left the folder")
+	}
 }

@@ -25,7 +25,10 @@ func newCloneCmd(f *factory, runF func(context.Context, *cloneOptions) error) *c
 		Short: "Join a project: clone its data repo and check its store",
 		Long: `Clone a project's data repository into DIR, read the store from
 .datom/project.yaml and check that it is reachable. HTTPS remotes use a token
-from DATOMFS_GIT_TOKEN, GITHUB_PAT or GITHUB_TOKEN.`,
+from DATOMFS_GIT_TOKEN, GITHUB_PAT or GITHUB_TOKEN. A token in the URL
+(https://user:TOKEN@host/repo.git) is used for the clone only: .git/config
+keeps the URL without it, and later pulls and pushes take the token from the
+environment.`,
 		Example: `  datomfs clone https://github.com/acme/study-001-data ~/study001
   datomfs clone /srv/git/study001.git ./study001 --gov /srv/git/governance.git`,
 		Args: cobra.ExactArgs(2),
@@ -47,6 +50,20 @@ func cloneRun(ctx context.Context, opts *cloneOptions) error {
 	if err != nil {
 		return err
 	}
-	fmt.Fprintf(opts.IO.ErrOut, "Cloned project %q into %s\n  role:    %s\n  backend: %s\n  remote:  %s\n", p.Name(), p.Dir(), p.Role(), p.StoreLocation(), p.RemoteURL())
+	fmt.Fprintf(opts.IO.ErrOut, "Cloned project %q into %s\n  role:    %s\n  backend: %s\n  remote:  %s\n", p.Name(), p.Dir(), p.Role(), p.StoreLocation(), versions.RedactURL(p.RemoteURL()))
+	noteURLToken(opts.IO, opts.URL, opts.Gov)
 	return nil
 }
+
+// noteURLToken tells, once, that a password given in a remote URL was used
+// for this command only (it is not stored), and where later ones look.
+func noteURLToken(io *IOStreams, remotes ...string) {
+	for _, r := range remotes {
+		if versions.RedactURL(r) != r {
+			fmt.Fprintln(io.ErrOut, urlTokenNote)
+			return
+		}
+	}
+}
+
+const urlTokenNote = "note: the token in the remote URL was used for this command only and is not saved; for later pulls and pushes set DATOMFS_GIT_TOKEN (or GITHUB_TOKEN) to it"

@@ -4,6 +4,7 @@ import (
 	"errors"
 	"fmt"
 
+	"github.com/datomfs/datomfs/query"
 	"github.com/datomfs/datomfs/versions"
 )
 
@@ -67,6 +68,8 @@ func defaultHint(err error) string {
 		return `see "datomfs list" and "datomfs history TABLE" for what exists`
 	case errors.Is(err, versions.ErrInvalidName):
 		return "names start with a letter and use letters, digits, space, _ ( ) -"
+	case errors.Is(err, query.ErrBadCSV):
+		return "every row needs the header's number of fields, quote fields that contain the delimiter (\"a,b\"), and give every column a unique name"
 	case errors.Is(err, versions.ErrInvalidInput):
 		return `check the file with "datomfs hash FILE"`
 	case errors.Is(err, versions.ErrUnreachable):

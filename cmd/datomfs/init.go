@@ -25,7 +25,11 @@ func newInitCmd(f *factory, runF func(context.Context, *initOptions) error) *cob
 		Long: `Create a datom project. DIR becomes the clone, with datom's files committed
 and pushed to the remote (an empty bare repository or hosted repo). The store
 is a shared folder or an S3 location; a store namespace that already holds a
-project is refused.`,
+project is refused.
+
+HTTPS remotes use a token from DATOMFS_GIT_TOKEN, GITHUB_PAT or GITHUB_TOKEN.
+A token in the URL (https://user:TOKEN@host/repo.git) is used for the first
+push only and is never written down (.git/config, project.yaml, README.md).`,
 		Example: `  git init --bare /srv/git/study001.git
   datomfs init ./study001 --project STUDY_001 --store /srv/datom-store --remote /srv/git/study001.git
   datomfs init ./study001 --project STUDY_001 --store s3://acme-data/study001 --remote https://github.com/acme/study001-data`,
@@ -55,6 +59,7 @@ func initRun(ctx context.Context, opts *initOptions) error {
 	if err != nil {
 		return err
 	}
-	fmt.Fprintf(opts.IO.ErrOut, "Initialized project %q in %s\n  store:  %s\n  remote: %s\n", p.Name(), p.Dir(), p.StoreLocation(), p.RemoteURL())
+	fmt.Fprintf(opts.IO.ErrOut, "Initialized project %q in %s\n  store:  %s\n  remote: %s\n", p.Name(), p.Dir(), p.StoreLocation(), versions.RedactURL(p.RemoteURL()))
+	noteURLToken(opts.IO, opts.In.Remote)
 	return nil
 }

@@ -53,6 +53,10 @@ empty table. Temporary names (dot-files, *.tmp, *~, *.partial) are kept until
 they are renamed to a .parquet or .csv name, which publishes them. Versions
 cannot be changed, renamed or removed. A reader mount (--store) is read-only.
 
+The mount is private: only the user who mounted it can use it (not even
+root), unless --allow-other is given; then other users can read what the file
+modes allow, and only the owner can write.
+
 The mount refreshes from the remote every --refresh (0 disables). It stays in
 the foreground until Ctrl-C, SIGTERM or "fusermount3 -u MOUNTPOINT"; run it
 under a service manager (or with &) to keep it in the background.`,
@@ -60,6 +64,7 @@ under a service manager (or with &) to keep it in the background.`,
   cp extract.parquet /mnt/datom/tables/lb/
   datomfs mount --store s3://acme-data/study001 --project STUDY_001 /mnt/study001
   datomfs mount --cache /data/datomfs-cache --cache-size 50GiB /mnt/datom
+  datomfs mount --allow-other -C ~/study001 /srv/datom   # shared with other users
   fusermount3 -u /mnt/datom`,
 		Args: cobra.ExactArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
@@ -95,9 +100,9 @@ under a service manager (or with &) to keep it in the background.`,
 	pf.register(cmd, true)
 	cmd.Flags().BoolVar(&opts.Reader, "reader", false, "read-only mount from the store alone (with --store and --project)")
 	cmd.Flags().DurationVar(&opts.Refresh, "refresh", 30*time.Second, "how often to pull from the remote (0 disables)")
-	cmd.Flags().StringVar(&opts.CacheDir, "cache", "", "folder of the verified version cache (default: $DATOMFS_CACHE or the user cache dir)")
+	cmd.Flags().StringVar(&opts.CacheDir, "cache", "", "folder of the verified version cache, kept private (0700) (default: $DATOMFS_CACHE or the user cache dir)")
 	cmd.Flags().BoolVar(&opts.Foreground, "foreground", false, "stay in the foreground (always the case: datomfs does not daemonize)")
-	cmd.Flags().BoolVar(&opts.AllowOther, "allow-other", true, "let other users read the mount (root, or user_allow_other in /etc/fuse.conf)")
+	cmd.Flags().BoolVar(&opts.AllowOther, "allow-other", false, "let other users read the mount (root, or user_allow_other in /etc/fuse.conf); by default only you can use it")
 	cmd.Flags().BoolVar(&opts.Debug, "debug-fuse", false, "log every FUSE request")
 	opts.CacheSize = 10 << 30
 	cmd.Flags().Var(&opts.CacheSize, "cache-size", "bound of the version cache; least recently used versions not in use are evicted beyond it (10GiB, 500MB; 0: unbounded)")

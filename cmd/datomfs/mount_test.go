@@ -24,7 +24,7 @@ func TestMountFlags(t *testing.T) {
 	if err := runCmd(t, cmd, mnt, "-C", "/p", "--refresh", "5s", "--cache", "/c", "--foreground"); err != nil {
 		t.Fatal(err)
 	}
-	if got.Mountpoint != mnt || got.Refresh != 5*time.Second || got.CacheDir != "/c" || !got.Foreground || got.Reader || !got.AllowOther {
+	if got.Mountpoint != mnt || got.Refresh != 5*time.Second || got.CacheDir != "/c" || !got.Foreground || got.Reader || got.AllowOther {
 		t.Errorf("got %+v", got)
 	}
 	cmd = newMountCmd(f, func(_ context.Context, o *mountOptions) error { got = o; return nil })
@@ -33,6 +33,13 @@ func TestMountFlags(t *testing.T) {
 	}
 	if got.Refresh != 30*time.Second {
 		t.Errorf("default refresh %v, want 30s", got.Refresh)
+	}
+	cmd = newMountCmd(f, func(_ context.Context, o *mountOptions) error { got = o; return nil })
+	if err := runCmd(t, cmd, mnt, "--allow-other"); err != nil {
+		t.Fatal(err)
+	}
+	if !got.AllowOther {
+		t.Error("--allow-other not set")
 	}
 	for _, bad := range [][]string{
 		{},

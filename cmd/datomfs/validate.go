@@ -10,23 +10,34 @@ import (
 )
 
 type validateOptions struct {
-	IO      *IOStreams
-	Project func(context.Context) (*versions.Project, error)
-	Fix     bool
-	JSON    bool
+	IO       *IOStreams
+	Project  func(context.Context) (*versions.Project, error)
+	Fix      bool
+	ReadData bool
+	JSON     bool
 }
 
 func newValidateCmd(f *factory, runF func(context.Context, *validateOptions) error) *cobra.Command {
 	pf := &projectFlags{}
 	opts := &validateOptions{IO: f.IO}
 	cmd := &cobra.Command{
-		Use:   "validate [--fix]",
-		Short: "Check git against the store: missing objects, stale mirrors",
-		Long: `Check that every version in git has its parquet object in the store and that
-the store mirrors readers use (.metadata/…) match git. --fix rewrites the
-mirrors; objects that are gone cannot be recreated and stay reported.`,
+		Use:   "validate [--read-data] [--fix]",
+		Short: "Check git against the store: missing or damaged objects, stale mirrors",
+		Long: `Check that every version in git has its parquet object in the store, of the
+size its metadata records, that the metadata snapshots and mirrors readers use
+(.metadata/…) match git, and that no interrupted write left temporary files in
+the store. Exit status 1 when a problem is left.
+
+--read-data also reads every object and re-hashes it against the parquet_sha
+of each version that uses it (finds flipped bytes; reads the whole store).
+
+--fix repairs what it can: rewrites mirrors and old versions' snapshots (from
+git history), re-uploads a missing or damaged object from a verified copy in
+the local cache, removes abandoned temporary files. What it cannot repair is
+named and stays reported.`,
 		Example: `  datomfs validate
-  datomfs validate --fix`,
+  datomfs validate --read-data
+  datomfs validate --read-data --fix`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, args []string) error {
 			opts.Project = f.loader(pf, false)
@@ -37,7 +48,8 @@ mirrors; objects that are gone cannot be recreated and stay reported.`,
 		},
 	}
 	pf.register(cmd, false)
-	cmd.Flags().BoolVar(&opts.Fix, "fix", false, "rewrite stale or missing mirrors")
+	cmd.Flags().BoolVar(&opts.Fix, "fix", false, "repair what can be repaired (mirrors, snapshots, objects from the cache, temporary files)")
+	cmd.Flags().BoolVar(&opts.ReadData, "read-data", false, "also re-hash every stored object against its parquet_sha")
 	cmd.Flags().BoolVar(&opts.JSON, "json", false, "print JSON")
 	return cmd
 }
@@ -47,16 +59,11 @@ func validateRun(ctx context.Context, opts *validateOptions) error {
 	if err != nil {
 		return err
 	}
-	rep, err := p.Validate(ctx, opts.Fix)
+	rep, err := p.Validate(ctx, versions.ValidateOptions{Fix: opts.Fix, ReadData: opts.ReadData})
 	if err != nil {
 		return err
 	}
-	open := 0
-	for _, pr := range rep.Problems {
-		if !pr.Fixed {
-			open++
-		}
-	}
+	open := rep.Open()
 	if opts.JSON {
 		type problem struct {
 			Table string `json:"table,omitempty"`
@@ -68,7 +75,7 @@ func validateRun(ctx context.Context, opts *validateOptions) error {
 		for _, pr := range rep.Problems {
 			ps = append(ps, problem{pr.Table, pr.Key, pr.What, pr.Fixed})
 		}
-		if err := writeJSON(opts.IO.Out, map[string]any{"tables": rep.Tables, "versions": rep.Versions, "problems": ps, "consistent": open == 0}); err != nil {
+		if err := writeJSON(opts.IO.Out, map[string]any{"tables": rep.Tables, "versions": rep.Versions, "objects": rep.Objects, "read_data": rep.ReadData, "problems": ps, "consistent": open == 0}); err != nil {
 			return err
 		}
 	} else {
@@ -79,14 +86,22 @@ func validateRun(ctx context.Context, opts *validateOptions) error {
 			}
 			fmt.Fprintf(opts.IO.Out, "%-8s %s: %s\n", state, pr.Key, pr.What)
 		}
-		fmt.Fprintf(opts.IO.Out, "Checked %d table(s), %d version(s): %d problem(s)", rep.Tables, rep.Versions, len(rep.Problems))
+		how := "present, sizes"
+		if rep.ReadData {
+			how = "bytes re-hashed"
+		}
+		fmt.Fprintf(opts.IO.Out, "Checked %d table(s), %d version(s), %d object(s) (%s): %d problem(s)", rep.Tables, rep.Versions, rep.Objects, how, len(rep.Problems))
 		if opts.Fix {
 			fmt.Fprintf(opts.IO.Out, ", %d fixed", len(rep.Problems)-open)
 		}
 		fmt.Fprintln(opts.IO.Out)
 	}
 	if open > 0 {
-		return withHint(fmt.Errorf("project is not consistent: %d problem(s)", open), `run "datomfs validate --fix" to rewrite mirrors`)
+		hint := `run "datomfs validate --fix" to repair what can be repaired`
+		if opts.Fix {
+			hint = "the problems left need bytes this machine does not have: write those versions again from their source files, or restore the objects from a backup"
+		}
+		return withHint(fmt.Errorf("project is not consistent: %d problem(s)", open), hint)
 	}
 	return nil
 }

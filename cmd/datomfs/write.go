@@ -29,7 +29,14 @@ func newWriteCmd(f *factory, runF func(context.Context, *writeOptions) error) *c
 		Long: `Write FILE as the next version of table T: pull, hash, upload the bytes,
 commit and push. Identical content adds no version. If another engineer pushed
 first, the local commit is undone and the command exits with code 3: run
-"datomfs pull", then retry (or pass --pull next time).`,
+"datomfs pull", then retry (or pass --pull next time).
+
+CSV input (.csv comma, .tsv tab, .psv pipe; .txt: the header line's most
+frequent of , tab | ;) needs a header row; column types are detected by
+DuckDB. A file whose rows have a different number of fields than the header,
+with an unclosed quote, with an empty or duplicate (ignoring case) column
+name, or with no data rows is refused with the line number and nothing is
+published. Column names are never renamed. Parquet input is stored as is.`,
 		Example: `  datomfs write extract/lb.parquet --table lb -m "LB cut 2026-01-31"
   datomfs write dm.csv --table dm -C ~/study001`,
 		Args: cobra.ExactArgs(1),

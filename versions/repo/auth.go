@@ -54,6 +54,32 @@ func AuthFromEnv(remoteURL string) *Auth {
 	return nil
 }
 
+// splitCredentials separates the password of a URL's userinfo from the URL:
+// it returns the URL without the password (the user kept), and the user
+// and password as credentials, or nil when there is no password. Only the
+// returned URL is ever stored (.git/config): the password is used for the
+// operation at hand, later ones take a token from the environment.
+func splitCredentials(remote string) (string, *Auth) {
+	u, err := url.Parse(remote)
+	if err != nil || u.User == nil {
+		return remote, nil
+	}
+	pass, ok := u.User.Password()
+	if !ok {
+		return remote, nil
+	}
+	user := u.User.Username()
+	if user == "" {
+		u.User = nil
+	} else {
+		u.User = url.User(user)
+	}
+	if !isHTTP(u) || pass == "" {
+		return u.String(), nil
+	}
+	return u.String(), TokenAuth(user, pass)
+}
+
 func isHTTP(u *url.URL) bool {
 	s := strings.ToLower(u.Scheme)
 	return s == "http" || s == "https"

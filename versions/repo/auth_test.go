@@ -5,7 +5,9 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"io/fs"
 	"log/slog"
+	"os"
 	"path/filepath"
 	"strings"
 	"testing"
@@ -80,15 +82,120 @@ func TestAuthNeverPrintsToken(t *testing.T) {
 
 func TestRedact(t *testing.T) {
 	for in, want := range map[string]string{
-		"https://user:tok@github.com/a/b": "https://user@github.com/a/b",
-		"https://github.com/a/b":          "https://github.com/a/b",
-		"https://user@github.com/a/b":     "https://user@github.com/a/b",
-		"/srv/git/b.git":                  "/srv/git/b.git",
-		"git@github.com:a/b.git":          "git@github.com:a/b.git",
+		"https://user:tok@github.com/a/b":       "https://user:***@github.com/a/b",
+		"http://x:TOKEN@127.0.0.1:8080/p.git":   "http://x:***@127.0.0.1:8080/p.git",
+		"https://:tok@h/r":                      "https://:***@h/r",
+		"https://u:p%40ss%3Aw@h/r?q=1#f":        "https://u:***@h/r?q=1#f",
+		"https://github.com/a/b":                "https://github.com/a/b",
+		"https://user@github.com/a/b":           "https://user@github.com/a/b",
+		"/srv/git/b.git":                        "/srv/git/b.git",
+		"git@github.com:a/b.git":                "git@github.com:a/b.git",
+		"ssh://git:pw@github.com/a/b.git":       "ssh://git:***@github.com/a/b.git",
+		"https://datomfs-redacted-password@h/r": "https://datomfs-redacted-password@h/r",
 	} {
 		if got := Redact(in); got != want {
 			t.Errorf("Redact(%q) = %q, want %q", in, got, want)
 		}
+	}
+}
+
+func TestSplitCredentials(t *testing.T) {
+	tests := []struct {
+		in, stored, user, token string // token "" = no credentials
+	}{
+		{"http://x:TOKEN@host/p.git", "http://x@host/p.git", "x", "TOKEN"},
+		{"https://:tok@h/r", "https://h/r", "x-access-token", "tok"},
+		{"https://u:p%40ss@h/r", "https://u@h/r", "u", "p@ss"},
+		{"https://u:@h/r", "https://u@h/r", "", ""},
+		{"https://u@h/r", "https://u@h/r", "", ""},
+		{"https://h/r", "https://h/r", "", ""},
+		{"ssh://git:pw@h/r", "ssh://git@h/r", "", ""},
+		{"/srv/git/r.git", "/srv/git/r.git", "", ""},
+		{"git@h:r.git", "git@h:r.git", "", ""},
+	}
+	for _, tt := range tests {
+		stored, a := splitCredentials(tt.in)
+		if stored != tt.stored {
+			t.Errorf("%s: stored %q, want %q", tt.in, stored, tt.stored)
+		}
+		switch {
+		case tt.token == "" && a != nil:
+			t.Errorf("%s: credentials %v, want none", tt.in, a)
+		case tt.token != "" && (a == nil || a.User() != tt.user || a.token != tt.token):
+			t.Errorf("%s: credentials %+v, want %s/%s", tt.in, a, tt.user, tt.token)
+		}
+	}
+}
+
+// TestHTTPTokenInURL: a token in the URL serves the clone (or the init's
+// push) and is stored nowhere; later fetches and pushes take the token
+// from the environment.
+func TestHTTPTokenInURL(t *testing.T) {
+	ctx := context.Background()
+	isolate(t)
+	const token = "tok-in-url-51b2e0"
+	srv := testenv.GitHTTP(t, token)
+	url := srv.NewBareRepo(t, "data.git")
+	withToken := strings.Replace(url, "://", "://x:"+token+"@", 1)
+	for _, k := range []string{"DATOMFS_GIT_TOKEN", "GITHUB_PAT", "GITHUB_TOKEN"} {
+		t.Setenv(k, "")
+	}
+	noToken := func(dir string) {
+		t.Helper()
+		filepath.WalkDir(filepath.Join(dir, ".git"), func(p string, d fs.DirEntry, err error) error {
+			if err == nil && !d.IsDir() {
+				if b, _ := os.ReadFile(p); bytes.Contains(b, []byte(token)) {
+					t.Errorf("%s holds the token", p)
+				}
+			}
+			return nil
+		})
+	}
+
+	r, err := Init(ctx, t.TempDir(), withToken, InitOptions{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	h := mustCommit(t, r, "Initialize datom repository", map[string]string{"README.md": "# token in URL\n"})
+	if err := r.Push(ctx); err != nil {
+		t.Fatalf("push with the URL's token: %v", err)
+	}
+	noToken(r.Dir())
+	if got := r.RemoteURL(); strings.Contains(got, token) || !strings.Contains(got, "://x@") {
+		t.Errorf("init remote %q, want the URL with its user and without the token", got)
+	}
+
+	dir := filepath.Join(t.TempDir(), "clone")
+	c, err := Clone(ctx, withToken, dir, CloneOptions{})
+	if err != nil {
+		t.Fatalf("clone with the URL's token: %v", err)
+	}
+	if mustHead(t, c) != h {
+		t.Error("clone content differs")
+	}
+	noToken(dir)
+	if got := gitCLI(t, dir, "config", "remote.origin.url"); got != strings.Replace(url, "://", "://x@", 1) {
+		t.Errorf("remote.origin.url = %q", got)
+	}
+
+	// Later: the clone opened again has no token until the environment
+	// gives one.
+	o, err := Open(dir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	checkAuthErr(t, "Fetch without a token", o.Fetch(ctx), token)
+	t.Setenv("DATOMFS_GIT_TOKEN", token)
+	o, err = Open(dir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := o.Fetch(ctx); err != nil {
+		t.Fatalf("fetch with DATOMFS_GIT_TOKEN: %v", err)
+	}
+	mustCommit(t, o, "second", map[string]string{"x.json": "1"})
+	if err := o.Push(ctx); err != nil {
+		t.Fatalf("push with DATOMFS_GIT_TOKEN: %v", err)
 	}
 }
 

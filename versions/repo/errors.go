@@ -96,9 +96,10 @@ func isRejected(err error) bool {
 	return false
 }
 
-// Redact returns the remote location with any password in its userinfo
-// removed, suitable for messages and logs. Non-URL forms (plain paths,
-// scp-like "git@host:path") carry no password and are returned as is.
+// Redact returns the remote location with the password in its userinfo
+// shown as "***" (https://user:***@host/p.git), suitable for messages and
+// logs. Non-URL forms (plain paths, scp-like "git@host:path") carry no
+// password and are returned as is.
 func Redact(remote string) string {
 	u, err := url.Parse(remote)
 	if err != nil || u.User == nil {
@@ -107,8 +108,11 @@ func Redact(remote string) string {
 	if _, hasPass := u.User.Password(); !hasPass {
 		return remote
 	}
-	u.User = url.User(u.User.Username())
-	return u.String()
+	// url.URL would escape the stars; a placeholder of unreserved
+	// characters goes through unchanged.
+	const mark = "datomfs-redacted-password"
+	u.User = url.UserPassword(u.User.Username(), mark)
+	return strings.Replace(u.String(), ":"+mark+"@", ":***@", 1)
 }
 
 // scrubbedError keeps err's chain for errors.Is/As but replaces every secret

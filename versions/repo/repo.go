@@ -36,7 +36,8 @@ type InitOptions struct {
 	// Branch overrides the initial branch (default: init.defaultBranch from
 	// the global git config, else "main").
 	Branch string
-	// Auth for the remote; nil means AuthFromEnv(remoteURL).
+	// Auth for the remote; nil means the password of remoteURL, if it has
+	// one, else AuthFromEnv.
 	Auth *Auth
 }
 
@@ -45,7 +46,8 @@ type CloneOptions struct {
 	// Branch to check out (default: the remote's HEAD, else "main", else
 	// "master", else its only branch).
 	Branch string
-	// Auth for the remote; nil means AuthFromEnv(url).
+	// Auth for the remote; nil means the password of url, if it has one,
+	// else AuthFromEnv.
 	Auth *Auth
 }
 
@@ -63,7 +65,8 @@ type Repo struct {
 // Init creates a new repository in dir (created if missing) on the default
 // branch with origin = remoteURL, and sets the repo-local user.name and
 // user.email to the global identity, else "datom" / "datom@noreply"
-// (contract 2.5). It makes no commit.
+// (contract 2.5). It makes no commit. A password in remoteURL is used by
+// this Repo but not stored: origin is the URL without it.
 func Init(ctx context.Context, dir, remoteURL string, opts InitOptions) (*Repo, error) {
 	if err := ctx.Err(); err != nil {
 		return nil, err
@@ -102,7 +105,8 @@ func Init(ctx context.Context, dir, remoteURL string, opts InitOptions) (*Repo, 
 	if err != nil {
 		return nil, fmt.Errorf("init repository %s: %w", abs, err)
 	}
-	if _, err := g.CreateRemote(&config.RemoteConfig{Name: remoteName, URLs: []string{remoteURL}}); err != nil {
+	stored, urlAuth := splitCredentials(remoteURL)
+	if _, err := g.CreateRemote(&config.RemoteConfig{Name: remoteName, URLs: []string{stored}}); err != nil {
 		return nil, fmt.Errorf("init repository %s: add remote %s: %w", abs, Redact(remoteURL), err)
 	}
 	if err := configureClone(g, branch, glob); err != nil {
@@ -110,9 +114,12 @@ func Init(ctx context.Context, dir, remoteURL string, opts InitOptions) (*Repo, 
 	}
 	auth := opts.Auth
 	if auth == nil {
-		auth = AuthFromEnv(remoteURL)
+		auth = urlAuth
 	}
-	return &Repo{dir: abs, g: g, branch: branch, remote: remoteURL, auth: auth}, nil
+	if auth == nil {
+		auth = AuthFromEnv(stored)
+	}
+	return &Repo{dir: abs, g: g, branch: branch, remote: stored, auth: auth}, nil
 }
 
 // configureClone writes the branch's upstream and the repo-local identity.
@@ -171,7 +178,8 @@ func Open(dir string) (*Repo, error) {
 
 // Clone clones url into dir (which must be missing or empty) and sets the
 // repo-local identity as Init does. A remote without commits gives
-// ErrEmptyRemote; nothing is left in dir on failure.
+// ErrEmptyRemote; nothing is left in dir on failure. A password in url is
+// used for the clone but not stored: origin is the URL without it.
 func Clone(ctx context.Context, url, dir string, opts CloneOptions) (_ *Repo, err error) {
 	abs, err := filepath.Abs(dir)
 	if err != nil {
@@ -181,11 +189,15 @@ func Clone(ctx context.Context, url, dir string, opts CloneOptions) (_ *Repo, er
 	if err != nil {
 		return nil, fmt.Errorf("clone into %s: %w", abs, err)
 	}
+	stored, urlAuth := splitCredentials(url)
 	auth := opts.Auth
 	if auth == nil {
-		auth = AuthFromEnv(url)
+		auth = urlAuth
 	}
-	branch, err := pickCloneBranch(ctx, url, auth, opts.Branch)
+	if auth == nil {
+		auth = AuthFromEnv(stored)
+	}
+	branch, err := pickCloneBranch(ctx, stored, auth, opts.Branch)
 	if err != nil {
 		return nil, err
 	}
@@ -200,8 +212,8 @@ func Clone(ctx context.Context, url, dir string, opts CloneOptions) (_ *Repo, er
 		}
 	}()
 	g, err := git.PlainCloneContext(ctx, abs, false, &git.CloneOptions{
-		URL:           url,
-		Auth:          auth.method(url),
+		URL:           stored,
+		Auth:          auth.method(stored),
 		RemoteName:    remoteName,
 		ReferenceName: plumbing.NewBranchReferenceName(branch),
 		Tags:          git.NoTags,
@@ -212,7 +224,7 @@ func Clone(ctx context.Context, url, dir string, opts CloneOptions) (_ *Repo, er
 	if err := configureClone(g, branch, glob); err != nil {
 		return nil, fmt.Errorf("clone into %s: %w", abs, err)
 	}
-	return &Repo{dir: abs, g: g, branch: branch, remote: url, auth: auth}, nil
+	return &Repo{dir: abs, g: g, branch: branch, remote: stored, auth: auth}, nil
 }
 
 // pickCloneBranch lists the remote's refs and chooses the branch to check

@@ -4,12 +4,14 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"io"
 	"io/fs"
 	"os"
 	"path/filepath"
 
 	git "github.com/go-git/go-git/v5"
 	"github.com/go-git/go-git/v5/plumbing"
+	"github.com/go-git/go-git/v5/plumbing/object"
 )
 
 // GitDir is the repository's .git directory.
@@ -159,4 +161,50 @@ func (r *Repo) Parent(hash string) (string, error) {
 		return "", nil
 	}
 	return c.ParentHashes[0].String(), nil
+}
+
+// FileVersions returns every distinct content file p had on the branch,
+// newest first (for rebuilding mirrors of old versions from git).
+func (r *Repo) FileVersions(ctx context.Context, p string) ([][]byte, error) {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	head, err := r.head()
+	if err != nil || head.IsZero() {
+		return nil, err
+	}
+	iter, err := r.g.Log(&git.LogOptions{From: head, FileName: &p})
+	if err != nil {
+		return nil, fmt.Errorf("log %s: %w", p, err)
+	}
+	defer iter.Close()
+	seen := map[plumbing.Hash]bool{}
+	var out [][]byte
+	for {
+		if err := ctx.Err(); err != nil {
+			return nil, err
+		}
+		c, err := iter.Next()
+		if errors.Is(err, io.EOF) {
+			return out, nil
+		}
+		if err != nil {
+			return nil, fmt.Errorf("log %s: %w", p, err)
+		}
+		f, err := c.File(p)
+		if errors.Is(err, object.ErrFileNotFound) {
+			continue // the commit removed it
+		}
+		if err != nil {
+			return nil, fmt.Errorf("read %s at %s: %w", p, c.Hash, err)
+		}
+		if seen[f.Hash] {
+			continue
+		}
+		seen[f.Hash] = true
+		s, err := f.Contents()
+		if err != nil {
+			return nil, fmt.Errorf("read %s at %s: %w", p, c.Hash, err)
+		}
+		out = append(out, []byte(s))
+	}
 }
