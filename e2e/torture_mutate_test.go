@@ -81,6 +81,17 @@ func TestTortureMutatedInputs(t *testing.T) {
 		}
 	}
 
+	// Inputs earlier runs found harmful, kept whatever the generator does
+	// now (testdata/torture/*: one file per finding).
+	kept, _ := filepath.Glob(filepath.Join("testdata", "torture", "*"))
+	for k, file := range kept {
+		if only >= 0 || m.mountDead() {
+			break
+		}
+		m.one(size.mutations+k, "kept "+filepath.Base(file), file)
+		m.ran++
+	}
+
 	select {
 	case <-mnt.exited:
 		t.Errorf("the mount died during the run:\n%s", tail(mnt.stderr.String(), 40))
@@ -125,13 +136,17 @@ type mutationRun struct {
 func (m *mutationRun) one(i int, op, file string) {
 	t := m.t
 	t.Helper()
-	kept := ""
+	where := ""
 	fail := func(format string, a ...any) {
 		t.Helper()
-		if kept == "" {
-			kept = keepForReplay(file)
+		if where == "" {
+			if strings.HasPrefix(op, "kept ") {
+				where = "input e2e/" + filepath.ToSlash(file)
+			} else {
+				where = fmt.Sprintf("replay: DATOMFS_TORTURE_SEED=%d DATOMFS_TORTURE_MUTATION=%d; input kept at %s (add it to e2e/testdata/torture/)", m.seed, i, keepForReplay(file))
+			}
 		}
-		t.Errorf("mutation %d (%s; replay: DATOMFS_TORTURE_SEED=%d DATOMFS_TORTURE_MUTATION=%d), input kept at %s:\n%s", i, op, m.seed, i, kept, fmt.Sprintf(format, a...))
+		t.Errorf("mutation %d (%s; %s):\n%s", i, op, where, fmt.Sprintf(format, a...))
 	}
 	tool := func(p proc) bool { // no hang, no panic, a documented exit code
 		t.Helper()
