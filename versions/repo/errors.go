@@ -10,7 +10,10 @@ import (
 	"syscall"
 
 	git "github.com/go-git/go-git/v5"
+	"github.com/go-git/go-git/v5/plumbing"
 	"github.com/go-git/go-git/v5/plumbing/transport"
+
+	"github.com/datomfs/datomfs/internal/netdeadline"
 )
 
 // Sentinel errors callers branch on with errors.Is.
@@ -24,7 +27,8 @@ var (
 	// ErrAuth: the remote refused our credentials (HTTP 401/403).
 	ErrAuth = errors.New("authentication failed")
 	// ErrUnreachable: the remote cannot be reached (no such repository or
-	// path, connection refused, DNS failure).
+	// path, connection refused, DNS failure) or stopped answering ("not
+	// responding": the idle timeout of InitOptions).
 	ErrUnreachable = errors.New("remote unreachable")
 	// ErrNotARepo: the directory is not a git work tree.
 	ErrNotARepo = errors.New("not a git repository")
@@ -46,9 +50,15 @@ func mapRemoteErr(op, remote string, err error, secrets ...string) error {
 		return nil
 	}
 	loc := Redact(remote)
+	err = exposeCause(err)
 	switch {
 	case errors.Is(err, context.Canceled), errors.Is(err, context.DeadlineExceeded):
 		return fmt.Errorf("%s %s: %w", op, loc, scrub(err, remote, secrets))
+	case errors.Is(err, netdeadline.ErrNotResponding):
+		// Only the idle error: it names host:port and the timeout, nothing
+		// secret, and go-git's wrapping would add a second copy of the URL.
+		ie, _ := netdeadline.AsIdle(err)
+		return fmt.Errorf("%s %s: %w: %w", op, loc, ErrUnreachable, ie)
 	case errors.Is(err, transport.ErrAuthenticationRequired):
 		// The server's body may echo anything; keep the message to one line.
 		return fmt.Errorf("%s %s: %w (HTTP 401)", op, loc, ErrAuth)
@@ -65,6 +75,27 @@ func mapRemoteErr(op, remote string, err error, secrets ...string) error {
 	}
 	return fmt.Errorf("%s %s: %w", op, loc, scrub(err, remote, secrets))
 }
+
+// exposeCause makes the cause inside go-git's wrappers that do not unwrap
+// (plumbing.UnexpectedError, around a failed HTTP request, and
+// plumbing.PermanentError) visible to errors.Is and errors.As; the message
+// stays the same.
+func exposeCause(err error) error {
+	var ue *plumbing.UnexpectedError
+	if errors.As(err, &ue) && ue.Err != nil {
+		return &causeError{err: err, cause: exposeCause(ue.Err)}
+	}
+	var pe *plumbing.PermanentError
+	if errors.As(err, &pe) && pe.Err != nil {
+		return &causeError{err: err, cause: exposeCause(pe.Err)}
+	}
+	return err
+}
+
+type causeError struct{ err, cause error }
+
+func (e *causeError) Error() string   { return e.err.Error() }
+func (e *causeError) Unwrap() []error { return []error{e.err, e.cause} }
 
 func isNetErr(err error) bool {
 	var dnsErr *net.DNSError

@@ -35,7 +35,7 @@ func (r *Repo) fetch(ctx context.Context) error {
 	if r.remote == "" {
 		return fmt.Errorf("fetch in %s: no remote %q configured", r.dir, remoteName)
 	}
-	err := r.g.FetchContext(ctx, &git.FetchOptions{
+	err := r.g.FetchContext(remoteCtx(ctx, r.net), &git.FetchOptions{
 		RemoteName: remoteName,
 		RefSpecs:   []config.RefSpec{config.RefSpec("+refs/heads/*:refs/remotes/" + remoteName + "/*")},
 		Auth:       r.auth.method(r.remote),
@@ -129,7 +129,7 @@ func (r *Repo) Push(ctx context.Context) error {
 		return fmt.Errorf("push from %s: branch %s has no commits yet", r.dir, r.branch)
 	}
 	ref := r.branchRef().String()
-	err = r.g.PushContext(ctx, &git.PushOptions{
+	err = r.g.PushContext(remoteCtx(ctx, r.net), &git.PushOptions{
 		RemoteName: remoteName,
 		RefSpecs:   []config.RefSpec{config.RefSpec(ref + ":" + ref)},
 		Auth:       r.auth.method(r.remote),

@@ -16,11 +16,14 @@ import (
 	"os"
 	"path/filepath"
 	"sync"
+	"time"
 
 	git "github.com/go-git/go-git/v5"
 	"github.com/go-git/go-git/v5/config"
 	"github.com/go-git/go-git/v5/plumbing"
 	"github.com/go-git/go-git/v5/storage/memory"
+
+	"github.com/datomfs/datomfs/internal/netdeadline"
 )
 
 const remoteName = "origin"
@@ -39,6 +42,12 @@ type InitOptions struct {
 	// Auth for the remote; nil means the password of remoteURL, if it has
 	// one, else AuthFromEnv.
 	Auth *Auth
+	// DialTimeout caps each connect to an HTTP(S) remote. IdleTimeout fails
+	// a remote operation whose connection saw no bytes move in either
+	// direction for that long, with ErrUnreachable saying the server is
+	// "not responding". Zero means the defaults of internal/netdeadline
+	// (5 s, and 30 s or DATOMFS_NET_IDLE_TIMEOUT), as for a Repo from Open.
+	DialTimeout, IdleTimeout time.Duration
 }
 
 // CloneOptions configure Clone.
@@ -49,6 +58,8 @@ type CloneOptions struct {
 	// Auth for the remote; nil means the password of url, if it has one,
 	// else AuthFromEnv.
 	Auth *Auth
+	// DialTimeout and IdleTimeout: see InitOptions.
+	DialTimeout, IdleTimeout time.Duration
 }
 
 // Repo is a non-bare git repository with an "origin" remote and a checked
@@ -60,6 +71,7 @@ type Repo struct {
 	branch string
 	remote string
 	auth   *Auth
+	net    netdeadline.Timeouts // of HTTP(S) remote operations
 }
 
 // Init creates a new repository in dir (created if missing) on the default
@@ -73,6 +85,10 @@ func Init(ctx context.Context, dir, remoteURL string, opts InitOptions) (*Repo, 
 	}
 	if remoteURL == "" {
 		return nil, fmt.Errorf("init repository %s: empty remote URL", dir)
+	}
+	timeouts, err := netTimeouts(opts.DialTimeout, opts.IdleTimeout)
+	if err != nil {
+		return nil, fmt.Errorf("init repository %s: %w", dir, err)
 	}
 	abs, err := filepath.Abs(dir)
 	if err != nil {
@@ -119,7 +135,7 @@ func Init(ctx context.Context, dir, remoteURL string, opts InitOptions) (*Repo, 
 	if auth == nil {
 		auth = AuthFromEnv(stored)
 	}
-	return &Repo{dir: abs, g: g, branch: branch, remote: stored, auth: auth}, nil
+	return &Repo{dir: abs, g: g, branch: branch, remote: stored, auth: auth, net: timeouts}, nil
 }
 
 // configureClone writes the branch's upstream and the repo-local identity.
@@ -145,11 +161,16 @@ func configureClone(g *git.Repository, branch string, glob globalConfig) error {
 }
 
 // Open opens the repository whose work tree root is dir. Credentials for
-// the remote come from AuthFromEnv; SetAuth replaces them.
+// the remote come from AuthFromEnv; SetAuth replaces them. Network timeouts
+// are the defaults (see InitOptions).
 func Open(dir string) (*Repo, error) {
 	abs, err := filepath.Abs(dir)
 	if err != nil {
 		return nil, fmt.Errorf("open repository %s: %w", dir, err)
+	}
+	timeouts, err := netTimeouts(0, 0)
+	if err != nil {
+		return nil, fmt.Errorf("open repository %s: %w", abs, err)
 	}
 	g, err := git.PlainOpen(abs)
 	if errors.Is(err, git.ErrRepositoryNotExists) {
@@ -168,7 +189,7 @@ func Open(dir string) (*Repo, error) {
 	if head.Type() != plumbing.SymbolicReference || !head.Target().IsBranch() {
 		return nil, fmt.Errorf("open repository %s: HEAD is detached; check out a branch", abs)
 	}
-	r := &Repo{dir: abs, g: g, branch: head.Target().Short()}
+	r := &Repo{dir: abs, g: g, branch: head.Target().Short(), net: timeouts}
 	if rem, err := g.Remote(remoteName); err == nil && len(rem.Config().URLs) > 0 {
 		r.remote = rem.Config().URLs[0]
 	}
@@ -197,6 +218,11 @@ func Clone(ctx context.Context, url, dir string, opts CloneOptions) (_ *Repo, er
 	if auth == nil {
 		auth = AuthFromEnv(stored)
 	}
+	timeouts, err := netTimeouts(opts.DialTimeout, opts.IdleTimeout)
+	if err != nil {
+		return nil, fmt.Errorf("clone into %s: %w", abs, err)
+	}
+	ctx = remoteCtx(ctx, timeouts)
 	branch, err := pickCloneBranch(ctx, stored, auth, opts.Branch)
 	if err != nil {
 		return nil, err
@@ -224,11 +250,11 @@ func Clone(ctx context.Context, url, dir string, opts CloneOptions) (_ *Repo, er
 	if err := configureClone(g, branch, glob); err != nil {
 		return nil, fmt.Errorf("clone into %s: %w", abs, err)
 	}
-	return &Repo{dir: abs, g: g, branch: branch, remote: stored, auth: auth}, nil
+	return &Repo{dir: abs, g: g, branch: branch, remote: stored, auth: auth, net: timeouts}, nil
 }
 
 // pickCloneBranch lists the remote's refs and chooses the branch to check
-// out.
+// out. ctx comes from remoteCtx.
 func pickCloneBranch(ctx context.Context, url string, auth *Auth, want string) (string, error) {
 	rem := git.NewRemote(memory.NewStorage(), &config.RemoteConfig{Name: remoteName, URLs: []string{url}})
 	refs, err := rem.ListContext(ctx, &git.ListOptions{Auth: auth.method(url)})

@@ -14,6 +14,7 @@ import (
 	"io"
 	"log/slog"
 	"net"
+	"net/http"
 	"net/url"
 	"sort"
 	"strings"
@@ -29,6 +30,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/s3/types"
 	"github.com/aws/smithy-go"
 
+	"github.com/datomfs/datomfs/internal/netdeadline"
 	"github.com/datomfs/datomfs/versions/store"
 )
 
@@ -45,7 +47,15 @@ const (
 	MinPartSize               = 5 << 20 // S3's minimum for all parts but the last
 	DefaultConcurrency        = 4
 	DefaultMaxAttempts        = 3
-	DefaultDialTimeout        = 5 * time.Second
+	DefaultDialTimeout        = netdeadline.DefaultDialTimeout
+	DefaultIdleTimeout        = netdeadline.DefaultIdleTimeout
+
+	// abortTimeout bounds the abort of a failed multipart upload;
+	// abortUnreachableTimeout when the upload failed because the server
+	// stopped answering (it will hardly answer the abort, and the caller
+	// has waited an idle timeout already).
+	abortTimeout            = 30 * time.Second
+	abortUnreachableTimeout = 10 * time.Second
 )
 
 // Credentials are static S3 credentials. They print as "<redacted>".
@@ -88,6 +98,13 @@ type Options struct {
 	// so a dead endpoint fails in seconds. DialTimeout caps each connect.
 	MaxAttempts int
 	DialTimeout time.Duration
+	// IdleTimeout fails a request, or a read of a response body, that has
+	// seen no bytes move in either direction for this long: the server "is
+	// not responding" (store.ErrUnreachable wrapping a
+	// netdeadline.IdleError). Such a failure is not retried. Zero means
+	// DATOMFS_NET_IDLE_TIMEOUT when set, else DefaultIdleTimeout (see
+	// internal/netdeadline).
+	IdleTimeout time.Duration
 
 	// OnGet, when set, is called once per successful GetObject with the
 	// key, the offset asked for and the number of bytes the response
@@ -143,9 +160,10 @@ func New(ctx context.Context, opts Options) (*S3, error) {
 	if attempts <= 0 {
 		attempts = DefaultMaxAttempts
 	}
-	dial := opts.DialTimeout
-	if dial <= 0 {
-		dial = DefaultDialTimeout
+	// Zero or negative: the defaults.
+	timeouts, err := netdeadline.Timeouts{Dial: max(opts.DialTimeout, 0), Idle: max(opts.IdleTimeout, 0)}.Resolve()
+	if err != nil {
+		return nil, fmt.Errorf("s3 store %s: %w", s.Location(), err)
 	}
 
 	load := []func(*config.LoadOptions) error{
@@ -156,11 +174,15 @@ func New(ctx context.Context, opts Options) (*S3, error) {
 				// No client-side retry quota: a long-running mount must not
 				// stop retrying for good after a bad minute.
 				o.RateLimiter = ratelimit.None
+				// A server that stopped answering is not asked again: each
+				// attempt would wait the idle timeout. First in the chain,
+				// because the SDK calls every connection error retryable.
+				o.Retryables = append([]retry.IsErrorRetryable{retry.IsErrorRetryableFunc(notRespondingIsFinal)}, o.Retryables...)
 			})
 		}),
-		config.WithHTTPClient(awshttp.NewBuildableClient().WithDialerOptions(func(d *net.Dialer) {
-			d.Timeout = dial
-		})),
+		// Configured below, once the configuration has added its own
+		// settings (a custom CA bundle) to it.
+		config.WithHTTPClient(awshttp.NewBuildableClient()),
 		// We send our own SHA-256 checksums; ranged GETs cannot be checked
 		// against whole-object checksums (the cache verifies parquet_sha).
 		config.WithRequestChecksumCalculation(aws.RequestChecksumCalculationWhenRequired),
@@ -181,6 +203,14 @@ func New(ctx context.Context, opts Options) (*S3, error) {
 	if cfg.Region == "" {
 		cfg.Region = DefaultRegion
 	}
+	// Every connection gets the connect and idle timeouts. The client is
+	// frozen: the S3 client would otherwise rebuild the dialer of a
+	// BuildableClient (WithDialerOptions), dropping our DialContext.
+	b, ok := cfg.HTTPClient.(*awshttp.BuildableClient)
+	if !ok {
+		return nil, fmt.Errorf("s3 store %s: unexpected HTTP client %T after loading the AWS configuration", s.Location(), cfg.HTTPClient)
+	}
+	cfg.HTTPClient = b.WithTransportOptions(func(tr *http.Transport) { netdeadline.Configure(tr, timeouts) }).Freeze()
 	s.client = s3.NewFromConfig(cfg, func(o *s3.Options) {
 		if opts.Endpoint != "" {
 			o.BaseEndpoint = aws.String(opts.Endpoint)
@@ -192,6 +222,15 @@ func New(ctx context.Context, opts Options) (*S3, error) {
 		}
 	})
 	return s, nil
+}
+
+// notRespondingIsFinal tells the SDK's retryer not to retry an idle
+// timeout, and leaves every other error to the SDK's own checks.
+func notRespondingIsFinal(err error) aws.Ternary {
+	if errors.Is(err, netdeadline.ErrNotResponding) {
+		return aws.FalseTernary
+	}
+	return aws.UnknownTernary
 }
 
 func redactURL(raw string) string {
@@ -277,19 +316,27 @@ func (s *S3) Open(ctx context.Context, key string, offset, length int64) (io.Rea
 	if s.onGet != nil {
 		s.onGet(key, offset, aws.ToInt64(out.ContentLength))
 	}
-	return &body{ctx: ctx, rc: out.Body}, nil
+	return &body{ctx: ctx, rc: out.Body, s: s, what: s.objectURL(key)}, nil
 }
 
+// body is a GetObject response body whose failures carry the store's
+// sentinels, as the store's calls do.
 type body struct {
-	ctx context.Context
-	rc  io.ReadCloser
+	ctx  context.Context
+	rc   io.ReadCloser
+	s    *S3
+	what string
 }
 
 func (b *body) Read(p []byte) (int, error) {
 	if err := b.ctx.Err(); err != nil {
 		return 0, err
 	}
-	return b.rc.Read(p)
+	n, err := b.rc.Read(p)
+	if err != nil && err != io.EOF {
+		err = b.s.mapErr(b.ctx, "read", b.what, err)
+	}
+	return n, err
 }
 
 func (b *body) Close() error { return b.rc.Close() }
@@ -427,7 +474,11 @@ func (s *S3) putMultipart(ctx context.Context, key string, r io.Reader, size int
 			return
 		}
 		// Abort even when ctx is cancelled, so no parts linger.
-		actx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 30*time.Second)
+		limit := abortTimeout
+		if errors.Is(err, store.ErrUnreachable) {
+			limit = abortUnreachableTimeout
+		}
+		actx, cancel := context.WithTimeout(context.WithoutCancel(ctx), limit)
 		defer cancel()
 		if _, aerr := s.client.AbortMultipartUpload(actx, &s3.AbortMultipartUploadInput{
 			Bucket: aws.String(s.bucket), Key: aws.String(key), UploadId: uploadID,
@@ -606,13 +657,21 @@ func (s *S3) mapErr(ctx context.Context, op, what string, err error) error {
 	case isCode(err, 507, "QuotaExceeded", "StorageFull", "InsufficientStorage"):
 		return fmt.Errorf("%s %s: %w: %w", op, what, store.ErrNoSpace, err)
 	}
+	if ie, ok := netdeadline.AsIdle(err); ok {
+		// One line: the SDK's wrapping adds nothing here.
+		return fmt.Errorf("%s %s: %w (endpoint %s): %w", op, what, store.ErrUnreachable, s.where(), ie)
+	}
 	var ne net.Error
 	if errors.As(err, &ne) {
-		where := s.endpoint
-		if where == "" {
-			where = "AWS S3"
-		}
-		return fmt.Errorf("%s %s: %w (endpoint %s): %w", op, what, store.ErrUnreachable, where, err)
+		return fmt.Errorf("%s %s: %w (endpoint %s): %w", op, what, store.ErrUnreachable, s.where(), err)
 	}
 	return fmt.Errorf("%s %s: %w", op, what, err)
+}
+
+// where names the endpoint for messages, without credentials.
+func (s *S3) where() string {
+	if s.endpoint == "" {
+		return "AWS S3"
+	}
+	return s.endpoint
 }
