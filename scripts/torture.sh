@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # The torture suite (e2e/torture_*_test.go), LONG: 8 writers x 25 writes
 # over a local store and S3, 400 mutated inputs, a crash at every
-# checkpoint. `make test` runs the same tests short. Prints the figures and
+# checkpoint, 50 writes through network faults. `make test` runs the same
+# tests short. Prints the figures and
 # what failed; the full log is kept.
 #   DATOMFS_TORTURE=short scripts/torture.sh    # the short sizes
 #   DATOMFS_TORTURE_SEED=N                      # replay a run's random choices
