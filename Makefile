@@ -1,9 +1,11 @@
 # The two commands: `make demo` (set up, build, run the main job on a local
-# store and a local bare git remote) and `make test` (the whole suite).
+# store and a local bare git remote) and `make test` (the whole suite, with
+# the torture suite short). `make torture` runs the torture suite long and
+# prints its figures.
 GO  ?= go
 BIN := bin/datomfs
 
-.PHONY: all setup build demo test bench clean
+.PHONY: all setup build demo test torture bench clean
 
 all: build
 
@@ -18,6 +20,9 @@ demo: setup build
 
 test: setup
 	bash scripts/test.sh
+
+torture: setup
+	bash scripts/torture.sh
 
 bench: setup
 	bash bench/run.sh

@@ -21,9 +21,17 @@ type mountProcess struct {
 	dir    string
 	cmd    *exec.Cmd
 	stderr *testenv.SyncBuffer
+	exited chan struct{} // closed once the process has ended (cmd.ProcessState is set)
 }
 
 func mountDatomfs(t *testing.T, e *engineer, args ...string) *mountProcess {
+	t.Helper()
+	return mountWith(t, datomfsBin, e.env, args...)
+}
+
+// mountWith is mountDatomfs with another binary (the faults build) or
+// environment (a crash point).
+func mountWith(t *testing.T, bin string, env []string, args ...string) *mountProcess {
 	t.Helper()
 	if _, err := os.Stat("/dev/fuse"); err != nil {
 		t.Fatalf("/dev/fuse is missing: FUSE tests need it (run as root on Linux with the fuse module)")
@@ -31,14 +39,14 @@ func mountDatomfs(t *testing.T, e *engineer, args ...string) *mountProcess {
 	mnt := t.TempDir()
 	full := append([]string{"mount", "--foreground", "-v"}, args...)
 	full = append(full, mnt)
-	cmd := exec.Command(datomfsBin, full...)
-	cmd.Env = e.env
-	m := &mountProcess{dir: mnt, cmd: cmd, stderr: &testenv.SyncBuffer{}}
+	cmd := exec.Command(bin, full...)
+	cmd.Env = env
+	exited := make(chan struct{})
+	m := &mountProcess{dir: mnt, cmd: cmd, stderr: &testenv.SyncBuffer{}, exited: exited}
 	cmd.Stdout, cmd.Stderr = m.stderr, m.stderr
 	if err := cmd.Start(); err != nil {
 		t.Fatal(err)
 	}
-	exited := make(chan struct{})
 	var waitErr error
 	go func() { waitErr = cmd.Wait(); close(exited) }()
 	t.Cleanup(func() {
