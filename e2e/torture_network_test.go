@@ -34,6 +34,10 @@ const hangBound = 60 * time.Second
 // bytes moving.
 const netIdleEnv = "DATOMFS_NET_IDLE_TIMEOUT=2s"
 
+// exitCodeError is the exit code of a failed command (not a usage error,
+// not a rejected push).
+const exitCodeError = 1
+
 // TestNetworkFaults is the network scenario of the torture suite: the S3
 // store and the git remote sit behind a loopback proxy that hangs, cuts or
 // slows the link in the middle of an operation. A dead link fails the
@@ -59,13 +63,19 @@ func testNetworkFaultsS3(t *testing.T) {
 	}
 	b.env = append(b.env, netIdleEnv)
 	p := newProject(t, b)
-	files := parquetFiles(t, map[string]int{"paused": 8 << 20, "dropped": 3 << 20, "slow": 2 << 20})
+	files := parquetFiles(t, map[string]int{"paused": 4 << 20, "dropped": 3 << 20, "slow": 3 << 19, "reader": 8 << 20})
+	// The version the reader mounts read, uncached in their fresh caches.
+	if r := runBounded(t, p.e.env, "write", files["reader"], "--table", "rd", "-C", p.dir); r.code != 0 {
+		t.Fatalf("write rd: %s", r)
+	}
+	rd := "@" + versionsOf(t, p.e, p.dir, "rd")[0].Version[:8] + ".parquet"
+	rdSHA := sha256File(t, files["reader"])
 
 	t.Run("paused mid-upload", func(t *testing.T) {
 		defer proxy.Resume()
 		f := files["paused"]
-		fired := armMidUpload(proxy, f, proxy.Pause)
-		r := failsUnchanged(t, p, func() result {
+		fired := armMidUpload(t, proxy, f, proxy.Pause)
+		r, objs := failsUnchanged(t, p, func() result {
 			return runBounded(t, p.e.env, "write", f, "--table", "lb", "-C", p.dir)
 		}, f)
 		if !fired.Load() {
@@ -76,14 +86,18 @@ func testNetworkFaultsS3(t *testing.T) {
 			t.Errorf("want the upload to be %q:\n%s", "not responding", r.err)
 		}
 		t.Logf("paused mid-upload: %s", line)
+		// The proxy still holds the first half of the upload; let it reach
+		// the server, cut short, and check again.
 		proxy.Resume()
+		waitFor(t, 30*time.Second, "the proxy to drain", func() bool { return proxy.Conns() == 0 })
+		checkPublished(t, p.b, objs, f)
 		writeAndReadBack(t, p, f, "lb")
 	})
 
 	t.Run("dropped mid-upload", func(t *testing.T) {
 		f := files["dropped"]
-		// Every connection that carries more than a few KiB is cut: the
-		// SDK's retries of the upload are cut too.
+		// From half the file on, the proxy cuts every connection each time
+		// another 256 KiB has gone through: the SDK's retries are cut too.
 		var drops atomic.Int32
 		var stop atomic.Bool
 		var cut func()
@@ -95,8 +109,8 @@ func testNetworkFaultsS3(t *testing.T) {
 			proxy.DropAll()
 			proxy.AfterBytes(256<<10, cut)
 		}
-		fired := armMidUpload(proxy, f, cut)
-		r := failsUnchanged(t, p, func() result {
+		fired := armMidUpload(t, proxy, f, cut)
+		r, _ := failsUnchanged(t, p, func() result {
 			return runBounded(t, p.e.env, "write", f, "--table", "ae", "-C", p.dir)
 		}, f)
 		stop.Store(true)
@@ -108,7 +122,7 @@ func testNetworkFaultsS3(t *testing.T) {
 			t.Errorf("want a failed upload to an unreachable store:\n%s", r.err)
 		}
 		// One cut is not fatal: the SDK sends the upload again.
-		once := armMidUpload(proxy, f, proxy.DropAll)
+		once := armMidUpload(t, proxy, f, proxy.DropAll)
 		writeAndReadBack(t, p, f, "ae")
 		if !once.Load() {
 			t.Fatalf("the proxy never cut the second upload")
@@ -116,19 +130,18 @@ func testNetworkFaultsS3(t *testing.T) {
 	})
 
 	t.Run("slow upload", func(t *testing.T) {
-		// 2 MiB at 256 KiB/s: four times the idle timeout, never idle.
+		// 1.5 MiB at 256 KiB/s: three times the idle timeout, never idle.
 		proxy.Slow(256 << 10)
 		defer proxy.Slow(0)
 		writeAndReadBack(t, p, files["slow"], "vs")
-		t.Logf("slow upload: 2 MiB at 256 KiB/s written and read back")
+		t.Logf("slow upload: 1.5 MiB at 256 KiB/s written and read back")
 	})
 
 	t.Run("reader mount, store paused", func(t *testing.T) {
 		defer proxy.Resume()
-		hist := historyOf(t, p.e, p.dir, "lb")
 		reader := newEngineer(t, "Reader", b) // an empty cache
 		m := mountDatomfs(t, reader, "--store", b.store, "--project", "STUDY_001", "--reader", "--refresh", "0")
-		file := filepath.Join(m.dir, "tables", "lb", "@"+hist[0].Version[:8]+".parquet")
+		file := filepath.Join(m.dir, "tables", "rd", rd)
 		if _, err := os.Stat(file); err != nil {
 			t.Fatalf("the version is not in the mount: %v\n%s", err, m.stderr)
 		}
@@ -143,34 +156,34 @@ func testNetworkFaultsS3(t *testing.T) {
 		})
 		t.Logf("reader mount, store paused: %s; mount log: %s", got, lineWith(m.stderr.String(), "not responding"))
 		proxy.Resume()
-		want, _ := os.ReadFile(files["paused"])
-		if got := readMounted(t, file); got != "ok "+sha256Hex(want) {
-			t.Fatalf("re-open after the store came back: %s, want ok %s\n%s", got, sha256Hex(want), m.stderr)
+		if got := readMounted(t, file); got != "ok "+rdSHA {
+			t.Fatalf("re-open after the store came back: %s, want ok %s\n%s", got, rdSHA, m.stderr)
 		}
 	})
 
 	t.Run("reader mount, store paused mid-read", func(t *testing.T) {
 		defer proxy.Resume()
-		hist := historyOf(t, p.e, p.dir, "lb")
 		reader := newEngineer(t, "Reader2", b)
 		// No background fill: the read itself must fetch (the file is
 		// bigger than the footer and the first miss's window).
 		m := mountDatomfs(t, reader, "--store", b.store, "--project", "STUDY_001", "--reader", "--refresh", "0", "--prefetch=false")
-		file := filepath.Join(m.dir, "tables", "lb", "@"+hist[0].Version[:8]+".parquet")
-		want, _ := os.ReadFile(files["paused"])
+		file := filepath.Join(m.dir, "tables", "rd", rd)
 		h := openMounted(t, file)
 		proxy.Pause()
 		got := h.read(t)
 		if !strings.HasPrefix(got, "error 5 ") {
 			t.Fatalf("reading an open, uncached version with the store paused: %s, want EIO\n%s", got, m.stderr)
 		}
-		t.Logf("reader mount, paused mid-read: %s", got)
+		waitFor(t, 10*time.Second, "the mount to log the cause", func() bool {
+			return strings.Contains(m.stderr.String(), "not responding")
+		})
+		t.Logf("reader mount, paused mid-read: %s; mount log: %s", got, lineWith(m.stderr.String(), "not responding"))
 		proxy.Resume()
-		if got := h.read(t); got != "ok "+sha256Hex(want) {
-			t.Errorf("the same handle after the store came back: %s, want ok %s\n%s", got, sha256Hex(want), m.stderr)
+		if got := h.read(t); got != "ok "+rdSHA {
+			t.Errorf("the same handle after the store came back: %s, want ok %s\n%s", got, rdSHA, m.stderr)
 		}
-		if got := readMounted(t, file); got != "ok "+sha256Hex(want) {
-			t.Fatalf("re-open after the store came back: %s, want ok %s\n%s", got, sha256Hex(want), m.stderr)
+		if got := readMounted(t, file); got != "ok "+rdSHA {
+			t.Fatalf("re-open after the store came back: %s, want ok %s\n%s", got, rdSHA, m.stderr)
 		}
 	})
 }
@@ -268,10 +281,11 @@ func testPython(t *testing.T) string {
 
 // armMidUpload calls fn once half of file has gone through the proxy, and
 // reports whether it did.
-func armMidUpload(proxy *testenv.Proxy, file string, fn func()) *atomic.Bool {
+func armMidUpload(t *testing.T, proxy *testenv.Proxy, file string, fn func()) *atomic.Bool {
+	t.Helper()
 	fi, err := os.Stat(file)
 	if err != nil {
-		panic(err)
+		t.Fatal(err)
 	}
 	var fired atomic.Bool
 	proxy.AfterBytes(fi.Size()/2, func() { fired.Store(true); fn() })
@@ -282,7 +296,8 @@ func armMidUpload(proxy *testenv.Proxy, file string, fn func()) *atomic.Bool {
 // clone exactly as it was (HEAD, index, files, a clean status), the remote
 // where it was, and no published metadata. The one object a failed write
 // may leave in the store is the content-addressed parquet of file, whole.
-func failsUnchanged(t *testing.T, p project, write func() result, file string) result {
+// It returns the store's objects from before the write.
+func failsUnchanged(t *testing.T, p project, write func() result, file string) (result, map[string][]byte) {
 	t.Helper()
 	clone := snapshotClone(t, p.dir)
 	remoteHead := git(t, p.remote, "rev-parse", "HEAD")
@@ -302,8 +317,17 @@ func failsUnchanged(t *testing.T, p project, write func() result, file string) r
 	if got := git(t, p.remote, "rev-parse", "HEAD"); got != remoteHead {
 		t.Errorf("the remote moved: %s → %s", remoteHead, got)
 	}
+	checkPublished(t, p.b, objs, file)
+	return r, objs
+}
+
+// checkPublished checks that the store holds what it held before (objs)
+// plus at most the parquet object of file, whole: no metadata, no partial
+// object, no temporary.
+func checkPublished(t *testing.T, b backend, objs map[string][]byte, file string) {
+	t.Helper()
 	want, _ := os.ReadFile(file)
-	stored := p.b.objects(t)
+	stored := b.objects(t)
 	for k, v := range objs {
 		if !bytes.Equal(stored[k], v) {
 			t.Errorf("store object %s changed or vanished", k)
@@ -320,10 +344,7 @@ func failsUnchanged(t *testing.T, p project, write func() result, file string) r
 			t.Errorf("the failed write left a partial object %s (%d of %d bytes)", k, len(v), len(want))
 		}
 	}
-	return r
 }
-
-const exitCodeError = 1
 
 // cloneState is what a failed write must leave byte for byte.
 type cloneState struct {
@@ -377,7 +398,7 @@ func writeAndReadBack(t *testing.T, p project, file, table string) {
 	if got != want {
 		t.Fatalf("read back data_sha %s, wrote %s", got, want)
 	}
-	if h := historyOf(t, p.e, p.dir, table); h[0].DataSHA != want {
+	if h := versionsOf(t, p.e, p.dir, table); h[0].DataSHA != want {
 		t.Fatalf("the current version of %s has data_sha %s, wrote %s", table, h[0].DataSHA, want)
 	}
 	wb, _ := os.ReadFile(file)
@@ -485,9 +506,25 @@ except OSError as e:
 	return strings.TrimSpace(string(out))
 }
 
-func sha256Hex(b []byte) string {
+func sha256File(t *testing.T, file string) string {
+	t.Helper()
+	b, err := os.ReadFile(file)
+	if err != nil {
+		t.Fatal(err)
+	}
 	s := sha256.Sum256(b)
 	return hex.EncodeToString(s[:])
+}
+
+// versionsOf is historyOf failing t, not the engineer's test (a subtest
+// must not fail its parent).
+func versionsOf(t *testing.T, e *engineer, dir, table string) []historyRow {
+	t.Helper()
+	r := runBounded(t, e.env, "history", table, "--json", "-C", dir)
+	if r.code != 0 {
+		t.Fatalf("history %s: %s", table, r)
+	}
+	return decode[[]historyRow](t, r)
 }
 
 // gitHook sits between the proxy and the git server and calls its hook
@@ -512,17 +549,19 @@ func testNetworkFaultsGit(t *testing.T) {
 	const token = "nf-t0ken-5d8e2b71c4"
 	srv := gitHTTP(t, token)
 	srv.NewBareRepo(t, "study.git")
-	var proxy atomic.Pointer[testenv.Proxy]
-	var pauseOnPush atomic.Bool
-	// The push is the first request for git-receive-pack: the proxy stops
-	// before its answer (and before any pack) reaches datomfs.
+	// onPush, when set, runs on every request for git-receive-pack, the
+	// first of which is the push's ref advertisement: before its answer,
+	// and before any pack, reaches datomfs, so the remote cannot take the
+	// push.
+	var onPush atomic.Pointer[func()]
 	hook := gitHook(t, srv.URL, func(req *http.Request) {
-		if strings.Contains(req.URL.String(), "git-receive-pack") && pauseOnPush.CompareAndSwap(true, false) {
-			proxy.Load().Pause()
+		if strings.Contains(req.URL.String(), "git-receive-pack") {
+			if fn := onPush.Load(); fn != nil {
+				(*fn)()
+			}
 		}
 	})
-	proxy.Store(testenv.NewProxy(t, hook))
-	px := proxy.Load()
+	px := testenv.NewProxy(t, hook)
 	remote := "http://" + px.Addr + "/study.git"
 
 	b := localBackend(t)
@@ -542,22 +581,37 @@ func testNetworkFaultsGit(t *testing.T) {
 	}
 	lb := extract(t, "2026-01-31", "parquet")["lb"]
 
-	t.Run("paused during push", func(t *testing.T) {
-		defer px.Resume()
-		pauseOnPush.Store(true)
-		r := failsUnchanged(t, p, func() result {
-			return runBounded(t, alice.env, "write", lb, "--table", "lb", "-C", p.dir)
-		}, lb)
-		if pauseOnPush.Load() {
-			t.Fatalf("the write never pushed")
-		}
-		noToken(r)
-		line := firstLine(r)
-		if !strings.Contains(line, "not responding") || !strings.Contains(line, "push") {
-			t.Errorf("want the push to be %q:\n%s", "not responding", r.err)
-		}
-		t.Logf("paused during push: %s", line)
-		px.Resume()
+	for _, c := range []struct {
+		name  string
+		fault func()
+		want  string // in the error line
+	}{
+		{"paused during push", px.Pause, "not responding"},
+		// Every attempt: net/http sends a GET again on a new connection
+		// when a reused one is cut before the answer.
+		{"cut during push", px.DropAll, "unreachable"},
+	} {
+		t.Run(c.name, func(t *testing.T) {
+			defer px.Resume()
+			var fired atomic.Bool
+			fault := func() { fired.Store(true); c.fault() }
+			onPush.Store(&fault)
+			r, _ := failsUnchanged(t, p, func() result {
+				return runBounded(t, alice.env, "write", lb, "--table", "lb", "-C", p.dir)
+			}, lb)
+			onPush.Store(nil)
+			if !fired.Load() {
+				t.Fatalf("the write never pushed")
+			}
+			noToken(r)
+			line := firstLine(r)
+			if !strings.Contains(line, c.want) || !strings.Contains(line, "push") {
+				t.Errorf("want the push to fail with %q:\n%s", c.want, r.err)
+			}
+			t.Logf("%s: %s", c.name, line)
+		})
+	}
+	t.Run("push after the link came back", func(t *testing.T) {
 		writeAndReadBack(t, p, lb, "lb")
 	})
 
@@ -580,7 +634,7 @@ func testNetworkFaultsGit(t *testing.T) {
 		if r := runBounded(t, bob.env, "pull", "-C", dirB); r.code != 0 {
 			t.Fatalf("pull after the link came back: %s", r)
 		}
-		if h := historyOf(t, bob, dirB, "lb"); len(h) != 1 {
+		if h := versionsOf(t, bob, dirB, "lb"); len(h) != 1 {
 			t.Fatalf("bob sees %d versions of lb after the pull, want 1", len(h))
 		}
 	})
