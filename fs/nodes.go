@@ -468,7 +468,7 @@ func (n *versionNode) Open(ctx context.Context, flags uint32) (gofs.FileHandle, 
 		// the page cache.
 		return &localFile{f: f, unpin: unpin}, fuse.FOPEN_DIRECT_IO, 0
 	}
-	if h, ok, err := n.s.openRemote(ctx, n.v); ok || err != nil {
+	if h, ok, err := n.s.openRemote(ctx, n.v, n.path()); ok || err != nil {
 		unpin() // the Partial pins the entry itself
 		if err != nil {
 			return nil, 0, n.s.errno("open", n.v.Table, n.path(), err)

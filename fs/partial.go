@@ -14,7 +14,7 @@ import (
 // openRemote serves a version of a remote store that is not cached yet by
 // ranged reads (the footer at once, then what is asked for) while the cache
 // fills in the background. ok is false when the plain cached path applies.
-func (s *state) openRemote(ctx context.Context, v versions.Version) (gofs.FileHandle, bool, error) {
+func (s *state) openRemote(ctx context.Context, v versions.Version, path string) (gofs.FileHandle, bool, error) {
 	if !s.p.RemoteStore() {
 		return nil, false, nil
 	}
@@ -30,12 +30,16 @@ func (s *state) openRemote(ctx context.Context, v versions.Version) (gofs.FileHa
 	if err != nil {
 		return nil, true, err
 	}
-	return &partialFile{p: part}, true, nil
+	return &partialFile{p: part, s: s, table: v.Table, path: path}, true, nil
 }
 
-// partialFile reads a version that is still being fetched.
+// partialFile reads a version that is still being fetched. A read can
+// fail (the store stopped answering): it is logged through state.errno,
+// with the table and path.
 type partialFile struct {
-	p *versions.Partial
+	p           *versions.Partial
+	s           *state
+	table, path string
 }
 
 var (
@@ -46,7 +50,7 @@ var (
 func (h *partialFile) Read(ctx context.Context, dest []byte, off int64) (fuse.ReadResult, syscall.Errno) {
 	n, err := h.p.ReadAt(ctx, dest, off)
 	if err != nil && n == 0 && err != io.EOF {
-		return nil, Errno(err)
+		return nil, h.s.errno("read", h.table, h.path, err)
 	}
 	return fuse.ReadResultData(dest[:n]), 0
 }
