@@ -8,6 +8,7 @@ import (
 	"os"
 	"path/filepath"
 	"strings"
+	"time"
 
 	"github.com/datomfs/datomfs/versions/identity"
 	"github.com/datomfs/datomfs/versions/meta"
@@ -72,10 +73,12 @@ func (p *Project) Write(ctx context.Context, req WriteRequest) (WriteResult, err
 		return WriteResult{}, fmt.Errorf("%w: %w", ErrInvalidName, err)
 	}
 	// Refuse a bad new name before the work of staging; checked again
-	// after the pull, which may bring other tables.
-	if err := p.checkNewTable(name); err != nil {
+	// under the clone lock after the pull, which may bring other tables
+	// (so only a refusal counts here, not a failure to read the clone).
+	if err := p.checkNewTable(name); errors.Is(err, ErrInvalidName) {
 		return WriteResult{}, err
 	}
+	SweepStaging(p.cache.StagingBase(), p.opts.Logger)
 	st, err := p.stage(ctx, req)
 	if err != nil {
 		return WriteResult{}, err
@@ -133,7 +136,6 @@ func (p *Project) stage(ctx context.Context, req WriteRequest) (*staged, error) 
 		}
 		// In the cache's staging area: a killed write's copy is swept
 		// by the next one, and the cache can link the file it keeps.
-		SweepStaging(p.cache.StagingBase(), p.opts.Logger)
 		tmp, err := NewStagingDir(p.cache.StagingBase(), "write")
 		if err != nil {
 			return nil, fmt.Errorf("stage %s: %w", req.Path, err)
@@ -404,6 +406,23 @@ func (p *Project) uploadParquet(ctx context.Context, table string, st *staged) e
 	return nil
 }
 
+// pushLanded asks the remote, briefly, whether a push whose answer was
+// lost landed: landed is true when the remote branch holds our HEAD; known
+// is false when the remote could not be asked.
+func (p *Project) pushLanded(ctx context.Context) (landed, known bool) {
+	ctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 15*time.Second)
+	defer cancel()
+	if err := p.repo.Fetch(ctx); err != nil {
+		return false, false
+	}
+	head, err := p.repo.Head()
+	if err != nil {
+		return false, false
+	}
+	ok, err := p.repo.RemoteHas(head)
+	return ok && err == nil, err == nil
+}
+
 // checkpointReader calls point once, when the bytes read pass at: the
 // "upload-partial" checkpoint, in the middle of an upload.
 type checkpointReader struct {
@@ -499,7 +518,20 @@ func (p *Project) commitAndPush(ctx context.Context, name meta.TableName, md met
 		return fail(err)
 	}
 	if err := p.repo.Push(ctx); err != nil {
-		return fail(fmt.Errorf("push %s: %w", table, mapRepoErr(err)))
+		err = mapRepoErr(err)
+		if errors.Is(err, ErrUnreachable) {
+			// The push may have landed and only its answer been lost.
+			landed, known := p.pushLanded(ctx)
+			if landed {
+				p.opts.Logger.Warn("the push's answer was lost, but the remote has the version", "table", table)
+				p.endJournal()
+				return versionDocs{metadata: md, history: hist, manifest: man}, nil
+			}
+			if !known {
+				err = fmt.Errorf("%w (the push may still have reached the remote: \"datomfs pull\" shows whether it did)", err)
+			}
+		}
+		return fail(fmt.Errorf("push %s: %w", table, err))
 	}
 	p.endJournal()
 	return versionDocs{metadata: md, history: hist, manifest: man}, nil

@@ -41,6 +41,19 @@ func checkArrowSchema(serialized string) error {
 	if err != nil {
 		return err
 	}
+	// The message body follows the flatbuffer; arrow-go allocates
+	// bodyLength bytes before reading them.
+	if p, ok, err := fb.slot(root, 3); err != nil {
+		return err
+	} else if ok {
+		if p+8 > int64(len(fb)) {
+			return errBadFB
+		}
+		body := int64(binary.LittleEndian.Uint64(fb[p:]))
+		if body < 0 || body > int64(len(buf))-int64(off)-n {
+			return fmt.Errorf("%w: message body of %d bytes in %d", errBadFB, body, len(buf))
+		}
+	}
 	// Message: version 0, header_type 1, header 2, bodyLength 3, custom_metadata 4.
 	if err := fb.keyValues(root, 4); err != nil {
 		return err

@@ -6,7 +6,9 @@ import (
 	"fmt"
 	"io"
 	"io/fs"
+	"os"
 	"path"
+	"path/filepath"
 	"sort"
 	"strings"
 
@@ -236,7 +238,54 @@ func (r *Repo) checkoutPaths(ctx context.Context, from, to plumbing.Hash, paths 
 	if len(paths) == 0 {
 		return nil
 	}
+	if err := writeTreeFiles(r.dir, toTree, paths); err != nil {
+		return err
+	}
 	return r.resetFiles(to, paths)
+}
+
+// writeTreeFiles writes the regular files among paths from tree t into the
+// work tree at dir, each by a rename. go-git rewrites a file in place
+// (truncate, then write), so another process reading a clone's manifest
+// during a pull could see it empty or half written. Written first, the
+// files already match when go-git's reset compares them, and it leaves
+// them alone; it still updates the index and removes deleted paths.
+func writeTreeFiles(dir string, t *object.Tree, paths []string) error {
+	if t == nil {
+		return nil
+	}
+	for _, p := range paths {
+		f, err := t.File(p)
+		if errors.Is(err, object.ErrFileNotFound) {
+			continue
+		}
+		if err != nil {
+			return fmt.Errorf("read %s: %w", p, err)
+		}
+		perm := os.FileMode(0o644)
+		switch f.Mode {
+		case filemode.Regular, filemode.Deprecated:
+		case filemode.Executable:
+			perm = 0o755
+		default:
+			continue // symlinks and others: go-git's reset writes them
+		}
+		body, err := f.Contents()
+		if err != nil {
+			return fmt.Errorf("read %s: %w", p, err)
+		}
+		full := filepath.Join(dir, filepath.FromSlash(p))
+		if fi, err := os.Lstat(full); err == nil && fi.IsDir() {
+			continue // checked by the caller; let go-git report it
+		}
+		if err := os.MkdirAll(filepath.Dir(full), 0o755); err != nil {
+			return fmt.Errorf("write %s: %w", p, err)
+		}
+		if err := writeFileAtomicMode(full, []byte(body), perm); err != nil {
+			return fmt.Errorf("write %s: %w", p, err)
+		}
+	}
+	return nil
 }
 
 // pathMatches reports whether path p may be overwritten: its index entry

@@ -201,7 +201,7 @@ func (l *Local) Put(ctx context.Context, key string, r io.Reader, size int64, op
 	if err := os.MkdirAll(dir, 0o755); err != nil {
 		return classify("put", p, err)
 	}
-	tmp, err := createLockedTemp(dir)
+	tmp, err := createLockedTemp(l.tempDirFor(dir))
 	if err != nil {
 		return classify("put", p, err)
 	}
@@ -235,13 +235,15 @@ func (l *Local) Put(ctx context.Context, key string, r io.Reader, size int64, op
 	if err = tmp.Sync(); err != nil {
 		return classify("put", p, err)
 	}
-	if err = tmp.Close(); err != nil {
-		return classify("put", p, err)
-	}
 	if err = ctx.Err(); err != nil {
 		return fmt.Errorf("put %s: %w", p, err)
 	}
+	// Renamed while still open, so still locked: a sweep never takes a
+	// temporary file that is about to become an object.
 	if err = os.Rename(tmp.Name(), p); err != nil {
+		return classify("put", p, err)
+	}
+	if err = tmp.Close(); err != nil {
 		return classify("put", p, err)
 	}
 	if err := syncDir(dir); err != nil {
@@ -249,6 +251,26 @@ func (l *Local) Put(ctx context.Context, key string, r io.Reader, size int64, op
 		return classify("put", p, err)
 	}
 	return nil
+}
+
+// tempDirName is the folder under the root where Put writes its temporary
+// files: one place for SweepTemp to look after a crash, instead of every
+// table's folder.
+const tempDirName = ".datomfs-tmp"
+
+// tempDirFor returns where a Put into dir writes its temporary file: the
+// shared temporary folder when it is on the same file system as dir (the
+// rename must not cross devices), else dir itself.
+func (l *Local) tempDirFor(dir string) string {
+	td := filepath.Join(l.root, tempDirName)
+	if err := os.MkdirAll(td, 0o755); err != nil {
+		return dir
+	}
+	var a, b syscall.Stat_t
+	if syscall.Stat(td, &a) != nil || syscall.Stat(dir, &b) != nil || a.Dev != b.Dev {
+		return dir
+	}
+	return td
 }
 
 // createLockedTemp creates a temporary file in dir and takes an flock on
@@ -276,6 +298,61 @@ func createLockedTemp(dir string) (*os.File, error) {
 // SweepTemp lists (and with remove, deletes) the temporary files of
 // killed Puts under prefix: those whose flock can be taken.
 func (l *Local) SweepTemp(ctx context.Context, prefix string, remove bool) ([]string, error) {
+	found, err := l.sweepTempDir(filepath.Join(l.root, tempDirName), remove)
+	if err != nil {
+		return found, err
+	}
+	more, err := l.sweepTempTree(ctx, prefix, remove)
+	return append(found, more...), err
+}
+
+// sweepTempDir sweeps the shared temporary folder.
+func (l *Local) sweepTempDir(dir string, remove bool) ([]string, error) {
+	entries, err := os.ReadDir(dir)
+	if err != nil {
+		if isMissing(err) {
+			return nil, nil
+		}
+		return nil, classify("sweep", dir, err)
+	}
+	var found []string
+	for _, e := range entries {
+		if !e.Type().IsRegular() || !strings.HasPrefix(e.Name(), tempPrefix) {
+			continue
+		}
+		ok, err := sweepOne(filepath.Join(dir, e.Name()), remove)
+		if err != nil {
+			return found, classify("sweep", dir, err)
+		}
+		if ok {
+			found = append(found, tempDirName+"/"+e.Name())
+		}
+	}
+	return found, nil
+}
+
+// sweepOne reports whether the temporary file at p is abandoned (its flock
+// can be taken) and, with remove, removes it while holding that lock.
+func sweepOne(p string, remove bool) (bool, error) {
+	f, err := os.Open(p)
+	if err != nil {
+		return false, nil // gone already
+	}
+	defer f.Close()
+	if syscall.Flock(int(f.Fd()), syscall.LOCK_EX|syscall.LOCK_NB) != nil {
+		return false, nil // its writer is alive
+	}
+	if remove {
+		if err := os.Remove(p); err != nil && !isMissing(err) {
+			return false, err
+		}
+	}
+	return true, nil
+}
+
+// sweepTempTree sweeps temporary files written next to their objects (by
+// older versions, or where the shared folder is on another device).
+func (l *Local) sweepTempTree(ctx context.Context, prefix string, remove bool) ([]string, error) {
 	dirKey := prefix[:strings.LastIndex(prefix, "/")+1]
 	base := l.root
 	if dirKey != "" {
@@ -302,20 +379,13 @@ func (l *Local) SweepTemp(ctx context.Context, prefix string, remove bool) ([]st
 		if err != nil || !strings.HasPrefix(filepath.ToSlash(rel), prefix) {
 			return nil
 		}
-		f, err := os.Open(p)
+		ok, err := sweepOne(p, remove)
 		if err != nil {
-			return nil // gone already
+			return err
 		}
-		defer f.Close()
-		if syscall.Flock(int(f.Fd()), syscall.LOCK_EX|syscall.LOCK_NB) != nil {
-			return nil // its writer is alive
+		if ok {
+			found = append(found, filepath.ToSlash(rel))
 		}
-		if remove {
-			if err := os.Remove(p); err != nil && !isMissing(err) {
-				return err
-			}
-		}
-		found = append(found, filepath.ToSlash(rel))
 		return nil
 	})
 	if err != nil {
