@@ -12,6 +12,7 @@ import (
 
 	"github.com/datomfs/datomfs/versions/identity"
 	"github.com/datomfs/datomfs/versions/meta"
+	"github.com/datomfs/datomfs/versions/repo"
 	"github.com/datomfs/datomfs/versions/store"
 )
 
@@ -253,6 +254,12 @@ func (p *Project) writeStaged(ctx context.Context, name meta.TableName, st *stag
 	}
 	if err != nil {
 		return res, fmt.Errorf("version %s of %s is pushed, but the store mirrors are stale: %w (run \"datomfs validate --fix\")", md.Version().Short(), table, err)
+	}
+	// Keep the clone packed, as git gc --auto would (repo/pack.go).
+	if n, err := p.repo.PackLoose(repo.LooseThreshold); err != nil {
+		p.opts.Logger.Warn("pack the clone's loose git objects", "err", err)
+	} else if n > 0 {
+		p.opts.Logger.Debug("packed loose git objects", "count", n)
 	}
 	return res, nil
 }

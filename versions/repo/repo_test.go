@@ -3,7 +3,10 @@ package repo
 import (
 	"context"
 	"errors"
+	"fmt"
+	"io/fs"
 	"os"
+	"os/exec"
 	"path/filepath"
 	"reflect"
 	"strings"
@@ -594,4 +597,49 @@ func TestResetHardToUnborn(t *testing.T) {
 		t.Errorf("history = %q, want the undone commit gone", got)
 	}
 	verifyRepo(t, r.Dir())
+}
+
+// TestPackLoose: past the threshold the loose objects go into one pack and
+// every commit still reads back; below it nothing happens.
+func TestPackLoose(t *testing.T) {
+	r, _ := seeded(t)
+	var heads []string
+	for i := 0; i < 40; i++ {
+		heads = append(heads, mustCommit(t, r, fmt.Sprintf("c%d", i), map[string]string{
+			fmt.Sprintf("t%d/metadata.json", i%5): fmt.Sprintf(`{"i": %d}`, i),
+		}))
+	}
+	if n, err := r.PackLoose(1 << 30); err != nil || n != 0 {
+		t.Fatalf("below the threshold: packed %d, %v", n, err)
+	}
+	n, err := r.PackLoose(0)
+	if err != nil || n < 40 {
+		t.Fatalf("PackLoose: packed %d, %v", n, err)
+	}
+	left := 0
+	filepath.WalkDir(filepath.Join(r.Dir(), ".git", "objects"), func(p string, d fs.DirEntry, err error) error {
+		if err == nil && !d.IsDir() && len(filepath.Base(filepath.Dir(p))) == 2 {
+			left++
+		}
+		return nil
+	})
+	if left != 0 {
+		t.Fatalf("%d loose objects left", left)
+	}
+	// A fresh Repo reads every commit and file from the pack, and git agrees.
+	o, err := Open(r.Dir())
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, h := range heads {
+		if _, err := o.Parent(h); err != nil {
+			t.Fatalf("commit %s after packing: %v", h, err)
+		}
+	}
+	if out, err := exec.Command("git", "-C", r.Dir(), "fsck", "--strict").CombinedOutput(); err != nil {
+		t.Fatalf("git fsck: %v\n%s", err, out)
+	}
+	if err := o.Push(context.Background()); err != nil {
+		t.Fatalf("push after packing: %v", err)
+	}
 }
