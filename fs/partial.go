@@ -9,6 +9,7 @@ import (
 	"github.com/hanwen/go-fuse/v2/fuse"
 
 	"github.com/datomfs/datomfs/versions"
+	"github.com/datomfs/datomfs/versions/cache"
 )
 
 // openRemote serves a version of a remote store that is not cached yet by
@@ -28,14 +29,14 @@ func (s *state) openRemote(ctx context.Context, v versions.Version) (gofs.FileHa
 	}
 	part, err := s.p.Cache().OpenPartial(ctx, key, v.ParquetSHA, size, !s.noFill)
 	if err != nil {
-		return nil, true, err
+		return nil, true, storeErr(err)
 	}
 	return &partialFile{p: part}, true, nil
 }
 
 // partialFile reads a version that is still being fetched.
 type partialFile struct {
-	p *versions.Partial
+	p *cache.Partial
 }
 
 var (
@@ -46,7 +47,7 @@ var (
 func (h *partialFile) Read(ctx context.Context, dest []byte, off int64) (fuse.ReadResult, syscall.Errno) {
 	n, err := h.p.ReadAt(ctx, dest, off)
 	if err != nil && n == 0 && err != io.EOF {
-		return nil, Errno(err)
+		return nil, Errno(storeErr(err))
 	}
 	return fuse.ReadResultData(dest[:n]), 0
 }

@@ -106,9 +106,6 @@ func removeIfAbandoned(path string) (bool, error) {
 	return true, nil
 }
 
-// StagingBase is where the cache keeps staging folders.
-func (c *Cache) StagingBase() string { return filepath.Join(c.root, "staging") }
-
 // sweepStoreTemp removes temporary objects a killed writer left in the
 // store under prefix, when the store can tell which are abandoned.
 func (p *Project) sweepStoreTemp(ctx context.Context, prefix string) {

@@ -1,4 +1,4 @@
-package versions
+package cache
 
 import (
 	"context"
@@ -207,12 +207,12 @@ func (p *Partial) failed() error {
 func (p *Partial) fetch(ctx context.Context, start, length int64) error {
 	rc, err := p.c.store.Open(ctx, p.key, start, length)
 	if err != nil {
-		return fmt.Errorf("read %s: %w", p.key, mapStoreErr(err))
+		return fmt.Errorf("read %s: %w", p.key, err)
 	}
 	defer rc.Close()
 	buf := make([]byte, length)
 	if _, err := io.ReadFull(rc, buf); err != nil {
-		return fmt.Errorf("read %s [%d+%d]: %w", p.key, start, length, mapStoreErr(err))
+		return fmt.Errorf("read %s [%d+%d]: %w", p.key, start, length, err)
 	}
 	if _, err := p.f.WriteAt(buf, start); err != nil {
 		return fmt.Errorf("cache %s: %w", p.key, err)
