@@ -237,13 +237,15 @@ func (p *Partial) startFill() {
 	p.refs++ // the fill's own reference
 	p.mu.Unlock()
 	go func() {
-		defer p.Close()
 		err := p.fill(context.Background())
-		p.err = err
-		close(p.complete)
 		if err != nil {
 			p.c.log.Error("fill cache", "key", p.key, "err", err)
 		}
+		p.err = err
+		// The fill's reference goes before Wait returns: whoever waited
+		// sees the entry as only its own readers hold it.
+		p.Close()
+		close(p.complete)
 	}()
 }
 
