@@ -3,7 +3,6 @@ package fs
 import (
 	"context"
 	"errors"
-	"fmt"
 	"log/slog"
 	"syscall"
 
@@ -107,16 +106,4 @@ func (s *state) errno(op, table, path string, err error) syscall.Errno {
 	s.log.Log(context.Background(), level, "datomfs: "+op+" failed",
 		"table", table, "path", path, "errno", en.Error(), "err", err.Error())
 	return en
-}
-
-// storeErr adds the versions sentinels to an error from the store, as
-// versions does for its own store calls.
-func storeErr(err error) error {
-	switch {
-	case errors.Is(err, store.ErrNotFound):
-		return fmt.Errorf("%w: %w", versions.ErrNotFound, err)
-	case errors.Is(err, store.ErrUnreachable):
-		return fmt.Errorf("%w: %w", versions.ErrUnreachable, err)
-	}
-	return err
 }

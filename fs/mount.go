@@ -54,7 +54,7 @@ type Options struct {
 	// filling the cache in the background (to measure what readers fetch).
 	NoFill bool
 	// NoPassthrough turns FUSE passthrough off: reads of cached versions
-	// then go through this process (localFile.Read) even where the kernel
+	// then go through this process (versionFile.Read) even where the kernel
 	// could serve them from the cache file directly.
 	NoPassthrough bool
 }
@@ -89,15 +89,9 @@ func Mount(ctx context.Context, mountpoint string, p *versions.Project, o Option
 	if err != nil {
 		return nil, err
 	}
-	base := o.StagingDir
-	if base == "" {
-		base = p.Cache().StagingBase()
-	}
 	// What killed mounts and writes left behind goes first; a live
 	// process's staging folder is never touched (versions/staging.go).
-	versions.SweepStaging(base, log)
-	p.CleanLeftovers(ctx)
-	staging, err := versions.NewStagingDir(base, "mount")
+	staging, err := p.NewMountStaging(ctx, o.StagingDir)
 	if err != nil {
 		return nil, err
 	}
@@ -123,7 +117,7 @@ func Mount(ctx context.Context, mountpoint string, p *versions.Project, o Option
 	var disabled uint64
 	if o.NoPassthrough {
 		// Not negotiated: the kernel refuses every backing file, go-fuse
-		// stops trying after the first and reads come to localFile.Read.
+		// stops trying after the first and reads come to versionFile.Read.
 		disabled |= fuse.CAP_PASSTHROUGH
 	}
 	root := &rootNode{s: s, tables: func(t *gofs.Inode) { m.mu.Lock(); m.tables = t; m.mu.Unlock() }}
@@ -156,7 +150,7 @@ func Mount(ctx context.Context, mountpoint string, p *versions.Project, o Option
 		return nil, fmt.Errorf("mount %s: %w", dir, err)
 	}
 	m.srv = srv
-	m.passthrough = probePassthrough(srv, p.Cache().Root())
+	m.passthrough = probePassthrough(srv, p.CacheDir())
 	log.Debug("mounted", "dir", dir, "passthrough", m.passthrough)
 	if o.Refresh > 0 {
 		m.loops.Add(1)
@@ -188,7 +182,7 @@ func (m *Server) Passthrough() bool { return m.passthrough }
 // folder as a passthrough backing file, the same request go-fuse makes on
 // each open of a cached version, and unregisters it at once. Any refusal
 // (capability not negotiated, EPERM without CAP_SYS_ADMIN, ELOOP on a
-// stacked file system) means reads go through localFile.Read.
+// stacked file system) means reads go through versionFile.Read.
 func probePassthrough(srv *fuse.Server, cacheRoot string) bool {
 	if err := os.MkdirAll(cacheRoot, 0o700); err != nil {
 		return false

@@ -3,7 +3,6 @@ package fs
 import (
 	"context"
 	"os"
-	"sync/atomic"
 	"syscall"
 	"time"
 
@@ -423,7 +422,7 @@ func (n *versionNode) attr(ctx context.Context, a *fuse.Attr) (time.Duration, er
 		}
 		return immutableTimeout, nil
 	}
-	size, err := n.s.versionSize(ctx, n.v)
+	size, err := n.s.p.VersionSize(ctx, n.v)
 	if err != nil {
 		return 0, err
 	}
@@ -448,11 +447,9 @@ func (n *versionNode) Open(ctx context.Context, flags uint32) (gofs.FileHandle, 
 	if flags&(syscall.O_WRONLY|syscall.O_RDWR|syscall.O_TRUNC|syscall.O_APPEND) != 0 {
 		return nil, 0, n.s.errno("open", n.v.Table, n.path(), n.s.immutable(n.path()))
 	}
-	cache := n.s.p.Cache()
-	// Pinned before the fetch: a bounded cache does not evict the entry
-	// between the fetch and the open, nor while it is open.
-	unpin := cache.Pin(cache.PathFor(n.s.p.Key(n.v), n.v.ParquetSHA))
 	if n.csv {
+		// Pinned before the rendition is made from the cached copy.
+		unpin := n.s.p.PinVersion(n.v)
 		path, err := n.s.csv(ctx, n.v)
 		if err != nil {
 			unpin()
@@ -463,79 +460,25 @@ func (n *versionNode) Open(ctx context.Context, flags uint32) (gofs.FileHandle, 
 			unpin()
 			return nil, 0, n.s.errno("open", n.v.Table, n.path(), err)
 		}
-		cache.Pin(path)() // a use; also accounts for the rendition's size
+		n.s.p.PinVersion(n.v)() // a use; also accounts for the rendition's size
 		// The size the kernel saw may predate the rendition: read around
 		// the page cache.
 		return &localFile{f: f, unpin: unpin}, fuse.FOPEN_DIRECT_IO, 0
 	}
-	if h, ok, err := n.s.openRemote(ctx, n.v); ok || err != nil {
-		unpin() // the Partial pins the entry itself
-		if err != nil {
-			return nil, 0, n.s.errno("open", n.v.Table, n.path(), err)
-		}
-		return h, fuse.FOPEN_KEEP_CACHE, 0
-	}
-	path, err := n.s.fetch(ctx, n.v)
+	r, err := n.s.p.OpenVersion(ctx, n.v, versions.OpenOptions{NoFill: n.s.noFill, Detached: n.s.bg})
 	if err != nil {
-		unpin()
 		return nil, 0, n.s.errno("open", n.v.Table, n.path(), err)
 	}
-	f, err := os.Open(path)
-	if err != nil {
-		unpin()
-		return nil, 0, n.s.errno("open", n.v.Table, n.path(), err)
+	if r.Local() == nil {
+		// A remote version still being fetched.
+		return &remoteFile{r: r}, fuse.FOPEN_KEEP_CACHE, 0
 	}
 	// go-fuse turns this into passthrough when the kernel and our
 	// privileges allow it (and then drops KEEP_CACHE: the page cache is the
 	// cache file's own); otherwise (Options.NoPassthrough, or the kernel
-	// refused a backing file once) reads come to localFile.Read and the
+	// refused a backing file once) reads come to versionFile.Read and the
 	// kernel keeps the pages across opens. Server.Passthrough says which.
-	return &localFile{f: f, passthrough: true, unpin: unpin}, fuse.FOPEN_KEEP_CACHE, 0
-}
-
-// localFile serves a read-only local file: a verified cache copy or a CSV
-// rendition.
-type localFile struct {
-	f           *os.File
-	passthrough bool
-	unpin       func() // releases the cache entry (Cache.Pin)
-}
-
-var (
-	_ gofs.FileReader          = (*localFile)(nil)
-	_ gofs.FileReleaser        = (*localFile)(nil)
-	_ gofs.FilePassthroughFder = (*localFile)(nil)
-)
-
-// testHookLocalRead, when set (by tests, before mounting), sees the path of
-// every file read through localFile.Read: reads that did not pass through
-// the kernel's passthrough path.
-var testHookLocalRead atomic.Pointer[func(path string)]
-
-func (h *localFile) Read(ctx context.Context, dest []byte, off int64) (fuse.ReadResult, syscall.Errno) {
-	if hook := testHookLocalRead.Load(); hook != nil {
-		(*hook)(h.f.Name())
-	}
-	n, err := h.f.ReadAt(dest, off)
-	if err != nil && n == 0 && !isEOF(err) {
-		return nil, Errno(err)
-	}
-	return fuse.ReadResultData(dest[:n]), 0
-}
-
-func (h *localFile) PassthroughFd() (int, bool) {
-	if !h.passthrough {
-		return -1, false
-	}
-	return int(h.f.Fd()), true
-}
-
-func (h *localFile) Release(ctx context.Context) syscall.Errno {
-	h.f.Close()
-	if h.unpin != nil {
-		h.unpin()
-	}
-	return 0
+	return &versionFile{r: r}, fuse.FOPEN_KEEP_CACHE, 0
 }
 
 // ---- current.parquet ----

@@ -52,7 +52,6 @@ type state struct {
 	loaded  bool
 	tables  map[string]*tableSnap
 	empty   map[string]bool     // mkdir'd tables without a version yet
-	sizes   map[string]int64    // store key → object size (versions never change)
 	staged  map[string]*staged  // dirKey(dir, name) → staged file
 	csvRuns map[string]*csvCall // csv path → running conversion
 	nextIno uint64
@@ -83,7 +82,6 @@ func newState(p *versions.Project, log *slog.Logger, conv CSVConverter, staging 
 		bg:       context.Background(),
 		tables:   map[string]*tableSnap{},
 		empty:    map[string]bool{},
-		sizes:    map[string]int64{},
 		staged:   map[string]*staged{},
 		csvRuns:  map[string]*csvCall{},
 	}
@@ -343,61 +341,9 @@ func (s *state) historyJSON(ctx context.Context, table string) ([]byte, error) {
 
 // ---- version bytes ----
 
-// versionSize is the stored object's size: the cached copy's when there is
-// one, else one Stat of the store, remembered (versions never change).
-func (s *state) versionSize(ctx context.Context, v versions.Version) (int64, error) {
-	key := s.p.Key(v)
-	s.mu.Lock()
-	size, ok := s.sizes[key]
-	s.mu.Unlock()
-	if ok {
-		return size, nil
-	}
-	if path, ok := s.p.Cache().Cached(key, v.ParquetSHA); ok {
-		if fi, err := os.Stat(path); err == nil {
-			size = fi.Size()
-			ok = true
-		}
-	}
-	if !ok {
-		info, err := s.p.Store().Stat(ctx, key)
-		if err != nil {
-			return 0, fmt.Errorf("stat %s@%s: %w", v.Table, v.ID.Short(), storeErr(err))
-		}
-		size = info.Size
-	}
-	s.mu.Lock()
-	s.sizes[key] = size
-	s.mu.Unlock()
-	return size, nil
-}
-
-// fetch returns the verified local copy of a version. The download runs on
-// the mount's context, so an interrupted reader does not waste it: the
-// caller stops waiting, the cache still fills.
-func (s *state) fetch(ctx context.Context, v versions.Version) (string, error) {
-	type result struct {
-		path string
-		err  error
-	}
-	ch := make(chan result, 1)
-	go func() {
-		path, err := s.p.Fetch(s.bg, v)
-		ch <- result{path, err}
-	}()
-	select {
-	case r := <-ch:
-		return r.path, r.err
-	case <-ctx.Done():
-		return "", ctx.Err()
-	}
-}
-
 // csvPathFor is where the CSV rendition of a version is cached: next to the
 // verified parquet copy.
-func (s *state) csvPathFor(v versions.Version) string {
-	return strings.TrimSuffix(s.p.Cache().PathFor(s.p.Key(v), v.ParquetSHA), ".parquet") + ".csv"
-}
+func (s *state) csvPathFor(v versions.Version) string { return s.p.RenditionPath(v, ".csv") }
 
 // csvSize is the rendition's size if it was generated already.
 func (s *state) csvSize(v versions.Version) (int64, bool) {

@@ -102,6 +102,10 @@ type Project struct {
 	cache  *cache.Cache
 	opts   Options
 
+	// sizes remembers the size of version objects by store key
+	// (VersionSize): versions never change.
+	sizes sync.Map
+
 	// writeMu serialises writes and pulls of this process on the clone.
 	writeMu sync.Mutex
 	// testHook, when set (tests), runs at each checkpoint of the write
@@ -135,9 +139,6 @@ func (p *Project) RemoteURL() string {
 // RemoteStore reports whether bytes come over the network (S3): reads are
 // then worth serving before a version is fully cached.
 func (p *Project) RemoteStore() bool { return p.isS3() }
-
-// Cache is the verified local cache of version bytes.
-func (p *Project) Cache() *cache.Cache { return p.cache }
 
 // Logger is the project's logger.
 func (p *Project) Logger() *slog.Logger { return p.opts.Logger }

@@ -122,6 +122,22 @@ func (p *Project) sweepStoreTemp(ctx context.Context, prefix string) {
 	}
 }
 
+// NewMountStaging prepares a mount's staging: it removes what killed
+// processes left behind (staging folders under base and in the cache,
+// temporary files in the store; see CleanLeftovers) and creates the
+// mount's own staging folder under base ("": the cache's staging base). A
+// live process's staging folder is never touched.
+func (p *Project) NewMountStaging(ctx context.Context, base string) (*StagingDir, error) {
+	if base == "" {
+		base = p.cache.StagingBase()
+	}
+	if base != p.cache.StagingBase() {
+		SweepStaging(base, p.opts.Logger)
+	}
+	p.CleanLeftovers(ctx)
+	return NewStagingDir(base, "mount")
+}
+
 // CleanLeftovers removes what killed processes left behind: staging
 // folders in the cache and temporary files in the whole store (a mount
 // start; a write sweeps only its own table's folder).
