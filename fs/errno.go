@@ -23,7 +23,7 @@ var (
 
 // errnoTable is THE errno mapping of the mount: the first entry that matches
 // (errors.Is) decides. Nodes never pick errnos; they hand errors to
-// state.errno, which uses this table and logs.
+// core.errno, which uses this table and logs.
 //
 //	cause                                        errno
 //	versions.ErrNotFound                         ENOENT
@@ -91,7 +91,7 @@ func Errno(err error) syscall.Errno {
 // errno translates err for the kernel and logs one line (operation, table,
 // path, cause) for every error other than a plain "not found". An errno
 // carries no message, so this line is where the reason is told.
-func (s *state) errno(op, table, path string, err error) syscall.Errno {
+func (c *core) errno(op, table, path string, err error) syscall.Errno {
 	en := Errno(err)
 	if en == 0 {
 		return 0
@@ -103,7 +103,7 @@ func (s *state) errno(op, table, path string, err error) syscall.Errno {
 	if en == syscall.EINTR {
 		level = slog.LevelDebug
 	}
-	s.log.Log(context.Background(), level, "datomfs: "+op+" failed",
+	c.log.Log(context.Background(), level, "datomfs: "+op+" failed",
 		"table", table, "path", path, "errno", en.Error(), "err", err.Error())
 	return en
 }

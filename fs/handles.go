@@ -102,3 +102,77 @@ func (h *localFile) Release(ctx context.Context) syscall.Errno {
 	h.unpin()
 	return 0
 }
+
+// bytesFile serves a snapshot taken at open (history.json).
+type bytesFile struct{ data []byte }
+
+var _ gofs.FileReader = (*bytesFile)(nil)
+
+func (b *bytesFile) Read(ctx context.Context, dest []byte, off int64) (fuse.ReadResult, syscall.Errno) {
+	if off >= int64(len(b.data)) {
+		return fuse.ReadResultData(nil), 0
+	}
+	end := off + int64(len(dest))
+	if end > int64(len(b.data)) {
+		end = int64(len(b.data))
+	}
+	return fuse.ReadResultData(b.data[off:end]), 0
+}
+
+// stagedFile is an open handle on a file being written (write.go).
+type stagedFile struct{ w *writeFile }
+
+var (
+	_ gofs.FileReader   = (*stagedFile)(nil)
+	_ gofs.FileWriter   = (*stagedFile)(nil)
+	_ gofs.FileFlusher  = (*stagedFile)(nil)
+	_ gofs.FileFsyncer  = (*stagedFile)(nil)
+	_ gofs.FileReleaser = (*stagedFile)(nil)
+
+	_ gofs.FilePassthroughFder = (*stagedFile)(nil)
+)
+
+// PassthroughFd lets the kernel write a new file straight into its staging
+// copy, with no round trip per write, when this handle already counts as
+// having written (created, or truncated by this open): its close still
+// reaches Flush, which publishes. Other opens stay on the FUSE path, where
+// their first write marks them.
+func (h *stagedFile) PassthroughFd() (int, bool) {
+	if !h.w.isDirty() {
+		return -1, false
+	}
+	return int(h.w.f.Fd()), true
+}
+
+func (h *stagedFile) Read(ctx context.Context, dest []byte, off int64) (fuse.ReadResult, syscall.Errno) {
+	n, err := h.w.f.ReadAt(dest, off)
+	return readResult(dest, n, err)
+}
+
+func (h *stagedFile) Write(ctx context.Context, data []byte, off int64) (uint32, syscall.Errno) {
+	n, err := h.w.write(data, off)
+	if err != nil {
+		dir, name := h.w.place()
+		return uint32(n), h.w.c.errno("write", targetTable(dir, name), dirPath(dir, name), err)
+	}
+	return uint32(n), 0
+}
+
+// Flush is close(2): the first one after writes publishes the file.
+func (h *stagedFile) Flush(ctx context.Context) syscall.Errno {
+	dir, name := h.w.place()
+	if err := h.w.flush(ctx); err != nil {
+		return h.w.c.errno("close", targetTable(dir, name), dirPath(dir, name), err)
+	}
+	return 0
+}
+
+// Fsync makes the staged bytes durable; publishing waits for close.
+func (h *stagedFile) Fsync(ctx context.Context, flags uint32) syscall.Errno {
+	return Errno(h.w.f.Sync())
+}
+
+func (h *stagedFile) Release(ctx context.Context) syscall.Errno {
+	h.w.release()
+	return 0
+}

@@ -62,7 +62,7 @@ type Options struct {
 // Server is a mounted project.
 type Server struct {
 	srv     *fuse.Server
-	s       *state
+	c       *core
 	dir     string
 	staging *versions.StagingDir
 	cancel  context.CancelFunc
@@ -95,15 +95,13 @@ func Mount(ctx context.Context, mountpoint string, p *versions.Project, o Option
 	if err != nil {
 		return nil, err
 	}
-	s := newState(p, log, o.Converter, staging.Path)
-	s.noFill = o.NoFill
 	bg, cancel := context.WithCancel(context.WithoutCancel(ctx))
-	s.bg = bg
-	m := &Server{s: s, dir: dir, staging: staging, cancel: cancel}
-	s.onChange = m.invalidate
+	c := newCore(p, coreOptions{log: log, conv: o.Converter, staging: staging.Path, bg: bg, noFill: o.NoFill})
+	m := &Server{c: c, dir: dir, staging: staging, cancel: cancel}
+	c.onChange = m.invalidate
 	// Load the table list before mounting: a project we cannot read is an
 	// error now, not EIO later.
-	if err := s.ensureLoaded(ctx); err != nil {
+	if err := c.tree.ensureLoaded(ctx); err != nil {
 		cancel()
 		staging.Remove()
 		return nil, err
@@ -111,7 +109,7 @@ func Mount(ctx context.Context, mountpoint string, p *versions.Project, o Option
 
 	short, zero := mutableTimeout, time.Duration(0)
 	mopts := []string{"default_permissions"}
-	if s.readOnly {
+	if c.readOnly {
 		mopts = append(mopts, "ro")
 	}
 	var disabled uint64
@@ -120,7 +118,7 @@ func Mount(ctx context.Context, mountpoint string, p *versions.Project, o Option
 		// stops trying after the first and reads come to versionFile.Read.
 		disabled |= fuse.CAP_PASSTHROUGH
 	}
-	root := &rootNode{s: s, tables: func(t *gofs.Inode) { m.mu.Lock(); m.tables = t; m.mu.Unlock() }}
+	root := &rootNode{c: c, tables: func(t *gofs.Inode) { m.mu.Lock(); m.tables = t; m.mu.Unlock() }}
 	srv, err := gofs.Mount(dir, root, &gofs.Options{
 		MountOptions: fuse.MountOptions{
 			FsName:      "datomfs:" + p.Name(),
@@ -156,7 +154,7 @@ func Mount(ctx context.Context, mountpoint string, p *versions.Project, o Option
 		m.loops.Add(1)
 		go func() {
 			defer m.loops.Done()
-			s.refreshLoop(bg, o.Refresh)
+			c.refreshLoop(bg, o.Refresh)
 		}()
 	}
 	go func() {
@@ -202,7 +200,7 @@ func probePassthrough(srv *fuse.Server, cacheRoot string) bool {
 }
 
 // Refresh pulls (or re-reads the store) now and invalidates what changed.
-func (m *Server) Refresh(ctx context.Context) error { return m.s.refresh(ctx) }
+func (m *Server) Refresh(ctx context.Context) error { return m.c.refresh(ctx) }
 
 // Wait blocks until the file system is unmounted.
 func (m *Server) Wait() {
