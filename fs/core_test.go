@@ -4,9 +4,12 @@ import (
 	"bytes"
 	"context"
 	"errors"
+	"go/parser"
+	"go/token"
 	"io"
 	"os"
 	"slices"
+	"strings"
 	"syscall"
 	"testing"
 
@@ -16,6 +19,22 @@ import (
 // The core's rules, without a mount: each case runs on a fresh core over
 // the fixture project (lb with two versions, ae with one), after its own
 // set-up, and checks the error by its sentinel.
+
+// TestCoreIsFUSEFree keeps go-fuse out of the core's files: only nodes.go,
+// handles.go and mount.go speak FUSE.
+func TestCoreIsFUSEFree(t *testing.T) {
+	for _, file := range []string{"core.go", "tree.go", "staging.go", "renditions.go", "write.go", "refresh.go", "errno.go"} {
+		f, err := parser.ParseFile(token.NewFileSet(), file, nil, parser.ImportsOnly)
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, imp := range f.Imports {
+			if strings.Contains(imp.Path.Value, "go-fuse") {
+				t.Errorf("%s imports %s", file, imp.Path.Value)
+			}
+		}
+	}
+}
 
 func newTestCore(t *testing.T, p *versions.Project, fx *fixture) *core {
 	t.Helper()
