@@ -37,7 +37,7 @@ var (
 //	versions.ErrPushRejected (retries used up)   EAGAIN (try again: someone keeps pushing)
 //	store.ErrNoSpace                             ENOSPC
 //	versions.ErrUnreachable                      EIO (the log line says "unreachable" and why)
-//	versions.ErrIntegrity (parquet_sha mismatch) EIO (never wrong bytes)
+//	versions.ErrIntegrity (parquet_sha mismatch) EIO (what is checked when: SEMANTICS.md)
 //	versions.ErrDiverged                         EIO (the clone needs a human)
 //	context.Canceled / DeadlineExceeded          EINTR
 //	a syscall.Errno in the chain (local I/O)     that errno

@@ -1,15 +1,3 @@
-// Package fs is the FUSE filesystem over a versions project: tables as
-// folders, versions as read-only files, copy-in writes.
-//
-// The tree:
-//
-//	/tables/<t>/@<id8>.parquet   one per version, 0444, mtime = version time
-//	/tables/<t>/@<id8>.csv       CSV rendition, generated once and cached
-//	/tables/<t>/current.parquet  symlink to the current version
-//	/tables/<t>/history.json     version history, newest first
-//
-// Any unique prefix of a version id resolves on lookup (@19f4.parquet). See
-// SEMANTICS.md for what each operation does and which errno it fails with.
 package fs
 
 import (

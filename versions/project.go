@@ -1,6 +1,3 @@
-// Package versions is the datom model: projects, tables and their immutable
-// versions, kept in a git repository (metadata and history) and an object
-// store (bytes). It knows nothing of FUSE, SQL or terminals.
 package versions
 
 import (

@@ -1,7 +1,8 @@
 // Package cache keeps verified local copies of a store's parquet objects:
-// content-addressed by parquet_sha, complete or absent (downloads land
-// under a temporary name and are renamed into place once their SHA-256
-// matches), private to the user (0700/0600).
+// content-addressed by parquet_sha (objects without one, from before
+// datom-cv1, are kept per store key, unverified), complete or absent
+// (downloads land under a temporary name and are renamed into place once
+// their SHA-256 matches), private to the user (0700/0600).
 //
 // It owns:
 //   - Get: one shared download per object, verified before it is visible;
