@@ -7,6 +7,7 @@ import (
 	"io"
 	"os"
 	"path/filepath"
+	"strings"
 	"sync/atomic"
 	"testing"
 
@@ -175,5 +176,51 @@ func TestOpenVersionIntegrity(t *testing.T) {
 	}
 	if _, cached := rq.cache.Cached(rq.Key(v), v.ParquetSHA); cached {
 		t.Error("a corrupted object was cached")
+	}
+}
+
+// NewMountStaging sweeps what dead processes left, under the given base
+// and in the cache, keeps a live owner's folder, and makes the mount's own.
+func TestNewMountStaging(t *testing.T) {
+	ctx := context.Background()
+	p, _ := testProject(t)
+	for _, base := range []string{"", filepath.Join(t.TempDir(), "elsewhere")} {
+		dead := map[string]*StagingDir{}
+		for _, b := range []string{base, p.cache.StagingBase()} {
+			if b == "" {
+				continue
+			}
+			d, err := NewStagingDir(b, "write")
+			if err != nil {
+				t.Fatal(err)
+			}
+			d.lock.Close() // its process was killed
+			dead[d.Path] = d
+		}
+		live, err := NewStagingDir(p.cache.StagingBase(), "mount")
+		if err != nil {
+			t.Fatal(err)
+		}
+		d, err := p.NewMountStaging(ctx, base)
+		if err != nil {
+			t.Fatal(err)
+		}
+		want := base
+		if want == "" {
+			want = p.cache.StagingBase()
+		}
+		if filepath.Dir(d.Path) != want || !strings.HasPrefix(filepath.Base(d.Path), "mount-") {
+			t.Errorf("staging folder %s, want mount-* under %s", d.Path, want)
+		}
+		for path := range dead {
+			if _, err := os.Stat(path); !errors.Is(err, os.ErrNotExist) {
+				t.Errorf("a dead process's folder %s survived", path)
+			}
+		}
+		if _, err := os.Stat(live.Path); err != nil {
+			t.Errorf("a live owner's folder was swept: %v", err)
+		}
+		d.Remove()
+		live.Remove()
 	}
 }
