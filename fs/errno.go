@@ -3,7 +3,6 @@ package fs
 import (
 	"context"
 	"errors"
-	"fmt"
 	"log/slog"
 	"syscall"
 
@@ -24,7 +23,7 @@ var (
 
 // errnoTable is THE errno mapping of the mount: the first entry that matches
 // (errors.Is) decides. Nodes never pick errnos; they hand errors to
-// state.errno, which uses this table and logs.
+// core.errno, which uses this table and logs.
 //
 //	cause                                        errno
 //	versions.ErrNotFound                         ENOENT
@@ -38,7 +37,7 @@ var (
 //	versions.ErrPushRejected (retries used up)   EAGAIN (try again: someone keeps pushing)
 //	store.ErrNoSpace                             ENOSPC
 //	versions.ErrUnreachable                      EIO (the log line says "unreachable" and why)
-//	versions.ErrIntegrity (parquet_sha mismatch) EIO (never wrong bytes)
+//	versions.ErrIntegrity (parquet_sha mismatch) EIO (what is checked when: SEMANTICS.md)
 //	versions.ErrDiverged                         EIO (the clone needs a human)
 //	context.Canceled / DeadlineExceeded          EINTR
 //	a syscall.Errno in the chain (local I/O)     that errno
@@ -92,7 +91,7 @@ func Errno(err error) syscall.Errno {
 // errno translates err for the kernel and logs one line (operation, table,
 // path, cause) for every error other than a plain "not found". An errno
 // carries no message, so this line is where the reason is told.
-func (s *state) errno(op, table, path string, err error) syscall.Errno {
+func (c *core) errno(op, table, path string, err error) syscall.Errno {
 	en := Errno(err)
 	if en == 0 {
 		return 0
@@ -104,19 +103,7 @@ func (s *state) errno(op, table, path string, err error) syscall.Errno {
 	if en == syscall.EINTR {
 		level = slog.LevelDebug
 	}
-	s.log.Log(context.Background(), level, "datomfs: "+op+" failed",
+	c.log.Log(context.Background(), level, "datomfs: "+op+" failed",
 		"table", table, "path", path, "errno", en.Error(), "err", err.Error())
 	return en
-}
-
-// storeErr adds the versions sentinels to an error from the store, as
-// versions does for its own store calls.
-func storeErr(err error) error {
-	switch {
-	case errors.Is(err, store.ErrNotFound):
-		return fmt.Errorf("%w: %w", versions.ErrNotFound, err)
-	case errors.Is(err, store.ErrUnreachable):
-		return fmt.Errorf("%w: %w", versions.ErrUnreachable, err)
-	}
-	return err
 }

@@ -1,15 +1,3 @@
-// Package fs is the FUSE filesystem over a versions project: tables as
-// folders, versions as read-only files, copy-in writes.
-//
-// The tree:
-//
-//	/tables/<t>/@<id8>.parquet   one per version, 0444, mtime = version time
-//	/tables/<t>/@<id8>.csv       CSV rendition, generated once and cached
-//	/tables/<t>/current.parquet  symlink to the current version
-//	/tables/<t>/history.json     version history, newest first
-//
-// Any unique prefix of a version id resolves on lookup (@19f4.parquet). See
-// SEMANTICS.md for what each operation does and which errno it fails with.
 package fs
 
 import (
@@ -54,7 +42,7 @@ type Options struct {
 	// filling the cache in the background (to measure what readers fetch).
 	NoFill bool
 	// NoPassthrough turns FUSE passthrough off: reads of cached versions
-	// then go through this process (localFile.Read) even where the kernel
+	// then go through this process (versionFile.Read) even where the kernel
 	// could serve them from the cache file directly.
 	NoPassthrough bool
 }
@@ -62,7 +50,7 @@ type Options struct {
 // Server is a mounted project.
 type Server struct {
 	srv     *fuse.Server
-	s       *state
+	c       *core
 	dir     string
 	staging *versions.StagingDir
 	cancel  context.CancelFunc
@@ -89,27 +77,19 @@ func Mount(ctx context.Context, mountpoint string, p *versions.Project, o Option
 	if err != nil {
 		return nil, err
 	}
-	base := o.StagingDir
-	if base == "" {
-		base = p.Cache().StagingBase()
-	}
 	// What killed mounts and writes left behind goes first; a live
 	// process's staging folder is never touched (versions/staging.go).
-	versions.SweepStaging(base, log)
-	p.CleanLeftovers(ctx)
-	staging, err := versions.NewStagingDir(base, "mount")
+	staging, err := p.NewMountStaging(ctx, o.StagingDir)
 	if err != nil {
 		return nil, err
 	}
-	s := newState(p, log, o.Converter, staging.Path)
-	s.noFill = o.NoFill
 	bg, cancel := context.WithCancel(context.WithoutCancel(ctx))
-	s.bg = bg
-	m := &Server{s: s, dir: dir, staging: staging, cancel: cancel}
-	s.onChange = m.invalidate
+	c := newCore(p, coreOptions{log: log, conv: o.Converter, staging: staging.Path, bg: bg, noFill: o.NoFill})
+	m := &Server{c: c, dir: dir, staging: staging, cancel: cancel}
+	c.onChange = m.invalidate
 	// Load the table list before mounting: a project we cannot read is an
 	// error now, not EIO later.
-	if err := s.ensureLoaded(ctx); err != nil {
+	if err := c.tree.ensureLoaded(ctx); err != nil {
 		cancel()
 		staging.Remove()
 		return nil, err
@@ -117,16 +97,16 @@ func Mount(ctx context.Context, mountpoint string, p *versions.Project, o Option
 
 	short, zero := mutableTimeout, time.Duration(0)
 	mopts := []string{"default_permissions"}
-	if s.readOnly {
+	if c.readOnly {
 		mopts = append(mopts, "ro")
 	}
 	var disabled uint64
 	if o.NoPassthrough {
 		// Not negotiated: the kernel refuses every backing file, go-fuse
-		// stops trying after the first and reads come to localFile.Read.
+		// stops trying after the first and reads come to versionFile.Read.
 		disabled |= fuse.CAP_PASSTHROUGH
 	}
-	root := &rootNode{s: s, tables: func(t *gofs.Inode) { m.mu.Lock(); m.tables = t; m.mu.Unlock() }}
+	root := &rootNode{c: c, tables: func(t *gofs.Inode) { m.mu.Lock(); m.tables = t; m.mu.Unlock() }}
 	srv, err := gofs.Mount(dir, root, &gofs.Options{
 		MountOptions: fuse.MountOptions{
 			FsName:      "datomfs:" + p.Name(),
@@ -156,13 +136,13 @@ func Mount(ctx context.Context, mountpoint string, p *versions.Project, o Option
 		return nil, fmt.Errorf("mount %s: %w", dir, err)
 	}
 	m.srv = srv
-	m.passthrough = probePassthrough(srv, p.Cache().Root())
+	m.passthrough = probePassthrough(srv, p.CacheDir())
 	log.Debug("mounted", "dir", dir, "passthrough", m.passthrough)
 	if o.Refresh > 0 {
 		m.loops.Add(1)
 		go func() {
 			defer m.loops.Done()
-			s.refreshLoop(bg, o.Refresh)
+			c.refreshLoop(bg, o.Refresh)
 		}()
 	}
 	go func() {
@@ -188,7 +168,7 @@ func (m *Server) Passthrough() bool { return m.passthrough }
 // folder as a passthrough backing file, the same request go-fuse makes on
 // each open of a cached version, and unregisters it at once. Any refusal
 // (capability not negotiated, EPERM without CAP_SYS_ADMIN, ELOOP on a
-// stacked file system) means reads go through localFile.Read.
+// stacked file system) means reads go through versionFile.Read.
 func probePassthrough(srv *fuse.Server, cacheRoot string) bool {
 	if err := os.MkdirAll(cacheRoot, 0o700); err != nil {
 		return false
@@ -208,7 +188,7 @@ func probePassthrough(srv *fuse.Server, cacheRoot string) bool {
 }
 
 // Refresh pulls (or re-reads the store) now and invalidates what changed.
-func (m *Server) Refresh(ctx context.Context) error { return m.s.refresh(ctx) }
+func (m *Server) Refresh(ctx context.Context) error { return m.c.refresh(ctx) }
 
 // Wait blocks until the file system is unmounted.
 func (m *Server) Wait() {

@@ -3,7 +3,6 @@ package fs
 import (
 	"context"
 	"os"
-	"sync/atomic"
 	"syscall"
 	"time"
 
@@ -14,8 +13,9 @@ import (
 )
 
 // The FUSE adapter: each node embeds gofs.Inode and holds only the shared
-// state and its identity. Every operation is one call into state; errors go
-// through state.errno.
+// core and its identity. Every operation is one call into the core (core.go
+// and its rooms); errors go through core.errno. File handles are in
+// handles.go.
 
 // Kernel cache lifetimes: versions never change; listings, current.parquet
 // and history.json do (and are invalidated after a refresh that changes them).
@@ -29,7 +29,7 @@ const (
 
 // ---- attributes ----
 
-func (s *state) setAttr(a *fuse.Attr, mode uint32, size int64, mtime time.Time) {
+func setAttr(a *fuse.Attr, mode uint32, size int64, mtime time.Time) {
 	a.Mode = mode
 	a.Size = uint64(size)
 	a.Blocks = (uint64(size) + 511) / 512
@@ -44,18 +44,26 @@ func (s *state) setAttr(a *fuse.Attr, mode uint32, size int64, mtime time.Time) 
 
 // dirMode is the mode of folders: writable (by the mounting user) only on a
 // developer mount.
-func (s *state) dirMode() uint32 {
-	if s.readOnly {
+func dirMode(c *core) uint32 {
+	if c.readOnly {
 		return syscall.S_IFDIR | 0o555
 	}
 	return syscall.S_IFDIR | 0o755
+}
+
+func dirStream(entries []dirEntry) gofs.DirStream {
+	out := make([]fuse.DirEntry, len(entries))
+	for i, e := range entries {
+		out[i] = fuse.DirEntry{Name: e.name, Mode: e.mode, Ino: e.ino}
+	}
+	return gofs.NewListDirStream(out)
 }
 
 // ---- / ----
 
 type rootNode struct {
 	gofs.Inode
-	s      *state
+	c      *core
 	tables func(*gofs.Inode) // hands the tables/ inode to the Server
 }
 
@@ -66,7 +74,7 @@ var (
 )
 
 func (n *rootNode) OnAdd(ctx context.Context) {
-	t := n.NewPersistentInode(ctx, &tablesNode{s: n.s}, gofs.StableAttr{Mode: syscall.S_IFDIR, Ino: 2})
+	t := n.NewPersistentInode(ctx, &tablesNode{c: n.c}, gofs.StableAttr{Mode: syscall.S_IFDIR, Ino: 2})
 	n.AddChild("tables", t, false)
 	if n.tables != nil {
 		n.tables(t)
@@ -74,7 +82,7 @@ func (n *rootNode) OnAdd(ctx context.Context) {
 }
 
 func (n *rootNode) Getattr(ctx context.Context, f gofs.FileHandle, out *fuse.AttrOut) syscall.Errno {
-	n.s.setAttr(&out.Attr, syscall.S_IFDIR|0o555, 0, n.s.started)
+	setAttr(&out.Attr, syscall.S_IFDIR|0o555, 0, n.c.tree.started)
 	out.SetTimeout(immutableTimeout)
 	return 0
 }
@@ -83,7 +91,7 @@ func (n *rootNode) Getattr(ctx context.Context, f gofs.FileHandle, out *fuse.Att
 
 type tablesNode struct {
 	gofs.Inode
-	s *state
+	c *core
 }
 
 var (
@@ -99,22 +107,22 @@ var (
 )
 
 func (n *tablesNode) Getattr(ctx context.Context, f gofs.FileHandle, out *fuse.AttrOut) syscall.Errno {
-	n.s.setAttr(&out.Attr, n.s.dirMode(), 0, n.s.started)
+	setAttr(&out.Attr, dirMode(n.c), 0, n.c.tree.started)
 	out.SetTimeout(mutableTimeout)
 	return 0
 }
 
 func (n *tablesNode) Setattr(ctx context.Context, f gofs.FileHandle, in *fuse.SetAttrIn, out *fuse.AttrOut) syscall.Errno {
-	return n.s.errno("setattr", "", "tables", n.s.immutable("tables/"))
+	return n.c.errno("setattr", "", "tables", n.c.immutable("tables/"))
 }
 
 func (n *tablesNode) Lookup(ctx context.Context, name string, out *fuse.EntryOut) (*gofs.Inode, syscall.Errno) {
-	if st := n.s.lookupStaged("", name); st != nil {
-		return n.s.stagedInode(ctx, &n.Inode, st, out)
+	if st := n.c.staging.lookup("", name); st != nil {
+		return stagedInode(ctx, n.c, &n.Inode, st, out)
 	}
-	exists, updated, err := n.s.tableInfo(ctx, name)
+	exists, updated, err := n.c.tree.info(ctx, name)
 	if err != nil {
-		return nil, n.s.errno("lookup", name, "tables/"+name, err)
+		return nil, n.c.errno("lookup", name, "tables/"+name, err)
 	}
 	if !exists {
 		return nil, syscall.ENOENT
@@ -123,55 +131,48 @@ func (n *tablesNode) Lookup(ctx context.Context, name string, out *fuse.EntryOut
 }
 
 func (n *tablesNode) tableInode(ctx context.Context, name string, updated time.Time, out *fuse.EntryOut) *gofs.Inode {
-	n.s.setAttr(&out.Attr, n.s.dirMode(), 0, updated)
+	setAttr(&out.Attr, dirMode(n.c), 0, updated)
 	out.SetEntryTimeout(mutableTimeout)
 	out.SetAttrTimeout(mutableTimeout)
-	return n.NewInode(ctx, &tableNode{s: n.s, table: name}, gofs.StableAttr{Mode: syscall.S_IFDIR, Ino: inoOf("table", name)})
+	return n.NewInode(ctx, &tableNode{c: n.c, table: name}, gofs.StableAttr{Mode: syscall.S_IFDIR, Ino: inoOf("table", name)})
 }
 
 func (n *tablesNode) Readdir(ctx context.Context) (gofs.DirStream, syscall.Errno) {
-	names, err := n.s.tableNames(ctx)
+	entries, err := n.c.readdir(ctx, "")
 	if err != nil {
-		return nil, n.s.errno("readdir", "", "tables", err)
+		return nil, n.c.errno("readdir", "", "tables", err)
 	}
-	entries := make([]fuse.DirEntry, 0, len(names))
-	for _, t := range names {
-		entries = append(entries, fuse.DirEntry{Name: t, Mode: syscall.S_IFDIR, Ino: inoOf("table", t)})
-	}
-	for name, ino := range n.s.stagedIn("") {
-		entries = append(entries, fuse.DirEntry{Name: name, Mode: syscall.S_IFREG, Ino: ino})
-	}
-	return gofs.NewListDirStream(entries), 0
+	return dirStream(entries), 0
 }
 
 func (n *tablesNode) Mkdir(ctx context.Context, name string, mode uint32, out *fuse.EntryOut) (*gofs.Inode, syscall.Errno) {
-	if err := n.s.mkdirTable(ctx, name); err != nil {
-		return nil, n.s.errno("mkdir", name, "tables/"+name, err)
+	if err := n.c.mkdir(ctx, name); err != nil {
+		return nil, n.c.errno("mkdir", name, "tables/"+name, err)
 	}
-	return n.tableInode(ctx, name, n.s.started, out), 0
+	return n.tableInode(ctx, name, n.c.tree.started, out), 0
 }
 
 func (n *tablesNode) Rmdir(ctx context.Context, name string) syscall.Errno {
-	return n.s.errno("rmdir", name, "tables/"+name, n.s.rmdirTable(ctx, name))
+	return n.c.errno("rmdir", name, "tables/"+name, n.c.rmdir(ctx, name))
 }
 
 func (n *tablesNode) Create(ctx context.Context, name string, flags uint32, mode uint32, out *fuse.EntryOut) (*gofs.Inode, gofs.FileHandle, uint32, syscall.Errno) {
-	return n.s.createNode(ctx, &n.Inode, "", name, out)
+	return createNode(ctx, n.c, &n.Inode, "", name, out)
 }
 
 func (n *tablesNode) Unlink(ctx context.Context, name string) syscall.Errno {
-	return n.s.unlinkNode(ctx, "", name)
+	return n.c.errno("unlink", "", dirPath("", name), n.c.unlink(ctx, "", name))
 }
 
 func (n *tablesNode) Rename(ctx context.Context, name string, newParent gofs.InodeEmbedder, newName string, flags uint32) syscall.Errno {
-	return n.s.renameNode(ctx, "", name, newParent, newName, flags)
+	return renameNode(ctx, n.c, "", name, newParent, newName, flags)
 }
 
 // ---- tables/<t>/ ----
 
 type tableNode struct {
 	gofs.Inode
-	s     *state
+	c     *core
 	table string
 }
 
@@ -187,213 +188,123 @@ var (
 )
 
 func (n *tableNode) Getattr(ctx context.Context, f gofs.FileHandle, out *fuse.AttrOut) syscall.Errno {
-	exists, updated, err := n.s.tableInfo(ctx, n.table)
+	exists, updated, err := n.c.tree.info(ctx, n.table)
 	if err == nil && !exists {
 		err = versions.ErrNotFound
 	}
 	if err != nil {
-		return n.s.errno("getattr", n.table, "tables/"+n.table, err)
+		return n.c.errno("getattr", n.table, "tables/"+n.table, err)
 	}
-	n.s.setAttr(&out.Attr, n.s.dirMode(), 0, updated)
+	setAttr(&out.Attr, dirMode(n.c), 0, updated)
 	out.SetTimeout(mutableTimeout)
 	return 0
 }
 
 func (n *tableNode) Setattr(ctx context.Context, f gofs.FileHandle, in *fuse.SetAttrIn, out *fuse.AttrOut) syscall.Errno {
-	return n.s.errno("setattr", n.table, "tables/"+n.table, n.s.immutable("table folder "+n.table))
+	return n.c.errno("setattr", n.table, "tables/"+n.table, n.c.immutable("table folder "+n.table))
 }
 
 func (n *tableNode) Lookup(ctx context.Context, name string, out *fuse.EntryOut) (*gofs.Inode, syscall.Errno) {
-	s, path := n.s, "tables/"+n.table+"/"+name
+	c, path := n.c, dirPath(n.table, name)
 	switch name {
 	case currentName:
-		target, err := s.current(ctx, n.table)
+		target, err := c.tree.current(ctx, n.table)
 		if err != nil {
-			return nil, s.errno("lookup", n.table, path, err)
+			return nil, c.errno("lookup", n.table, path, err)
 		}
-		s.setAttr(&out.Attr, syscall.S_IFLNK|0o777, int64(len(target)), s.tableUpdated(n.table))
+		setAttr(&out.Attr, syscall.S_IFLNK|0o777, int64(len(target)), c.tree.updated(n.table))
 		out.SetEntryTimeout(mutableTimeout)
 		out.SetAttrTimeout(mutableTimeout)
-		return n.NewInode(ctx, &linkNode{s: s, table: n.table}, gofs.StableAttr{Mode: syscall.S_IFLNK, Ino: inoOf("current", n.table)}), 0
+		return n.NewInode(ctx, &linkNode{c: c, table: n.table}, gofs.StableAttr{Mode: syscall.S_IFLNK, Ino: inoOf("current", n.table)}), 0
 	case historyName:
-		body, err := s.historyJSON(ctx, n.table)
+		body, err := c.tree.historyJSON(ctx, n.table)
 		if err != nil {
-			return nil, s.errno("lookup", n.table, path, err)
+			return nil, c.errno("lookup", n.table, path, err)
 		}
-		s.setAttr(&out.Attr, syscall.S_IFREG|0o444, int64(len(body)), s.tableUpdated(n.table))
+		setAttr(&out.Attr, syscall.S_IFREG|0o444, int64(len(body)), c.tree.updated(n.table))
 		out.SetEntryTimeout(mutableTimeout)
 		out.SetAttrTimeout(mutableTimeout)
-		return n.NewInode(ctx, &historyNode{s: s, table: n.table}, gofs.StableAttr{Mode: syscall.S_IFREG, Ino: inoOf("history", n.table)}), 0
+		return n.NewInode(ctx, &historyNode{c: c, table: n.table}, gofs.StableAttr{Mode: syscall.S_IFREG, Ino: inoOf("history", n.table)}), 0
 	}
 	if prefix, kind, ok := versionName(name); ok {
-		v, err := s.resolve(ctx, n.table, prefix)
+		v, err := c.tree.resolve(ctx, n.table, prefix)
 		if err != nil {
-			return nil, s.errno("lookup", n.table, path, err)
+			return nil, c.errno("lookup", n.table, path, err)
 		}
-		vn := &versionNode{s: s, v: v, csv: kind == "csv"}
+		vn := &versionNode{c: c, v: v, csv: kind == "csv"}
 		timeout, err := vn.attr(ctx, &out.Attr)
 		if err != nil {
-			return nil, s.errno("lookup", n.table, path, err)
+			return nil, c.errno("lookup", n.table, path, err)
 		}
 		out.SetEntryTimeout(timeout)
 		out.SetAttrTimeout(timeout)
 		return n.NewInode(ctx, vn, gofs.StableAttr{Mode: syscall.S_IFREG, Ino: inoOf("version", n.table, string(v.ID), kind)}), 0
 	}
-	if st := s.lookupStaged(n.table, name); st != nil {
-		return s.stagedInode(ctx, &n.Inode, st, out)
+	if st := c.staging.lookup(n.table, name); st != nil {
+		return stagedInode(ctx, c, &n.Inode, st, out)
 	}
 	return nil, syscall.ENOENT
 }
 
 func (n *tableNode) Readdir(ctx context.Context) (gofs.DirStream, syscall.Errno) {
-	t, err := n.s.tableVersions(ctx, n.table)
+	entries, err := n.c.readdir(ctx, n.table)
 	if err != nil {
-		return nil, n.s.errno("readdir", n.table, "tables/"+n.table, err)
+		return nil, n.c.errno("readdir", n.table, "tables/"+n.table, err)
 	}
-	var entries []fuse.DirEntry
-	for i, v := range t.versions {
-		entries = append(entries, fuse.DirEntry{Name: "@" + t.names[i] + ".parquet", Mode: syscall.S_IFREG, Ino: inoOf("version", n.table, string(v.ID), "parquet")})
-		if n.s.conv != nil {
-			entries = append(entries, fuse.DirEntry{Name: "@" + t.names[i] + ".csv", Mode: syscall.S_IFREG, Ino: inoOf("version", n.table, string(v.ID), "csv")})
-		}
-	}
-	if len(t.versions) > 0 {
-		entries = append(entries,
-			fuse.DirEntry{Name: currentName, Mode: syscall.S_IFLNK, Ino: inoOf("current", n.table)},
-			fuse.DirEntry{Name: historyName, Mode: syscall.S_IFREG, Ino: inoOf("history", n.table)})
-	}
-	for name, ino := range n.s.stagedIn(n.table) {
-		entries = append(entries, fuse.DirEntry{Name: name, Mode: syscall.S_IFREG, Ino: ino})
-	}
-	return gofs.NewListDirStream(entries), 0
+	return dirStream(entries), 0
 }
 
 func (n *tableNode) Mkdir(ctx context.Context, name string, mode uint32, out *fuse.EntryOut) (*gofs.Inode, syscall.Errno) {
-	return nil, n.s.errno("mkdir", n.table, "tables/"+n.table+"/"+name, n.s.immutable("a table folder holds no folders"))
+	return nil, n.c.errno("mkdir", n.table, dirPath(n.table, name), n.c.immutable("a table folder holds no folders"))
 }
 
 func (n *tableNode) Create(ctx context.Context, name string, flags uint32, mode uint32, out *fuse.EntryOut) (*gofs.Inode, gofs.FileHandle, uint32, syscall.Errno) {
-	return n.s.createNode(ctx, &n.Inode, n.table, name, out)
+	return createNode(ctx, n.c, &n.Inode, n.table, name, out)
 }
 
 func (n *tableNode) Unlink(ctx context.Context, name string) syscall.Errno {
-	return n.s.unlinkNode(ctx, n.table, name)
+	return n.c.errno("unlink", n.table, dirPath(n.table, name), n.c.unlink(ctx, n.table, name))
 }
 
 func (n *tableNode) Rename(ctx context.Context, name string, newParent gofs.InodeEmbedder, newName string, flags uint32) syscall.Errno {
-	return n.s.renameNode(ctx, n.table, name, newParent, newName, flags)
+	return renameNode(ctx, n.c, n.table, name, newParent, newName, flags)
 }
 
 // ---- shared folder operations ----
 
-// immutable is the refusal for changing history: EPERM, or EROFS on a
-// reader mount.
-func (s *state) immutable(what string) error {
-	if s.readOnly {
-		return versions.ErrReadOnly
-	}
-	return &pathError{what: what, err: versions.ErrImmutable}
-}
-
-type pathError struct {
-	what string
-	err  error
-}
-
-func (e *pathError) Error() string { return e.what + ": " + e.err.Error() }
-func (e *pathError) Unwrap() error { return e.err }
-
-func (s *state) tableUpdated(table string) time.Time {
-	_, updated, _ := s.tableInfo(context.Background(), table)
-	return updated
-}
-
-func dirPath(dir, name string) string {
-	if dir == "" {
-		return "tables/" + name
-	}
-	return "tables/" + dir + "/" + name
-}
-
-func (s *state) createNode(ctx context.Context, parent *gofs.Inode, dir, name string, out *fuse.EntryOut) (*gofs.Inode, gofs.FileHandle, uint32, syscall.Errno) {
-	st, f, err := s.create(ctx, dir, name)
+func createNode(ctx context.Context, c *core, parent *gofs.Inode, dir, name string, out *fuse.EntryOut) (*gofs.Inode, gofs.FileHandle, uint32, syscall.Errno) {
+	w, err := c.create(ctx, dir, name)
 	if err != nil {
-		return nil, nil, 0, s.errno("create", targetTable(dir, name), dirPath(dir, name), err)
+		return nil, nil, 0, c.errno("create", targetTable(dir, name), dirPath(dir, name), err)
 	}
-	ch, errno := s.stagedInode(ctx, parent, st, out)
+	ch, errno := stagedInode(ctx, c, parent, w.st, out)
 	if errno != 0 {
-		f.Close()
-		s.unlinkStaged(st)
+		w.discard()
 		return nil, nil, 0, errno
 	}
-	return ch, &stagedFile{w: &writeFile{s: s, st: st, f: f, dirty: true}}, 0, 0
+	return ch, &stagedFile{w: w}, 0, 0
 }
 
-func (s *state) unlinkNode(ctx context.Context, dir, name string) syscall.Errno {
-	path := dirPath(dir, name)
-	if s.readOnly {
-		return s.errno("unlink", dir, path, versions.ErrReadOnly)
-	}
-	if st := s.lookupStaged(dir, name); st != nil {
-		s.unlinkStaged(st)
-		return 0
-	}
-	if dir != "" && s.isHistoryName(ctx, dir, name) {
-		return s.errno("unlink", dir, path, s.immutable(path))
-	}
-	if dir == "" {
-		if exists, _, _ := s.tableInfo(ctx, name); exists {
-			return syscall.EISDIR
-		}
-	}
-	return syscall.ENOENT
-}
-
-func (s *state) renameNode(ctx context.Context, dir, name string, newParent gofs.InodeEmbedder, newName string, flags uint32) syscall.Errno {
-	path := dirPath(dir, name)
-	if s.readOnly {
-		return s.errno("rename", dir, path, versions.ErrReadOnly)
-	}
-	var dstDir string
+func renameNode(ctx context.Context, c *core, dir, name string, newParent gofs.InodeEmbedder, newName string, flags uint32) syscall.Errno {
+	dstDir := outside
 	switch p := newParent.(type) {
 	case *tablesNode:
+		dstDir = ""
 	case *tableNode:
 		dstDir = p.table
-	default:
-		return s.errno("rename", dir, path, s.immutable("only tables/ and table folders take files"))
 	}
-	if flags&^uint32(unixRenameNoReplace) != 0 {
-		return s.errno("rename", dir, path, errBadFlags)
+	table, dst := dir, dirPath(dstDir, newName)
+	if dstDir != outside {
+		table = targetTable(dstDir, newName)
 	}
-	st := s.lookupStaged(dir, name)
-	if st == nil {
-		if dir != "" && s.isHistoryName(ctx, dir, name) {
-			return s.errno("rename", dir, path, s.immutable(path))
-		}
-		if dir == "" {
-			if exists, _, _ := s.tableInfo(ctx, name); exists {
-				return s.errno("rename", name, path, s.immutable("table "+name))
-			}
-		}
-		return syscall.ENOENT
-	}
-	if flags&unixRenameNoReplace != 0 && s.lookupStaged(dstDir, newName) != nil {
-		return s.errno("rename", dir, path, versions.ErrExists)
-	}
-	if err := s.rename(ctx, st, dstDir, newName); err != nil {
-		return s.errno("rename", targetTable(dstDir, newName), path+" -> "+dirPath(dstDir, newName), err)
-	}
-	return 0
+	return c.errno("rename", table, dirPath(dir, name)+" -> "+dst, c.rename(ctx, dir, name, dstDir, newName, flags))
 }
-
-// RENAME_NOREPLACE from renameat2(2).
-const unixRenameNoReplace = 1
 
 // ---- versions: @<id>.parquet and @<id>.csv ----
 
 type versionNode struct {
 	gofs.Inode
-	s   *state
+	c   *core
 	v   versions.Version
 	csv bool
 }
@@ -405,144 +316,74 @@ var (
 )
 
 func (n *versionNode) path() string {
-	ext := ".parquet"
 	if n.csv {
-		ext = ".csv"
+		return versionPath(n.v, "csv")
 	}
-	return "tables/" + n.v.Table + "/@" + n.v.ID.Short() + ext
+	return versionPath(n.v, "parquet")
 }
 
 // attr fills a version's attributes and says how long they may be cached:
 // long, except for a CSV rendition not generated yet (size unknown: 0).
 func (n *versionNode) attr(ctx context.Context, a *fuse.Attr) (time.Duration, error) {
 	if n.csv {
-		size, ok := n.s.csvSize(n.v)
-		n.s.setAttr(a, syscall.S_IFREG|0o444, size, n.v.Time())
+		size, ok := n.c.renditions.size(n.v)
+		setAttr(a, syscall.S_IFREG|0o444, size, n.v.Time())
 		if !ok {
 			return uncached, nil
 		}
 		return immutableTimeout, nil
 	}
-	size, err := n.s.versionSize(ctx, n.v)
+	size, err := n.c.p.VersionSize(ctx, n.v)
 	if err != nil {
 		return 0, err
 	}
-	n.s.setAttr(a, syscall.S_IFREG|0o444, size, n.v.Time())
+	setAttr(a, syscall.S_IFREG|0o444, size, n.v.Time())
 	return immutableTimeout, nil
 }
 
 func (n *versionNode) Getattr(ctx context.Context, f gofs.FileHandle, out *fuse.AttrOut) syscall.Errno {
 	timeout, err := n.attr(ctx, &out.Attr)
 	if err != nil {
-		return n.s.errno("getattr", n.v.Table, n.path(), err)
+		return n.c.errno("getattr", n.v.Table, n.path(), err)
 	}
 	out.SetTimeout(timeout)
 	return 0
 }
 
 func (n *versionNode) Setattr(ctx context.Context, f gofs.FileHandle, in *fuse.SetAttrIn, out *fuse.AttrOut) syscall.Errno {
-	return n.s.errno("setattr", n.v.Table, n.path(), n.s.immutable(n.path()))
+	return n.c.errno("setattr", n.v.Table, n.path(), n.c.immutable(n.path()))
 }
 
 func (n *versionNode) Open(ctx context.Context, flags uint32) (gofs.FileHandle, uint32, syscall.Errno) {
-	if flags&(syscall.O_WRONLY|syscall.O_RDWR|syscall.O_TRUNC|syscall.O_APPEND) != 0 {
-		return nil, 0, n.s.errno("open", n.v.Table, n.path(), n.s.immutable(n.path()))
-	}
-	cache := n.s.p.Cache()
-	// Pinned before the fetch: a bounded cache does not evict the entry
-	// between the fetch and the open, nor while it is open.
-	unpin := cache.Pin(cache.PathFor(n.s.p.Key(n.v), n.v.ParquetSHA))
 	if n.csv {
-		path, err := n.s.csv(ctx, n.v)
+		f, unpin, err := n.c.openCSV(ctx, n.v, flags)
 		if err != nil {
-			unpin()
-			return nil, 0, n.s.errno("open", n.v.Table, n.path(), err)
+			return nil, 0, n.c.errno("open", n.v.Table, n.path(), err)
 		}
-		f, err := os.Open(path)
-		if err != nil {
-			unpin()
-			return nil, 0, n.s.errno("open", n.v.Table, n.path(), err)
-		}
-		cache.Pin(path)() // a use; also accounts for the rendition's size
 		// The size the kernel saw may predate the rendition: read around
 		// the page cache.
 		return &localFile{f: f, unpin: unpin}, fuse.FOPEN_DIRECT_IO, 0
 	}
-	if h, ok, err := n.s.openRemote(ctx, n.v, n.path()); ok || err != nil {
-		unpin() // the Partial pins the entry itself
-		if err != nil {
-			return nil, 0, n.s.errno("open", n.v.Table, n.path(), err)
-		}
-		return h, fuse.FOPEN_KEEP_CACHE, 0
-	}
-	path, err := n.s.fetch(ctx, n.v)
+	r, err := n.c.openVersion(ctx, n.v, flags)
 	if err != nil {
-		unpin()
-		return nil, 0, n.s.errno("open", n.v.Table, n.path(), err)
+		return nil, 0, n.c.errno("open", n.v.Table, n.path(), err)
 	}
-	f, err := os.Open(path)
-	if err != nil {
-		unpin()
-		return nil, 0, n.s.errno("open", n.v.Table, n.path(), err)
+	if r.Local() == nil {
+		return &remoteFile{r: r, c: n.c, table: n.v.Table, path: n.path()}, fuse.FOPEN_KEEP_CACHE, 0
 	}
 	// go-fuse turns this into passthrough when the kernel and our
 	// privileges allow it (and then drops KEEP_CACHE: the page cache is the
 	// cache file's own); otherwise (Options.NoPassthrough, or the kernel
-	// refused a backing file once) reads come to localFile.Read and the
+	// refused a backing file once) reads come to versionFile.Read and the
 	// kernel keeps the pages across opens. Server.Passthrough says which.
-	return &localFile{f: f, passthrough: true, unpin: unpin}, fuse.FOPEN_KEEP_CACHE, 0
-}
-
-// localFile serves a read-only local file: a verified cache copy or a CSV
-// rendition.
-type localFile struct {
-	f           *os.File
-	passthrough bool
-	unpin       func() // releases the cache entry (Cache.Pin)
-}
-
-var (
-	_ gofs.FileReader          = (*localFile)(nil)
-	_ gofs.FileReleaser        = (*localFile)(nil)
-	_ gofs.FilePassthroughFder = (*localFile)(nil)
-)
-
-// testHookLocalRead, when set (by tests, before mounting), sees the path of
-// every file read through localFile.Read: reads that did not pass through
-// the kernel's passthrough path.
-var testHookLocalRead atomic.Pointer[func(path string)]
-
-func (h *localFile) Read(ctx context.Context, dest []byte, off int64) (fuse.ReadResult, syscall.Errno) {
-	if hook := testHookLocalRead.Load(); hook != nil {
-		(*hook)(h.f.Name())
-	}
-	n, err := h.f.ReadAt(dest, off)
-	if err != nil && n == 0 && !isEOF(err) {
-		return nil, Errno(err)
-	}
-	return fuse.ReadResultData(dest[:n]), 0
-}
-
-func (h *localFile) PassthroughFd() (int, bool) {
-	if !h.passthrough {
-		return -1, false
-	}
-	return int(h.f.Fd()), true
-}
-
-func (h *localFile) Release(ctx context.Context) syscall.Errno {
-	h.f.Close()
-	if h.unpin != nil {
-		h.unpin()
-	}
-	return 0
+	return &versionFile{r: r}, fuse.FOPEN_KEEP_CACHE, 0
 }
 
 // ---- current.parquet ----
 
 type linkNode struct {
 	gofs.Inode
-	s     *state
+	c     *core
 	table string
 }
 
@@ -553,32 +394,32 @@ var (
 )
 
 func (n *linkNode) Readlink(ctx context.Context) ([]byte, syscall.Errno) {
-	target, err := n.s.current(ctx, n.table)
+	target, err := n.c.tree.current(ctx, n.table)
 	if err != nil {
-		return nil, n.s.errno("readlink", n.table, "tables/"+n.table+"/"+currentName, err)
+		return nil, n.c.errno("readlink", n.table, dirPath(n.table, currentName), err)
 	}
 	return []byte(target), 0
 }
 
 func (n *linkNode) Getattr(ctx context.Context, f gofs.FileHandle, out *fuse.AttrOut) syscall.Errno {
-	target, err := n.s.current(ctx, n.table)
+	target, err := n.c.tree.current(ctx, n.table)
 	if err != nil {
-		return n.s.errno("getattr", n.table, "tables/"+n.table+"/"+currentName, err)
+		return n.c.errno("getattr", n.table, dirPath(n.table, currentName), err)
 	}
-	n.s.setAttr(&out.Attr, syscall.S_IFLNK|0o777, int64(len(target)), n.s.tableUpdated(n.table))
+	setAttr(&out.Attr, syscall.S_IFLNK|0o777, int64(len(target)), n.c.tree.updated(n.table))
 	out.SetTimeout(mutableTimeout)
 	return 0
 }
 
 func (n *linkNode) Setattr(ctx context.Context, f gofs.FileHandle, in *fuse.SetAttrIn, out *fuse.AttrOut) syscall.Errno {
-	return n.s.errno("setattr", n.table, "tables/"+n.table+"/"+currentName, n.s.immutable(currentName))
+	return n.c.errno("setattr", n.table, dirPath(n.table, currentName), n.c.immutable(currentName))
 }
 
 // ---- history.json ----
 
 type historyNode struct {
 	gofs.Inode
-	s     *state
+	c     *core
 	table string
 }
 
@@ -588,60 +429,42 @@ var (
 	_ gofs.NodeOpener    = (*historyNode)(nil)
 )
 
-func (n *historyNode) path() string { return "tables/" + n.table + "/" + historyName }
+func (n *historyNode) path() string { return dirPath(n.table, historyName) }
 
 func (n *historyNode) Getattr(ctx context.Context, f gofs.FileHandle, out *fuse.AttrOut) syscall.Errno {
 	if b, ok := f.(*bytesFile); ok {
-		n.s.setAttr(&out.Attr, syscall.S_IFREG|0o444, int64(len(b.data)), n.s.tableUpdated(n.table))
+		setAttr(&out.Attr, syscall.S_IFREG|0o444, int64(len(b.data)), n.c.tree.updated(n.table))
 		out.SetTimeout(mutableTimeout)
 		return 0
 	}
-	body, err := n.s.historyJSON(ctx, n.table)
+	body, err := n.c.tree.historyJSON(ctx, n.table)
 	if err != nil {
-		return n.s.errno("getattr", n.table, n.path(), err)
+		return n.c.errno("getattr", n.table, n.path(), err)
 	}
-	n.s.setAttr(&out.Attr, syscall.S_IFREG|0o444, int64(len(body)), n.s.tableUpdated(n.table))
+	setAttr(&out.Attr, syscall.S_IFREG|0o444, int64(len(body)), n.c.tree.updated(n.table))
 	out.SetTimeout(mutableTimeout)
 	return 0
 }
 
 func (n *historyNode) Setattr(ctx context.Context, f gofs.FileHandle, in *fuse.SetAttrIn, out *fuse.AttrOut) syscall.Errno {
-	return n.s.errno("setattr", n.table, n.path(), n.s.immutable(n.path()))
+	return n.c.errno("setattr", n.table, n.path(), n.c.immutable(n.path()))
 }
 
 func (n *historyNode) Open(ctx context.Context, flags uint32) (gofs.FileHandle, uint32, syscall.Errno) {
-	if flags&(syscall.O_WRONLY|syscall.O_RDWR|syscall.O_TRUNC|syscall.O_APPEND) != 0 {
-		return nil, 0, n.s.errno("open", n.table, n.path(), n.s.immutable(n.path()))
-	}
-	body, err := n.s.historyJSON(ctx, n.table)
+	body, err := n.c.openHistory(ctx, n.table, flags)
 	if err != nil {
-		return nil, 0, n.s.errno("open", n.table, n.path(), err)
+		return nil, 0, n.c.errno("open", n.table, n.path(), err)
 	}
 	// One snapshot per open, read around the page cache: the content
 	// changes with every version.
 	return &bytesFile{data: body}, fuse.FOPEN_DIRECT_IO, 0
 }
 
-type bytesFile struct{ data []byte }
-
-var _ gofs.FileReader = (*bytesFile)(nil)
-
-func (b *bytesFile) Read(ctx context.Context, dest []byte, off int64) (fuse.ReadResult, syscall.Errno) {
-	if off >= int64(len(b.data)) {
-		return fuse.ReadResultData(nil), 0
-	}
-	end := off + int64(len(dest))
-	if end > int64(len(b.data)) {
-		end = int64(len(b.data))
-	}
-	return fuse.ReadResultData(b.data[off:end]), 0
-}
-
 // ---- files being written ----
 
 type stagedNode struct {
 	gofs.Inode
-	s  *state
+	c  *core
 	st *staged
 }
 
@@ -653,31 +476,31 @@ var (
 
 // stagedInode makes the inode of a staged file. Its entry is never cached,
 // so it disappears from the tree the moment it is published.
-func (s *state) stagedInode(ctx context.Context, parent *gofs.Inode, st *staged, out *fuse.EntryOut) (*gofs.Inode, syscall.Errno) {
-	size, mode, mtime, err := s.stagedAttr(st)
+func stagedInode(ctx context.Context, c *core, parent *gofs.Inode, st *staged, out *fuse.EntryOut) (*gofs.Inode, syscall.Errno) {
+	size, mode, mtime, err := c.staging.attr(st)
 	if err != nil {
 		return nil, syscall.ENOENT
 	}
-	s.setAttr(&out.Attr, syscall.S_IFREG|mode, size, mtime)
+	setAttr(&out.Attr, syscall.S_IFREG|mode, size, mtime)
 	out.SetEntryTimeout(uncached)
 	out.SetAttrTimeout(uncached)
-	return parent.NewInode(ctx, &stagedNode{s: s, st: st}, gofs.StableAttr{Mode: syscall.S_IFREG, Ino: st.ino}), 0
+	return parent.NewInode(ctx, &stagedNode{c: c, st: st}, gofs.StableAttr{Mode: syscall.S_IFREG, Ino: st.ino}), 0
 }
 
 func (n *stagedNode) Getattr(ctx context.Context, f gofs.FileHandle, out *fuse.AttrOut) syscall.Errno {
-	size, mode, mtime, err := n.s.stagedAttr(n.st)
+	size, mode, mtime, err := n.c.staging.attr(n.st)
 	if err != nil {
 		if h, ok := f.(*stagedFile); ok {
 			// Published while open: describe the handle's bytes.
 			if fi, ferr := h.w.f.Stat(); ferr == nil {
-				n.s.setAttr(&out.Attr, syscall.S_IFREG|0o644, fi.Size(), fi.ModTime())
+				setAttr(&out.Attr, syscall.S_IFREG|0o644, fi.Size(), fi.ModTime())
 				out.SetTimeout(uncached)
 				return 0
 			}
 		}
 		return syscall.ENOENT
 	}
-	n.s.setAttr(&out.Attr, syscall.S_IFREG|mode, size, mtime)
+	setAttr(&out.Attr, syscall.S_IFREG|mode, size, mtime)
 	out.SetTimeout(uncached)
 	return 0
 }
@@ -702,96 +525,18 @@ func (n *stagedNode) Setattr(ctx context.Context, f gofs.FileHandle, in *fuse.Se
 	if t, ok := in.GetMTime(); ok {
 		mtime = &t
 	}
-	dir, name, _ := n.s.place(n.st)
-	if err := n.s.setStaged(n.st, size, mode, atime, mtime); err != nil {
-		return n.s.errno("setattr", targetTable(dir, name), dirPath(dir, name), err)
+	if err := n.c.setStaged(n.st, size, mode, atime, mtime); err != nil {
+		dir, name, _ := n.c.staging.place(n.st)
+		return n.c.errno("setattr", targetTable(dir, name), dirPath(dir, name), err)
 	}
 	return n.Getattr(ctx, f, out)
 }
 
 func (n *stagedNode) Open(ctx context.Context, flags uint32) (gofs.FileHandle, uint32, syscall.Errno) {
-	dir, name, ok := n.s.place(n.st)
-	if !ok {
-		return nil, 0, syscall.ENOENT
-	}
-	mode := os.O_RDWR
-	if flags&syscall.O_ACCMODE == syscall.O_RDONLY {
-		mode = os.O_RDONLY
-	}
-	f, err := os.OpenFile(n.st.path, mode, 0)
+	w, err := n.c.openStaged(n.st, flags)
 	if err != nil {
-		return nil, 0, n.s.errno("open", targetTable(dir, name), dirPath(dir, name), err)
-	}
-	w := &writeFile{s: n.s, st: n.st, f: f}
-	if flags&syscall.O_TRUNC != 0 && mode == os.O_RDWR {
-		if err := f.Truncate(0); err != nil {
-			f.Close()
-			return nil, 0, n.s.errno("open", targetTable(dir, name), dirPath(dir, name), err)
-		}
-		w.dirty = true
+		dir, name, _ := n.c.staging.place(n.st)
+		return nil, 0, n.c.errno("open", targetTable(dir, name), dirPath(dir, name), err)
 	}
 	return &stagedFile{w: w}, 0, 0
-}
-
-// stagedFile is an open handle on a file being written.
-type stagedFile struct{ w *writeFile }
-
-var (
-	_ gofs.FileReader   = (*stagedFile)(nil)
-	_ gofs.FileWriter   = (*stagedFile)(nil)
-	_ gofs.FileFlusher  = (*stagedFile)(nil)
-	_ gofs.FileFsyncer  = (*stagedFile)(nil)
-	_ gofs.FileReleaser = (*stagedFile)(nil)
-
-	_ gofs.FilePassthroughFder = (*stagedFile)(nil)
-)
-
-// PassthroughFd lets the kernel write a new file straight into its staging
-// copy, with no round trip per write, when this handle already counts as
-// having written (created, or truncated by this open): its close still
-// reaches Flush, which publishes. Other opens stay on the FUSE path, where
-// their first write marks them.
-func (h *stagedFile) PassthroughFd() (int, bool) {
-	h.w.mu.Lock()
-	defer h.w.mu.Unlock()
-	if !h.w.dirty {
-		return -1, false
-	}
-	return int(h.w.f.Fd()), true
-}
-
-func (h *stagedFile) Read(ctx context.Context, dest []byte, off int64) (fuse.ReadResult, syscall.Errno) {
-	n, err := h.w.f.ReadAt(dest, off)
-	if err != nil && n == 0 && !isEOF(err) {
-		return nil, Errno(err)
-	}
-	return fuse.ReadResultData(dest[:n]), 0
-}
-
-func (h *stagedFile) Write(ctx context.Context, data []byte, off int64) (uint32, syscall.Errno) {
-	n, err := h.w.write(data, off)
-	if err != nil {
-		dir, name, _ := h.w.s.place(h.w.st)
-		return uint32(n), h.w.s.errno("write", targetTable(dir, name), dirPath(dir, name), err)
-	}
-	return uint32(n), 0
-}
-
-// Flush is close(2): the first one after writes publishes the file.
-func (h *stagedFile) Flush(ctx context.Context) syscall.Errno {
-	dir, name, _ := h.w.s.place(h.w.st)
-	if err := h.w.flush(ctx); err != nil {
-		return h.w.s.errno("close", targetTable(dir, name), dirPath(dir, name), err)
-	}
-	return 0
-}
-
-// Fsync makes the staged bytes durable; publishing waits for close.
-func (h *stagedFile) Fsync(ctx context.Context, flags uint32) syscall.Errno {
-	return Errno(h.w.f.Sync())
-}
-
-func (h *stagedFile) Release(ctx context.Context) syscall.Errno {
-	h.w.release()
-	return 0
 }

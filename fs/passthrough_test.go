@@ -12,7 +12,7 @@ import (
 
 // TestPassthroughServesCachedReads proves which path serves reads of a
 // cached version: with passthrough the kernel reads the cache file itself
-// and localFile.Read never runs; with NoPassthrough every read comes through
+// and versionFile.Read never runs; with NoPassthrough every read comes through
 // it. Both return the version's bytes, by read(2) and by mmap.
 func TestPassthroughServesCachedReads(t *testing.T) {
 	var mu sync.Mutex
@@ -95,9 +95,9 @@ func TestPassthroughServesCachedReads(t *testing.T) {
 			mu.Unlock()
 			switch {
 			case srv.Passthrough() && n != 0:
-				t.Errorf("passthrough on, but localFile.Read served %d reads of %s", n, cachePath)
+				t.Errorf("passthrough on, but versionFile.Read served %d reads of %s", n, cachePath)
 			case !srv.Passthrough() && n == 0:
-				t.Errorf("passthrough off, but localFile.Read served no read of %s", cachePath)
+				t.Errorf("passthrough off, but versionFile.Read served no read of %s", cachePath)
 			}
 		})
 	}

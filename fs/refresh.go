@@ -12,35 +12,35 @@ import (
 // store mirrors. Then it reloads the snapshot and invalidates exactly what
 // changed. Pull takes the project's write lock, so a write waits at most
 // for one fetch.
-func (s *state) refresh(ctx context.Context) error {
-	if s.p.Role() == versions.Developer {
-		if _, err := s.p.Pull(ctx); err != nil {
+func (c *core) refresh(ctx context.Context) error {
+	if c.p.Role() == versions.Developer {
+		if _, err := c.p.Pull(ctx); err != nil {
 			return err
 		}
 	}
-	c, err := s.reload(ctx)
-	s.refreshed(c)
+	ch, err := c.tree.reload(ctx)
+	c.refreshed(ch)
 	return err
 }
 
 // resync reloads the snapshot without pulling (after a write, which pulled).
-func (s *state) resync(ctx context.Context) changes {
-	c, err := s.reload(ctx)
+func (c *core) resync(ctx context.Context) changes {
+	ch, err := c.tree.reload(ctx)
 	if err != nil {
-		s.log.Warn("datomfs: reload after write failed", "err", err.Error())
+		c.log.Warn("datomfs: reload after write failed", "err", err.Error())
 	}
-	return c
+	return ch
 }
 
 // refreshed hands a reload's changes to the FUSE layer.
-func (s *state) refreshed(c changes) {
-	if s.onChange != nil && !c.empty() {
-		s.onChange(c)
+func (c *core) refreshed(ch changes) {
+	if c.onChange != nil && !ch.empty() {
+		c.onChange(ch)
 	}
 }
 
 // refreshLoop refreshes every interval until ctx ends.
-func (s *state) refreshLoop(ctx context.Context, every time.Duration) {
+func (c *core) refreshLoop(ctx context.Context, every time.Duration) {
 	t := time.NewTicker(every)
 	defer t.Stop()
 	for {
@@ -48,8 +48,8 @@ func (s *state) refreshLoop(ctx context.Context, every time.Duration) {
 		case <-ctx.Done():
 			return
 		case <-t.C:
-			if err := s.refresh(ctx); err != nil && ctx.Err() == nil {
-				s.log.Warn("datomfs: background refresh failed", "err", err.Error())
+			if err := c.refresh(ctx); err != nil && ctx.Err() == nil {
+				c.log.Warn("datomfs: background refresh failed", "err", err.Error())
 			}
 		}
 	}

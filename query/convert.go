@@ -1,5 +1,3 @@
-// Package query is the embedded DuckDB layer over a versions project: SQL
-// over every version, CSV conversions and diffs.
 package query
 
 import (

@@ -1,6 +1,10 @@
 package versions
 
-import "errors"
+import (
+	"errors"
+
+	"github.com/datomfs/datomfs/versions/cache"
+)
 
 // Sentinel errors callers branch on. Lower-level errors (store, repo, meta)
 // are wrapped together with one of these so that errors.Is works on both.
@@ -28,7 +32,8 @@ var (
 	// ErrExists: init into a store namespace or directory already in use.
 	ErrExists = errors.New("already exists")
 	// ErrIntegrity: stored bytes do not match the recorded parquet_sha.
-	ErrIntegrity = errors.New("integrity check failed")
+	// The cache (versions/cache) returns it; both names are one error.
+	ErrIntegrity = cache.ErrIntegrity
 	// ErrAuth: the git remote or the store refused our credentials.
 	ErrAuth = errors.New("authentication failed")
 )

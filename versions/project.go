@@ -1,6 +1,3 @@
-// Package versions is the datom model: projects, tables and their immutable
-// versions, kept in a git repository (metadata and history) and an object
-// store (bytes). It knows nothing of FUSE, SQL or terminals.
 package versions
 
 import (
@@ -14,6 +11,7 @@ import (
 	"sync"
 	"time"
 
+	"github.com/datomfs/datomfs/versions/cache"
 	"github.com/datomfs/datomfs/versions/meta"
 	"github.com/datomfs/datomfs/versions/repo"
 	"github.com/datomfs/datomfs/versions/store"
@@ -45,7 +43,7 @@ type Options struct {
 	Clock func() time.Time
 	// CacheDir holds verified copies of versions; default: the user cache dir.
 	CacheDir string
-	// CacheMaxBytes bounds the cache, evicting least recently used entries (0: unbounded; see cache_evict.go).
+	// CacheMaxBytes bounds the cache, evicting least recently used entries (0: unbounded; see cache/evict.go).
 	CacheMaxBytes int64
 	// Converter is needed to write CSV input.
 	Converter Converter
@@ -98,8 +96,12 @@ type Project struct {
 	repo   *repo.Repo // nil for readers
 	store  store.Store
 	layout store.Layout
-	cache  *Cache
+	cache  *cache.Cache
 	opts   Options
+
+	// sizes remembers the size of version objects by store key
+	// (VersionSize): versions never change.
+	sizes sync.Map
 
 	// writeMu serialises writes and pulls of this process on the clone.
 	writeMu sync.Mutex
@@ -134,9 +136,6 @@ func (p *Project) RemoteURL() string {
 // RemoteStore reports whether bytes come over the network (S3): reads are
 // then worth serving before a version is fully cached.
 func (p *Project) RemoteStore() bool { return p.isS3() }
-
-// Cache is the verified local cache of version bytes.
-func (p *Project) Cache() *Cache { return p.cache }
 
 // Logger is the project's logger.
 func (p *Project) Logger() *slog.Logger { return p.opts.Logger }
@@ -218,7 +217,7 @@ func newProject(name string, cfg meta.ProjectConfig, role Role, dir string, r *r
 	return &Project{
 		name: name, cfg: cfg, role: role, dir: dir, repo: r,
 		store: st, layout: layout, opts: opts,
-		cache: NewCache(opts.CacheDir, st, opts.Logger).WithMaxBytes(opts.CacheMaxBytes),
+		cache: cache.New(opts.CacheDir, st, opts.Logger).WithMaxBytes(opts.CacheMaxBytes),
 	}
 }
 

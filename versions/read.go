@@ -160,7 +160,7 @@ func (p *Project) Fetch(ctx context.Context, v Version) (string, error) {
 	}
 	path, err := p.cache.Get(ctx, p.Key(v), v.ParquetSHA, progress)
 	if err != nil {
-		return "", fmt.Errorf("read %s@%s: %w", v.Table, v.ID.Short(), err)
+		return "", fmt.Errorf("read %s@%s: %w", v.Table, v.ID.Short(), mapStoreErr(err))
 	}
 	return path, nil
 }

@@ -106,9 +106,6 @@ func removeIfAbandoned(path string) (bool, error) {
 	return true, nil
 }
 
-// StagingBase is where the cache keeps staging folders.
-func (c *Cache) StagingBase() string { return filepath.Join(c.root, "staging") }
-
 // sweepStoreTemp removes temporary objects a killed writer left in the
 // store under prefix, when the store can tell which are abandoned.
 func (p *Project) sweepStoreTemp(ctx context.Context, prefix string) {
@@ -123,6 +120,22 @@ func (p *Project) sweepStoreTemp(ctx context.Context, prefix string) {
 	for _, r := range removed {
 		p.opts.Logger.Info("removed a temporary file left in the store by a process that ended", "file", r)
 	}
+}
+
+// NewMountStaging prepares a mount's staging: it removes what killed
+// processes left behind (staging folders under base and in the cache,
+// temporary files in the store; see CleanLeftovers) and creates the
+// mount's own staging folder under base ("": the cache's staging base). A
+// live process's staging folder is never touched.
+func (p *Project) NewMountStaging(ctx context.Context, base string) (*StagingDir, error) {
+	if base == "" {
+		base = p.cache.StagingBase()
+	}
+	if base != p.cache.StagingBase() {
+		SweepStaging(base, p.opts.Logger)
+	}
+	p.CleanLeftovers(ctx)
+	return NewStagingDir(base, "mount")
 }
 
 // CleanLeftovers removes what killed processes left behind: staging

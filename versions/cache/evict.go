@@ -1,4 +1,4 @@
-package versions
+package cache
 
 import (
 	"container/list"

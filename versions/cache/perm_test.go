@@ -1,4 +1,4 @@
-package versions
+package cache
 
 import (
 	"context"
@@ -63,14 +63,14 @@ func TestCacheTightensAnExistingRoot(t *testing.T) {
 	root := filepath.Join(t.TempDir(), "cache")
 	os.MkdirAll(filepath.Join(root, "objects"), 0o755)
 	os.Chmod(root, 0o755)
-	NewCache(root, nil, quiet)
+	New(root, nil, quiet)
 	if fi, _ := os.Stat(root); fi.Mode().Perm() != 0o700 {
 		t.Errorf("root %v, want 0700", fi.Mode().Perm())
 	}
 
 	// Private already: untouched, even a stricter mode.
 	os.Chmod(root, 0o500)
-	NewCache(root, nil, quiet)
+	New(root, nil, quiet)
 	if fi, _ := os.Stat(root); fi.Mode().Perm() != 0o500 {
 		t.Errorf("a private root changed to %v", fi.Mode().Perm())
 	}
@@ -80,15 +80,15 @@ func TestCacheTightensAnExistingRoot(t *testing.T) {
 	shared := filepath.Join(t.TempDir(), "shared")
 	os.Mkdir(shared, 0o777)
 	os.Chmod(shared, 0o777|os.ModeSticky)
-	NewCache(shared, nil, quiet)
+	New(shared, nil, quiet)
 	if fi, _ := os.Stat(shared); fi.Mode().Perm() != 0o777 || fi.Mode()&os.ModeSticky == 0 {
 		t.Errorf("a shared sticky folder changed to %v", fi.Mode())
 	}
 
 	// A missing root is not created.
 	missing := filepath.Join(t.TempDir(), "missing")
-	NewCache(missing, nil, quiet)
+	New(missing, nil, quiet)
 	if _, err := os.Stat(missing); err == nil {
-		t.Error("NewCache created its root")
+		t.Error("New created its root")
 	}
 }

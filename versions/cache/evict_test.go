@@ -1,4 +1,4 @@
-package versions
+package cache
 
 import (
 	"bytes"
@@ -45,7 +45,7 @@ func newEvictFixture(t *testing.T, n, size int) *evictFixture {
 func (fx *evictFixture) key(i int) string { return fmt.Sprintf("datom/t/o%d.parquet", i) }
 
 func (fx *evictFixture) cache(max int64) *Cache {
-	return NewCache(fx.root, fx.st, slog.New(slog.DiscardHandler)).WithMaxBytes(max)
+	return New(fx.root, fx.st, slog.New(slog.DiscardHandler)).WithMaxBytes(max)
 }
 
 func (fx *evictFixture) get(t *testing.T, c *Cache, i int) string {

@@ -1,4 +1,4 @@
-package versions
+package cache
 
 import (
 	"context"
@@ -207,12 +207,12 @@ func (p *Partial) failed() error {
 func (p *Partial) fetch(ctx context.Context, start, length int64) error {
 	rc, err := p.c.store.Open(ctx, p.key, start, length)
 	if err != nil {
-		return fmt.Errorf("read %s: %w", p.key, mapStoreErr(err))
+		return fmt.Errorf("read %s: %w", p.key, err)
 	}
 	defer rc.Close()
 	buf := make([]byte, length)
 	if _, err := io.ReadFull(rc, buf); err != nil {
-		return fmt.Errorf("read %s [%d+%d]: %w", p.key, start, length, mapStoreErr(err))
+		return fmt.Errorf("read %s [%d+%d]: %w", p.key, start, length, err)
 	}
 	if _, err := p.f.WriteAt(buf, start); err != nil {
 		return fmt.Errorf("cache %s: %w", p.key, err)
@@ -237,13 +237,15 @@ func (p *Partial) startFill() {
 	p.refs++ // the fill's own reference
 	p.mu.Unlock()
 	go func() {
-		defer p.Close()
 		err := p.fill(context.Background())
-		p.err = err
-		close(p.complete)
 		if err != nil {
 			p.c.log.Error("fill cache", "key", p.key, "err", err)
 		}
+		p.err = err
+		// The fill's reference goes before Wait returns: whoever waited
+		// sees the entry as only its own readers hold it.
+		p.Close()
+		close(p.complete)
 	}()
 }
 

@@ -1,4 +1,4 @@
-package versions
+package cache
 
 import (
 	"bytes"
@@ -46,7 +46,7 @@ func partialFixture(t *testing.T, size int) (*Cache, *countingStore, []byte, str
 	}
 	cs := &countingStore{Store: ls}
 	sum := sha256.Sum256(body)
-	return NewCache(t.TempDir(), cs, slog.New(slog.DiscardHandler)), cs, body, hex.EncodeToString(sum[:])
+	return New(t.TempDir(), cs, slog.New(slog.DiscardHandler)), cs, body, hex.EncodeToString(sum[:])
 }
 
 func TestPartialReadsOnlyWhatIsAsked(t *testing.T) {

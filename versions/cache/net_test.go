@@ -1,4 +1,4 @@
-package versions
+package cache
 
 import (
 	"bytes"
@@ -50,12 +50,12 @@ func TestReadPathNotResponding(t *testing.T) {
 		if ctx.Err() != nil {
 			t.Fatalf("%s hung until the test's deadline: %v", op, err)
 		}
-		if !errors.Is(err, ErrUnreachable) || !strings.Contains(err.Error(), "not responding") {
+		if !errors.Is(err, store.ErrUnreachable) || !strings.Contains(err.Error(), "not responding") {
 			t.Fatalf("%s with the store not responding: %v; want ErrUnreachable, not responding", op, err)
 		}
 	}
 
-	c := NewCache(t.TempDir(), st, slog.New(slog.DiscardHandler))
+	c := New(t.TempDir(), st, slog.New(slog.DiscardHandler))
 	part, err := c.OpenPartial(ctx, key, sha, int64(len(body)), false)
 	if err != nil {
 		t.Fatal(err)

@@ -1,9 +1,10 @@
-package versions
+package cache
 
 import (
 	"context"
 	"crypto/sha256"
 	"encoding/hex"
+	"errors"
 	"fmt"
 	"io"
 	"log/slog"
@@ -14,6 +15,10 @@ import (
 
 	"github.com/datomfs/datomfs/versions/store"
 )
+
+// ErrIntegrity: stored bytes do not match the recorded parquet_sha. The
+// versions package exports the same error as versions.ErrIntegrity.
+var ErrIntegrity = errors.New("integrity check failed")
 
 // Cache keeps verified local copies of stored parquet objects. Objects with
 // a recorded parquet_sha are content-addressed by it and verified before they
@@ -29,7 +34,7 @@ type Cache struct {
 	inflight map[string]*fetchCall
 	partials map[string]*Partial
 
-	evict *evictor // nil: unbounded (cache_evict.go)
+	evict *evictor // nil: unbounded (evict.go)
 }
 
 type fetchCall struct {
@@ -47,10 +52,10 @@ const (
 	cacheFilePerm = 0o600
 )
 
-// NewCache returns a cache rooted at dir over st. An existing root that
+// New returns a cache rooted at dir over st. An existing root that
 // other users can open is made private (see tightenRoot); nothing is
 // created until something is cached.
-func NewCache(dir string, st store.Store, log *slog.Logger) *Cache {
+func New(dir string, st store.Store, log *slog.Logger) *Cache {
 	c := &Cache{root: dir, store: st, log: log, inflight: map[string]*fetchCall{}}
 	c.tightenRoot()
 	return c
@@ -81,6 +86,11 @@ func (c *Cache) tightenRoot() {
 
 // Root is the cache directory.
 func (c *Cache) Root() string { return c.root }
+
+// StagingBase is where processes keep their staging folders (a mount's
+// files being written, a write's converted CSV): inside the cache, private
+// like it.
+func (c *Cache) StagingBase() string { return filepath.Join(c.root, "staging") }
 
 // PathFor is where the object would live in the cache.
 func (c *Cache) PathFor(key, parquetSHA string) string {
@@ -144,7 +154,7 @@ func (c *Cache) download(ctx context.Context, key, parquetSHA string, progress f
 	}
 	rc, err := c.store.Open(ctx, key, 0, -1)
 	if err != nil {
-		return "", fmt.Errorf("download %s: %w", key, mapStoreErr(err))
+		return "", fmt.Errorf("download %s: %w", key, err)
 	}
 	defer rc.Close()
 	tmp, err := os.CreateTemp(filepath.Dir(dst), ".dl-*")
@@ -155,7 +165,7 @@ func (c *Cache) download(ctx context.Context, key, parquetSHA string, progress f
 	h := sha256.New()
 	if _, err := io.Copy(io.MultiWriter(tmp, h), store.ProgressReader(rc, total, progress)); err != nil {
 		tmp.Close()
-		return "", fmt.Errorf("download %s: %w", key, mapStoreErr(err))
+		return "", fmt.Errorf("download %s: %w", key, err)
 	}
 	if err := tmp.Close(); err != nil {
 		return "", fmt.Errorf("cache %s: %w", key, err)

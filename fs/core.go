@@ -1,0 +1,383 @@
+package fs
+
+import (
+	"context"
+	"fmt"
+	"hash/fnv"
+	"log/slog"
+	"os"
+	"strings"
+	"syscall"
+	"time"
+
+	"github.com/datomfs/datomfs/versions"
+	"github.com/datomfs/datomfs/versions/meta"
+)
+
+// The mount's core: what the tree holds and the rules of every operation,
+// free of FUSE types and testable without a mount. Its rooms are the tree
+// of tables and versions (tree.go), the files being written (staging.go,
+// published by write.go) and the CSV renditions (renditions.go). Nodes
+// (nodes.go) make one call into it per operation and hand any error to
+// core.errno (errno.go). Errors wrap the versions sentinels (ErrNotFound,
+// ErrImmutable, ErrReadOnly, ErrInvalidName, ErrInvalidInput, ErrExists)
+// or the mount's own (errno.go).
+
+// core is shared by every node of one mount.
+type core struct {
+	p        *versions.Project
+	log      *slog.Logger
+	readOnly bool
+	noFill   bool // remote versions: fetch only the ranges read
+	// bg outlives requests: downloads and conversions run on it, so that an
+	// interrupted reader does not abandon them. It ends at unmount.
+	bg context.Context
+
+	tree       *tree
+	staging    *staging
+	renditions *renditions
+
+	// onChange tells the FUSE layer what a reload changed (invalidations).
+	onChange func(changes)
+}
+
+// coreOptions are what a core needs besides its project.
+type coreOptions struct {
+	log     *slog.Logger
+	conv    CSVConverter // nil: no renditions
+	staging string       // the mount's staging folder
+	bg      context.Context
+	noFill  bool
+}
+
+func newCore(p *versions.Project, o coreOptions) *core {
+	if o.log == nil {
+		o.log = slog.New(slog.DiscardHandler)
+	}
+	if o.bg == nil {
+		o.bg = context.Background()
+	}
+	return &core{
+		p: p, log: o.log, noFill: o.noFill, bg: o.bg,
+		readOnly:   p.Role() != versions.Developer,
+		tree:       newTree(p, time.Now()),
+		staging:    newStaging(o.staging),
+		renditions: newRenditions(p, o.conv, o.bg),
+	}
+}
+
+// ---- inode numbers ----
+
+// inoOf derives a stable inode number from identities (table, version, kind).
+// Hashed numbers stay below 1<<62; staged files count up from 1<<62.
+func inoOf(parts ...string) uint64 {
+	h := fnv.New64a()
+	for _, p := range parts {
+		h.Write([]byte(p))
+		h.Write([]byte{0})
+	}
+	ino := h.Sum64() & (1<<62 - 1)
+	if ino < 16 {
+		ino += 16
+	}
+	return ino
+}
+
+// ---- errors ----
+
+// immutable is the refusal for changing history: ErrImmutable, or
+// ErrReadOnly on a reader mount.
+func (c *core) immutable(what string) error {
+	if c.readOnly {
+		return versions.ErrReadOnly
+	}
+	return &pathError{what: what, err: versions.ErrImmutable}
+}
+
+type pathError struct {
+	what string
+	err  error
+}
+
+func (e *pathError) Error() string { return e.what + ": " + e.err.Error() }
+func (e *pathError) Unwrap() error { return e.err }
+
+// checkTableName validates a table name (datom's rules) as versions does.
+func checkTableName(name string) error {
+	if _, err := meta.ParseTableName(name); err != nil {
+		return fmt.Errorf("table name %q: %w: %w", name, versions.ErrInvalidName, err)
+	}
+	return nil
+}
+
+// dirPath is the path of name in dir ("" = tables/), for messages.
+func dirPath(dir, name string) string {
+	if dir == "" {
+		return "tables/" + name
+	}
+	return "tables/" + dir + "/" + name
+}
+
+// ---- listings ----
+
+// dirEntry is one name in a listing.
+type dirEntry struct {
+	name string
+	mode uint32 // syscall.S_IFDIR, S_IFREG or S_IFLNK
+	ino  uint64
+}
+
+// readdir lists tables/ (dir "") or a table folder: versions (and their
+// renditions), current.parquet and history.json once there is a version,
+// and the files being written there.
+func (c *core) readdir(ctx context.Context, dir string) ([]dirEntry, error) {
+	var out []dirEntry
+	if dir == "" {
+		names, err := c.tree.names(ctx)
+		if err != nil {
+			return nil, err
+		}
+		for _, t := range names {
+			out = append(out, dirEntry{t, syscall.S_IFDIR, inoOf("table", t)})
+		}
+	} else {
+		t, err := c.tree.versions(ctx, dir)
+		if err != nil {
+			return nil, err
+		}
+		for i, v := range t.versions {
+			out = append(out, dirEntry{"@" + t.names[i] + ".parquet", syscall.S_IFREG, inoOf("version", dir, string(v.ID), "parquet")})
+			if c.renditions.enabled() {
+				out = append(out, dirEntry{"@" + t.names[i] + ".csv", syscall.S_IFREG, inoOf("version", dir, string(v.ID), "csv")})
+			}
+		}
+		if len(t.versions) > 0 {
+			out = append(out,
+				dirEntry{currentName, syscall.S_IFLNK, inoOf("current", dir)},
+				dirEntry{historyName, syscall.S_IFREG, inoOf("history", dir)})
+		}
+	}
+	for name, ino := range c.staging.in(dir) {
+		out = append(out, dirEntry{name, syscall.S_IFREG, ino})
+	}
+	return out, nil
+}
+
+// ---- folders ----
+
+// mkdir makes an empty table that exists only in the mount until a version
+// is written to it.
+func (c *core) mkdir(ctx context.Context, name string) error {
+	if c.readOnly {
+		return versions.ErrReadOnly
+	}
+	if err := checkTableName(name); err != nil {
+		return err
+	}
+	return c.tree.addEmpty(ctx, name)
+}
+
+// rmdir removes a mkdir'd table while it is empty; tables with versions
+// are history.
+func (c *core) rmdir(ctx context.Context, name string) error {
+	if c.readOnly {
+		return versions.ErrReadOnly
+	}
+	if err := c.tree.checkEmpty(ctx, name); err != nil {
+		return err
+	}
+	if len(c.staging.in(name)) > 0 {
+		return fmt.Errorf("table %q: %w", name, errNotEmpty)
+	}
+	c.tree.dropEmpty(name)
+	return nil
+}
+
+// ---- names in folders ----
+
+// unlink removes name from dir ("" = tables/): only files being written
+// can go; the history refuses.
+func (c *core) unlink(ctx context.Context, dir, name string) error {
+	path := dirPath(dir, name)
+	if c.readOnly {
+		return versions.ErrReadOnly
+	}
+	if st := c.staging.lookup(dir, name); st != nil {
+		c.staging.remove(st)
+		return nil
+	}
+	if dir != "" && c.tree.isHistoryName(ctx, dir, name) {
+		return c.immutable(path)
+	}
+	if dir == "" {
+		if exists, _, _ := c.tree.info(ctx, name); exists {
+			return fmt.Errorf("%s: %w", path, errIsDir)
+		}
+	}
+	return fmt.Errorf("%s: %w", path, versions.ErrNotFound)
+}
+
+// outside is the destination folder of a rename out of tables/ and the
+// table folders (to the mount's root), which take no files.
+const outside = "/"
+
+// RENAME_NOREPLACE from renameat2(2).
+const unixRenameNoReplace = 1
+
+// rename moves name in dir to dstName in dstDir ("" = tables/, outside =
+// elsewhere). Only files being written move: to a table file name the
+// rename publishes (and returns the write's error), to a temporary name
+// it just moves. Flags are renameat2's; only RENAME_NOREPLACE is known.
+func (c *core) rename(ctx context.Context, dir, name, dstDir, dstName string, flags uint32) error {
+	path := dirPath(dir, name)
+	if c.readOnly {
+		return versions.ErrReadOnly
+	}
+	if dstDir == outside {
+		return c.immutable("only tables/ and table folders take files")
+	}
+	if flags&^uint32(unixRenameNoReplace) != 0 {
+		return errBadFlags
+	}
+	st := c.staging.lookup(dir, name)
+	if st == nil {
+		if dir != "" && c.tree.isHistoryName(ctx, dir, name) {
+			return c.immutable(path)
+		}
+		if dir == "" {
+			if exists, _, _ := c.tree.info(ctx, name); exists {
+				return c.immutable("table " + name)
+			}
+		}
+		return fmt.Errorf("%s: %w", path, versions.ErrNotFound)
+	}
+	if flags&unixRenameNoReplace != 0 && c.staging.lookup(dstDir, dstName) != nil {
+		return fmt.Errorf("%s: %w", dirPath(dstDir, dstName), versions.ErrExists)
+	}
+	if err := c.checkNewName(ctx, dstDir, dstName); err != nil {
+		return err
+	}
+	if isTempName(dstName) {
+		if !c.staging.move(st, dstDir, dstName) {
+			return versions.ErrNotFound
+		}
+		return nil
+	}
+	if !c.staging.take(st) {
+		return versions.ErrNotFound
+	}
+	defer os.Remove(st.path)
+	return c.publish(ctx, st, dstDir, dstName)
+}
+
+// checkNewName says whether a file may be created (or renamed to) name in
+// dir ("" = tables/).
+func (c *core) checkNewName(ctx context.Context, dir, name string) error {
+	if c.readOnly {
+		return versions.ErrReadOnly
+	}
+	if dir != "" {
+		exists, _, err := c.tree.info(ctx, dir)
+		if err != nil {
+			return err
+		}
+		if !exists {
+			return fmt.Errorf("table %q: %w", dir, versions.ErrNotFound)
+		}
+		if strings.HasPrefix(name, "@") || c.tree.isHistoryName(ctx, dir, name) {
+			return fmt.Errorf("%s/%s is part of the history: %w", dir, name, versions.ErrImmutable)
+		}
+	}
+	if isTempName(name) {
+		return nil
+	}
+	if publishExt(name) == "" {
+		return fmt.Errorf("%q: %w: only .parquet and .csv files (or temporary names) can be written here", name, versions.ErrInvalidInput)
+	}
+	if dir == "" {
+		return checkTableName(targetTable(dir, name))
+	}
+	return nil
+}
+
+// ---- opening files ----
+
+// writeFlags are the open flags that would change a file.
+const writeFlags = syscall.O_WRONLY | syscall.O_RDWR | syscall.O_TRUNC | syscall.O_APPEND
+
+// create stages a new file name in dir and returns a handle that counts as
+// having written (its first flush publishes).
+func (c *core) create(ctx context.Context, dir, name string) (*writeFile, error) {
+	if err := c.checkNewName(ctx, dir, name); err != nil {
+		return nil, err
+	}
+	st, f, err := c.staging.create(dir, name)
+	if err != nil {
+		return nil, err
+	}
+	return &writeFile{c: c, st: st, f: f, dirty: true}, nil
+}
+
+// openStaged opens a file being written; O_TRUNC on a writable open
+// empties it and counts as a write.
+func (c *core) openStaged(st *staged, flags uint32) (*writeFile, error) {
+	if _, _, ok := c.staging.place(st); !ok {
+		return nil, versions.ErrNotFound
+	}
+	mode := os.O_RDWR
+	if flags&syscall.O_ACCMODE == syscall.O_RDONLY {
+		mode = os.O_RDONLY
+	}
+	f, err := os.OpenFile(st.path, mode, 0)
+	if err != nil {
+		return nil, err
+	}
+	w := &writeFile{c: c, st: st, f: f}
+	if flags&syscall.O_TRUNC != 0 && mode == os.O_RDWR {
+		if err := f.Truncate(0); err != nil {
+			f.Close()
+			return nil, err
+		}
+		w.dirty = true
+	}
+	return w, nil
+}
+
+// setStaged applies truncate, chmod and utimes to a file being written.
+func (c *core) setStaged(st *staged, size *int64, mode *uint32, atime, mtime *time.Time) error {
+	if c.readOnly {
+		return versions.ErrReadOnly
+	}
+	return c.staging.set(st, size, mode, atime, mtime)
+}
+
+// openVersion opens a version for reading (Project.OpenVersion decides
+// how); versions never open for writing.
+func (c *core) openVersion(ctx context.Context, v versions.Version, flags uint32) (*versions.VersionReader, error) {
+	if flags&writeFlags != 0 {
+		return nil, c.immutable(versionPath(v, "parquet"))
+	}
+	return c.p.OpenVersion(ctx, v, versions.OpenOptions{NoFill: c.noFill, Detached: c.bg})
+}
+
+// openCSV opens a version's CSV rendition, making it first if needed; the
+// version's cache entry stays pinned until unpin.
+func (c *core) openCSV(ctx context.Context, v versions.Version, flags uint32) (*os.File, func(), error) {
+	if flags&writeFlags != 0 {
+		return nil, nil, c.immutable(versionPath(v, "csv"))
+	}
+	return c.renditions.open(ctx, v)
+}
+
+// openHistory returns history.json's bytes for one open.
+func (c *core) openHistory(ctx context.Context, table string, flags uint32) ([]byte, error) {
+	if flags&writeFlags != 0 {
+		return nil, c.immutable(dirPath(table, historyName))
+	}
+	return c.tree.historyJSON(ctx, table)
+}
+
+// versionPath is a version file's path in the mount, for messages.
+func versionPath(v versions.Version, kind string) string {
+	return "tables/" + v.Table + "/@" + v.ID.Short() + "." + kind
+}

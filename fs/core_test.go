@@ -1,0 +1,385 @@
+package fs
+
+import (
+	"bytes"
+	"context"
+	"errors"
+	"go/parser"
+	"go/token"
+	"io"
+	"os"
+	"slices"
+	"strings"
+	"syscall"
+	"testing"
+
+	"github.com/datomfs/datomfs/versions"
+)
+
+// The core's rules, without a mount: each case runs on a fresh core over
+// the fixture project (lb with two versions, ae with one), after its own
+// set-up, and checks the error by its sentinel.
+
+// TestCoreIsFUSEFree keeps go-fuse out of the core's files: only nodes.go,
+// handles.go and mount.go speak FUSE.
+func TestCoreIsFUSEFree(t *testing.T) {
+	for _, file := range []string{"core.go", "tree.go", "staging.go", "renditions.go", "write.go", "refresh.go", "errno.go"} {
+		f, err := parser.ParseFile(token.NewFileSet(), file, nil, parser.ImportsOnly)
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, imp := range f.Imports {
+			if strings.Contains(imp.Path.Value, "go-fuse") {
+				t.Errorf("%s imports %s", file, imp.Path.Value)
+			}
+		}
+	}
+}
+
+func newTestCore(t *testing.T, p *versions.Project, fx *fixture) *core {
+	t.Helper()
+	return newCore(p, coreOptions{log: fx.options().Logger, conv: testConverter{}, staging: t.TempDir()})
+}
+
+// stage creates a staged file with body, as create + write + close would
+// leave a temporary name (nothing is published).
+func stage(t *testing.T, c *core, dir, name string, body []byte) *staged {
+	t.Helper()
+	w, err := c.create(context.Background(), dir, name)
+	if err != nil {
+		t.Fatalf("create %s/%s: %v", dir, name, err)
+	}
+	if _, err := w.write(body, 0); err != nil {
+		t.Fatal(err)
+	}
+	w.release()
+	return w.st
+}
+
+// errIs reports whether err matches want (nil: no error).
+func errIs(err, want error) bool {
+	if want == nil {
+		return err == nil
+	}
+	return errors.Is(err, want)
+}
+
+func TestCoreUnlink(t *testing.T) {
+	ctx := context.Background()
+	fx := newProjectFixture(t)
+	v1 := fx.V1.ID.Short()
+	cases := []struct {
+		name      string
+		setup     func(t *testing.T, c *core)
+		dir, file string
+		want      error
+		gone      bool // the name is no longer staged afterwards
+	}{
+		{"version", nil, "lb", "@" + v1 + ".parquet", versions.ErrImmutable, false},
+		{"version by prefix", nil, "lb", "@" + v1[:5] + ".parquet", versions.ErrImmutable, false},
+		{"rendition", nil, "lb", "@" + v1 + ".csv", versions.ErrImmutable, false},
+		{"current", nil, "lb", currentName, versions.ErrImmutable, false},
+		{"history", nil, "lb", historyName, versions.ErrImmutable, false},
+		{"missing file", nil, "lb", "nothing.parquet", versions.ErrNotFound, false},
+		{"missing version", nil, "lb", "@ffffffff.parquet", versions.ErrNotFound, false},
+		{"table folder", nil, "", "lb", errIsDir, false},
+		{"missing table", nil, "", "zz", versions.ErrNotFound, false},
+		{"staged temp name", func(t *testing.T, c *core) { stage(t, c, "lb", "x.tmp", []byte("x")) }, "lb", "x.tmp", nil, true},
+		{"staged in tables/", func(t *testing.T, c *core) { stage(t, c, "", ".dm.parquet.swp", []byte("x")) }, "", ".dm.parquet.swp", nil, true},
+	}
+	for _, tc := range cases {
+		t.Run(tc.name, func(t *testing.T) {
+			c := newTestCore(t, fx.Project, fx)
+			if tc.setup != nil {
+				tc.setup(t, c)
+			}
+			if err := c.unlink(ctx, tc.dir, tc.file); !errIs(err, tc.want) {
+				t.Fatalf("unlink %s/%s: %v, want %v", tc.dir, tc.file, err, tc.want)
+			}
+			if tc.gone && c.staging.lookup(tc.dir, tc.file) != nil {
+				t.Error("the staged file is still there")
+			}
+		})
+	}
+}
+
+func TestCoreRename(t *testing.T) {
+	ctx := context.Background()
+	fx := newProjectFixture(t)
+	v1 := fx.V1.ID.Short()
+	good := parquetBytes(t, 7, "renamed")
+	cases := []struct {
+		name          string
+		setup         func(t *testing.T, c *core)
+		dir, file     string
+		dstDir, dst   string
+		flags         uint32
+		want          error
+		stagedAt      string // dstDir/dst is staged afterwards ("" = not)
+		newVersionsLb int    // versions lb gains
+	}{
+		{"version", nil, "lb", "@" + v1 + ".parquet", "lb", "x.parquet", 0, versions.ErrImmutable, "", 0},
+		{"current", nil, "lb", currentName, "lb", "x.parquet", 0, versions.ErrImmutable, "", 0},
+		{"history", nil, "lb", historyName, "lb", "h.json", 0, versions.ErrImmutable, "", 0},
+		{"table with versions", nil, "", "lb", "", "lb2", 0, versions.ErrImmutable, "", 0},
+		{"missing", nil, "lb", "nothing.tmp", "lb", "x.tmp", 0, versions.ErrNotFound, "", 0},
+		{"out of the tables", stageTmp, "lb", "a.tmp", outside, "a.tmp", 0, versions.ErrImmutable, "", 0},
+		{"unknown flags", stageTmp, "lb", "a.tmp", "lb", "b.tmp", 4, errBadFlags, "", 0},
+		{"temp to temp", stageTmp, "lb", "a.tmp", "lb", "b.tmp", 0, nil, "lb/b.tmp", 0},
+		{"temp to temp in another table", stageTmp, "lb", "a.tmp", "ae", ".b", 0, nil, "ae/.b", 0},
+		{"noreplace onto a staged file", func(t *testing.T, c *core) {
+			stageTmp(t, c)
+			stage(t, c, "lb", "b.tmp", []byte("b"))
+		}, "lb", "a.tmp", "lb", "b.tmp", unixRenameNoReplace, versions.ErrExists, "lb/b.tmp", 0},
+		{"to a version name", stageTmp, "lb", "a.tmp", "lb", "@abc.parquet", 0, versions.ErrImmutable, "", 0},
+		{"to history.json", stageTmp, "lb", "a.tmp", "lb", historyName, 0, versions.ErrImmutable, "", 0},
+		{"to another type", stageTmp, "lb", "a.tmp", "lb", "a.json", 0, versions.ErrInvalidInput, "", 0},
+		{"to a bad table name", stageTmp, "lb", "a.tmp", "", "9x.parquet", 0, versions.ErrInvalidName, "", 0},
+		{"to a missing table", stageTmp, "lb", "a.tmp", "zz", "a.parquet", 0, versions.ErrNotFound, "", 0},
+		{"not a table", func(t *testing.T, c *core) { stage(t, c, "lb", "a.tmp", []byte("not parquet")) },
+			"lb", "a.tmp", "lb", "a.parquet", 0, versions.ErrInvalidInput, "", 0},
+		{"publishes", func(t *testing.T, c *core) { stage(t, c, "lb", "a.tmp", good) },
+			"lb", "a.tmp", "lb", "a.parquet", 0, nil, "", 1},
+	}
+	for _, tc := range cases {
+		t.Run(tc.name, func(t *testing.T) {
+			c := newTestCore(t, fx.Project, fx)
+			if tc.setup != nil {
+				tc.setup(t, c)
+			}
+			before := historyLen(t, fx.Project, "lb")
+			err := c.rename(ctx, tc.dir, tc.file, tc.dstDir, tc.dst, tc.flags)
+			if !errIs(err, tc.want) {
+				t.Fatalf("rename %s/%s -> %s/%s: %v, want %v", tc.dir, tc.file, tc.dstDir, tc.dst, err, tc.want)
+			}
+			if tc.stagedAt != "" && c.staging.lookup(tc.dstDir, tc.dst) == nil {
+				t.Errorf("%s is not staged", tc.stagedAt)
+			}
+			if tc.stagedAt == "" && tc.dstDir != outside && c.staging.lookup(tc.dstDir, tc.dst) != nil {
+				t.Errorf("%s/%s is staged", tc.dstDir, tc.dst)
+			}
+			if got := historyLen(t, fx.Project, "lb") - before; got != tc.newVersionsLb {
+				t.Errorf("lb gained %d versions, want %d", got, tc.newVersionsLb)
+			}
+		})
+	}
+}
+
+func stageTmp(t *testing.T, c *core) { stage(t, c, "lb", "a.tmp", []byte("a")) }
+
+func TestCoreCreate(t *testing.T) {
+	ctx := context.Background()
+	fx := newProjectFixture(t)
+	cases := []struct {
+		dir, file string
+		want      error
+	}{
+		{"lb", "new.parquet", nil},
+		{"lb", "new.CSV", nil},
+		{"lb", ".new.parquet.swp", nil},
+		{"lb", "new.parquet~", nil},
+		{"lb", "notes.json", versions.ErrInvalidInput},
+		{"lb", "README", versions.ErrInvalidInput},
+		{"lb", ".parquet", nil}, // a dot-file: a temporary name
+		{"lb", "@abc.parquet", versions.ErrImmutable},
+		{"lb", "@" + fx.V1.ID.Short() + ".csv", versions.ErrImmutable},
+		{"lb", currentName, versions.ErrImmutable},
+		{"lb", historyName, versions.ErrImmutable},
+		{"zz", "a.parquet", versions.ErrNotFound},
+		{"", "dm.parquet", nil},
+		{"", "dm.csv", nil},
+		{"", "dm.tsv", versions.ErrInvalidInput},
+		{"", "9x.parquet", versions.ErrInvalidName},
+		{"", "a.b.parquet", versions.ErrInvalidName},
+		{"", "x.tmp", nil},
+	}
+	for _, tc := range cases {
+		t.Run(tc.dir+"/"+tc.file, func(t *testing.T) {
+			c := newTestCore(t, fx.Project, fx)
+			w, err := c.create(ctx, tc.dir, tc.file)
+			if !errIs(err, tc.want) {
+				t.Fatalf("create: %v, want %v", err, tc.want)
+			}
+			if err != nil {
+				return
+			}
+			defer w.release()
+			entries, err := c.readdir(ctx, tc.dir)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if !slices.ContainsFunc(entries, func(e dirEntry) bool { return e.name == tc.file && e.ino == w.st.ino }) {
+				t.Errorf("%s is not listed: %v", tc.file, entries)
+			}
+		})
+	}
+}
+
+func TestCoreFolders(t *testing.T) {
+	ctx := context.Background()
+	fx := newProjectFixture(t)
+	c := newTestCore(t, fx.Project, fx)
+	steps := []struct {
+		what string
+		do   func() error
+		want error
+	}{
+		{"mkdir a new table", func() error { return c.mkdir(ctx, "dm") }, nil},
+		{"mkdir it again", func() error { return c.mkdir(ctx, "dm") }, versions.ErrExists},
+		{"mkdir a table with versions", func() error { return c.mkdir(ctx, "lb") }, versions.ErrExists},
+		{"mkdir a bad name", func() error { return c.mkdir(ctx, "a.b") }, versions.ErrInvalidName},
+		{"rmdir a table with versions", func() error { return c.rmdir(ctx, "lb") }, versions.ErrImmutable},
+		{"rmdir a missing table", func() error { return c.rmdir(ctx, "zz") }, versions.ErrNotFound},
+		{"stage into the new table", func() error { _, err := c.create(ctx, "dm", "x.tmp"); return err }, nil},
+		{"rmdir it while a file is staged", func() error { return c.rmdir(ctx, "dm") }, errNotEmpty},
+		{"unlink the staged file", func() error { return c.unlink(ctx, "dm", "x.tmp") }, nil},
+		{"rmdir it empty", func() error { return c.rmdir(ctx, "dm") }, nil},
+		{"rmdir it again", func() error { return c.rmdir(ctx, "dm") }, versions.ErrNotFound},
+	}
+	for _, s := range steps {
+		if err := s.do(); !errIs(err, s.want) {
+			t.Fatalf("%s: %v, want %v", s.what, err, s.want)
+		}
+	}
+}
+
+// A reader core refuses every change with ErrReadOnly.
+func TestCoreReaderIsReadOnly(t *testing.T) {
+	ctx := context.Background()
+	fx := newProjectFixture(t)
+	rd, err := versions.OpenReader(ctx, fx.Store, "STUDY_001", fx.options())
+	if err != nil {
+		t.Fatal(err)
+	}
+	c := newTestCore(t, rd, fx)
+	v1 := "@" + fx.V1.ID.Short() + ".parquet"
+	for what, err := range map[string]error{
+		"create":       func() error { _, err := c.create(ctx, "lb", "x.parquet"); return err }(),
+		"create table": func() error { _, err := c.create(ctx, "", "dm.parquet"); return err }(),
+		"mkdir":        c.mkdir(ctx, "dm"),
+		"rmdir":        c.rmdir(ctx, "lb"),
+		"unlink":       c.unlink(ctx, "lb", v1),
+		"rename":       c.rename(ctx, "lb", v1, "lb", "y.parquet", 0),
+		"open rw":      func() error { _, err := c.openVersion(ctx, fx.V1, syscall.O_RDWR); return err }(),
+		"immutable":    c.immutable("x"),
+	} {
+		if !errors.Is(err, versions.ErrReadOnly) {
+			t.Errorf("%s on a reader: %v, want ErrReadOnly", what, err)
+		}
+	}
+}
+
+// A written handle publishes on its first flush and repeats the result on
+// later ones; a refused file leaves the tree.
+func TestCorePublishOnFlush(t *testing.T) {
+	ctx := context.Background()
+	fx := newProjectFixture(t)
+	c := newTestCore(t, fx.Project, fx)
+	for _, tc := range []struct {
+		name  string
+		body  []byte
+		want  error
+		added int
+	}{
+		{"a table", parquetBytes(t, 9, "flush"), nil, 1},
+		{"not a table", []byte("not parquet"), versions.ErrInvalidInput, 0},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			before := historyLen(t, fx.Project, "lb")
+			w, err := c.create(ctx, "lb", "in.parquet")
+			if err != nil {
+				t.Fatal(err)
+			}
+			if _, err := w.write(tc.body, 0); err != nil {
+				t.Fatal(err)
+			}
+			for i := range 2 {
+				if err := w.flush(ctx); !errIs(err, tc.want) {
+					t.Fatalf("flush %d: %v, want %v", i+1, err, tc.want)
+				}
+			}
+			w.release()
+			if c.staging.lookup("lb", "in.parquet") != nil {
+				t.Error("the file is still in the tree after close")
+			}
+			if got := historyLen(t, fx.Project, "lb") - before; got != tc.added {
+				t.Errorf("lb gained %d versions, want %d", got, tc.added)
+			}
+		})
+	}
+}
+
+// Listings, lookups and opens of the history.
+func TestCoreTree(t *testing.T) {
+	ctx := context.Background()
+	fx := newProjectFixture(t)
+	c := newTestCore(t, fx.Project, fx)
+	entries, err := c.readdir(ctx, "")
+	if err != nil {
+		t.Fatal(err)
+	}
+	var got []string
+	for _, e := range entries {
+		got = append(got, e.name)
+	}
+	if !slices.Equal(got, []string{"ae", "lb"}) {
+		t.Errorf("tables/: %v", got)
+	}
+	entries, err = c.readdir(ctx, "lb")
+	if err != nil {
+		t.Fatal(err)
+	}
+	got = got[:0]
+	for _, e := range entries {
+		got = append(got, e.name)
+	}
+	slices.Sort(got)
+	want := []string{vname(fx.V1.ID, ".csv"), vname(fx.V1.ID, ".parquet"), vname(fx.V2.ID, ".csv"), vname(fx.V2.ID, ".parquet"), currentName, historyName}
+	slices.Sort(want)
+	if !slices.Equal(got, want) {
+		t.Errorf("tables/lb:\n got %v\nwant %v", got, want)
+	}
+	if _, err := c.readdir(ctx, "zz"); !errors.Is(err, versions.ErrNotFound) {
+		t.Errorf("readdir of a missing table: %v", err)
+	}
+	if cur, err := c.tree.current(ctx, "lb"); err != nil || cur != vname(fx.V2.ID, ".parquet") {
+		t.Errorf("current: %q %v", cur, err)
+	}
+
+	// Versions and history.json open for reading only.
+	for _, flags := range []uint32{syscall.O_WRONLY, syscall.O_RDWR, syscall.O_RDONLY | syscall.O_TRUNC, syscall.O_RDONLY | syscall.O_APPEND} {
+		if _, err := c.openVersion(ctx, fx.V1, flags); !errors.Is(err, versions.ErrImmutable) {
+			t.Errorf("open version with %#x: %v", flags, err)
+		}
+		if _, _, err := c.openCSV(ctx, fx.V1, flags); !errors.Is(err, versions.ErrImmutable) {
+			t.Errorf("open rendition with %#x: %v", flags, err)
+		}
+		if _, err := c.openHistory(ctx, "lb", flags); !errors.Is(err, versions.ErrImmutable) {
+			t.Errorf("open history with %#x: %v", flags, err)
+		}
+	}
+	r, err := c.openVersion(ctx, fx.V1, syscall.O_RDONLY)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer r.Close()
+	body, err := io.ReadAll(io.NewSectionReader(r, 0, r.Size()))
+	if err != nil || !bytes.Equal(body, storeBytes(t, fx.Project, fx.V1)) {
+		t.Errorf("read of a version: %d bytes, %v", len(body), err)
+	}
+	f, unpin, err := c.openCSV(ctx, fx.V1, syscall.O_RDONLY)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer unpin()
+	defer f.Close()
+	if fi, err := f.Stat(); err != nil || fi.Size() == 0 {
+		t.Errorf("rendition: %v %v", fi, err)
+	}
+	if size, ok := c.renditions.size(fx.V1); !ok || size == 0 {
+		t.Errorf("rendition size after open: %d %v", size, ok)
+	}
+	if _, err := os.Stat(f.Name()); err != nil {
+		t.Error(err)
+	}
+}

@@ -1,0 +1,202 @@
+package fs
+
+import (
+	"fmt"
+	"os"
+	"path/filepath"
+	"strconv"
+	"strings"
+	"sync"
+	"time"
+)
+
+// staging holds the files being written into the mount: each is a file in
+// the mount's staging folder (outside the mount), listed under its name in
+// tables/ or a table folder until it is published, refused or removed.
+type staging struct {
+	dir string // the staging folder
+
+	mu      sync.Mutex
+	files   map[string]*staged // stagedKey(dir, name) → file
+	nextIno uint64
+}
+
+// staged is a file being written into the mount.
+type staged struct {
+	ino  uint64
+	path string // the staging file
+
+	// Guarded by staging.mu.
+	dir      string // "" for tables/, else the table
+	name     string
+	mode     uint32
+	consumed bool // published, refused or removed: no longer in the tree
+}
+
+func newStaging(dir string) *staging {
+	return &staging{dir: dir, files: map[string]*staged{}}
+}
+
+func stagedKey(dir, name string) string { return dir + "/" + name }
+
+// isTempName: names tools use while writing, staged without publishing.
+func isTempName(name string) bool {
+	l := strings.ToLower(name)
+	return strings.HasPrefix(name, ".") || strings.HasSuffix(l, ".tmp") ||
+		strings.HasSuffix(l, "~") || strings.HasSuffix(l, ".partial")
+}
+
+// publishExt is the lower-case extension of a table file name, or "".
+func publishExt(name string) string {
+	switch ext := strings.ToLower(filepath.Ext(name)); ext {
+	case ".parquet", ".csv":
+		if strings.TrimSuffix(name, filepath.Ext(name)) != "" {
+			return ext
+		}
+	}
+	return ""
+}
+
+// targetTable is the table a file name in dir publishes to.
+func targetTable(dir, name string) string {
+	if dir != "" {
+		return dir
+	}
+	return strings.TrimSuffix(name, filepath.Ext(name))
+}
+
+// create stages a new, empty file under name in dir, replacing a staged
+// file of that name, and returns a writable handle on its staging file.
+// Inode numbers of staged files count up from 1<<62 (hashed ones stay
+// below).
+func (a *staging) create(dir, name string) (*staged, *os.File, error) {
+	a.mu.Lock()
+	a.nextIno++
+	ino := 1<<62 + a.nextIno
+	a.mu.Unlock()
+	st := &staged{ino: ino, dir: dir, name: name, mode: 0o644,
+		path: filepath.Join(a.dir, strconv.FormatUint(ino&(1<<62-1), 10))}
+	f, err := os.OpenFile(st.path, os.O_RDWR|os.O_CREATE|os.O_TRUNC, 0o600)
+	if err != nil {
+		return nil, nil, fmt.Errorf("staging file for %s: %w", name, err)
+	}
+	a.mu.Lock()
+	if old, ok := a.files[stagedKey(dir, name)]; ok {
+		old.consumed = true
+		os.Remove(old.path)
+	}
+	a.files[stagedKey(dir, name)] = st
+	a.mu.Unlock()
+	return st, f, nil
+}
+
+// lookup finds a staged file by name.
+func (a *staging) lookup(dir, name string) *staged {
+	a.mu.Lock()
+	defer a.mu.Unlock()
+	return a.files[stagedKey(dir, name)]
+}
+
+// in lists the staged files of a folder: name → inode number.
+func (a *staging) in(dir string) map[string]uint64 {
+	a.mu.Lock()
+	defer a.mu.Unlock()
+	out := map[string]uint64{}
+	for _, st := range a.files {
+		if st.dir == dir {
+			out[st.name] = st.ino
+		}
+	}
+	return out
+}
+
+// place returns where a staged file is, and whether it is still there.
+func (a *staging) place(st *staged) (dir, name string, ok bool) {
+	a.mu.Lock()
+	defer a.mu.Unlock()
+	return st.dir, st.name, !st.consumed
+}
+
+// take removes a staged file from the tree; false if it was gone already.
+// The staging file stays for the caller.
+func (a *staging) take(st *staged) bool {
+	a.mu.Lock()
+	defer a.mu.Unlock()
+	if st.consumed {
+		return false
+	}
+	st.consumed = true
+	if a.files[stagedKey(st.dir, st.name)] == st {
+		delete(a.files, stagedKey(st.dir, st.name))
+	}
+	return true
+}
+
+// remove takes a staged file out of the tree and deletes its staging file.
+func (a *staging) remove(st *staged) {
+	if a.take(st) {
+		os.Remove(st.path)
+	}
+}
+
+// move renames a staged file within the staging area (to a temporary
+// name), replacing a staged file of the new name.
+func (a *staging) move(st *staged, dir, name string) bool {
+	a.mu.Lock()
+	defer a.mu.Unlock()
+	if st.consumed {
+		return false
+	}
+	if old, ok := a.files[stagedKey(dir, name)]; ok && old != st {
+		old.consumed = true
+		os.Remove(old.path)
+	}
+	delete(a.files, stagedKey(st.dir, st.name))
+	st.dir, st.name = dir, name
+	a.files[stagedKey(dir, name)] = st
+	return true
+}
+
+// attr describes a staged file.
+func (a *staging) attr(st *staged) (size int64, mode uint32, mtime time.Time, err error) {
+	fi, err := os.Stat(st.path)
+	if err != nil {
+		return 0, 0, time.Time{}, err
+	}
+	a.mu.Lock()
+	mode = st.mode
+	a.mu.Unlock()
+	return fi.Size(), mode, fi.ModTime(), nil
+}
+
+// set applies truncate, chmod and utimes (each when not nil) to a staged
+// file.
+func (a *staging) set(st *staged, size *int64, mode *uint32, atime, mtime *time.Time) error {
+	if size != nil {
+		if err := os.Truncate(st.path, *size); err != nil {
+			return err
+		}
+	}
+	if mode != nil {
+		a.mu.Lock()
+		st.mode = *mode & 0o7777
+		a.mu.Unlock()
+	}
+	if atime != nil || mtime != nil {
+		fi, err := os.Stat(st.path)
+		if err != nil {
+			return err
+		}
+		at, mt := fi.ModTime(), fi.ModTime()
+		if atime != nil {
+			at = *atime
+		}
+		if mtime != nil {
+			mt = *mtime
+		}
+		if err := os.Chtimes(st.path, at, mt); err != nil {
+			return err
+		}
+	}
+	return nil
+}

@@ -1,0 +1,348 @@
+package fs
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"sort"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/datomfs/datomfs/versions"
+)
+
+// Fixed names inside a table folder.
+const (
+	currentName = "current.parquet"
+	historyName = "history.json"
+)
+
+// tree is the mount's view of the project: the table list (the clone's
+// manifest, or the store mirror for readers), each table's versions loaded
+// on demand, and the tables made by mkdir that have no version yet. A
+// reload (refresh, or after a write) re-reads the list and drops the
+// versions of every table whose entry changed.
+type tree struct {
+	p       *versions.Project
+	started time.Time // mtime of the skeleton folders and of mkdir'd tables
+
+	// syncMu serialises reloads.
+	syncMu sync.Mutex
+
+	mu     sync.Mutex
+	loaded bool
+	tables map[string]*tableSnap
+	empty  map[string]bool // mkdir'd tables without a version yet
+}
+
+// tableSnap is what the mount knows of one table: its manifest entry and,
+// loaded on demand, its versions.
+type tableSnap struct {
+	current string // current version id per the manifest
+	count   int
+	updated time.Time
+
+	versions []versions.Version // newest first; nil until loaded
+	byName   map[string]versions.Version
+	names    []string // listed names, in history order
+}
+
+// changes says what a reload changed, for the kernel invalidations.
+type changes struct {
+	added, removed, changed []string
+}
+
+func (c changes) empty() bool { return len(c.added)+len(c.removed)+len(c.changed) == 0 }
+
+func newTree(p *versions.Project, started time.Time) *tree {
+	return &tree{p: p, started: started, tables: map[string]*tableSnap{}, empty: map[string]bool{}}
+}
+
+// ensureLoaded reads the table list once.
+func (t *tree) ensureLoaded(ctx context.Context) error {
+	t.mu.Lock()
+	loaded := t.loaded
+	t.mu.Unlock()
+	if loaded {
+		return nil
+	}
+	_, err := t.reload(ctx)
+	return err
+}
+
+// reload re-reads the table list and drops the versions of every table
+// whose entry changed.
+func (t *tree) reload(ctx context.Context) (changes, error) {
+	t.syncMu.Lock()
+	defer t.syncMu.Unlock()
+	list, err := t.p.List(ctx)
+	if err != nil {
+		return changes{}, fmt.Errorf("list tables: %w", err)
+	}
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	var c changes
+	seen := map[string]bool{}
+	for _, e := range list {
+		name := fmt.Sprint(e.Name)
+		seen[name] = true
+		cur := fmt.Sprint(e.CurrentVersion)
+		upd := asTime(e.LastUpdated)
+		old, ok := t.tables[name]
+		switch {
+		case !ok:
+			t.tables[name] = &tableSnap{current: cur, count: e.VersionCount, updated: upd}
+			delete(t.empty, name)
+			if t.loaded {
+				c.added = append(c.added, name)
+			}
+		case old.current != cur || old.count != e.VersionCount:
+			t.tables[name] = &tableSnap{current: cur, count: e.VersionCount, updated: upd}
+			c.changed = append(c.changed, name)
+		}
+	}
+	for name := range t.tables {
+		if !seen[name] {
+			delete(t.tables, name)
+			c.removed = append(c.removed, name)
+		}
+	}
+	t.loaded = true
+	return c, nil
+}
+
+// names lists the tables: known ones and mkdir'd empty ones.
+func (t *tree) names(ctx context.Context) ([]string, error) {
+	if err := t.ensureLoaded(ctx); err != nil {
+		return nil, err
+	}
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	out := make([]string, 0, len(t.tables)+len(t.empty))
+	for n := range t.tables {
+		out = append(out, n)
+	}
+	for n := range t.empty {
+		if _, ok := t.tables[n]; !ok {
+			out = append(out, n)
+		}
+	}
+	sort.Strings(out)
+	return out, nil
+}
+
+// info says whether a table exists (with versions, or mkdir'd) and when
+// it last changed.
+func (t *tree) info(ctx context.Context, table string) (exists bool, updated time.Time, err error) {
+	if err := t.ensureLoaded(ctx); err != nil {
+		return false, time.Time{}, err
+	}
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	if s, ok := t.tables[table]; ok {
+		return true, s.updated, nil
+	}
+	return t.empty[table], t.started, nil
+}
+
+// updated is when a table last changed (zero if unknown).
+func (t *tree) updated(table string) time.Time {
+	_, updated, _ := t.info(context.Background(), table)
+	return updated
+}
+
+// versions returns a table's versions (newest first) with their listed
+// names, loading them if needed. A mkdir'd table has none.
+func (t *tree) versions(ctx context.Context, table string) (*tableSnap, error) {
+	if err := t.ensureLoaded(ctx); err != nil {
+		return nil, err
+	}
+	t.mu.Lock()
+	s, ok := t.tables[table]
+	isEmpty := t.empty[table]
+	if ok && s.versions != nil {
+		t.mu.Unlock()
+		return s, nil
+	}
+	t.mu.Unlock()
+	if !ok {
+		if isEmpty {
+			return &tableSnap{byName: map[string]versions.Version{}}, nil
+		}
+		return nil, fmt.Errorf("table %q: %w", table, versions.ErrNotFound)
+	}
+	vs, err := t.p.Versions(ctx, table)
+	if err != nil {
+		return nil, err
+	}
+	loaded := &tableSnap{current: s.current, count: s.count, updated: s.updated, versions: vs}
+	loaded.names, loaded.byName = listedNames(vs)
+	t.mu.Lock()
+	if cur, ok := t.tables[table]; ok && cur == s {
+		t.tables[table] = loaded
+	}
+	t.mu.Unlock()
+	return loaded, nil
+}
+
+// resolve finds the version a name in a table folder means: a listed name,
+// else any unique prefix through Project.Resolve, the one prefix resolver.
+func (t *tree) resolve(ctx context.Context, table, prefix string) (versions.Version, error) {
+	s, err := t.versions(ctx, table)
+	if err != nil {
+		return versions.Version{}, err
+	}
+	if v, ok := s.byName[prefix]; ok {
+		return v, nil
+	}
+	return t.p.Resolve(ctx, table, prefix)
+}
+
+// current returns the listed name of the current version.
+func (t *tree) current(ctx context.Context, table string) (string, error) {
+	s, err := t.versions(ctx, table)
+	if err != nil {
+		return "", err
+	}
+	if len(s.versions) == 0 {
+		return "", fmt.Errorf("table %q has no versions: %w", table, versions.ErrNotFound)
+	}
+	return "@" + s.names[0] + ".parquet", nil
+}
+
+// historyJSON is history.json: the table's version history, newest first,
+// as the project's version_history.json holds it.
+func (t *tree) historyJSON(ctx context.Context, table string) ([]byte, error) {
+	h, err := t.p.History(ctx, table)
+	if err != nil {
+		return nil, err
+	}
+	return append(h.JSON(), '\n'), nil
+}
+
+// isHistoryName reports whether name in a table folder is part of the
+// history (a version, current.parquet, history.json).
+func (t *tree) isHistoryName(ctx context.Context, table, name string) bool {
+	if name == currentName || name == historyName {
+		return true
+	}
+	if prefix, _, ok := versionName(name); ok {
+		_, err := t.resolve(ctx, table, prefix)
+		return err == nil || errors.Is(err, versions.ErrAmbiguous)
+	}
+	return false
+}
+
+// addEmpty records a mkdir'd table; a table that exists is ErrExists.
+func (t *tree) addEmpty(ctx context.Context, name string) error {
+	if err := t.ensureLoaded(ctx); err != nil {
+		return err
+	}
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	if _, ok := t.tables[name]; ok || t.empty[name] {
+		return fmt.Errorf("table %q: %w", name, versions.ErrExists)
+	}
+	t.empty[name] = true
+	return nil
+}
+
+// checkEmpty says whether name is a mkdir'd table without versions:
+// a table with versions is ErrImmutable (history), none is ErrNotFound.
+func (t *tree) checkEmpty(ctx context.Context, name string) error {
+	if err := t.ensureLoaded(ctx); err != nil {
+		return err
+	}
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	if _, ok := t.tables[name]; ok {
+		return fmt.Errorf("table %q has versions: %w", name, versions.ErrImmutable)
+	}
+	if !t.empty[name] {
+		return fmt.Errorf("table %q: %w", name, versions.ErrNotFound)
+	}
+	return nil
+}
+
+// dropEmpty forgets a mkdir'd table.
+func (t *tree) dropEmpty(name string) {
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	delete(t.empty, name)
+}
+
+// listedNames gives each version the shortest listed id of at least 8 hex
+// digits that no other version of the table shares.
+func listedNames(vs []versions.Version) ([]string, map[string]versions.Version) {
+	ids := make([]string, len(vs))
+	for i, v := range vs {
+		ids[i] = string(v.ID)
+	}
+	sorted := append([]string(nil), ids...)
+	sort.Strings(sorted)
+	need := map[string]int{}
+	for i, id := range sorted {
+		n := 8
+		for _, j := range []int{i - 1, i + 1} {
+			if j >= 0 && j < len(sorted) && sorted[j] != id {
+				if l := commonPrefix(id, sorted[j]) + 1; l > n {
+					n = l
+				}
+			}
+		}
+		if n > len(id) {
+			n = len(id)
+		}
+		need[id] = n
+	}
+	names := make([]string, len(vs))
+	byName := make(map[string]versions.Version, len(vs))
+	for i, v := range vs {
+		names[i] = ids[i][:need[ids[i]]]
+		byName[names[i]] = v
+	}
+	return names, byName
+}
+
+func commonPrefix(a, b string) int {
+	n := 0
+	for n < len(a) && n < len(b) && a[n] == b[n] {
+		n++
+	}
+	return n
+}
+
+// versionName parses "@<prefix>.parquet" or "@<prefix>.csv".
+func versionName(name string) (prefix, kind string, ok bool) {
+	if !strings.HasPrefix(name, "@") {
+		return "", "", false
+	}
+	for _, k := range []string{".parquet", ".csv"} {
+		if p, found := strings.CutSuffix(name[1:], k); found && p != "" && isHex(p) {
+			return p, k[1:], true
+		}
+	}
+	return "", "", false
+}
+
+func isHex(s string) bool {
+	for _, c := range s {
+		if !(c >= '0' && c <= '9' || c >= 'a' && c <= 'f') {
+			return false
+		}
+	}
+	return true
+}
+
+// asTime reads a manifest timestamp (a time, or datom's text form).
+func asTime(v any) time.Time {
+	switch t := v.(type) {
+	case time.Time:
+		return t
+	case string:
+		tt, _ := time.Parse("2006-01-02T15:04:05Z", t)
+		return tt
+	}
+	return time.Time{}
+}
