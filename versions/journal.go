@@ -9,6 +9,7 @@ import (
 	"os"
 	"path/filepath"
 
+	"github.com/datomfs/datomfs/internal/atomicfile"
 	"github.com/datomfs/datomfs/versions/meta"
 	"github.com/datomfs/datomfs/versions/repo"
 )
@@ -76,7 +77,7 @@ func (p *Project) saveJournal(j *journal) error {
 	if err := os.MkdirAll(filepath.Dir(path), 0o700); err != nil {
 		return fmt.Errorf("write journal: %w", err)
 	}
-	if err := writeFileDurable(path, body, 0o600); err != nil {
+	if err := atomicfile.Write(path, body, 0o600, true); err != nil {
 		return fmt.Errorf("write journal: %w", err)
 	}
 	return nil
@@ -221,28 +222,3 @@ func (p *Project) mirrorLocal(ctx context.Context, table string) error {
 	return p.mirror(ctx, table, versionDocs{metadata: md, history: hist, manifest: man})
 }
 
-// writeFileDurable writes body to path atomically and syncs it, so that a
-// crash leaves either the old file or the whole new one.
-func writeFileDurable(path string, body []byte, mode os.FileMode) error {
-	tmp, err := os.CreateTemp(filepath.Dir(path), ".datomfs-tmp-*")
-	if err != nil {
-		return err
-	}
-	defer os.Remove(tmp.Name())
-	if _, err := tmp.Write(body); err != nil {
-		tmp.Close()
-		return err
-	}
-	if err := tmp.Chmod(mode); err != nil {
-		tmp.Close()
-		return err
-	}
-	if err := tmp.Sync(); err != nil {
-		tmp.Close()
-		return err
-	}
-	if err := tmp.Close(); err != nil {
-		return err
-	}
-	return os.Rename(tmp.Name(), path)
-}

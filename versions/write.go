@@ -10,6 +10,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/datomfs/datomfs/internal/atomicfile"
 	"github.com/datomfs/datomfs/versions/identity"
 	"github.com/datomfs/datomfs/versions/meta"
 	"github.com/datomfs/datomfs/versions/repo"
@@ -563,26 +564,11 @@ func (p *Project) mirror(ctx context.Context, table string, d versionDocs) error
 	return nil
 }
 
+// writeFileAtomic writes a clone file by a rename (readers in other
+// processes never see a part of it), creating its folder.
 func writeFileAtomic(path string, body []byte) error {
 	if err := os.MkdirAll(filepath.Dir(path), 0o755); err != nil {
 		return err
 	}
-	tmp, err := os.CreateTemp(filepath.Dir(path), ".tmp-*")
-	if err != nil {
-		return err
-	}
-	if _, err := tmp.Write(body); err != nil {
-		tmp.Close()
-		os.Remove(tmp.Name())
-		return err
-	}
-	if err := tmp.Close(); err != nil {
-		os.Remove(tmp.Name())
-		return err
-	}
-	if err := os.Rename(tmp.Name(), path); err != nil {
-		os.Remove(tmp.Name())
-		return err
-	}
-	return nil
+	return atomicfile.Write(path, body, 0o644, false)
 }

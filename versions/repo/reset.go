@@ -17,6 +17,8 @@ import (
 	"github.com/go-git/go-git/v5/plumbing/filemode"
 	"github.com/go-git/go-git/v5/plumbing/format/index"
 	"github.com/go-git/go-git/v5/plumbing/object"
+
+	"github.com/datomfs/datomfs/internal/atomicfile"
 )
 
 // ResetHard moves the branch, the index and the tracked files of the work
@@ -281,7 +283,7 @@ func writeTreeFiles(dir string, t *object.Tree, paths []string) error {
 		if err := os.MkdirAll(filepath.Dir(full), 0o755); err != nil {
 			return fmt.Errorf("write %s: %w", p, err)
 		}
-		if err := writeFileAtomicMode(full, []byte(body), perm); err != nil {
+		if err := atomicfile.Write(full, []byte(body), perm, false); err != nil {
 			return fmt.Errorf("write %s: %w", p, err)
 		}
 	}

@@ -8,13 +8,12 @@ import (
 	"io/fs"
 	"os"
 	"path/filepath"
-	"strconv"
-	"strings"
-	"sync"
 
 	git "github.com/go-git/go-git/v5"
 	"github.com/go-git/go-git/v5/plumbing"
 	"github.com/go-git/go-git/v5/plumbing/object"
+
+	"github.com/datomfs/datomfs/internal/atomicfile"
 )
 
 // GitDir is the repository's .git directory.
@@ -132,35 +131,7 @@ func (r *Repo) RemoteHas(hash string) (bool, error) {
 }
 
 func writeFileAtomic(path string, body []byte) error {
-	return writeFileAtomicMode(path, body, 0o600)
-}
-
-// writeFileAtomicMode writes body to path by a rename, with permissions
-// perm (umask applied, as os.WriteFile would).
-func writeFileAtomicMode(path string, body []byte, perm os.FileMode) error {
-	tmp, err := os.CreateTemp(filepath.Dir(path), ".datomfs-tmp-*")
-	if err != nil {
-		return err
-	}
-	if err := tmp.Chmod(perm &^ umask()); err != nil {
-		tmp.Close()
-		os.Remove(tmp.Name())
-		return err
-	}
-	if _, err := tmp.Write(body); err != nil {
-		tmp.Close()
-		os.Remove(tmp.Name())
-		return err
-	}
-	if err := tmp.Close(); err != nil {
-		os.Remove(tmp.Name())
-		return err
-	}
-	if err := os.Rename(tmp.Name(), path); err != nil {
-		os.Remove(tmp.Name())
-		return err
-	}
-	return nil
+	return atomicfile.Write(path, body, 0o644, false)
 }
 
 // Parent returns the first parent of commit hash ("" for a root commit).
@@ -223,27 +194,3 @@ func (r *Repo) FileVersions(ctx context.Context, p string) ([][]byte, error) {
 	}
 }
 
-// umask is the process umask, from /proc/self/status: setting it to read
-// it (syscall.Umask) would race with files other goroutines create.
-func umask() os.FileMode {
-	umaskOnce.Do(func() {
-		umaskValue = 0o022
-		b, err := os.ReadFile("/proc/self/status")
-		if err != nil {
-			return
-		}
-		for _, line := range strings.Split(string(b), "\n") {
-			if v, ok := strings.CutPrefix(line, "Umask:"); ok {
-				if m, err := strconv.ParseUint(strings.TrimSpace(v), 8, 32); err == nil {
-					umaskValue = os.FileMode(m)
-				}
-			}
-		}
-	})
-	return umaskValue
-}
-
-var (
-	umaskOnce  sync.Once
-	umaskValue os.FileMode
-)
