@@ -221,4 +221,3 @@ func (p *Project) mirrorLocal(ctx context.Context, table string) error {
 	}
 	return p.mirror(ctx, table, versionDocs{metadata: md, history: hist, manifest: man})
 }
-

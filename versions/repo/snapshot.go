@@ -193,4 +193,3 @@ func (r *Repo) FileVersions(ctx context.Context, p string) ([][]byte, error) {
 		out = append(out, []byte(s))
 	}
 }
-
