@@ -15,6 +15,7 @@ import (
 	"math/rand/v2"
 	"os"
 	"path/filepath"
+	"slices"
 	"sort"
 	"strconv"
 	"strings"
@@ -34,12 +35,15 @@ const (
 	FormatCSV Format = "csv"
 	// FormatJSON is one JSON array of objects, keys in column order.
 	FormatJSON Format = "json"
+	// FormatLine is one "column = value" line per field and a blank line
+	// between rows (DuckDB's .mode line), for wide rows on a terminal.
+	FormatLine Format = "line"
 	// FormatParquet is a parquet file written by DuckDB.
 	FormatParquet Format = "parquet"
 )
 
 // Formats lists the formats, for flag help.
-var Formats = []Format{FormatTable, FormatCSV, FormatJSON, FormatParquet}
+var Formats = []Format{FormatTable, FormatCSV, FormatJSON, FormatLine, FormatParquet}
 
 // ParseFormat checks a --format value.
 func ParseFormat(s string) (Format, error) {
@@ -48,7 +52,7 @@ func ParseFormat(s string) (Format, error) {
 			return f, nil
 		}
 	}
-	return "", fmt.Errorf("unknown format %q (want table, csv, json or parquet)", s)
+	return "", fmt.Errorf("unknown format %q (want table, csv, json, line or parquet)", s)
 }
 
 // Write runs one statement and writes its result to w in format f. It
@@ -65,15 +69,17 @@ func (e *Engine) Write(ctx context.Context, w io.Writer, query string, f Format)
 	return WriteRows(w, rows, f)
 }
 
-// WriteRows writes a result in a text format (table, csv or json).
+// WriteRows writes a result in a text format (table, csv, json or line).
 func WriteRows(w io.Writer, rows *Rows, f Format) (int64, error) {
 	switch f {
 	case FormatTable:
-		return writeTable(w, rows)
+		return WriteTable(w, rows, 0)
 	case FormatCSV:
 		return writeCSV(w, rows)
 	case FormatJSON:
 		return writeJSON(w, rows)
+	case FormatLine:
+		return writeLines(w, rows)
 	}
 	return 0, fmt.Errorf("format %q cannot be streamed", f)
 }
@@ -190,7 +196,10 @@ func isNumeric(typ string) bool {
 	return false
 }
 
-func writeTable(w io.Writer, rows *Rows) (int64, error) {
+// WriteTable writes rows as an aligned table. With maxWidth > 0 (a
+// terminal's width) the widest columns are narrowed until a line fits, and
+// longer cells are shortened with "…"; 0 keeps every cell whole.
+func WriteTable(w io.Writer, rows *Rows, maxWidth int) (int64, error) {
 	cols := rows.Columns()
 	if len(cols) == 0 {
 		for rows.Next() {
@@ -231,6 +240,14 @@ func writeTable(w io.Writer, rows *Rows) (int64, error) {
 			width[i] = max(width[i], utf8.RuneCountInString(c))
 		}
 	}
+	if maxWidth > 0 {
+		width = FitWidths(width, 2, maxWidth)
+		for _, line := range append([][]string{header}, cells...) {
+			for i := range line {
+				line[i] = Shorten(line[i], width[i])
+			}
+		}
+	}
 	bw := bufio.NewWriter(w)
 	put := func(line []string) {
 		for i, c := range line {
@@ -262,6 +279,90 @@ func writeTable(w io.Writer, rows *Rows) (int64, error) {
 		bw.WriteString("(1 row)\n")
 	} else {
 		fmt.Fprintf(bw, "(%d rows)\n", n)
+	}
+	return n, bw.Flush()
+}
+
+// minColumn is the narrowest a column is made to fit a terminal.
+const minColumn = 6
+
+// FitWidths narrows column widths so that the columns and the sep spaces
+// between them fit in maxWidth: every column keeps its width up to a common cap,
+// the widest are cut to it (never below minColumn, so very many columns may
+// still overflow).
+func FitWidths(width []int, sep, maxWidth int) []int {
+	out := append([]int(nil), width...)
+	if len(width) == 0 {
+		return out
+	}
+	avail := maxWidth - sep*(len(width)-1)
+	sum := func(limit int) (n int) {
+		for _, w := range width {
+			n += min(w, limit)
+		}
+		return n
+	}
+	widest := slices.Max(width)
+	if sum(widest) <= avail {
+		return out
+	}
+	limit := minColumn
+	for limit < widest && sum(limit+1) <= avail {
+		limit++
+	}
+	extra := avail - sum(limit)
+	for i, w := range width {
+		out[i] = min(w, limit)
+		if w > limit && extra > 0 {
+			out[i]++
+			extra--
+		}
+	}
+	return out
+}
+
+// Shorten cuts s to width runes, ending with "…" when it was longer.
+func Shorten(s string, width int) string {
+	if utf8.RuneCountInString(s) <= width {
+		return s
+	}
+	if width < 1 {
+		return ""
+	}
+	r := []rune(s)
+	return string(r[:width-1]) + "…"
+}
+
+// writeLines writes each row as "column = value" lines (names aligned) and
+// a blank line between rows.
+func writeLines(w io.Writer, rows *Rows) (int64, error) {
+	cols := rows.Columns()
+	nameWidth := 0
+	for _, c := range cols {
+		nameWidth = max(nameWidth, utf8.RuneCountInString(c.Name))
+	}
+	bw := bufio.NewWriter(w)
+	var n int64
+	for rows.Next() {
+		vals, err := rows.Values()
+		if err != nil {
+			return n, err
+		}
+		if n > 0 {
+			bw.WriteString("\n")
+		}
+		for i, v := range vals {
+			text := "NULL"
+			if v != nil {
+				text = textValue(v, cols[i].Type, true)
+			}
+			pad := strings.Repeat(" ", nameWidth-utf8.RuneCountInString(cols[i].Name))
+			fmt.Fprintf(bw, "%s%s = %s\n", pad, cols[i].Name, text)
+		}
+		n++
+	}
+	if err := rows.Err(); err != nil {
+		return n, err
 	}
 	return n, bw.Flush()
 }

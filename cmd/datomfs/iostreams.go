@@ -18,6 +18,9 @@ type IOStreams struct {
 	StdoutTTY bool
 	StderrTTY bool
 	StdinTTY  bool
+	// TermWidth returns stdout's terminal width in columns (nil or 0:
+	// unknown, no limit).
+	TermWidth func() int
 }
 
 // System returns the process's streams with terminal detection.
@@ -27,6 +30,7 @@ func System() *IOStreams {
 		StdoutTTY: isTerminal(os.Stdout),
 		StderrTTY: isTerminal(os.Stderr),
 		StdinTTY:  isTerminal(os.Stdin),
+		TermWidth: stdoutWidth,
 	}
 }
 
@@ -41,4 +45,22 @@ func TestIO() (*IOStreams, *bytes.Buffer, *bytes.Buffer, *bytes.Buffer) {
 func isTerminal(f *os.File) bool {
 	_, err := unix.IoctlGetTermios(int(f.Fd()), unix.TCGETS)
 	return err == nil
+}
+
+// terminalWidth is the width to fit tables to: the terminal's columns when
+// stdout is one, else 0 (no limit).
+func (s *IOStreams) terminalWidth() int {
+	if !s.StdoutTTY || s.TermWidth == nil {
+		return 0
+	}
+	return s.TermWidth()
+}
+
+// stdoutWidth asks the terminal driver for stdout's columns (0 if unknown).
+func stdoutWidth() int {
+	ws, err := unix.IoctlGetWinsize(int(os.Stdout.Fd()), unix.TIOCGWINSZ)
+	if err != nil {
+		return 0
+	}
+	return int(ws.Col)
 }
