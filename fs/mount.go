@@ -2,6 +2,7 @@ package fs
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"log/slog"
 	"os"
@@ -75,6 +76,9 @@ func Mount(ctx context.Context, mountpoint string, p *versions.Project, o Option
 	}
 	dir, err := filepath.Abs(mountpoint)
 	if err != nil {
+		return nil, err
+	}
+	if err := CheckNotMounted(dir); err != nil {
 		return nil, err
 	}
 	// What killed mounts and writes left behind goes first; a live
@@ -282,4 +286,44 @@ func (m *Server) Detach() error {
 	m.Wait()
 	m.stop()
 	return nil
+}
+
+// ErrAlreadyMounted is a mount point that already holds a datomfs mount.
+var ErrAlreadyMounted = errors.New("already a datomfs mount")
+
+// CheckNotMounted refuses a folder that is already a datomfs mount (a second
+// mount would stack on it and hide it), reading /proc/self/mountinfo.
+func CheckNotMounted(mountpoint string) error {
+	dir, err := filepath.Abs(mountpoint)
+	if err != nil {
+		return err
+	}
+	raw, err := os.ReadFile("/proc/self/mountinfo")
+	if err != nil {
+		return nil // not Linux, or no /proc: the kernel decides
+	}
+	if source, ok := datomfsMountAt(string(raw), dir); ok {
+		return fmt.Errorf("%s: %w (%s); unmount it first: fusermount3 -u %s", dir, ErrAlreadyMounted, source, dir)
+	}
+	return nil
+}
+
+// datomfsMountAt finds a datomfs mount at dir in a mountinfo table and
+// returns its source ("datomfs:PROJECT").
+func datomfsMountAt(mountinfo, dir string) (string, bool) {
+	unescape := strings.NewReplacer(`\040`, " ", `\011`, "\t", `\012`, "\n", `\134`, `\`)
+	for _, line := range strings.Split(mountinfo, "\n") {
+		pre, post, ok := strings.Cut(line, " - ")
+		if !ok {
+			continue
+		}
+		f, g := strings.Fields(pre), strings.Fields(post)
+		if len(f) < 5 || len(g) < 2 {
+			continue
+		}
+		if unescape.Replace(f[4]) == dir && g[0] == "fuse.datomfs" {
+			return unescape.Replace(g[1]), true
+		}
+	}
+	return "", false
 }

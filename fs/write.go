@@ -7,6 +7,7 @@ import (
 	"io"
 	"os"
 	"sync"
+	"time"
 
 	"github.com/datomfs/datomfs/versions"
 )
@@ -47,6 +48,11 @@ func (c *core) publish(ctx context.Context, st *staged, dir, name string) error 
 		return fmt.Errorf("stage %s: %w", name, err)
 	}
 	defer os.Remove(input)
+	var size int64
+	if fi, err := os.Stat(input); err == nil {
+		size = fi.Size()
+	}
+	start := time.Now()
 	res, err := c.p.Write(context.WithoutCancel(ctx), versions.WriteRequest{
 		Table:   table,
 		Path:    input,
@@ -55,7 +61,12 @@ func (c *core) publish(ctx context.Context, st *staged, dir, name string) error 
 		Retries: 5,
 	})
 	if err == nil {
-		c.log.Info("datomfs: write", "table", table, "path", name, "change", string(res.Change), "version", res.Version.Short(), "attempts", res.Attempts)
+		// One line per publish at the default level; a failure is logged
+		// with its reason by core.errno, where it becomes the close errno.
+		c.log.Info("datomfs: published", "table", table, "version", res.Version.Short(),
+			"size", size, "change", string(res.Change),
+			"seconds", fmt.Sprintf("%.1f", time.Since(start).Seconds()),
+			"file", name, "attempts", res.Attempts)
 	}
 	// The write pulled: the listings may have changed, whatever its outcome.
 	c.refreshed(c.resync(context.WithoutCancel(ctx)))

@@ -1,16 +1,22 @@
 package main
 
 import (
+	"bufio"
 	"context"
 	"errors"
 	"fmt"
+	"log/slog"
 	"os"
+	"os/exec"
 	"os/signal"
+	"path/filepath"
+	"strconv"
 	"strings"
 	"syscall"
 	"time"
 
 	"github.com/spf13/cobra"
+	"github.com/spf13/pflag"
 
 	"github.com/datomfs/datomfs/fs"
 	"github.com/datomfs/datomfs/query"
@@ -24,10 +30,18 @@ type mountOptions struct {
 	Reader     bool
 	Refresh    time.Duration
 	CacheDir   string
-	Foreground bool
 	AllowOther bool
-	Debug      bool
-	Prefetch   bool
+	// Daemon returns once the mount is ready, leaving a background process
+	// serving it; LogFile receives the log (default: stderr, or nothing
+	// for a daemon).
+	Daemon  bool
+	LogFile string
+	// daemonArgs are the arguments of the background process (the
+	// command line less --daemon); startDaemon starts it (tests swap it).
+	daemonArgs  []string
+	startDaemon func(args []string) *exec.Cmd
+	Debug       bool
+	Prefetch    bool
 	// Passthrough lets the kernel read cached versions from the cache file
 	// directly (FUSE passthrough) where it can.
 	Passthrough bool
@@ -58,13 +72,20 @@ root), unless --allow-other is given; then other users can read what the file
 modes allow, and only the owner can write.
 
 The mount refreshes from the remote every --refresh (0 disables). It stays in
-the foreground until Ctrl-C, SIGTERM or "fusermount3 -u MOUNTPOINT"; run it
-under a service manager (or with &) to keep it in the background.`,
+the foreground until Ctrl-C, SIGTERM or "fusermount3 -u MOUNTPOINT"; with
+--daemon it returns once the mount is ready and a background process serves
+it until "fusermount3 -u MOUNTPOINT" or SIGTERM. Under systemd, run it in the
+foreground (Type=simple, see fs/SEMANTICS.md). A folder that already holds a
+datomfs mount is refused.
+
+Each publish is logged (table, new version, size, change, seconds), as are
+failures with their reason: on stderr, or in --log-file.`,
 		Example: `  datomfs mount -C ~/study001 /mnt/datom
   cp extract.parquet /mnt/datom/tables/lb/
   datomfs mount --store s3://acme-data/study001 --project STUDY_001 /mnt/study001
   datomfs mount --cache /data/datomfs-cache --cache-size 50GiB /mnt/datom
   datomfs mount --allow-other -C ~/study001 /srv/datom   # shared with other users
+  datomfs mount --daemon --log-file ~/datomfs-mount.log -C ~/study001 /mnt/datom
   fusermount3 -u /mnt/datom`,
 		Args: cobra.ExactArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
@@ -75,8 +96,23 @@ under a service manager (or with &) to keep it in the background.`,
 			if opts.Refresh < 0 {
 				return usagef("--refresh %s: must be 0 (off) or positive", opts.Refresh)
 			}
-			if fi, err := os.Stat(opts.Mountpoint); err != nil || !fi.IsDir() {
+			if err := fs.CheckNotMounted(opts.Mountpoint); err != nil {
+				return err
+			}
+			if fi, err := os.Stat(opts.Mountpoint); errors.Is(err, syscall.ENOTCONN) {
+				return fmt.Errorf("%s is a mount whose process has ended; unmount it first: fusermount3 -u %s", opts.Mountpoint, opts.Mountpoint)
+			} else if err != nil || !fi.IsDir() {
 				return usagef("mount point %s must be an existing folder", opts.Mountpoint)
+			}
+			if opts.Daemon {
+				opts.daemonArgs = daemonArgs(cmd, opts.Mountpoint)
+				opts.startDaemon = func(args []string) *exec.Cmd {
+					self, err := os.Executable()
+					if err != nil {
+						self = os.Args[0]
+					}
+					return exec.Command(self, args...)
+				}
 			}
 			opts.Project = func(ctx context.Context) (*versions.Project, error) {
 				o := f.options(pf.endpoint, false)
@@ -101,7 +137,11 @@ under a service manager (or with &) to keep it in the background.`,
 	cmd.Flags().BoolVar(&opts.Reader, "reader", false, "read-only mount from the store alone (with --store and --project)")
 	cmd.Flags().DurationVar(&opts.Refresh, "refresh", 30*time.Second, "how often to pull from the remote (0 disables)")
 	cmd.Flags().StringVar(&opts.CacheDir, "cache", "", "folder of the verified version cache, kept private (0700) (default: $DATOMFS_CACHE or the user cache dir)")
-	cmd.Flags().BoolVar(&opts.Foreground, "foreground", false, "stay in the foreground (always the case: datomfs does not daemonize)")
+	cmd.Flags().BoolVar(&opts.Daemon, "daemon", false, "return once the mount is ready, serving it from a background process (stop it with fusermount3 -u)")
+	cmd.Flags().StringVar(&opts.LogFile, "log-file", "", "append the log to FILE instead of stderr")
+	var foreground bool
+	cmd.Flags().BoolVar(&foreground, "foreground", false, "")
+	cmd.Flags().MarkDeprecated("foreground", "the mount stays in the foreground unless --daemon is given")
 	cmd.Flags().BoolVar(&opts.AllowOther, "allow-other", false, "let other users read the mount (root, or user_allow_other in /etc/fuse.conf); by default only you can use it")
 	cmd.Flags().BoolVar(&opts.Debug, "debug-fuse", false, "log every FUSE request")
 	opts.CacheSize = 10 << 30
@@ -115,6 +155,42 @@ func mountRun(ctx context.Context, f *factory, opts *mountOptions) error {
 	if ctx == nil {
 		ctx = context.Background()
 	}
+	if opts.Daemon && os.Getenv(readyFDEnv) == "" {
+		return runDaemon(opts)
+	}
+	ready := readyPipe()
+	err := serveMount(ctx, f, opts, ready)
+	if ready != nil { // the parent of a daemon reports the failure
+		if err != nil {
+			hint := hintOf(err)
+			if hint == "" {
+				hint = defaultHint(err)
+			}
+			fmt.Fprintf(ready, "error %s\nhint %s\n", oneLine(err.Error()), hint)
+		}
+		ready.Close()
+	}
+	return err
+}
+
+// serveMount mounts and serves until unmounted or signalled; ready (the
+// daemon's pipe to its parent, or nil) hears "ok" once the mount is there.
+func serveMount(ctx context.Context, f *factory, opts *mountOptions, ready *os.File) error {
+	// A mount logs each publish: its default level is Info (-v: Debug).
+	logOut := opts.IO.ErrOut
+	if opts.LogFile != "" {
+		fh, err := os.OpenFile(opts.LogFile, os.O_CREATE|os.O_APPEND|os.O_WRONLY, 0o600)
+		if err != nil {
+			return fmt.Errorf("open the log file: %w", err)
+		}
+		defer fh.Close()
+		logOut = fh
+	}
+	level := slog.LevelInfo
+	if f.Logger != nil && f.Logger.Enabled(ctx, slog.LevelDebug) {
+		level = slog.LevelDebug
+	}
+	f.Logger = slog.New(slog.NewTextHandler(logOut, &slog.HandlerOptions{Level: level}))
 	p, err := opts.Project(ctx)
 	if err != nil {
 		return err
@@ -140,8 +216,17 @@ func mountRun(ctx context.Context, f *factory, opts *mountOptions) error {
 	if p.Role() != versions.Developer {
 		mode = "read-only"
 	}
-	fmt.Fprintf(opts.IO.ErrOut, "Mounted %s (%s) at %s\n", p.Name(), mode, srv.Dir())
-	if opts.IO.StderrTTY {
+	msg := fmt.Sprintf("Mounted %s (%s) at %s", p.Name(), mode, srv.Dir())
+	if opts.LogFile != "" {
+		f.Logger.Info("datomfs: mounted", "project", p.Name(), "mode", mode, "dir", srv.Dir(), "pid", os.Getpid())
+	}
+	if ready != nil {
+		fmt.Fprintf(ready, "ok %s\n", msg)
+		ready.Close()
+	} else {
+		fmt.Fprintln(opts.IO.ErrOut, msg)
+	}
+	if opts.IO.StderrTTY && ready == nil {
 		fmt.Fprintf(opts.IO.ErrOut, "Stop with Ctrl-C, or: fusermount3 -u %s\n", srv.Dir())
 	}
 
@@ -161,7 +246,7 @@ func mountRun(ctx context.Context, f *factory, opts *mountOptions) error {
 	case <-ctx.Done():
 	}
 	if err := srv.Unmount(); err != nil {
-		fmt.Fprintf(opts.IO.ErrOut, "%v; files are still open, detaching the mount\n", err)
+		f.Logger.Warn("datomfs: unmount: files are still open, detaching the mount", "err", err)
 		if err := srv.Detach(); err != nil {
 			return err
 		}
@@ -183,4 +268,99 @@ func fuseConfAllowsOther() bool {
 		}
 	}
 	return false
+}
+
+// readyFDEnv names the descriptor on which a daemon's background process
+// tells its parent that the mount is ready ("ok MESSAGE") or why it failed
+// ("error MESSAGE").
+const readyFDEnv = "DATOMFS_MOUNT_READY_FD"
+
+// readyPipe is the daemon's pipe to its parent, if this is one.
+func readyPipe() *os.File {
+	fd, err := strconv.Atoi(os.Getenv(readyFDEnv))
+	if err != nil || fd < 3 {
+		return nil
+	}
+	os.Unsetenv(readyFDEnv)
+	return os.NewFile(uintptr(fd), "ready")
+}
+
+// daemonArgs rebuilds the command line for the background process: the
+// flags that were set (less --daemon) and the mount point made absolute.
+func daemonArgs(cmd *cobra.Command, mountpoint string) []string {
+	args := []string{"mount"}
+	cmd.Flags().Visit(func(fl *pflag.Flag) {
+		switch fl.Name {
+		case "daemon", "foreground":
+			return
+		case "dir", "cache", "log-file":
+			if v := fl.Value.String(); v != "" && !filepath.IsAbs(v) {
+				if abs, err := filepath.Abs(v); err == nil {
+					args = append(args, "--"+fl.Name+"="+abs)
+					return
+				}
+			}
+		}
+		args = append(args, "--"+fl.Name+"="+fl.Value.String())
+	})
+	if abs, err := filepath.Abs(mountpoint); err == nil {
+		mountpoint = abs
+	}
+	return append(args, "--", mountpoint)
+}
+
+// runDaemon starts the background process (its own session, stdin from
+// /dev/null, output to the log file or nowhere) and returns once it reports
+// the mount ready, or with the reason it failed.
+func runDaemon(opts *mountOptions) error {
+	r, w, err := os.Pipe()
+	if err != nil {
+		return err
+	}
+	defer r.Close()
+	child := opts.startDaemon(opts.daemonArgs)
+	child.Env = append(child.Environ(), readyFDEnv+"=3")
+	child.ExtraFiles = []*os.File{w}
+	child.SysProcAttr = &syscall.SysProcAttr{Setsid: true}
+	out, err := os.OpenFile(os.DevNull, os.O_WRONLY, 0)
+	if opts.LogFile != "" {
+		out, err = os.OpenFile(opts.LogFile, os.O_CREATE|os.O_APPEND|os.O_WRONLY, 0o600)
+	}
+	if err != nil {
+		w.Close()
+		return fmt.Errorf("open the log file: %w", err)
+	}
+	defer out.Close()
+	child.Stdin, child.Stdout, child.Stderr = nil, out, out
+	if err := child.Start(); err != nil {
+		w.Close()
+		return fmt.Errorf("start the mount process: %w", err)
+	}
+	w.Close()
+	br := bufio.NewReader(r)
+	line, _ := br.ReadString('\n')
+	line = strings.TrimSpace(line)
+	switch {
+	case strings.HasPrefix(line, "ok "):
+		pid := child.Process.Pid
+		child.Process.Release()
+		fmt.Fprintf(opts.IO.ErrOut, "%s (process %d)\n", strings.TrimPrefix(line, "ok "), pid)
+		if opts.IO.StderrTTY {
+			fmt.Fprintf(opts.IO.ErrOut, "Stop with: fusermount3 -u %s\n", opts.daemonArgs[len(opts.daemonArgs)-1])
+		}
+		return nil
+	case strings.HasPrefix(line, "error "):
+		hint, _ := br.ReadString('\n')
+		child.Wait()
+		err := errors.New(strings.TrimPrefix(line, "error "))
+		if hint = strings.TrimSpace(strings.TrimPrefix(hint, "hint")); hint != "" {
+			return withHint(err, hint)
+		}
+		return err
+	}
+	err = child.Wait()
+	if opts.LogFile != "" {
+		return fmt.Errorf("the mount process ended before the mount was ready (%v); see %s", err, opts.LogFile)
+	}
+	return fmt.Errorf("the mount process ended before the mount was ready (%v); run without --daemon to see why", err)
 }

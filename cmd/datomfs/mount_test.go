@@ -1,16 +1,21 @@
 package main
 
 import (
+	"bytes"
 	"context"
+	"errors"
 	"log/slog"
 	"os"
 	"os/exec"
 	"path/filepath"
+	"regexp"
+	"strconv"
 	"strings"
 	"syscall"
 	"testing"
 	"time"
 
+	"github.com/datomfs/datomfs/fs"
 	"github.com/datomfs/datomfs/internal/testenv"
 	"github.com/datomfs/datomfs/versions"
 )
@@ -24,7 +29,7 @@ func TestMountFlags(t *testing.T) {
 	if err := runCmd(t, cmd, mnt, "-C", "/p", "--refresh", "5s", "--cache", "/c", "--foreground"); err != nil {
 		t.Fatal(err)
 	}
-	if got.Mountpoint != mnt || got.Refresh != 5*time.Second || got.CacheDir != "/c" || !got.Foreground || got.Reader || got.AllowOther {
+	if got.Mountpoint != mnt || got.Refresh != 5*time.Second || got.CacheDir != "/c" || got.Reader || got.AllowOther {
 		t.Errorf("got %+v", got)
 	}
 	cmd = newMountCmd(f, func(_ context.Context, o *mountOptions) error { got = o; return nil })
@@ -80,28 +85,14 @@ func mainWithMount(args []string, io *IOStreams) int {
 	return reportError(io, cmd, err)
 }
 
-// startMount runs "datomfs mount --foreground" as its own process over a
-// fresh project and waits until the mount is there.
+// startMount runs "datomfs mount" as its own process over a fresh project
+// and waits until the mount is there.
 func startMount(t *testing.T) (*mountProc, string, *testenv.SyncBuffer) {
 	t.Helper()
-	root := t.TempDir()
-	remote := filepath.Join(root, "remote.git")
-	if out, err := exec.Command("git", "init", "--bare", "-q", remote).CombinedOutput(); err != nil {
-		t.Fatalf("git init --bare: %v: %s (install git)", err, out)
-	}
-	clone := filepath.Join(root, "clone")
-	if _, err := versions.Init(context.Background(), clone, versions.InitOptions{
-		Project: "STUDY_001", Store: filepath.Join(root, "store"), Remote: remote,
-	}, versions.Options{CacheDir: filepath.Join(root, "cache")}); err != nil {
-		t.Fatalf("init: %v", err)
-	}
-	mnt := filepath.Join(root, "mnt")
-	if err := os.Mkdir(mnt, 0o755); err != nil {
-		t.Fatal(err)
-	}
+	clone, mnt, cache := mountProject(t)
 	cmd := exec.Command(os.Args[0], "-test.run=^TestMountHelperProcess$")
 	cmd.Env = append(os.Environ(), "DATOMFS_MOUNT_HELPER=1",
-		"DATOMFS_MOUNT_ARGS="+strings.Join([]string{"mount", "-C", clone, mnt, "--foreground", "--refresh", "0", "--cache", filepath.Join(root, "cache")}, "\x1f"))
+		"DATOMFS_MOUNT_ARGS="+strings.Join([]string{"mount", "-C", clone, mnt, "--refresh", "0", "--cache", cache}, "\x1f"))
 	stderr := &testenv.SyncBuffer{}
 	cmd.Stderr = stderr
 	if err := cmd.Start(); err != nil {
@@ -126,6 +117,28 @@ func startMount(t *testing.T) (*mountProc, string, *testenv.SyncBuffer) {
 		t.Fatalf("mount did not appear; stderr:\n%s", stderr.String())
 	}
 	return mp, mnt, stderr
+}
+
+// mountProject makes a project clone, an empty mount point and a cache
+// folder.
+func mountProject(t *testing.T) (clone, mnt, cache string) {
+	t.Helper()
+	root := t.TempDir()
+	remote := filepath.Join(root, "remote.git")
+	if out, err := exec.Command("git", "init", "--bare", "-q", remote).CombinedOutput(); err != nil {
+		t.Fatalf("git init --bare: %v: %s (install git)", err, out)
+	}
+	clone = filepath.Join(root, "clone")
+	if _, err := versions.Init(context.Background(), clone, versions.InitOptions{
+		Project: "STUDY_001", Store: filepath.Join(root, "store"), Remote: remote,
+	}, versions.Options{CacheDir: filepath.Join(root, "cache")}); err != nil {
+		t.Fatalf("init: %v", err)
+	}
+	mnt = filepath.Join(root, "mnt")
+	if err := os.Mkdir(mnt, 0o755); err != nil {
+		t.Fatal(err)
+	}
+	return clone, mnt, filepath.Join(root, "cache")
 }
 
 // mountProc is the mount helper process; exited closes when it has ended.
@@ -199,5 +212,109 @@ func TestMountProcessEndsOnFusermountU(t *testing.T) {
 	}
 	if err := cmd.wait(t, 30*time.Second); err != nil {
 		t.Fatalf("datomfs mount after fusermount3 -u: %v; stderr:\n%s", err, stderr.String())
+	}
+}
+
+// TestMountRefusesSecondMount: a folder that already holds a datomfs mount
+// is refused at once, before the project is opened.
+func TestMountRefusesSecondMount(t *testing.T) {
+	_, mnt, _ := startMount(t)
+	io, _, _, _ := TestIO()
+	cmd := newMountCmd(&factory{IO: io}, func(context.Context, *mountOptions) error {
+		t.Fatal("a second mount went ahead")
+		return nil
+	})
+	err := runCmd(t, cmd, mnt, "-C", "/nonexistent")
+	if !errors.Is(err, fs.ErrAlreadyMounted) || !strings.Contains(err.Error(), "fusermount3 -u "+mnt) {
+		t.Fatalf("second mount: %v", err)
+	}
+}
+
+// TestMountLogsPublish: each publish is one line at the default level with
+// table, version, size, change and seconds.
+func TestMountLogsPublish(t *testing.T) {
+	_, mnt, stderr := startMount(t)
+	if err := os.WriteFile(filepath.Join(mnt, "tables", "lb.csv"), []byte("id,val\n1,10\n"), 0o644); err != nil {
+		t.Fatalf("copy in: %v\n%s", err, stderr.String())
+	}
+	line := ""
+	for _, l := range strings.Split(stderr.String(), "\n") {
+		if strings.Contains(l, "datomfs: published") {
+			line = l
+		}
+	}
+	for _, want := range []string{"level=INFO", "table=lb", "size=12", "change=full", "seconds="} {
+		if !strings.Contains(line, want) {
+			t.Errorf("publish line lacks %q: %q\nstderr:\n%s", want, line, stderr.String())
+		}
+	}
+	if !regexp.MustCompile(`version=[0-9a-f]{8} `).MatchString(line) {
+		t.Errorf("publish line has no 8-hex version: %q", line)
+	}
+}
+
+// TestMountDaemon: --daemon returns once the mount is ready, the mount
+// stays served by a background process that logs to --log-file and ends on
+// fusermount3 -u.
+func TestMountDaemon(t *testing.T) {
+	clone, mnt, cache := mountProject(t)
+	logFile := filepath.Join(t.TempDir(), "mount.log")
+	cmd := exec.Command(os.Args[0], "mount", "--daemon", "--log-file", logFile, "-C", clone, mnt, "--refresh", "0", "--cache", cache)
+	cmd.Env = append(os.Environ(), "DATOMFS_TEST_MAIN=1")
+	var stderr bytes.Buffer
+	cmd.Stderr = &stderr
+	t.Cleanup(func() {
+		if !testenv.ForceUnmount(mnt) {
+			t.Errorf("%s left mounted", mnt)
+		}
+	})
+	if err := cmd.Run(); err != nil {
+		t.Fatalf("mount --daemon: %v\n%s", err, stderr.String())
+	}
+	m := regexp.MustCompile(`Mounted STUDY_001 \(read-write\) at \S+ \(process (\d+)\)`).FindStringSubmatch(stderr.String())
+	if m == nil {
+		t.Fatalf("stderr: %q", stderr.String())
+	}
+	pid, _ := strconv.Atoi(m[1])
+	daemon, _ := os.FindProcess(pid)
+	t.Cleanup(func() { daemon.Signal(syscall.SIGKILL) })
+	if !isMounted(mnt) {
+		t.Fatal("not mounted when --daemon returned")
+	}
+	if err := os.WriteFile(filepath.Join(mnt, "tables", "dm.csv"), []byte("id\n1\n"), 0o644); err != nil {
+		t.Fatalf("copy in: %v", err)
+	}
+	for i := 0; i < 50; i++ {
+		out, err := exec.Command("fusermount3", "-u", mnt).CombinedOutput()
+		if err == nil {
+			break
+		}
+		if !strings.Contains(string(out), "busy") {
+			t.Fatalf("fusermount3 -u: %v: %s", err, out)
+		}
+		time.Sleep(100 * time.Millisecond)
+	}
+	for i := 0; i < 300 && daemon.Signal(syscall.Signal(0)) == nil; i++ {
+		time.Sleep(50 * time.Millisecond)
+	}
+	if daemon.Signal(syscall.Signal(0)) == nil {
+		t.Errorf("the background process %d still runs after fusermount3 -u", pid)
+	}
+	log, _ := os.ReadFile(logFile)
+	for _, want := range []string{"datomfs: mounted", "datomfs: published", "table=dm"} {
+		if !strings.Contains(string(log), want) {
+			t.Errorf("log file lacks %q:\n%s", want, log)
+		}
+	}
+}
+
+// TestMountDaemonFailure: a daemon that cannot mount says why, and fails.
+func TestMountDaemonFailure(t *testing.T) {
+	_, mnt, cache := mountProject(t)
+	cmd := exec.Command(os.Args[0], "mount", "--daemon", "-C", t.TempDir(), mnt, "--cache", cache)
+	cmd.Env = append(os.Environ(), "DATOMFS_TEST_MAIN=1")
+	out, err := cmd.CombinedOutput()
+	if err == nil || !strings.Contains(string(out), "not a datom project") || !strings.Contains(string(out), "hint: ") || isMounted(mnt) {
+		t.Fatalf("mount --daemon of no project: %v\n%s", err, out)
 	}
 }
