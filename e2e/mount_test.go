@@ -14,7 +14,7 @@ import (
 	"github.com/datomfs/datomfs/internal/testenv"
 )
 
-// mountProcess runs `datomfs mount --foreground` as its own process (tests
+// mountProcess runs `datomfs mount` as its own process (tests
 // that spawn cp, rsync, Python or R must not share a process with the FUSE
 // server) and unmounts it when the test ends; a mount left behind fails.
 type mountProcess struct {
@@ -37,7 +37,7 @@ func mountWith(t *testing.T, bin string, env []string, args ...string) *mountPro
 		t.Fatalf("/dev/fuse is missing: FUSE tests need it (run as root on Linux with the fuse module)")
 	}
 	mnt := t.TempDir()
-	full := append([]string{"mount", "--foreground", "-v"}, args...)
+	full := append([]string{"mount", "-v"}, args...)
 	full = append(full, mnt)
 	cmd := exec.Command(bin, full...)
 	cmd.Env = env

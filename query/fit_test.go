@@ -54,3 +54,10 @@ func TestShorten(t *testing.T) {
 		}
 	}
 }
+
+func TestMarshalJSONNoHTMLEscape(t *testing.T) {
+	b, err := marshalJSON("<a & b>")
+	if err != nil || string(b) != `"<a & b>"` {
+		t.Fatalf("marshalJSON: %s %v", b, err)
+	}
+}

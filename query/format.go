@@ -2,6 +2,7 @@ package query
 
 import (
 	"bufio"
+	"bytes"
 	"context"
 	"encoding/base64"
 	"encoding/csv"
@@ -419,7 +420,7 @@ func writeJSON(w io.Writer, rows *Rows) (int64, error) {
 	bw := bufio.NewWriter(w)
 	keys := make([][]byte, len(cols))
 	for i, c := range cols {
-		keys[i], _ = json.Marshal(c.Name)
+		keys[i], _ = marshalJSON(c.Name)
 	}
 	bw.WriteString("[")
 	var n int64
@@ -548,21 +549,21 @@ func jsonValue(v any, typ string) []byte {
 	case duckdb.Decimal:
 		return []byte(x.String())
 	case time.Time:
-		b, _ := json.Marshal(formatTime(x, typ, false))
+		b, _ := marshalJSON(formatTime(x, typ, false))
 		return b
 	case []byte:
 		if typ == "UUID" && len(x) == 16 {
 			u := duckdb.UUID(x)
-			b, _ := json.Marshal(u.String())
+			b, _ := marshalJSON(u.String())
 			return b
 		}
-		b, _ := json.Marshal(base64.StdEncoding.EncodeToString(x))
+		b, _ := marshalJSON(base64.StdEncoding.EncodeToString(x))
 		return b
 	case duckdb.UUID:
-		b, _ := json.Marshal(x.String())
+		b, _ := marshalJSON(x.String())
 		return b
 	case duckdb.Interval:
-		b, _ := json.Marshal(textValue(x, typ, false))
+		b, _ := marshalJSON(textValue(x, typ, false))
 		return b
 	case []any:
 		elem := listElemType(typ)
@@ -579,7 +580,7 @@ func jsonValue(v any, typ string) []byte {
 		sort.Strings(keys)
 		parts := make([]string, len(keys))
 		for i, k := range keys {
-			kb, _ := json.Marshal(k)
+			kb, _ := marshalJSON(k)
 			parts[i] = string(kb) + ": " + string(jsonValue(x[k], ""))
 		}
 		return []byte("{" + strings.Join(parts, ", ") + "}")
@@ -594,14 +595,14 @@ func jsonValue(v any, typ string) []byte {
 		sort.Strings(keys)
 		parts := make([]string, len(keys))
 		for i, k := range keys {
-			kb, _ := json.Marshal(k)
+			kb, _ := marshalJSON(k)
 			parts[i] = string(kb) + ": " + string(jsonValue(byKey[k], ""))
 		}
 		return []byte("{" + strings.Join(parts, ", ") + "}")
 	}
-	b, err := json.Marshal(v)
+	b, err := marshalJSON(v)
 	if err != nil {
-		b, _ = json.Marshal(fmt.Sprint(v))
+		b, _ = marshalJSON(fmt.Sprint(v))
 	}
 	return b
 }
@@ -616,4 +617,16 @@ func jsonFloat(f float64, bits int) []byte {
 // listElemType is the element type of a LIST type name ("DATE[]" -> "DATE").
 func listElemType(typ string) string {
 	return strings.TrimSuffix(typ, "[]")
+}
+
+// marshalJSON is json.Marshal without HTML escaping: '<', '>' and '&' stay
+// as they are, as in every JSON datomfs prints.
+func marshalJSON(v any) ([]byte, error) {
+	var buf bytes.Buffer
+	enc := json.NewEncoder(&buf)
+	enc.SetEscapeHTML(false)
+	if err := enc.Encode(v); err != nil {
+		return nil, err
+	}
+	return bytes.TrimSuffix(buf.Bytes(), []byte("\n")), nil
 }

@@ -69,7 +69,7 @@ func TestMainExitCodes(t *testing.T) {
 	}{
 		{[]string{"--version"}, 0, ""},
 		{[]string{"nosuchverb"}, 2, "unknown command"},
-		{[]string{"write"}, 2, "accepts 1 arg"},
+		{[]string{"write"}, 2, "missing FILE"},
 		{[]string{"list", "--bogus"}, 2, "unknown flag"},
 		{[]string{"init", "x"}, 2, "--project, --store and --remote are required"},
 		{[]string{"list", "-C", "/nonexistent-dir"}, 1, "not a datom project"},

@@ -31,7 +31,7 @@ keeps the URL without it, and later pulls and pushes take the token from the
 environment.`,
 		Example: `  datomfs clone https://github.com/acme/study-001-data ~/study001
   datomfs clone /srv/git/study001.git ./study001 --gov /srv/git/governance.git`,
-		Args: cobra.ExactArgs(2),
+		Args: namedArgs(2, "GIT_URL", "DIR"),
 		RunE: func(cmd *cobra.Command, args []string) error {
 			opts.URL, opts.Dir = args[0], args[1]
 			if runF != nil {

@@ -20,5 +20,6 @@ func commands(f *factory) []*cobra.Command {
 		newQueryCmd(f, nil),
 		newDiffCmd(f, nil),
 		newMountCmd(f, nil),
+		newVersionCmd(f, nil),
 	}
 }

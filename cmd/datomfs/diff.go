@@ -29,6 +29,7 @@ type diffOptions struct {
 func newDiffCmd(f *factory, runF func(context.Context, *diffOptions) error) *cobra.Command {
 	pf := &projectFlags{}
 	opts := &diffOptions{IO: f.IO}
+	var jsonOut bool
 	cmd := &cobra.Command{
 		Use:   "diff TABLE V1 [V2]",
 		Short: "Compare two versions of a table: schema, then rows",
@@ -49,16 +50,22 @@ stderr so that stdout (or -o FILE) holds only the rows.`,
   datomfs diff lb 19f4 --key USUBJID --key LBSEQ
   datomfs diff ae 19f4 c1ff --format json | jq .summary
   datomfs diff lb 19f4 c1ff -o lb_changes.parquet`,
-		Args: cobra.RangeArgs(2, 3),
+		Args: namedArgs(2, "TABLE", "V1", "V2"),
 		RunE: func(cmd *cobra.Command, args []string) error {
 			opts.Table, opts.From = args[0], args[1]
 			if len(args) == 3 {
 				opts.To = args[2]
 			}
+			if err := jsonFlag(jsonOut, &opts.Format); err != nil {
+				return err
+			}
 			if opts.Format != "" {
 				if _, err := query.ParseFormat(opts.Format); err != nil {
 					return usagef("--format: %v", err)
 				}
+			}
+			if err := checkOutputExt(opts.Output, opts.Format); err != nil {
+				return err
 			}
 			opts.Logger = f.Logger
 			opts.Project = f.loader(pf, true)
@@ -69,7 +76,9 @@ stderr so that stdout (or -o FILE) holds only the rows.`,
 		},
 	}
 	pf.register(cmd, true)
+	cmd.ValidArgsFunction = completeTables(f, pf, true)
 	cmd.Flags().StringArrayVar(&opts.Keys, "key", nil, "key column identifying a row (repeat for a composite key)")
+	cmd.Flags().BoolVar(&jsonOut, "json", false, "print JSON (the same as --format json)")
 	cmd.Flags().StringVar(&opts.Format, "format", "", "output format: table, csv, json or parquet (default: table on a terminal, else csv)")
 	cmd.Flags().StringVarP(&opts.Output, "output", "o", "", "write the report to FILE (replaced only on success)")
 	return cmd

@@ -32,7 +32,7 @@ with DuckDB's type detection first.`,
 		Example: `  datomfs hash lb.parquet
   datomfs hash --json dm.csv
   datomfs hash --explain ae.parquet   # per-column kinds and digests`,
-		Args: cobra.ExactArgs(1),
+		Args: namedArgs(1, "FILE"),
 		RunE: func(cmd *cobra.Command, args []string) error {
 			opts.File = args[0]
 			if runF != nil {

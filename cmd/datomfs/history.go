@@ -23,7 +23,7 @@ func newHistoryCmd(f *factory, runF func(context.Context, *historyOptions) error
 		Short: "Show a table's versions, newest first",
 		Example: `  datomfs history lb
   datomfs history lb --json | jq '.[0].version'`,
-		Args: cobra.ExactArgs(1),
+		Args: namedArgs(1, "TABLE"),
 		RunE: func(cmd *cobra.Command, args []string) error {
 			opts.Table = args[0]
 			opts.Project = f.loader(pf, false)
@@ -34,6 +34,7 @@ func newHistoryCmd(f *factory, runF func(context.Context, *historyOptions) error
 		},
 	}
 	pf.register(cmd, true)
+	cmd.ValidArgsFunction = completeTables(f, pf, false)
 	cmd.Flags().BoolVar(&opts.JSON, "json", false, "print JSON: version, data_sha, timestamp, author, commit_message")
 	return cmd
 }

@@ -33,7 +33,7 @@ push only and is never written down (.git/config, project.yaml, README.md).`,
 		Example: `  git init --bare /srv/git/study001.git
   datomfs init ./study001 --project STUDY_001 --store /srv/datom-store --remote /srv/git/study001.git
   datomfs init ./study001 --project STUDY_001 --store s3://acme-data/study001 --remote https://github.com/acme/study001-data`,
-		Args: cobra.ExactArgs(1),
+		Args: namedArgs(1, "DIR"),
 		RunE: func(cmd *cobra.Command, args []string) error {
 			opts.Dir = args[0]
 			if opts.In.Project == "" || opts.In.Store == "" || opts.In.Remote == "" {

@@ -25,7 +25,7 @@ func newListCmd(f *factory, runF func(context.Context, *listOptions) error) *cob
 		Example: `  datomfs list -C ~/study001
   datomfs list --json
   datomfs list --store /srv/datom-store --project STUDY_001`,
-		Args: cobra.NoArgs,
+		Args: namedArgs(0),
 		RunE: func(cmd *cobra.Command, args []string) error {
 			opts.Project = f.loader(pf, false)
 			if runF != nil {

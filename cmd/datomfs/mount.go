@@ -87,7 +87,7 @@ failures with their reason: on stderr, or in --log-file.`,
   datomfs mount --allow-other -C ~/study001 /srv/datom   # shared with other users
   datomfs mount --daemon --log-file ~/datomfs-mount.log -C ~/study001 /mnt/datom
   fusermount3 -u /mnt/datom`,
-		Args: cobra.ExactArgs(1),
+		Args: namedArgs(1, "MOUNTPOINT"),
 		RunE: func(cmd *cobra.Command, args []string) error {
 			opts.Mountpoint = args[0]
 			if opts.Reader && pf.store == "" {

@@ -238,10 +238,13 @@ func TestMountLogsPublish(t *testing.T) {
 		t.Fatalf("copy in: %v\n%s", err, stderr.String())
 	}
 	line := ""
-	for _, l := range strings.Split(stderr.String(), "\n") {
-		if strings.Contains(l, "datomfs: published") {
-			line = l
+	for i := 0; i < 200 && line == ""; i++ { // the line crosses a pipe
+		for _, l := range strings.Split(stderr.String(), "\n") {
+			if strings.Contains(l, "datomfs: published") {
+				line = l
+			}
 		}
+		time.Sleep(50 * time.Millisecond)
 	}
 	for _, want := range []string{"level=INFO", "table=lb", "size=12", "change=full", "seconds="} {
 		if !strings.Contains(line, want) {

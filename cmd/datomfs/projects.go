@@ -24,7 +24,7 @@ func newProjectsCmd(f *factory, runF func(context.Context, *projectsOptions) err
 --gov to attach one): each project's data location from projects/<name>/ref.json.`,
 		Example: `  datomfs clone /srv/git/study001.git ./study001 --gov /srv/git/governance.git
   datomfs projects -C ./study001`,
-		Args: cobra.NoArgs,
+		Args: namedArgs(0),
 		RunE: func(cmd *cobra.Command, args []string) error {
 			opts.Project = f.loader(pf, false)
 			if runF != nil {

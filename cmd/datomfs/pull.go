@@ -23,7 +23,7 @@ func newPullCmd(f *factory, runF func(context.Context, *pullOptions) error) *cob
 		Use:     "pull",
 		Short:   "Fetch and fast-forward the clone to the remote",
 		Example: `  datomfs pull -C ~/study001`,
-		Args:    cobra.NoArgs,
+		Args:    namedArgs(0),
 		RunE: func(cmd *cobra.Command, args []string) error {
 			opts.Project = f.loader(pf, false)
 			if runF != nil {

@@ -32,6 +32,7 @@ type queryOptions struct {
 func newQueryCmd(f *factory, runF func(context.Context, *queryOptions) error) *cobra.Command {
 	pf := &projectFlags{}
 	opts := &queryOptions{IO: f.IO}
+	var jsonOut bool
 	cmd := &cobra.Command{
 		Use:   "query [SQL]",
 		Short: "Run SQL over every table and version (interactive without SQL)",
@@ -60,7 +61,7 @@ Piped statements run without prompt and leave no history.`,
   datomfs query "SELECT * FROM history('lb')" -o lb_history.csv
   datomfs query --store s3://acme-data/study001 --project STUDY_001 "SELECT * FROM dm" -o dm.parquet
   datomfs query -C ./study001            # interactive shell`,
-		Args: cobra.MaximumNArgs(1),
+		Args: namedArgs(0, "SQL"),
 		RunE: func(cmd *cobra.Command, args []string) error {
 			if len(args) == 1 {
 				opts.SQL = args[0]
@@ -68,10 +69,16 @@ Piped statements run without prompt and leave no history.`,
 					return usagef("the SQL statement is empty")
 				}
 			}
+			if err := jsonFlag(jsonOut, &opts.Format); err != nil {
+				return err
+			}
 			if opts.Format != "" {
 				if _, err := query.ParseFormat(opts.Format); err != nil {
 					return usagef("--format: %v", err)
 				}
+			}
+			if err := checkOutputExt(opts.Output, opts.Format); err != nil {
+				return err
 			}
 			if opts.SQL == "" && opts.Output != "" {
 				return usagef("-o FILE needs a SQL statement")
@@ -86,9 +93,23 @@ Piped statements run without prompt and leave no history.`,
 		},
 	}
 	pf.register(cmd, true)
+	cmd.Flags().BoolVar(&jsonOut, "json", false, "print JSON (the same as --format json)")
 	cmd.Flags().StringVar(&opts.Format, "format", "", "output format: table, csv, json, line or parquet (default: table on a terminal, else csv)")
 	cmd.Flags().StringVarP(&opts.Output, "output", "o", "", "write the result to FILE (replaced only on success)")
 	return cmd
+}
+
+// checkOutputExt refuses an -o whose extension names no format when
+// --format does not say one (rather than writing CSV under any name).
+func checkOutputExt(output, format string) error {
+	if output == "" || format != "" {
+		return nil
+	}
+	switch strings.ToLower(filepath.Ext(output)) {
+	case ".csv", ".json", ".parquet", ".txt":
+		return nil
+	}
+	return usagef("-o %s: unknown extension; use .csv, .json, .parquet or .txt, or give --format", output)
 }
 
 // resolveFormat picks the output format: the flag, else -o's extension, else

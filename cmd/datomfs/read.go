@@ -3,6 +3,7 @@ package main
 import (
 	"context"
 	"fmt"
+	"io"
 	"os"
 	"path/filepath"
 	"strings"
@@ -18,7 +19,8 @@ type readOptions struct {
 	Project func(context.Context) (*versions.Project, error)
 	Table   string
 	Version string
-	Output  string
+	Output  string // "-" is stdout
+	Format  string // "parquet" or "csv"
 }
 
 func newReadCmd(f *factory, runF func(context.Context, *readOptions) error) *cobra.Command {
@@ -28,21 +30,37 @@ func newReadCmd(f *factory, runF func(context.Context, *readOptions) error) *cob
 		Use:   "read TABLE[@VERSION] -o FILE",
 		Short: "Read a version of a table into a parquet or CSV file",
 		Long: `Read the current version of TABLE, or the version named by any unique prefix
-of its id, into FILE (.parquet or .csv by extension). The bytes are checked
-against the recorded parquet_sha before they are handed out.`,
+of its id, into FILE (.parquet or .csv by extension, or --format), or to
+stdout with -o - (parquet unless --format csv; parquet is not written to a
+terminal). The bytes are checked against the recorded parquet_sha before
+they are handed out.`,
 		Example: `  datomfs read lb -o lb.parquet
   datomfs read lb@19f44e3a -o lb_old.csv
+  datomfs read lb -o - --format csv | head
+  datomfs read lb -o - | duckdb -c "SELECT count(*) FROM read_parquet('/dev/stdin')"
   datomfs read dm --store s3://acme-data/study001 --project STUDY_001 -o dm.parquet`,
-		Args: cobra.ExactArgs(1),
+		Args: namedArgs(1, "TABLE[@VERSION]"),
 		RunE: func(cmd *cobra.Command, args []string) error {
 			opts.Table, opts.Version, _ = strings.Cut(args[0], "@")
 			if opts.Output == "" {
 				return usagef("-o FILE is required (a .parquet or .csv path)")
 			}
-			switch strings.ToLower(filepath.Ext(opts.Output)) {
-			case ".parquet", ".csv":
+			switch opts.Format = strings.ToLower(opts.Format); {
+			case opts.Format == "parquet" || opts.Format == "csv":
+			case opts.Format != "":
+				return usagef("--format %s: read writes parquet or csv", opts.Format)
+			case opts.Output == "-":
+				opts.Format = "parquet"
 			default:
-				return usagef("-o %s: the output must end in .parquet or .csv", opts.Output)
+				switch ext := strings.ToLower(filepath.Ext(opts.Output)); ext {
+				case ".parquet", ".csv":
+					opts.Format = ext[1:]
+				default:
+					return usagef("-o %s: the output must end in .parquet or .csv (or give --format)", opts.Output)
+				}
+			}
+			if opts.Output == "-" && opts.Format == "parquet" && opts.IO.StdoutTTY {
+				return usagef("parquet is not written to a terminal: pipe it, or use --format csv")
 			}
 			opts.Project = f.loader(pf, true)
 			if runF != nil {
@@ -52,7 +70,9 @@ against the recorded parquet_sha before they are handed out.`,
 		},
 	}
 	pf.register(cmd, true)
-	cmd.Flags().StringVarP(&opts.Output, "output", "o", "", "output file (.parquet or .csv)")
+	cmd.ValidArgsFunction = completeTables(f, pf, false)
+	cmd.Flags().StringVarP(&opts.Output, "output", "o", "", "output file (.parquet or .csv), or - for stdout")
+	cmd.Flags().StringVar(&opts.Format, "format", "", "parquet or csv (default: from -o's extension; parquet for -o -)")
 	return cmd
 }
 
@@ -69,9 +89,12 @@ func readRun(ctx context.Context, opts *readOptions) error {
 	if err != nil {
 		return err
 	}
+	if opts.Output == "-" {
+		return readToStdout(ctx, opts, src)
+	}
 	tmp := opts.Output + ".datomfs-tmp"
 	defer os.Remove(tmp)
-	if strings.EqualFold(filepath.Ext(opts.Output), ".csv") {
+	if opts.Format == "csv" {
 		err = (query.Converter{}).ParquetToCSV(ctx, src, tmp)
 	} else {
 		err = copyFile(src, tmp)
@@ -101,4 +124,30 @@ func copyFile(src, dst string) error {
 		return err
 	}
 	return out.Close()
+}
+
+// readToStdout copies the verified parquet file src, or its CSV rendition,
+// to stdout.
+func readToStdout(ctx context.Context, opts *readOptions, src string) error {
+	if opts.Format == "csv" {
+		dir, err := os.MkdirTemp("", "datomfs-read-")
+		if err != nil {
+			return err
+		}
+		defer os.RemoveAll(dir)
+		csvPath := filepath.Join(dir, "out.csv")
+		if err := (query.Converter{}).ParquetToCSV(ctx, src, csvPath); err != nil {
+			return fmt.Errorf("render CSV: %w", err)
+		}
+		src = csvPath
+	}
+	fh, err := os.Open(src)
+	if err != nil {
+		return err
+	}
+	defer fh.Close()
+	if _, err := io.Copy(opts.IO.Out, fh); err != nil {
+		return fmt.Errorf("write to stdout: %w", err)
+	}
+	return nil
 }

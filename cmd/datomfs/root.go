@@ -39,7 +39,8 @@ func Main(args []string, io *IOStreams) int {
 func reportError(io *IOStreams, cmd *cobra.Command, err error) int {
 	var ue *usageError
 	if errors.As(err, &ue) || isCobraUsage(err) {
-		fmt.Fprintf(io.ErrOut, "datomfs: %s\n", oneLine(err.Error()))
+		// The whole message: cobra's "Did you mean this?" follows the first line.
+		fmt.Fprintf(io.ErrOut, "datomfs: %s\n", strings.TrimRight(err.Error(), "\n"))
 		if cmd != nil {
 			fmt.Fprintf(io.ErrOut, "Run '%s --help' for usage.\n", cmd.CommandPath())
 		}

@@ -22,7 +22,7 @@ func newStatusCmd(f *factory, runF func(context.Context, *statusOptions) error) 
 		Use:     "status",
 		Short:   "Show the connection and whether the clone is in step with the remote",
 		Example: `  datomfs status -C ~/study001`,
-		Args:    cobra.NoArgs,
+		Args:    namedArgs(0),
 		RunE: func(cmd *cobra.Command, args []string) error {
 			opts.Project = f.loader(pf, false)
 			if runF != nil {

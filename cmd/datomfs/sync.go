@@ -25,7 +25,7 @@ func newSyncCmd(f *factory, runF func(context.Context, *syncOptions) error) *cob
 version of the table named after the file, as datom's sync does. Files whose
 bytes are unchanged since their last import (original_file_sha) are skipped.`,
 		Example: `  datomfs sync ./extracts -C ~/study001`,
-		Args:    cobra.ExactArgs(1),
+		Args:    namedArgs(1, "DIR"),
 		RunE: func(cmd *cobra.Command, args []string) error {
 			opts.Dir = args[0]
 			opts.Project = f.loader(pf, true)

@@ -38,7 +38,7 @@ named and stays reported.`,
 		Example: `  datomfs validate
   datomfs validate --read-data
   datomfs validate --read-data --fix`,
-		Args: cobra.NoArgs,
+		Args: namedArgs(0),
 		RunE: func(cmd *cobra.Command, args []string) error {
 			opts.Project = f.loader(pf, false)
 			if runF != nil {

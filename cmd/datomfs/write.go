@@ -39,7 +39,7 @@ name, or with no data rows is refused with the line number and nothing is
 published. Column names are never renamed. Parquet input is stored as is.`,
 		Example: `  datomfs write extract/lb.parquet --table lb -m "LB cut 2026-01-31"
   datomfs write dm.csv --table dm -C ~/study001`,
-		Args: cobra.ExactArgs(1),
+		Args: namedArgs(1, "FILE"),
 		RunE: func(cmd *cobra.Command, args []string) error {
 			opts.File = args[0]
 			if opts.Table == "" {
@@ -55,6 +55,10 @@ published. Column names are never renamed. Parquet input is stored as is.`,
 	}
 	pf.register(cmd, false)
 	cmd.Flags().StringVarP(&opts.Table, "table", "t", "", "table name (default: the file name without extension)")
+	tables := completeTables(f, pf, false)
+	cmd.RegisterFlagCompletionFunc("table", func(c *cobra.Command, _ []string, toComplete string) ([]cobra.Completion, cobra.ShellCompDirective) {
+		return tables(c, nil, toComplete) // whatever FILE is
+	})
 	cmd.Flags().StringVarP(&opts.Message, "message", "m", "", `commit message (default "Update <table>")`)
 	cmd.Flags().BoolVar(&opts.Pull, "pull", false, "pull and retry when another engineer pushed first")
 	return cmd
