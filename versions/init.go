@@ -51,7 +51,7 @@ func Init(ctx context.Context, dir string, in InitOptions, opts Options) (_ *Pro
 			return nil, fmt.Errorf("create store folder %s: %w", loc.Root, err)
 		}
 	}
-	st, err := opts.OpenStore(ctx, loc)
+	st, err := opts.openStore(ctx, loc)
 	if err != nil {
 		return nil, fmt.Errorf("open store %s: %w", loc, mapStoreErr(err))
 	}
@@ -181,7 +181,7 @@ func Clone(ctx context.Context, url, dir string, in CloneOptions, opts Options) 
 
 // checkStore verifies the store answers (and, on S3, that the bucket exists).
 func (p *Project) checkStore(ctx context.Context) error {
-	if c, ok := p.store.(store.Checker); ok {
+	if c, ok := store.As[store.Checker](p.store); ok {
 		if err := c.Check(ctx); err != nil {
 			return fmt.Errorf("check store %s: %w", p.store.Location(), mapStoreErr(err))
 		}
