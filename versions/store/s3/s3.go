@@ -15,7 +15,6 @@ import (
 	"log/slog"
 	"net"
 	"net/http"
-	"net/url"
 	"sort"
 	"strings"
 	"sync"
@@ -31,6 +30,7 @@ import (
 	"github.com/aws/smithy-go"
 
 	"github.com/datomfs/datomfs/internal/netdeadline"
+	"github.com/datomfs/datomfs/internal/redact"
 	"github.com/datomfs/datomfs/versions/store"
 )
 
@@ -112,7 +112,7 @@ type S3 struct {
 	client   *s3.Client
 	bucket   string
 	prefix   string
-	endpoint string // for messages, without user info
+	endpoint string // for messages, through redact.URL
 	log      *slog.Logger
 
 	threshold   int64
@@ -211,7 +211,7 @@ func New(ctx context.Context, opts Options) (*S3, error) {
 		// S3-compatible servers rarely have wildcard DNS for buckets.
 		o.UsePathStyle = o.BaseEndpoint != nil
 		if o.BaseEndpoint != nil {
-			s.endpoint = redactURL(*o.BaseEndpoint)
+			s.endpoint = redact.URL(*o.BaseEndpoint)
 		}
 	})
 	return s, nil
@@ -224,16 +224,6 @@ func notRespondingIsFinal(err error) aws.Ternary {
 		return aws.FalseTernary
 	}
 	return aws.UnknownTernary
-}
-
-func redactURL(raw string) string {
-	u, err := url.Parse(raw)
-	if err != nil {
-		return "(unparsable endpoint)"
-	}
-	u.User = nil
-	u.RawQuery = ""
-	return u.String()
 }
 
 // Location is "s3://bucket/prefix".
