@@ -12,7 +12,7 @@ import (
 	"time"
 
 	"github.com/datomfs/datomfs/internal/testenv"
-	"github.com/datomfs/datomfs/versions"
+	"github.com/datomfs/datomfs/internal/testenv/projecttest"
 )
 
 func TestMountFlags(t *testing.T) {
@@ -84,24 +84,11 @@ func mainWithMount(args []string, io *IOStreams) int {
 // fresh project and waits until the mount is there.
 func startMount(t *testing.T) (*mountProc, string, *testenv.SyncBuffer) {
 	t.Helper()
-	root := t.TempDir()
-	remote := filepath.Join(root, "remote.git")
-	if out, err := exec.Command("git", "init", "--bare", "-q", remote).CombinedOutput(); err != nil {
-		t.Fatalf("git init --bare: %v: %s (install git)", err, out)
-	}
-	clone := filepath.Join(root, "clone")
-	if _, err := versions.Init(context.Background(), clone, versions.InitOptions{
-		Project: "STUDY_001", Store: filepath.Join(root, "store"), Remote: remote,
-	}, versions.Options{CacheDir: filepath.Join(root, "cache")}); err != nil {
-		t.Fatalf("init: %v", err)
-	}
-	mnt := filepath.Join(root, "mnt")
-	if err := os.Mkdir(mnt, 0o755); err != nil {
-		t.Fatal(err)
-	}
+	pf := projecttest.New(t, projecttest.Options{})
+	mnt := t.TempDir()
 	cmd := exec.Command(os.Args[0], "-test.run=^TestMountHelperProcess$")
 	cmd.Env = append(os.Environ(), "DATOMFS_MOUNT_HELPER=1",
-		"DATOMFS_MOUNT_ARGS="+strings.Join([]string{"mount", "-C", clone, mnt, "--foreground", "--refresh", "0", "--cache", filepath.Join(root, "cache")}, "\x1f"))
+		"DATOMFS_MOUNT_ARGS="+strings.Join([]string{"mount", "-C", pf.Dir, mnt, "--foreground", "--refresh", "0", "--cache", pf.Cache}, "\x1f"))
 	stderr := &testenv.SyncBuffer{}
 	cmd.Stderr = stderr
 	if err := cmd.Start(); err != nil {
@@ -122,7 +109,7 @@ func startMount(t *testing.T) (*mountProc, string, *testenv.SyncBuffer) {
 	for i := 0; i < 400 && !strings.Contains(stderr.String(), "Mounted "); i++ {
 		time.Sleep(50 * time.Millisecond)
 	}
-	if !isMounted(mnt) || !strings.Contains(stderr.String(), "Mounted ") {
+	if !testenv.Mounted(mnt) || !strings.Contains(stderr.String(), "Mounted ") {
 		t.Fatalf("mount did not appear; stderr:\n%s", stderr.String())
 	}
 	return mp, mnt, stderr
@@ -147,19 +134,6 @@ func (m *mountProc) wait(t *testing.T, d time.Duration) error {
 	}
 }
 
-func isMounted(dir string) bool {
-	b, err := os.ReadFile("/proc/self/mountinfo")
-	if err != nil {
-		return false
-	}
-	for _, line := range strings.Split(string(b), "\n") {
-		if f := strings.Fields(line); len(f) > 4 && f[4] == dir {
-			return true
-		}
-	}
-	return false
-}
-
 func TestMountProcessStopsOnSIGTERM(t *testing.T) {
 	cmd, mnt, stderr := startMount(t)
 	entries, err := os.ReadDir(mnt)
@@ -175,7 +149,7 @@ func TestMountProcessStopsOnSIGTERM(t *testing.T) {
 	if err := cmd.wait(t, 30*time.Second); err != nil {
 		t.Fatalf("datomfs mount after SIGTERM: %v; stderr:\n%s", err, stderr.String())
 	}
-	if isMounted(mnt) {
+	if testenv.Mounted(mnt) {
 		t.Error("still mounted after SIGTERM")
 	}
 	if !strings.Contains(stderr.String(), "Mounted STUDY_001") {
