@@ -15,7 +15,6 @@ import (
 
 	"github.com/datomfs/datomfs/query"
 	"github.com/datomfs/datomfs/versions"
-	"github.com/datomfs/datomfs/versions/store"
 )
 
 // projectFlags select the project: a clone (-C) or, for readers, a store
@@ -48,19 +47,6 @@ func (f *factory) options(endpoint string, progress bool) versions.Options {
 		o.Progress = newProgress(f.IO.ErrOut).update
 	}
 	return o
-}
-
-// wrapStore stacks the CLI's store decorators, in this one place (as
-// restic's wrapBackend): a debug line for every ranged GET from S3, with
-// the bytes it returned (e2e tests read these lines).
-func (f *factory) wrapStore(loc store.Location, s store.Store) store.Store {
-	if loc.Type == store.TypeS3 {
-		s = store.WithGetHook(s, func(key string, offset, length int64) {
-			// f.Logger is read at call time: -v swaps it after flags are parsed.
-			f.Logger.Debug("store get", "key", key, "offset", offset, "length", length)
-		})
-	}
-	return s
 }
 
 // loader returns the lazy project opener for pf.
