@@ -13,13 +13,13 @@ import (
 	"context"
 	"fmt"
 	"os"
-	"os/exec"
 	"path/filepath"
 	"sort"
 	"strings"
 	"testing"
 	"time"
 
+	"github.com/datomfs/datomfs/internal/testenv"
 	"github.com/datomfs/datomfs/versions/repo"
 )
 
@@ -28,10 +28,7 @@ func BenchmarkCommitPush(b *testing.B) {
 		b.Run(fmt.Sprintf("history=%d", n), func(b *testing.B) {
 			ctx := context.Background()
 			base := b.TempDir()
-			remote := filepath.Join(base, "remote.git")
-			if out, err := exec.Command("git", "init", "-q", "--bare", "--initial-branch=main", remote).CombinedOutput(); err != nil {
-				b.Fatalf("git init --bare: %v\n%s", err, out)
-			}
+			remote := testenv.BareRemote(b)
 			r, err := repo.Init(ctx, filepath.Join(base, "clone"), remote, repo.InitOptions{Branch: "main"})
 			if err != nil {
 				b.Fatal(err)

@@ -19,43 +19,27 @@ import (
 	"path/filepath"
 	"sort"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 
 	_ "github.com/duckdb/duckdb-go/v2"
 
+	"github.com/datomfs/datomfs/internal/testenv"
+	"github.com/datomfs/datomfs/internal/testenv/projecttest"
 	"github.com/datomfs/datomfs/query"
 	"github.com/datomfs/datomfs/versions"
 )
 
 func benchOptions(cache string) versions.Options {
-	var mu sync.Mutex
-	now := time.Date(2026, 3, 1, 9, 0, 0, 0, time.UTC)
-	return versions.Options{CacheDir: cache, Converter: query.Converter{}, Clock: func() time.Time {
-		mu.Lock()
-		defer mu.Unlock()
-		now = now.Add(time.Minute)
-		return now
-	}}
+	return versions.Options{CacheDir: cache, Converter: query.Converter{}, Clock: testenv.TickingClock()}
 }
 
 // benchProject creates a project on a local-folder store with a bare git
-// remote, under base.
-func benchProject(b *testing.B, base string) (*versions.Project, string) {
+// remote, and returns it and the store folder.
+func benchProject(b *testing.B) (*versions.Project, string) {
 	b.Helper()
-	remote := filepath.Join(base, "remote.git")
-	if out, err := exec.Command("git", "init", "--bare", "--initial-branch=main", remote).CombinedOutput(); err != nil {
-		b.Fatalf("git init --bare: %v\n%s", err, out)
-	}
-	storeDir := filepath.Join(base, "store")
-	p, err := versions.Init(context.Background(), filepath.Join(base, "clone"), versions.InitOptions{
-		Project: "bench", Store: storeDir, Remote: "file://" + remote,
-	}, benchOptions(filepath.Join(base, "cache")))
-	if err != nil {
-		b.Fatalf("init: %v", err)
-	}
-	return p, storeDir
+	pf := projecttest.New(b, projecttest.Options{Name: "bench", Versions: versions.Options{Converter: query.Converter{}}})
+	return pf.Project, pf.Store
 }
 
 func duckCopy(b *testing.B, db *sql.DB, selectSQL, path string) {
@@ -110,7 +94,7 @@ FROM %s WHERE visitnum > 2 GROUP BY lbtestcd ORDER BY lbtestcd`
 func BenchmarkQueryAggregateVsDuckDB(b *testing.B) {
 	ctx := context.Background()
 	base := b.TempDir()
-	p, _ := benchProject(b, base)
+	p, _ := benchProject(b)
 	db, err := sql.Open("duckdb", "")
 	if err != nil {
 		b.Fatal(err)
@@ -202,7 +186,7 @@ func BenchmarkQueryOpenLargeProject(b *testing.B) {
 	const tables, perTable = 1000, 20
 	ctx := context.Background()
 	base := b.TempDir()
-	p, storeDir := benchProject(b, base)
+	p, storeDir := benchProject(b)
 	db, err := sql.Open("duckdb", "")
 	if err != nil {
 		b.Fatal(err)

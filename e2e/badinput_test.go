@@ -4,62 +4,13 @@ import (
 	"errors"
 	"os"
 	"path/filepath"
-	"reflect"
-	"sort"
 	"strings"
 	"syscall"
 	"testing"
 	"time"
+
+	"github.com/datomfs/datomfs/internal/testenv"
 )
-
-// project is an initialised clone with one table, for the failure tests.
-type project struct {
-	b      backend
-	e      *engineer
-	dir    string
-	remote string
-}
-
-func newProject(t *testing.T, b backend) project {
-	remote := bareRemote(t)
-	e := newEngineer(t, "Alice", b)
-	dir := filepath.Join(t.TempDir(), "clone")
-	e.must("init", dir, "--project", "STUDY_001", "--store", b.store, "--remote", remote)
-	e.must("write", extract(t, "2026-01-31", "parquet")["dm"], "--table", "dm", "-C", dir)
-	return project{b: b, e: e, dir: dir, remote: remote}
-}
-
-// unchanged runs fn and checks that it left no commit, no object and no
-// changed clone behind.
-func (p project) unchanged(t *testing.T, fn func()) {
-	t.Helper()
-	head := git(t, p.dir, "rev-parse", "HEAD")
-	remoteHead := git(t, p.remote, "rev-parse", "HEAD")
-	objs := p.b.objects(t)
-	tree := snapshotTree(t, p.dir)
-	fn()
-	if got := git(t, p.dir, "rev-parse", "HEAD"); got != head {
-		t.Errorf("HEAD moved")
-	}
-	if got := git(t, p.remote, "rev-parse", "HEAD"); got != remoteHead {
-		t.Errorf("remote moved")
-	}
-	if got := p.b.objects(t); !reflect.DeepEqual(keysOf(got), keysOf(objs)) {
-		t.Errorf("store objects changed: %v → %v", keysOf(objs), keysOf(got))
-	}
-	if !reflect.DeepEqual(snapshotTree(t, p.dir), tree) {
-		t.Errorf("clone files changed")
-	}
-}
-
-func keysOf(m map[string][]byte) []string {
-	var ks []string
-	for k := range m {
-		ks = append(ks, k)
-	}
-	sort.Strings(ks)
-	return ks
-}
 
 func TestBadInput(t *testing.T) {
 	p := newProject(t, localBackend(t))
@@ -119,7 +70,7 @@ func TestBadInput(t *testing.T) {
 	})
 
 	t.Run("init into a used store", func(t *testing.T) {
-		r := p.e.run("init", filepath.Join(t.TempDir(), "dup"), "--project", "OTHER", "--store", p.b.store, "--remote", bareRemote(t))
+		r := p.e.run("init", filepath.Join(t.TempDir(), "dup"), "--project", "OTHER", "--store", p.b.store, "--remote", testenv.BareRemote(t))
 		oneLineError(t, r)
 		if !strings.Contains(r.err, "already holds") {
 			t.Errorf("want 'already holds a datom project', got %s", r.err)
@@ -136,97 +87,6 @@ func TestBadInput(t *testing.T) {
 			t.Errorf("unknown verb: want exit 2, got %s", r)
 		}
 	})
-}
-
-// TestUnreachableStore: an S3 store that does not answer fails the write
-// before anything is committed or pushed.
-func TestUnreachableStore(t *testing.T) {
-	b := s3Backend(t)
-	p := newProject(t, b)
-	good := extract(t, "2026-01-31", "parquet")["lb"]
-	dead := append([]string{}, p.e.env...)
-	for i, kv := range dead {
-		if strings.HasPrefix(kv, "AWS_ENDPOINT_URL=") {
-			dead[i] = "AWS_ENDPOINT_URL=http://127.0.0.1:1"
-		}
-	}
-	p.unchanged(t, func() {
-		r := runWith(t, dead, "write", good, "--table", "lb", "-C", p.dir)
-		oneLineError(t, r)
-	})
-}
-
-// TestGitHTTPToken: an HTTPS-style remote served by git http-backend with a
-// token; a wrong token fails with one line that does not echo it.
-func TestGitHTTPToken(t *testing.T) {
-	const token = "s3cr3t-token-value"
-	srv := gitHTTP(t, token)
-	url := srv.NewBareRepo(t, "study.git")
-	b := localBackend(t)
-	a := newEngineer(t, "Alice", b)
-	a.env = append(a.env, "DATOMFS_GIT_TOKEN="+token)
-	dir := filepath.Join(t.TempDir(), "a")
-	a.must("init", dir, "--project", "STUDY_001", "--store", b.store, "--remote", url)
-	a.must("write", extract(t, "2026-01-31", "parquet")["dm"], "--table", "dm", "-C", dir)
-
-	bob := newEngineer(t, "Bob", b)
-	bob.env = append(bob.env, "GITHUB_TOKEN="+token)
-	bob.must("clone", url, filepath.Join(t.TempDir(), "b"))
-
-	eve := newEngineer(t, "Eve", b)
-	eve.env = append(eve.env, "DATOMFS_GIT_TOKEN=wrong-"+token)
-	r := eve.run("clone", url, filepath.Join(t.TempDir(), "e"))
-	oneLineError(t, r)
-	if strings.Contains(r.err, token) || strings.Contains(r.out, token) {
-		t.Fatalf("the token leaked into the output:\n%s", r)
-	}
-	if !strings.Contains(strings.ToLower(r.err), "auth") {
-		t.Fatalf("want an authentication error, got:\n%s", r.err)
-	}
-}
-
-// TestGovernancePortfolio: clone --gov brings the governance repository and
-// `projects` lists what it registers.
-func TestGovernancePortfolio(t *testing.T) {
-	p := newProject(t, localBackend(t))
-	gov := bareRemote(t)
-	work := filepath.Join(t.TempDir(), "gov-work")
-	git(t, filepath.Dir(work), "clone", "-q", gov, work)
-	for name, root := range map[string]string{"STUDY_001": p.b.store, "STUDY_002": "/srv/other"} {
-		dir := filepath.Join(work, "projects", name)
-		os.MkdirAll(dir, 0o755)
-		ref := `{
-  "current": {
-    "type": "local",
-    "root": "` + root + `"
-  },
-  "previous": []
-}
-`
-		os.WriteFile(filepath.Join(dir, "ref.json"), []byte(ref), 0o644)
-	}
-	git(t, work, "add", ".")
-	git(t, work, "-c", "user.name=Gov", "-c", "user.email=gov@example.org", "commit", "-qm", "Register projects")
-	git(t, work, "push", "-q", "origin", "HEAD:main")
-
-	bob := newEngineer(t, "Bob", p.b)
-	dir := filepath.Join(t.TempDir(), "b")
-	bob.must("clone", p.remote, dir, "--gov", gov)
-	type row struct {
-		Project string `json:"project"`
-		Type    string `json:"type"`
-		Root    string `json:"root"`
-	}
-	rows := decode[[]row](t, bob.must("projects", "--json", "-C", dir))
-	if len(rows) != 2 || rows[0].Project != "STUDY_001" || rows[0].Root != p.b.store || rows[1].Root != "/srv/other" {
-		t.Fatalf("portfolio: %+v", rows)
-	}
-	// Without a governance repo: a clear error.
-	r := p.e.run("projects", "-C", p.dir)
-	oneLineError(t, r)
-	if !strings.Contains(r.err, "--gov") {
-		t.Errorf("want a hint about --gov: %s", r.err)
-	}
 }
 
 // badCSVs are delimited files datomfs refuses, with what the error names.

@@ -10,6 +10,8 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"reflect"
+	"sort"
 	"strings"
 	"testing"
 	"time"
@@ -157,16 +159,6 @@ func git(t *testing.T, dir string, args ...string) string {
 	return strings.TrimSpace(string(out))
 }
 
-func bareRemote(t *testing.T) string {
-	t.Helper()
-	dir := filepath.Join(t.TempDir(), "remote.git")
-	out, err := exec.Command("git", "init", "-q", "--bare", "--initial-branch=main", dir).CombinedOutput()
-	if err != nil {
-		t.Fatalf("git init --bare: %v\n%s", err, out)
-	}
-	return dir
-}
-
 // extract writes a synthetic study extract with the given cut-off.
 func extract(t *testing.T, cutoff string, format string) map[string]string {
 	t.Helper()
@@ -220,3 +212,52 @@ func oneLineError(t *testing.T, r result) {
 }
 
 func gitHTTP(t *testing.T, token string) *testenv.GitServer { return testenv.GitHTTP(t, token) }
+
+// project is an initialised clone with one table, for the failure tests.
+type project struct {
+	b      backend
+	e      *engineer
+	dir    string
+	remote string
+}
+
+func newProject(t *testing.T, b backend) project {
+	remote := testenv.BareRemote(t)
+	e := newEngineer(t, "Alice", b)
+	dir := filepath.Join(t.TempDir(), "clone")
+	e.must("init", dir, "--project", "STUDY_001", "--store", b.store, "--remote", remote)
+	e.must("write", extract(t, "2026-01-31", "parquet")["dm"], "--table", "dm", "-C", dir)
+	return project{b: b, e: e, dir: dir, remote: remote}
+}
+
+// unchanged runs fn and checks that it left no commit, no object and no
+// changed clone behind.
+func (p project) unchanged(t *testing.T, fn func()) {
+	t.Helper()
+	head := git(t, p.dir, "rev-parse", "HEAD")
+	remoteHead := git(t, p.remote, "rev-parse", "HEAD")
+	objs := p.b.objects(t)
+	tree := testenv.SnapshotTree(t, p.dir)
+	fn()
+	if got := git(t, p.dir, "rev-parse", "HEAD"); got != head {
+		t.Errorf("HEAD moved")
+	}
+	if got := git(t, p.remote, "rev-parse", "HEAD"); got != remoteHead {
+		t.Errorf("remote moved")
+	}
+	if got := p.b.objects(t); !reflect.DeepEqual(keysOf(got), keysOf(objs)) {
+		t.Errorf("store objects changed: %v → %v", keysOf(objs), keysOf(got))
+	}
+	if d := tree.Diff(testenv.SnapshotTree(t, p.dir)); d != "" {
+		t.Errorf("clone files changed:\n%s", d)
+	}
+}
+
+func keysOf(m map[string][]byte) []string {
+	var ks []string
+	for k := range m {
+		ks = append(ks, k)
+	}
+	sort.Strings(ks)
+	return ks
+}

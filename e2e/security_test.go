@@ -99,6 +99,35 @@ func TestGitURLToken(t *testing.T) {
 	}
 }
 
+// TestGitHTTPToken: an HTTPS-style remote served by git http-backend with a
+// token; a wrong token fails with one line that does not echo it.
+func TestGitHTTPToken(t *testing.T) {
+	const token = "s3cr3t-token-value"
+	srv := gitHTTP(t, token)
+	url := srv.NewBareRepo(t, "study.git")
+	b := localBackend(t)
+	a := newEngineer(t, "Alice", b)
+	a.env = append(a.env, "DATOMFS_GIT_TOKEN="+token)
+	dir := filepath.Join(t.TempDir(), "a")
+	a.must("init", dir, "--project", "STUDY_001", "--store", b.store, "--remote", url)
+	a.must("write", extract(t, "2026-01-31", "parquet")["dm"], "--table", "dm", "-C", dir)
+
+	bob := newEngineer(t, "Bob", b)
+	bob.env = append(bob.env, "GITHUB_TOKEN="+token)
+	bob.must("clone", url, filepath.Join(t.TempDir(), "b"))
+
+	eve := newEngineer(t, "Eve", b)
+	eve.env = append(eve.env, "DATOMFS_GIT_TOKEN=wrong-"+token)
+	r := eve.run("clone", url, filepath.Join(t.TempDir(), "e"))
+	oneLineError(t, r)
+	if strings.Contains(r.err, token) || strings.Contains(r.out, token) {
+		t.Fatalf("the token leaked into the output:\n%s", r)
+	}
+	if !strings.Contains(strings.ToLower(r.err), "auth") {
+		t.Fatalf("want an authentication error, got:\n%s", r.err)
+	}
+}
+
 // asNobody runs a command as uid/gid 65534 and returns its error.
 func asNobody(name string, args ...string) ([]byte, error) {
 	cmd := exec.Command(name, args...)

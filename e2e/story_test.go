@@ -8,6 +8,8 @@ import (
 	"regexp"
 	"strings"
 	"testing"
+
+	"github.com/datomfs/datomfs/internal/testenv"
 )
 
 // TestTwoEngineers replays the seed story once on a local-folder store and
@@ -21,7 +23,7 @@ func TestTwoEngineers(t *testing.T) {
 }
 
 func twoEngineers(t *testing.T, b backend) {
-	remote := bareRemote(t)
+	remote := testenv.BareRemote(t)
 	a := newEngineer(t, "Alice", b)
 	bob := newEngineer(t, "Bob", b)
 	dirA := filepath.Join(t.TempDir(), "a")
@@ -42,7 +44,7 @@ func twoEngineers(t *testing.T, b backend) {
 	mar := extract(t, "2026-03-31", "parquet")
 	a.must("write", mar["lb"], "--table", "lb", "-C", dirA)
 	headB := git(t, dirB, "rev-parse", "HEAD")
-	before := snapshotTree(t, dirB)
+	before := testenv.SnapshotTree(t, dirB)
 	r := bob.run("write", mar["ae"], "--table", "ae", "-C", dirB)
 	if r.code != 3 {
 		t.Fatalf("B's racing write: want exit 3, got %s", r)
@@ -56,8 +58,8 @@ func twoEngineers(t *testing.T, b backend) {
 	if st := git(t, dirB, "status", "--porcelain"); st != "" {
 		t.Fatalf("B's clone is not clean after a rejected push:\n%s", st)
 	}
-	if after := snapshotTree(t, dirB); !reflect.DeepEqual(before, after) {
-		t.Fatalf("B's clone changed after a rejected push")
+	if d := before.Diff(testenv.SnapshotTree(t, dirB)); d != "" {
+		t.Fatalf("B's clone changed after a rejected push:\n%s", d)
 	}
 
 	r = bob.must("pull", "-C", dirB)
@@ -120,26 +122,6 @@ func twoEngineers(t *testing.T, b backend) {
 
 	checkLayout(t, b, dirA, listA)
 	a.must("validate", "-C", dirA)
-}
-
-// snapshotTree maps every file of a clone (outside .git) to its content.
-func snapshotTree(t *testing.T, dir string) map[string]string {
-	t.Helper()
-	m := map[string]string{}
-	filepath.Walk(dir, func(p string, info os.FileInfo, err error) error {
-		if err != nil {
-			return err
-		}
-		if info.IsDir() && info.Name() == ".git" {
-			return filepath.SkipDir
-		}
-		if !info.IsDir() {
-			b, _ := os.ReadFile(p)
-			m[p] = string(b)
-		}
-		return nil
-	})
-	return m
 }
 
 // checkLayout checks the repo files and store objects against the format

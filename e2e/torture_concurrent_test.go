@@ -10,6 +10,8 @@ import (
 	"sync"
 	"testing"
 	"time"
+
+	"github.com/datomfs/datomfs/internal/testenv"
 )
 
 // TestTortureConcurrentWriters: 8 writers at once, each writing unique data
@@ -58,7 +60,7 @@ const maxAttempts = 40
 func concurrentWriters(t *testing.T, b backend, size tortureSize) {
 	seed := tortureSeed(t)
 	rng := rand.New(rand.NewPCG(seed, 1))
-	remote := bareRemote(t)
+	remote := testenv.BareRemote(t)
 	admin := newEngineer(t, "Admin", b)
 	adminDir := filepath.Join(t.TempDir(), "admin")
 	if p := admin.proc("init", adminDir, "--project", "STUDY_001", "--store", b.store, "--remote", remote); p.code != 0 {

@@ -95,7 +95,7 @@ type crashProject struct {
 
 func newCrashProject(t *testing.T, b backend) *crashProject {
 	seed := tortureSeed(t)
-	c := &crashProject{t: t, b: b, remote: bareRemote(t), rng: rand.New(rand.NewPCG(seed, 3)), inputs: t.TempDir(), leftSeen: map[string]bool{}}
+	c := &crashProject{t: t, b: b, remote: testenv.BareRemote(t), rng: rand.New(rand.NewPCG(seed, 3)), inputs: t.TempDir(), leftSeen: map[string]bool{}}
 	c.e = newEngineer(t, "Cora", b)
 	c.dir = filepath.Join(t.TempDir(), "clone")
 	if p := c.e.proc("init", c.dir, "--project", "STUDY_001", "--store", b.store, "--remote", c.remote); p.code != 0 {

@@ -12,6 +12,8 @@ import (
 	"strconv"
 	"strings"
 	"testing"
+
+	"github.com/datomfs/datomfs/internal/testenv"
 )
 
 // TestTortureMutatedInputs feeds mutated parquet and CSV files (bit flips,
@@ -24,7 +26,7 @@ func TestTortureMutatedInputs(t *testing.T) {
 	size := torture(t)
 	seed := tortureSeed(t)
 	b := localBackend(t)
-	remote := bareRemote(t)
+	remote := testenv.BareRemote(t)
 	mia := newEngineer(t, "Mia", b)
 	dirX := filepath.Join(t.TempDir(), "x")
 	if p := mia.proc("init", dirX, "--project", "STUDY_001", "--store", b.store, "--remote", remote); p.code != 0 {

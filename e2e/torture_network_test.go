@@ -50,6 +50,24 @@ func TestNetworkFaults(t *testing.T) {
 	t.Run("git http", testNetworkFaultsGit)
 }
 
+// TestUnreachableStore: an S3 store that does not answer fails the write
+// before anything is committed or pushed.
+func TestUnreachableStore(t *testing.T) {
+	b := s3Backend(t)
+	p := newProject(t, b)
+	good := extract(t, "2026-01-31", "parquet")["lb"]
+	dead := append([]string{}, p.e.env...)
+	for i, kv := range dead {
+		if strings.HasPrefix(kv, "AWS_ENDPOINT_URL=") {
+			dead[i] = "AWS_ENDPOINT_URL=http://127.0.0.1:1"
+		}
+	}
+	p.unchanged(t, func() {
+		r := runWith(t, dead, "write", good, "--table", "lb", "-C", p.dir)
+		oneLineError(t, r)
+	})
+}
+
 func testNetworkFaultsS3(t *testing.T) {
 	srv := testenv.Versity(t)
 	srv.CreateBucket(t, "study-data")
@@ -308,8 +326,8 @@ func failsUnchanged(t *testing.T, p project, write func() result, file string) (
 		t.Errorf("exit %d, want %d", r.code, exitCodeError)
 	}
 	after := snapshotClone(t, p.dir)
-	if !after.equal(clone) {
-		t.Errorf("the failed write changed the clone:\nbefore %s\nafter  %s", clone, after)
+	if d := clone.diff(after); d != "" {
+		t.Errorf("the failed write changed the clone:\n%s", d)
 	}
 	if after.status != "" {
 		t.Errorf("git status --porcelain after the failed write:\n%s", after.status)
@@ -350,7 +368,7 @@ func checkPublished(t *testing.T, b backend, objs map[string][]byte, file string
 type cloneState struct {
 	head, status string
 	index        []byte
-	files        map[string]string
+	files        testenv.Tree
 }
 
 func snapshotClone(t *testing.T, dir string) cloneState {
@@ -363,24 +381,27 @@ func snapshotClone(t *testing.T, dir string) cloneState {
 		head:   git(t, dir, "rev-parse", "HEAD"),
 		status: git(t, dir, "status", "--porcelain"),
 		index:  index,
-		files:  snapshotTree(t, dir),
+		files:  testenv.SnapshotTree(t, dir),
 	}
 }
 
-func (c cloneState) equal(o cloneState) bool {
-	if c.head != o.head || c.status != o.status || !bytes.Equal(c.index, o.index) || len(c.files) != len(o.files) {
-		return false
+// diff says how o differs from c, one line per difference; "" when the
+// clone is as it was.
+func (c cloneState) diff(o cloneState) string {
+	var d []string
+	if c.head != o.head {
+		d = append(d, fmt.Sprintf("HEAD %.8s, was %.8s", o.head, c.head))
 	}
-	for k, v := range c.files {
-		if w, ok := o.files[k]; !ok || w != v {
-			return false
-		}
+	if c.status != o.status {
+		d = append(d, fmt.Sprintf("status %q, was %q", o.status, c.status))
 	}
-	return true
-}
-
-func (c cloneState) String() string {
-	return fmt.Sprintf("HEAD %.8s, status %q, index %d bytes, %d files", c.head, c.status, len(c.index), len(c.files))
+	if !bytes.Equal(c.index, o.index) {
+		d = append(d, fmt.Sprintf("index of %d bytes changed (was %d)", len(o.index), len(c.index)))
+	}
+	if fd := c.files.Diff(o.files); fd != "" {
+		d = append(d, fd)
+	}
+	return strings.Join(d, "\n")
 }
 
 // writeAndReadBack writes file as a new version of table and reads the
@@ -626,8 +647,8 @@ func testNetworkFaultsGit(t *testing.T) {
 		if !strings.Contains(line, "not responding") {
 			t.Errorf("want the remote to be %q:\n%s", "not responding", r.err)
 		}
-		if after := snapshotClone(t, dirB); !after.equal(before) {
-			t.Errorf("the failed pull changed the clone:\nbefore %s\nafter  %s", before, after)
+		if d := before.diff(snapshotClone(t, dirB)); d != "" {
+			t.Errorf("the failed pull changed the clone:\n%s", d)
 		}
 		t.Logf("paused during pull: %s", line)
 		px.Resume()

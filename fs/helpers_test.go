@@ -8,9 +8,7 @@ import (
 	"io"
 	"log/slog"
 	"os"
-	"os/exec"
 	"path/filepath"
-	"strings"
 	"testing"
 	"time"
 
@@ -22,6 +20,7 @@ import (
 	"github.com/apache/arrow-go/v18/parquet/pqarrow"
 
 	"github.com/datomfs/datomfs/internal/testenv"
+	"github.com/datomfs/datomfs/internal/testenv/projecttest"
 	"github.com/datomfs/datomfs/versions"
 )
 
@@ -39,6 +38,8 @@ type fixture struct {
 	V1, V2, AE versions.Version
 	// Src holds the parquet bytes written for each version, by short id.
 	Src map[string][]byte
+
+	opts versions.Options
 }
 
 // testConverter does the CSV conversions with arrow (the CLI uses DuckDB).
@@ -128,13 +129,6 @@ func parquetBytes(t *testing.T, n int, tag string) []byte {
 	return buf.Bytes()
 }
 
-func gitInitBare(t *testing.T, dir string) {
-	t.Helper()
-	if out, err := exec.Command("git", "init", "--bare", "-q", dir).CombinedOutput(); err != nil {
-		t.Fatalf("git init --bare: %v: %s (install git)", err, out)
-	}
-}
-
 // writeVersion writes body as a new version of table through the project
 // (not the mount) and returns it.
 func writeVersion(t *testing.T, p *versions.Project, table string, body []byte) versions.Version {
@@ -164,27 +158,21 @@ func newProjectFixture(t *testing.T) *fixture {
 // fresh local folder).
 func newProjectFixtureAt(t *testing.T, store string) *fixture {
 	t.Helper()
-	ctx := context.Background()
-	root := t.TempDir()
-	if store == "" {
-		store = filepath.Join(root, "store")
-	}
+	log := &testenv.SyncBuffer{}
+	pf := projecttest.New(t, projecttest.Options{Store: store, Versions: versions.Options{
+		Logger:    testLogger(log),
+		Converter: testConverter{},
+	}})
 	fx := &fixture{
-		Store:  store,
-		Remote: filepath.Join(root, "remote.git"),
-		Cache:  filepath.Join(root, "cache"),
-		Log:    &testenv.SyncBuffer{},
-		Src:    map[string][]byte{},
+		Project: pf.Project,
+		Store:   pf.Store,
+		Remote:  pf.Remote,
+		Cache:   pf.Cache,
+		Log:     log,
+		Src:     map[string][]byte{},
+		opts:    pf.Options,
 	}
-	gitInitBare(t, fx.Remote)
-	opts := fx.options()
-	p, err := versions.Init(ctx, filepath.Join(root, "clone"), versions.InitOptions{
-		Project: "STUDY_001", Store: fx.Store, Remote: fx.Remote,
-	}, opts)
-	if err != nil {
-		t.Fatalf("init: %v", err)
-	}
-	fx.Project = p
+	p := fx.Project
 	b1, b2, b3 := parquetBytes(t, 3, "one"), parquetBytes(t, 4, "two"), parquetBytes(t, 2, "ae")
 	fx.V1 = writeVersion(t, p, "lb", b1)
 	fx.V2 = writeVersion(t, p, "lb", b2)
@@ -193,13 +181,14 @@ func newProjectFixtureAt(t *testing.T, store string) *fixture {
 	return fx
 }
 
-func (fx *fixture) options() versions.Options {
-	return versions.Options{
-		Logger:    slog.New(slog.NewTextHandler(fx.Log, &slog.HandlerOptions{Level: slog.LevelInfo})),
-		CacheDir:  fx.Cache,
-		Converter: testConverter{},
-	}
+// testLogger logs at level info and above to w.
+func testLogger(w io.Writer) *slog.Logger {
+	return slog.New(slog.NewTextHandler(w, &slog.HandlerOptions{Level: slog.LevelInfo}))
 }
+
+// options are the project's versions options (logger, cache, converter
+// and clock), for opening it again: a reader, another clone.
+func (fx *fixture) options() versions.Options { return fx.opts }
 
 // mount mounts p at a fresh folder and unmounts it when the test ends; a
 // mount that cannot be removed fails the test.
@@ -214,7 +203,7 @@ func (fx *fixture) mount(t *testing.T, p *versions.Project) *Server {
 func (fx *fixture) mountOpts(t *testing.T, p *versions.Project, o Options) *Server {
 	t.Helper()
 	dir := t.TempDir()
-	o.Logger = slog.New(slog.NewTextHandler(fx.Log, &slog.HandlerOptions{Level: slog.LevelInfo}))
+	o.Logger = testLogger(fx.Log)
 	o.Converter = testConverter{}
 	srv, err := Mount(context.Background(), dir, p, o)
 	if err != nil {
@@ -224,27 +213,12 @@ func (fx *fixture) mountOpts(t *testing.T, p *versions.Project, o Options) *Serv
 		if err := srv.Unmount(); err != nil {
 			t.Errorf("unmount: %v", err)
 		}
-		if mounted(dir) {
+		if testenv.Mounted(dir) {
 			t.Errorf("%s is still mounted after the test", dir)
 		}
 	})
 	fx.Dir, fx.Server = dir, srv
 	return srv
-}
-
-// mounted reports whether dir is a mount point (per /proc/self/mountinfo).
-func mounted(dir string) bool {
-	b, err := os.ReadFile("/proc/self/mountinfo")
-	if err != nil {
-		return false
-	}
-	for _, line := range strings.Split(string(b), "\n") {
-		f := strings.Fields(line)
-		if len(f) > 4 && f[4] == dir {
-			return true
-		}
-	}
-	return false
 }
 
 // storeBytes reads a version's object from the store directly.

@@ -50,8 +50,7 @@ func TestErrnoTable(t *testing.T) {
 
 func TestLogsEveryErrorButNotFound(t *testing.T) {
 	log := &testenv.SyncBuffer{}
-	fx := &fixture{Log: log}
-	s := &core{log: fx.options().Logger}
+	s := &core{log: testLogger(log)}
 	s.errno("lookup", "lb", "tables/lb/@ab.parquet", versions.ErrNotFound)
 	if log.String() != "" {
 		t.Errorf("a plain miss was logged: %s", log.String())

@@ -187,7 +187,7 @@ func runEngineSuite(t *testing.T, storeLoc string) {
 		// A second connection with an empty cache: opening the engine and
 		// listing tables fetches nothing; a query fetches what it touches.
 		cache := t.TempDir()
-		p2, err := versions.Open(ctx, s.dir, testOptions(t, cache))
+		p2, err := versions.Open(ctx, s.dir, testOptions(cache))
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -213,7 +213,7 @@ func runEngineSuite(t *testing.T, storeLoc string) {
 	})
 
 	t.Run("Reader", func(t *testing.T) {
-		r, err := versions.OpenReader(ctx, s.store, "study001", testOptions(t, t.TempDir()))
+		r, err := versions.OpenReader(ctx, s.store, "study001", testOptions(t.TempDir()))
 		if err != nil {
 			t.Fatal(err)
 		}

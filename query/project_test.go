@@ -4,13 +4,12 @@ import (
 	"context"
 	"database/sql"
 	"os"
-	"os/exec"
 	"path/filepath"
 	"strconv"
-	"sync"
 	"testing"
-	"time"
 
+	"github.com/datomfs/datomfs/internal/testenv"
+	"github.com/datomfs/datomfs/internal/testenv/projecttest"
 	"github.com/datomfs/datomfs/versions"
 )
 
@@ -30,43 +29,20 @@ func localStore(t *testing.T) string { return filepath.Join(t.TempDir(), "store"
 // s3:// location for callers that provide a server) with a bare git remote.
 func newTestProject(t *testing.T, storeLoc string) *testProject {
 	t.Helper()
-	ctx := context.Background()
-	base := t.TempDir()
-	remote := filepath.Join(base, "remote.git")
-	if out, err := exec.Command("git", "init", "--bare", "--initial-branch=main", remote).CombinedOutput(); err != nil {
-		t.Fatalf("git init --bare (install git): %v\n%s", err, out)
-	}
-	dir := filepath.Join(base, "clone")
-	p, err := versions.Init(ctx, dir, versions.InitOptions{
-		Project: "study001", Store: storeLoc, Remote: "file://" + remote,
-	}, testOptions(t, filepath.Join(base, "cache")))
-	if err != nil {
-		t.Fatalf("init project: %v", err)
-	}
+	fx := projecttest.New(t, projecttest.Options{Name: "study001", Store: storeLoc, Versions: versions.Options{Converter: Converter{}}})
 	duck, err := sql.Open("duckdb", "")
 	if err != nil {
 		t.Fatal(err)
 	}
 	duck.SetMaxOpenConns(1)
 	t.Cleanup(func() { duck.Close() })
-	return &testProject{t: t, p: p, dir: dir, store: storeLoc, duck: duck}
+	return &testProject{t: t, p: fx.Project, dir: fx.Dir, store: fx.Store, duck: duck}
 }
 
 // testOptions gives versions a private cache and a clock that moves one
 // minute per call, so versions have distinct, ordered timestamps.
-func testOptions(t *testing.T, cache string) versions.Options {
-	var mu sync.Mutex
-	now := time.Date(2026, 3, 1, 9, 0, 0, 0, time.UTC)
-	return versions.Options{
-		CacheDir:  cache,
-		Converter: Converter{},
-		Clock: func() time.Time {
-			mu.Lock()
-			defer mu.Unlock()
-			now = now.Add(time.Minute)
-			return now
-		},
-	}
+func testOptions(cache string) versions.Options {
+	return versions.Options{CacheDir: cache, Converter: Converter{}, Clock: testenv.TickingClock()}
 }
 
 // write stores the result of a DuckDB SELECT as a new version of table.

@@ -34,7 +34,7 @@ func (p *Project) checkGovernance(ctx context.Context) error {
 	}
 	gs := gov.Storage()
 	loc := store.Location{Type: gs.Type, Root: gs.Root, Prefix: gs.Prefix, Region: gs.Region}
-	st, err := p.opts.OpenStore(ctx, loc)
+	st, err := p.opts.openStore(ctx, loc)
 	if err != nil {
 		return fmt.Errorf("%w: open governance store %s: %w", ErrGovernance, loc, mapStoreErr(err))
 	}

@@ -7,6 +7,7 @@ import (
 	"os"
 	"path/filepath"
 
+	"github.com/datomfs/datomfs/internal/redact"
 	"github.com/datomfs/datomfs/versions/meta"
 	"github.com/datomfs/datomfs/versions/repo"
 	"github.com/datomfs/datomfs/versions/store"
@@ -51,7 +52,7 @@ func Init(ctx context.Context, dir string, in InitOptions, opts Options) (_ *Pro
 			return nil, fmt.Errorf("create store folder %s: %w", loc.Root, err)
 		}
 	}
-	st, err := opts.OpenStore(ctx, loc)
+	st, err := opts.openStore(ctx, loc)
 	if err != nil {
 		return nil, fmt.Errorf("open store %s: %w", loc, mapStoreErr(err))
 	}
@@ -117,7 +118,7 @@ func Init(ctx context.Context, dir string, in InitOptions, opts Options) (_ *Pro
 		return nil, fmt.Errorf("commit: %w", err)
 	}
 	if err := r.Push(ctx); err != nil {
-		return nil, fmt.Errorf("push to %s: %w", redactURL(in.Remote), mapRepoErr(err))
+		return nil, fmt.Errorf("push to %s: %w", redact.URL(in.Remote), mapRepoErr(err))
 	}
 	p := newProject(name.String(), cfg, Developer, abs, r, st, layout, opts)
 	if err := p.putStoreJSON(ctx, layout.ManifestKey(), man.JSON()); err != nil {
@@ -153,7 +154,7 @@ func Clone(ctx context.Context, url, dir string, in CloneOptions, opts Options) 
 	}
 	if _, err := repo.Clone(ctx, url, abs, repo.CloneOptions{}); err != nil {
 		os.RemoveAll(abs)
-		return nil, fmt.Errorf("clone %s: %w", redactURL(url), mapRepoErr(err))
+		return nil, fmt.Errorf("clone %s: %w", redact.URL(url), mapRepoErr(err))
 	}
 	defer func() {
 		if err != nil {
@@ -161,12 +162,12 @@ func Clone(ctx context.Context, url, dir string, in CloneOptions, opts Options) 
 		}
 	}()
 	if _, err := os.Stat(filepath.Join(abs, ".datom", "project.yaml")); err != nil {
-		return nil, fmt.Errorf("%s has no .datom/project.yaml: %w", redactURL(url), ErrNotProject)
+		return nil, fmt.Errorf("%s has no .datom/project.yaml: %w", redact.URL(url), ErrNotProject)
 	}
 	if in.Gov != "" {
 		govDir := filepath.Join(abs, ".git", "datomfs", "gov")
 		if _, err := repo.Clone(ctx, in.Gov, govDir, repo.CloneOptions{}); err != nil {
-			return nil, fmt.Errorf("clone governance repo %s: %w", redactURL(in.Gov), mapRepoErr(err))
+			return nil, fmt.Errorf("clone governance repo %s: %w", redact.URL(in.Gov), mapRepoErr(err))
 		}
 	}
 	p, err := Open(ctx, abs, opts)
@@ -181,7 +182,7 @@ func Clone(ctx context.Context, url, dir string, in CloneOptions, opts Options) 
 
 // checkStore verifies the store answers (and, on S3, that the bucket exists).
 func (p *Project) checkStore(ctx context.Context) error {
-	if c, ok := p.store.(store.Checker); ok {
+	if c, ok := store.As[store.Checker](p.store); ok {
 		if err := c.Check(ctx); err != nil {
 			return fmt.Errorf("check store %s: %w", p.store.Location(), mapStoreErr(err))
 		}

@@ -8,6 +8,7 @@ import (
 	"sort"
 	"strings"
 
+	"github.com/datomfs/datomfs/internal/redact"
 	"github.com/datomfs/datomfs/versions/identity"
 	"github.com/datomfs/datomfs/versions/meta"
 	"github.com/datomfs/datomfs/versions/repo"
@@ -198,7 +199,7 @@ func (p *Project) Status(ctx context.Context) (Status, error) {
 	if p.role != Developer {
 		return s, nil
 	}
-	s.Remote = redactURL(p.repo.RemoteURL())
+	s.Remote = redact.URL(p.repo.RemoteURL())
 	s.Branch = p.repo.Branch()
 	// The fetch moves the remote-tracking branch: it changes the clone.
 	err = p.withCloneLock(ctx, "status", func() (err error) {

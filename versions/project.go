@@ -15,6 +15,7 @@ import (
 	"github.com/datomfs/datomfs/versions/meta"
 	"github.com/datomfs/datomfs/versions/repo"
 	"github.com/datomfs/datomfs/versions/store"
+	"github.com/datomfs/datomfs/versions/store/open"
 )
 
 // DatomVersion is the datom format version datomfs writes (datom_version).
@@ -51,11 +52,12 @@ type Options struct {
 	StoreEndpoint string
 	// OpenStore overrides how a store location is opened (tests).
 	OpenStore func(ctx context.Context, loc store.Location) (store.Store, error)
+	// WrapStore, when set, stacks decorators (logging, request counting:
+	// see store.WithGetHook) on every store the project opens, its own and
+	// a governance store, once each. The CLI composes its decorators here.
+	WrapStore func(loc store.Location, s store.Store) store.Store
 	// Progress receives progress of long transfers; nil for none.
 	Progress func(what string, done, total int64)
-	// OnStoreGet sees every ranged read of an S3 store (bytes actually
-	// returned); for logs and tests.
-	OnStoreGet func(key string, offset, length int64)
 }
 
 func (o Options) withDefaults() Options {
@@ -69,9 +71,9 @@ func (o Options) withDefaults() Options {
 		o.CacheDir = defaultCacheDir()
 	}
 	if o.OpenStore == nil {
-		endpoint, onGet := o.StoreEndpoint, o.OnStoreGet
+		endpoint := o.StoreEndpoint
 		o.OpenStore = func(ctx context.Context, loc store.Location) (store.Store, error) {
-			return openStore(ctx, loc, endpoint, onGet)
+			return open.Open(ctx, loc, open.Options{Endpoint: endpoint, Region: loc.Region})
 		}
 	}
 	return o
@@ -193,7 +195,7 @@ func OpenReader(ctx context.Context, location, project string, opts Options) (*P
 	if err != nil {
 		return nil, fmt.Errorf("store %q: %w", location, err)
 	}
-	st, err := opts.OpenStore(ctx, loc)
+	st, err := opts.openStore(ctx, loc)
 	if err != nil {
 		return nil, fmt.Errorf("open store %s: %w", loc, mapStoreErr(err))
 	}
@@ -223,7 +225,7 @@ func newProject(name string, cfg meta.ProjectConfig, role Role, dir string, r *r
 
 func openConfiguredStore(ctx context.Context, cfg meta.ProjectConfig, opts Options) (store.Store, store.Layout, error) {
 	loc := store.Location{Type: cfg.Storage.Type, Root: cfg.Storage.Root, Prefix: cfg.Storage.Prefix, Region: cfg.Storage.Region}
-	st, err := opts.OpenStore(ctx, loc)
+	st, err := opts.openStore(ctx, loc)
 	if err != nil {
 		return nil, store.Layout{}, fmt.Errorf("open store %s: %w", loc, mapStoreErr(err))
 	}

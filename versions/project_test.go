@@ -4,27 +4,26 @@ import (
 	"context"
 	"errors"
 	"os"
-	"os/exec"
 	"path/filepath"
 	"reflect"
 	"testing"
 	"time"
 
 	"github.com/datomfs/datomfs/internal/studygen"
+	"github.com/datomfs/datomfs/internal/testenv"
 	"github.com/datomfs/datomfs/versions/meta"
 )
 
-// testProject makes a project on a temp local store with a bare remote.
+// testProject makes a project on a temp local store with a bare remote and
+// a ticking clock. (The tests of versions cannot use projecttest, which
+// imports versions.)
 func testProject(t *testing.T) (*Project, string) {
 	t.Helper()
 	t.Setenv("HOME", t.TempDir()) // no global git identity
-	remote := filepath.Join(t.TempDir(), "remote.git")
-	if out, err := exec.Command("git", "init", "-q", "--bare", "--initial-branch=main", remote).CombinedOutput(); err != nil {
-		t.Fatalf("git init --bare: %v\n%s", err, out)
-	}
+	remote := testenv.BareRemote(t)
 	p, err := Init(context.Background(), filepath.Join(t.TempDir(), "clone"), InitOptions{
 		Project: "STUDY_001", Store: filepath.Join(t.TempDir(), "store"), Remote: remote,
-	}, Options{CacheDir: t.TempDir()})
+	}, Options{CacheDir: t.TempDir(), Clock: testenv.TickingClock()})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -231,28 +230,6 @@ func TestTablesOf(t *testing.T) {
 	}
 }
 
-// snapshot maps every file of a clone outside .git to its content.
-func snapshot(t *testing.T, dir string) map[string]string {
-	t.Helper()
-	m := map[string]string{}
-	filepath.Walk(dir, func(p string, info os.FileInfo, err error) error {
-		if err != nil {
-			return err
-		}
-		if info.IsDir() && info.Name() == ".git" {
-			return filepath.SkipDir
-		}
-		if !info.IsDir() {
-			b, _ := os.ReadFile(p)
-			m[p] = string(b)
-		} else {
-			m[p+"/"] = ""
-		}
-		return nil
-	})
-	return m
-}
-
 // TestPushRaceUndo: another engineer pushes between our commit and our
 // push. Without retries the write fails with ErrPushRejected and the clone
 // is exactly as before, including for a new table; with retries it pulls,
@@ -274,7 +251,7 @@ func TestPushRaceUndo(t *testing.T) {
 				t.Fatal(err)
 			}
 		}
-		before := snapshot(t, b.Dir())
+		before := testenv.SnapshotTree(t, b.Dir())
 		head, _ := b.repo.Head()
 		beforePush(b, func() {
 			if _, err := a.Write(ctx, WriteRequest{Table: "lb", Path: mar["lb"], Pull: true}); err != nil {
@@ -288,13 +265,8 @@ func TestPushRaceUndo(t *testing.T) {
 		if got, _ := b.repo.Head(); got != head {
 			t.Fatalf("%s: HEAD moved", table)
 		}
-		if after := snapshot(t, b.Dir()); !reflect.DeepEqual(before, after) {
-			for k := range after {
-				if _, ok := before[k]; !ok {
-					t.Errorf("%s: left behind %s", table, k)
-				}
-			}
-			t.Fatalf("%s: the clone changed after a rejected push", table)
+		if d := before.Diff(testenv.SnapshotTree(t, b.Dir())); d != "" {
+			t.Fatalf("%s: the clone changed after a rejected push:\n%s", table, d)
 		}
 		// The store has no mirror of the rejected version.
 		if _, err := b.store.Stat(ctx, b.layout.TableMetaKey("vs", "metadata.json")); err == nil {

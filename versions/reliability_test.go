@@ -8,19 +8,20 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
-	"reflect"
 	"runtime"
 	"strings"
 	"sync"
 	"syscall"
 	"testing"
 	"time"
+
+	"github.com/datomfs/datomfs/internal/testenv"
 )
 
 // cloneState is everything a failed write must leave as it found: the work
 // tree's files, the index's bytes and the branch tip.
 type cloneState struct {
-	files map[string]string
+	files testenv.Tree
 	index string
 	head  string
 }
@@ -35,7 +36,7 @@ func stateOf(t *testing.T, p *Project) cloneState {
 	if err != nil {
 		t.Fatal(err)
 	}
-	return cloneState{files: snapshot(t, p.Dir()), index: string(idx), head: head}
+	return cloneState{files: testenv.SnapshotTree(t, p.Dir()), index: string(idx), head: head}
 }
 
 func sameState(t *testing.T, what string, before, after cloneState) {
@@ -46,19 +47,8 @@ func sameState(t *testing.T, what string, before, after cloneState) {
 	if before.index != after.index {
 		t.Errorf("%s: the index changed", what)
 	}
-	if !reflect.DeepEqual(before.files, after.files) {
-		for k := range after.files {
-			if _, ok := before.files[k]; !ok {
-				t.Errorf("%s: left behind %s", what, k)
-			} else if before.files[k] != after.files[k] {
-				t.Errorf("%s: changed %s", what, k)
-			}
-		}
-		for k := range before.files {
-			if _, ok := after.files[k]; !ok {
-				t.Errorf("%s: removed %s", what, k)
-			}
-		}
+	if d := before.files.Diff(after.files); d != "" {
+		t.Errorf("%s: the clone's files changed:\n%s", what, d)
 	}
 }
 

@@ -109,7 +109,7 @@ func removeIfAbandoned(path string) (bool, error) {
 // sweepStoreTemp removes temporary objects a killed writer left in the
 // store under prefix, when the store can tell which are abandoned.
 func (p *Project) sweepStoreTemp(ctx context.Context, prefix string) {
-	sw, ok := p.store.(store.TempSweeper)
+	sw, ok := store.As[store.TempSweeper](p.store)
 	if !ok {
 		return
 	}

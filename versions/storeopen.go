@@ -4,10 +4,14 @@ import (
 	"context"
 
 	"github.com/datomfs/datomfs/versions/store"
-	"github.com/datomfs/datomfs/versions/store/open"
 )
 
-// openStore opens a configured store location.
-func openStore(ctx context.Context, loc store.Location, endpoint string, onGet func(string, int64, int64)) (store.Store, error) {
-	return open.Open(ctx, loc, open.Options{Endpoint: endpoint, Region: loc.Region, OnGet: onGet})
+// openStore opens a store location (OpenStore) and stacks the caller's
+// decorators on it (WrapStore): every store a project uses is opened here.
+func (o Options) openStore(ctx context.Context, loc store.Location) (store.Store, error) {
+	st, err := o.OpenStore(ctx, loc)
+	if err != nil || o.WrapStore == nil {
+		return st, err
+	}
+	return o.WrapStore(loc, st), nil
 }

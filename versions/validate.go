@@ -129,7 +129,7 @@ func (p *Project) validate(ctx context.Context, o ValidateOptions) (ValidateRepo
 		rep.Problems = append(rep.Problems, pr)
 	}
 	// Temporary files of killed writes.
-	if sw, ok := p.store.(store.TempSweeper); ok {
+	if sw, ok := store.As[store.TempSweeper](p.store); ok {
 		left, err := sw.SweepTemp(ctx, p.layout.Root(), o.Fix)
 		if err != nil {
 			return rep, fmt.Errorf("look for leftover temporary files: %w", mapStoreErr(err))

@@ -6,6 +6,7 @@ import (
 
 	"github.com/spf13/cobra"
 
+	"github.com/datomfs/datomfs/internal/redact"
 	"github.com/datomfs/datomfs/versions"
 )
 
@@ -50,7 +51,7 @@ func cloneRun(ctx context.Context, opts *cloneOptions) error {
 	if err != nil {
 		return err
 	}
-	fmt.Fprintf(opts.IO.ErrOut, "Cloned project %q into %s\n  role:    %s\n  backend: %s\n  remote:  %s\n", p.Name(), p.Dir(), p.Role(), p.StoreLocation(), versions.RedactURL(p.RemoteURL()))
+	fmt.Fprintf(opts.IO.ErrOut, "Cloned project %q into %s\n  role:    %s\n  backend: %s\n  remote:  %s\n", p.Name(), p.Dir(), p.Role(), p.StoreLocation(), redact.URL(p.RemoteURL()))
 	noteURLToken(opts.IO, opts.URL, opts.Gov)
 	return nil
 }
@@ -59,7 +60,7 @@ func cloneRun(ctx context.Context, opts *cloneOptions) error {
 // for this command only (it is not stored), and where later ones look.
 func noteURLToken(io *IOStreams, remotes ...string) {
 	for _, r := range remotes {
-		if versions.RedactURL(r) != r {
+		if redact.URL(r) != r {
 			fmt.Fprintln(io.ErrOut, urlTokenNote)
 			return
 		}

@@ -41,10 +41,7 @@ func (f *factory) options(endpoint string, progress bool) versions.Options {
 		Logger:        f.Logger,
 		Converter:     query.Converter{},
 		StoreEndpoint: endpoint,
-		// f.Logger is read at call time: -v swaps it after flags are parsed.
-		OnStoreGet: func(key string, offset, length int64) {
-			f.Logger.Debug("store get", "key", key, "offset", offset, "length", length)
-		},
+		WrapStore:     f.wrapStore,
 	}
 	if progress && f.IO.StderrTTY {
 		o.Progress = newProgress(f.IO.ErrOut).update

@@ -6,6 +6,7 @@ import (
 
 	"github.com/spf13/cobra"
 
+	"github.com/datomfs/datomfs/internal/redact"
 	"github.com/datomfs/datomfs/versions"
 )
 
@@ -59,7 +60,7 @@ func initRun(ctx context.Context, opts *initOptions) error {
 	if err != nil {
 		return err
 	}
-	fmt.Fprintf(opts.IO.ErrOut, "Initialized project %q in %s\n  store:  %s\n  remote: %s\n", p.Name(), p.Dir(), p.StoreLocation(), versions.RedactURL(p.RemoteURL()))
+	fmt.Fprintf(opts.IO.ErrOut, "Initialized project %q in %s\n  store:  %s\n  remote: %s\n", p.Name(), p.Dir(), p.StoreLocation(), redact.URL(p.RemoteURL()))
 	noteURLToken(opts.IO, opts.In.Remote)
 	return nil
 }

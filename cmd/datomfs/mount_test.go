@@ -17,7 +17,7 @@ import (
 
 	"github.com/datomfs/datomfs/fs"
 	"github.com/datomfs/datomfs/internal/testenv"
-	"github.com/datomfs/datomfs/versions"
+	"github.com/datomfs/datomfs/internal/testenv/projecttest"
 )
 
 func TestMountFlags(t *testing.T) {
@@ -113,7 +113,7 @@ func startMount(t *testing.T) (*mountProc, string, *testenv.SyncBuffer) {
 	for i := 0; i < 400 && !strings.Contains(stderr.String(), "Mounted "); i++ {
 		time.Sleep(50 * time.Millisecond)
 	}
-	if !isMounted(mnt) || !strings.Contains(stderr.String(), "Mounted ") {
+	if !testenv.Mounted(mnt) || !strings.Contains(stderr.String(), "Mounted ") {
 		t.Fatalf("mount did not appear; stderr:\n%s", stderr.String())
 	}
 	return mp, mnt, stderr
@@ -123,22 +123,8 @@ func startMount(t *testing.T) (*mountProc, string, *testenv.SyncBuffer) {
 // folder.
 func mountProject(t *testing.T) (clone, mnt, cache string) {
 	t.Helper()
-	root := t.TempDir()
-	remote := filepath.Join(root, "remote.git")
-	if out, err := exec.Command("git", "init", "--bare", "-q", remote).CombinedOutput(); err != nil {
-		t.Fatalf("git init --bare: %v: %s (install git)", err, out)
-	}
-	clone = filepath.Join(root, "clone")
-	if _, err := versions.Init(context.Background(), clone, versions.InitOptions{
-		Project: "STUDY_001", Store: filepath.Join(root, "store"), Remote: remote,
-	}, versions.Options{CacheDir: filepath.Join(root, "cache")}); err != nil {
-		t.Fatalf("init: %v", err)
-	}
-	mnt = filepath.Join(root, "mnt")
-	if err := os.Mkdir(mnt, 0o755); err != nil {
-		t.Fatal(err)
-	}
-	return clone, mnt, filepath.Join(root, "cache")
+	pf := projecttest.New(t, projecttest.Options{})
+	return pf.Dir, t.TempDir(), pf.Cache
 }
 
 // mountProc is the mount helper process; exited closes when it has ended.
@@ -160,19 +146,6 @@ func (m *mountProc) wait(t *testing.T, d time.Duration) error {
 	}
 }
 
-func isMounted(dir string) bool {
-	b, err := os.ReadFile("/proc/self/mountinfo")
-	if err != nil {
-		return false
-	}
-	for _, line := range strings.Split(string(b), "\n") {
-		if f := strings.Fields(line); len(f) > 4 && f[4] == dir {
-			return true
-		}
-	}
-	return false
-}
-
 func TestMountProcessStopsOnSIGTERM(t *testing.T) {
 	cmd, mnt, stderr := startMount(t)
 	entries, err := os.ReadDir(mnt)
@@ -188,7 +161,7 @@ func TestMountProcessStopsOnSIGTERM(t *testing.T) {
 	if err := cmd.wait(t, 30*time.Second); err != nil {
 		t.Fatalf("datomfs mount after SIGTERM: %v; stderr:\n%s", err, stderr.String())
 	}
-	if isMounted(mnt) {
+	if testenv.Mounted(mnt) {
 		t.Error("still mounted after SIGTERM")
 	}
 	if !strings.Contains(stderr.String(), "Mounted STUDY_001") {
@@ -281,7 +254,7 @@ func TestMountDaemon(t *testing.T) {
 	pid, _ := strconv.Atoi(m[1])
 	daemon, _ := os.FindProcess(pid)
 	t.Cleanup(func() { daemon.Signal(syscall.SIGKILL) })
-	if !isMounted(mnt) {
+	if !testenv.Mounted(mnt) {
 		t.Fatal("not mounted when --daemon returned")
 	}
 	if err := os.WriteFile(filepath.Join(mnt, "tables", "dm.csv"), []byte("id\n1\n"), 0o644); err != nil {
@@ -317,7 +290,7 @@ func TestMountDaemonFailure(t *testing.T) {
 	cmd := exec.Command(os.Args[0], "mount", "--daemon", "-C", t.TempDir(), mnt, "--cache", cache)
 	cmd.Env = append(os.Environ(), "DATOMFS_TEST_MAIN=1")
 	out, err := cmd.CombinedOutput()
-	if err == nil || !strings.Contains(string(out), "not a datom project") || !strings.Contains(string(out), "hint: ") || isMounted(mnt) {
+	if err == nil || !strings.Contains(string(out), "not a datom project") || !strings.Contains(string(out), "hint: ") || testenv.Mounted(mnt) {
 		t.Fatalf("mount --daemon of no project: %v\n%s", err, out)
 	}
 }

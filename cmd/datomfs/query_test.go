@@ -6,11 +6,11 @@ import (
 	"encoding/csv"
 	"encoding/json"
 	"os"
-	"os/exec"
 	"path/filepath"
 	"strings"
 	"testing"
 
+	"github.com/datomfs/datomfs/internal/testenv/projecttest"
 	"github.com/datomfs/datomfs/query"
 	"github.com/datomfs/datomfs/versions"
 )
@@ -89,17 +89,7 @@ func cliProject(t *testing.T) (*versions.Project, []versions.WriteResult) {
 	t.Helper()
 	ctx := context.Background()
 	base := t.TempDir()
-	remote := filepath.Join(base, "remote.git")
-	if out, err := exec.Command("git", "init", "--bare", "--initial-branch=main", remote).CombinedOutput(); err != nil {
-		t.Fatalf("git init --bare: %v\n%s", err, out)
-	}
-	opts := versions.Options{CacheDir: filepath.Join(base, "cache"), Converter: query.Converter{}}
-	p, err := versions.Init(ctx, filepath.Join(base, "clone"), versions.InitOptions{
-		Project: "cli", Store: filepath.Join(base, "store"), Remote: "file://" + remote,
-	}, opts)
-	if err != nil {
-		t.Fatal(err)
-	}
+	p := projecttest.New(t, projecttest.Options{Name: "cli", Versions: versions.Options{Converter: query.Converter{}}}).Project
 	var res []versions.WriteResult
 	for i, body := range []string{"id,val\n1,10\n2,20\n3,30\n", "id,val\n1,10\n3,33\n4,40\n"} {
 		path := filepath.Join(base, "lb"+string(rune('1'+i))+".csv")

@@ -5,6 +5,8 @@ import (
 	"fmt"
 	"net/http"
 	"sync"
+
+	"github.com/datomfs/datomfs/internal/redact"
 )
 
 type timeoutsKey struct{}
@@ -44,7 +46,7 @@ func (ts *Transports) RoundTrip(req *http.Request) (*http.Response, error) {
 		if req.Body != nil {
 			req.Body.Close() // RoundTrip must close the body, even on errors
 		}
-		return nil, fmt.Errorf("%s %s: %w", req.Method, req.URL.Redacted(), err)
+		return nil, fmt.Errorf("%s %s: %w", req.Method, redact.URL(req.URL.String()), err)
 	}
 	return ts.transport(t).RoundTrip(req)
 }

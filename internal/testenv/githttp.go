@@ -115,15 +115,6 @@ func (s *GitServer) NewBareRepo(t testing.TB, name string) string {
 	if name == "" || name == "." || name == ".." || strings.ContainsAny(name, `/\`) {
 		t.Fatalf("NewBareRepo: bad repository name %q", name)
 	}
-	git, err := exec.LookPath("git")
-	if err != nil {
-		t.Fatalf("%s (%v)", GitHint, err)
-	}
-	dir := filepath.Join(s.Root, name)
-	cmd := exec.Command(git, "init", "--bare", "--quiet", "--initial-branch=main", dir)
-	cmd.Env = append(cmd.Environ(), "GIT_CONFIG_NOSYSTEM=1", "GIT_CONFIG_GLOBAL=/dev/null")
-	if out, err := cmd.CombinedOutput(); err != nil {
-		t.Fatalf("git init --bare %s: %v\n%s", dir, err, out)
-	}
+	initBare(t, filepath.Join(s.Root, name), true)
 	return s.URL + "/" + name
 }

@@ -120,7 +120,7 @@ func (a *Auth) method(remote string) transport.AuthMethod {
 	return &githttp.BasicAuth{Username: a.user, Password: a.token}
 }
 
-// secret returns the token for scrubbing messages.
+// secret returns the token, for redact.Error to mask in messages.
 func (a *Auth) secret() string {
 	if a == nil {
 		return ""

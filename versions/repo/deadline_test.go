@@ -162,7 +162,7 @@ func TestRemoteNotResponding(t *testing.T) {
 
 func TestNetTimeoutsFromEnv(t *testing.T) {
 	isolate(t)
-	remote := bareRemote(t)
+	remote := testenv.BareRemoteGitDefaults(t)
 	t.Setenv(netdeadline.EnvIdleTimeout, "soon")
 	if _, err := Init(context.Background(), t.TempDir(), remote, InitOptions{}); err == nil || !strings.Contains(err.Error(), netdeadline.EnvIdleTimeout) {
 		t.Errorf("Init with a bad %s: %v, want an error naming it", netdeadline.EnvIdleTimeout, err)

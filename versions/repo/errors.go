@@ -5,7 +5,6 @@ import (
 	"errors"
 	"fmt"
 	"net"
-	"net/url"
 	"strings"
 	"syscall"
 
@@ -14,6 +13,7 @@ import (
 	"github.com/go-git/go-git/v5/plumbing/transport"
 
 	"github.com/datomfs/datomfs/internal/netdeadline"
+	"github.com/datomfs/datomfs/internal/redact"
 )
 
 // Sentinel errors callers branch on with errors.Is.
@@ -49,11 +49,12 @@ func mapRemoteErr(op, remote string, err error, secrets ...string) error {
 	if err == nil {
 		return nil
 	}
-	loc := Redact(remote)
+	loc := redact.URL(remote)
+	secrets = append([]string{redact.Password(remote)}, secrets...)
 	err = exposeCause(err)
 	switch {
 	case errors.Is(err, context.Canceled), errors.Is(err, context.DeadlineExceeded):
-		return fmt.Errorf("%s %s: %w", op, loc, scrub(err, remote, secrets))
+		return fmt.Errorf("%s %s: %w", op, loc, redact.Error(err, secrets...))
 	case errors.Is(err, netdeadline.ErrNotResponding):
 		// Only the idle error: it names host:port and the timeout, nothing
 		// secret, and go-git's wrapping would add a second copy of the URL.
@@ -69,11 +70,11 @@ func mapRemoteErr(op, remote string, err error, secrets ...string) error {
 	case errors.Is(err, transport.ErrEmptyRemoteRepository):
 		return fmt.Errorf("%s %s: %w", op, loc, ErrEmptyRemote)
 	case isNetErr(err):
-		return fmt.Errorf("%s %s: %w: %w", op, loc, ErrUnreachable, scrub(err, remote, secrets))
+		return fmt.Errorf("%s %s: %w: %w", op, loc, ErrUnreachable, redact.Error(err, secrets...))
 	case isRejected(err):
 		return fmt.Errorf("%s %s: %w", op, loc, ErrPushRejected)
 	}
-	return fmt.Errorf("%s %s: %w", op, loc, scrub(err, remote, secrets))
+	return fmt.Errorf("%s %s: %w", op, loc, redact.Error(err, secrets...))
 }
 
 // exposeCause makes the cause inside go-git's wrappers that do not unwrap
@@ -125,56 +126,4 @@ func isRejected(err error) bool {
 		}
 	}
 	return false
-}
-
-// Redact returns the remote location with the password in its userinfo
-// shown as "***" (https://user:***@host/p.git), suitable for messages and
-// logs. Non-URL forms (plain paths, scp-like "git@host:path") carry no
-// password and are returned as is.
-func Redact(remote string) string {
-	u, err := url.Parse(remote)
-	if err != nil || u.User == nil {
-		return remote
-	}
-	if _, hasPass := u.User.Password(); !hasPass {
-		return remote
-	}
-	// url.URL would escape the stars; a placeholder of unreserved
-	// characters goes through unchanged.
-	const mark = "datomfs-redacted-password"
-	u.User = url.UserPassword(u.User.Username(), mark)
-	return strings.Replace(u.String(), ":"+mark+"@", ":***@", 1)
-}
-
-// scrubbedError keeps err's chain for errors.Is/As but replaces every secret
-// in its message.
-type scrubbedError struct {
-	msg string
-	err error
-}
-
-func (e *scrubbedError) Error() string { return e.msg }
-func (e *scrubbedError) Unwrap() error { return e.err }
-
-// scrub returns err with the remote's URL password and the given secrets
-// removed from its message.
-func scrub(err error, remote string, secrets []string) error {
-	msg := err.Error()
-	all := append([]string(nil), secrets...)
-	if u, perr := url.Parse(remote); perr == nil && u.User != nil {
-		if p, ok := u.User.Password(); ok {
-			all = append(all, p, url.QueryEscape(p), url.PathEscape(p))
-		}
-	}
-	changed := false
-	for _, s := range all {
-		if s != "" && strings.Contains(msg, s) {
-			msg = strings.ReplaceAll(msg, s, "***")
-			changed = true
-		}
-	}
-	if !changed {
-		return err
-	}
-	return &scrubbedError{msg: msg, err: err}
 }

@@ -2,12 +2,13 @@ package repo
 
 import (
 	"context"
-	"io/fs"
 	"os"
 	"os/exec"
 	"path/filepath"
 	"strings"
 	"testing"
+
+	"github.com/datomfs/datomfs/internal/testenv"
 )
 
 const gitHint = "git not found: install it (Debian: apt-get install git)"
@@ -58,16 +59,6 @@ func gitCLI(t *testing.T, dir string, args ...string) string {
 	return strings.TrimSpace(string(out))
 }
 
-// bareRemote creates an empty bare repository with git's defaults (its HEAD
-// names "master" unless the global config says otherwise) and returns its
-// path.
-func bareRemote(t *testing.T) string {
-	t.Helper()
-	dir := filepath.Join(t.TempDir(), "remote.git")
-	gitCLI(t, filepath.Dir(dir), "init", "--bare", "--quiet", dir)
-	return dir
-}
-
 // verifyRepo checks with the git CLI that dir is a sound repository.
 func verifyRepo(t *testing.T, dir string) {
 	t.Helper()
@@ -94,57 +85,13 @@ func readFile(t *testing.T, root, rel string) string {
 	return string(b)
 }
 
-// snapshot maps every file under root (outside .git) to its content.
-func snapshot(t *testing.T, root string) map[string]string {
-	t.Helper()
-	m := map[string]string{}
-	err := filepath.WalkDir(root, func(p string, d fs.DirEntry, err error) error {
-		if err != nil {
-			return err
-		}
-		if d.IsDir() && d.Name() == ".git" {
-			return filepath.SkipDir
-		}
-		if d.IsDir() {
-			return nil
-		}
-		b, err := os.ReadFile(p)
-		if err != nil {
-			return err
-		}
-		rel, _ := filepath.Rel(root, p)
-		m[filepath.ToSlash(rel)] = string(b)
-		return nil
-	})
-	if err != nil {
-		t.Fatal(err)
-	}
-	return m
-}
-
-func sameSnapshot(t *testing.T, got, want map[string]string) {
-	t.Helper()
-	for k, v := range want {
-		if g, ok := got[k]; !ok {
-			t.Errorf("file %s missing", k)
-		} else if g != v {
-			t.Errorf("file %s = %q, want %q", k, g, v)
-		}
-	}
-	for k := range got {
-		if _, ok := want[k]; !ok {
-			t.Errorf("unexpected file %s", k)
-		}
-	}
-}
-
 // seeded returns a pushed repository with an initial commit
 // (.gitignore ignoring input_files/, README.md, t/metadata.json) and its
 // bare remote.
 func seeded(t *testing.T) (*Repo, string) {
 	t.Helper()
 	ctx := context.Background()
-	remote := bareRemote(t)
+	remote := testenv.BareRemoteGitDefaults(t)
 	r, err := Init(ctx, t.TempDir(), remote, InitOptions{})
 	if err != nil {
 		t.Fatal(err)

@@ -24,6 +24,7 @@ import (
 	"github.com/go-git/go-git/v5/storage/memory"
 
 	"github.com/datomfs/datomfs/internal/netdeadline"
+	"github.com/datomfs/datomfs/internal/redact"
 )
 
 const remoteName = "origin"
@@ -123,7 +124,7 @@ func Init(ctx context.Context, dir, remoteURL string, opts InitOptions) (*Repo, 
 	}
 	stored, urlAuth := splitCredentials(remoteURL)
 	if _, err := g.CreateRemote(&config.RemoteConfig{Name: remoteName, URLs: []string{stored}}); err != nil {
-		return nil, fmt.Errorf("init repository %s: add remote %s: %w", abs, Redact(remoteURL), err)
+		return nil, fmt.Errorf("init repository %s: add remote %s: %w", abs, redact.URL(remoteURL), err)
 	}
 	if err := configureClone(g, branch, glob); err != nil {
 		return nil, fmt.Errorf("init repository %s: %w", abs, err)
@@ -272,11 +273,11 @@ func pickCloneBranch(ctx context.Context, url string, auth *Auth, want string) (
 		}
 	}
 	if len(branches) == 0 {
-		return "", fmt.Errorf("clone %s: %w", Redact(url), ErrEmptyRemote)
+		return "", fmt.Errorf("clone %s: %w", redact.URL(url), ErrEmptyRemote)
 	}
 	if want != "" {
 		if !branches[want] {
-			return "", fmt.Errorf("clone %s: branch %q not found on the remote", Redact(url), want)
+			return "", fmt.Errorf("clone %s: branch %q not found on the remote", redact.URL(url), want)
 		}
 		return want, nil
 	}
@@ -290,7 +291,7 @@ func pickCloneBranch(ctx context.Context, url string, auth *Auth, want string) (
 			return b, nil
 		}
 	}
-	return "", fmt.Errorf("clone %s: remote HEAD names no existing branch and there are several; choose one", Redact(url))
+	return "", fmt.Errorf("clone %s: remote HEAD names no existing branch and there are several; choose one", redact.URL(url))
 }
 
 // prepareEmptyDir makes sure dir exists and is empty; created reports
@@ -335,7 +336,7 @@ func (r *Repo) Dir() string { return r.dir }
 func (r *Repo) Branch() string { return r.branch }
 
 // RemoteURL is origin's URL as configured (may hold credentials; print it
-// through Redact).
+// through redact.URL).
 func (r *Repo) RemoteURL() string { return r.remote }
 
 // Head returns the full hash of the branch tip, or "" when the branch has

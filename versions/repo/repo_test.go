@@ -12,6 +12,8 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/datomfs/datomfs/internal/testenv"
 )
 
 func TestInitCommitPushToEmptyBareRemote(t *testing.T) {
@@ -30,7 +32,7 @@ func TestInitCommitPushToEmptyBareRemote(t *testing.T) {
 			ctx := context.Background()
 			global := isolate(t)
 			setGlobal(t, global, tt.global)
-			remote := bareRemote(t)
+			remote := testenv.BareRemoteGitDefaults(t)
 			r, err := Init(ctx, filepath.Join(t.TempDir(), "proj"), remote, InitOptions{})
 			if err != nil {
 				t.Fatal(err)
@@ -95,13 +97,13 @@ func TestInitRefusesExistingRepo(t *testing.T) {
 	isolate(t)
 	ctx := context.Background()
 	dir := t.TempDir()
-	if _, err := Init(ctx, dir, bareRemote(t), InitOptions{}); err != nil {
+	if _, err := Init(ctx, dir, testenv.BareRemoteGitDefaults(t), InitOptions{}); err != nil {
 		t.Fatal(err)
 	}
-	if _, err := Init(ctx, dir, bareRemote(t), InitOptions{}); !errors.Is(err, ErrExists) {
+	if _, err := Init(ctx, dir, testenv.BareRemoteGitDefaults(t), InitOptions{}); !errors.Is(err, ErrExists) {
 		t.Fatalf("second Init = %v, want ErrExists", err)
 	}
-	if _, err := Init(ctx, t.TempDir(), bareRemote(t), InitOptions{Branch: "bad..name"}); err == nil {
+	if _, err := Init(ctx, t.TempDir(), testenv.BareRemoteGitDefaults(t), InitOptions{Branch: "bad..name"}); err == nil {
 		t.Fatal("Init with an invalid branch name succeeded")
 	}
 }
@@ -177,7 +179,7 @@ func TestClone(t *testing.T) {
 func TestCloneEmptyRemote(t *testing.T) {
 	isolate(t)
 	dir := filepath.Join(t.TempDir(), "clone")
-	_, err := Clone(context.Background(), bareRemote(t), dir, CloneOptions{})
+	_, err := Clone(context.Background(), testenv.BareRemoteGitDefaults(t), dir, CloneOptions{})
 	if !errors.Is(err, ErrEmptyRemote) {
 		t.Fatalf("Clone of an empty remote = %v, want ErrEmptyRemote", err)
 	}
@@ -298,7 +300,7 @@ func TestPushRaceResetPull(t *testing.T) {
 	}
 
 	bBefore := mustHead(t, b)
-	bFiles := snapshot(t, b.Dir())
+	bFiles := testenv.SnapshotTree(t, b.Dir())
 	mustCommit(t, b, "Update b", map[string]string{"b/metadata.json": "{\"b\": 1}\n", "t/metadata.json": "{\"v\": 2}\n"})
 	err = b.Push(ctx)
 	if !errors.Is(err, ErrPushRejected) {
@@ -314,7 +316,9 @@ func TestPushRaceResetPull(t *testing.T) {
 	if got := mustHead(t, b); got != bBefore {
 		t.Errorf("Head after ResetHard = %s, want %s", got, bBefore)
 	}
-	sameSnapshot(t, snapshot(t, b.Dir()), bFiles)
+	if d := bFiles.Diff(testenv.SnapshotTree(t, b.Dir())); d != "" {
+		t.Errorf("the work tree after ResetHard differs:\n%s", d)
+	}
 	if got := gitCLI(t, b.Dir(), "status", "--porcelain"); got != "?? scratch.md" {
 		t.Errorf("git status after ResetHard = %q", got)
 	}
@@ -482,7 +486,7 @@ func TestPullIntoUnbornBranch(t *testing.T) {
 func TestFetchPullEmptyRemote(t *testing.T) {
 	ctx := context.Background()
 	isolate(t)
-	r, err := Init(ctx, t.TempDir(), bareRemote(t), InitOptions{})
+	r, err := Init(ctx, t.TempDir(), testenv.BareRemoteGitDefaults(t), InitOptions{})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -573,7 +577,7 @@ func TestCanceledContext(t *testing.T) {
 func TestResetHardToUnborn(t *testing.T) {
 	ctx := context.Background()
 	isolate(t)
-	r, err := Init(ctx, t.TempDir(), bareRemote(t), InitOptions{})
+	r, err := Init(ctx, t.TempDir(), testenv.BareRemoteGitDefaults(t), InitOptions{})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -585,7 +589,9 @@ func TestResetHardToUnborn(t *testing.T) {
 	if h := mustHead(t, r); h != "" {
 		t.Errorf("Head after reset to unborn = %q", h)
 	}
-	sameSnapshot(t, snapshot(t, r.Dir()), map[string]string{"keep.txt": "untracked\n"})
+	if d := (testenv.Tree{"keep.txt": "untracked\n"}).Diff(testenv.SnapshotTree(t, r.Dir())); d != "" {
+		t.Errorf("the work tree after a reset to unborn differs:\n%s", d)
+	}
 	if _, err := os.Stat(filepath.Join(r.Dir(), "a")); !errors.Is(err, os.ErrNotExist) {
 		t.Errorf("empty directory a/ left behind (%v)", err)
 	}

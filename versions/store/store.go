@@ -4,6 +4,10 @@
 //
 // Backends live in sub-packages (local, s3); open.Open turns a Location into
 // a Store. Backends never build keys: every key comes from a Layout.
+// Cross-cutting concerns are decorators that embed a Store (WithGetHook),
+// stacked where a project opens its store; As reaches a backend's optional
+// interfaces (Checker, TempSweeper) through them. ContextReader is the one
+// reader that stops a copy when its context is done.
 package store
 
 import (

@@ -163,20 +163,13 @@ func (l *Local) Open(ctx context.Context, key string, offset, length int64) (io.
 	if length >= 0 {
 		n = min(n, length)
 	}
-	return &fileReader{ctx: ctx, f: f, r: io.NewSectionReader(f, offset, n)}, nil
+	return &fileReader{Reader: store.ContextReader(ctx, io.NewSectionReader(f, offset, n)), f: f}, nil
 }
 
+// fileReader reads a section of f and closes f.
 type fileReader struct {
-	ctx context.Context
-	f   *os.File
-	r   *io.SectionReader
-}
-
-func (r *fileReader) Read(b []byte) (int, error) {
-	if err := r.ctx.Err(); err != nil {
-		return 0, err
-	}
-	return r.r.Read(b)
+	io.Reader
+	f *os.File
 }
 
 func (r *fileReader) Close() error { return r.f.Close() }
@@ -211,7 +204,7 @@ func (l *Local) Put(ctx context.Context, key string, r io.Reader, size int64, op
 			os.Remove(tmp.Name())
 		}
 	}()
-	src := store.ProgressReader(&ctxReader{ctx: ctx, r: r}, size, opts.Progress)
+	src := store.ProgressReader(store.ContextReader(ctx, r), size, opts.Progress)
 	n, err := io.CopyN(tmp, src, size)
 	if err != nil {
 		if ctx.Err() != nil {
@@ -404,18 +397,6 @@ func syncDir(dir string) error {
 		return err
 	}
 	return nil
-}
-
-type ctxReader struct {
-	ctx context.Context
-	r   io.Reader
-}
-
-func (c *ctxReader) Read(b []byte) (int, error) {
-	if err := c.ctx.Err(); err != nil {
-		return 0, err
-	}
-	return c.r.Read(b)
 }
 
 // List walks the directory holding the prefix and returns the regular files

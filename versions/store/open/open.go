@@ -24,8 +24,6 @@ type Options struct {
 	CreateLocalRoot bool
 	// S3Credentials replace the AWS default chain when set (tests).
 	S3Credentials *s3.Credentials
-	// OnGet is passed to the S3 backend (s3.Options.OnGet).
-	OnGet func(key string, offset, length int64)
 }
 
 // Open returns the store at loc. It does not contact a remote store; use
@@ -46,7 +44,6 @@ func Open(ctx context.Context, loc store.Location, opts Options) (store.Store, e
 			Region:      region,
 			Credentials: opts.S3Credentials,
 			Logger:      opts.Logger,
-			OnGet:       opts.OnGet,
 		})
 	default:
 		return nil, fmt.Errorf("open store: %w: unknown type %q (want %q or %q)", store.ErrBadLocation, loc.Type, store.TypeLocal, store.TypeS3)

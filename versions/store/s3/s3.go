@@ -15,7 +15,6 @@ import (
 	"log/slog"
 	"net"
 	"net/http"
-	"net/url"
 	"sort"
 	"strings"
 	"sync"
@@ -31,6 +30,7 @@ import (
 	"github.com/aws/smithy-go"
 
 	"github.com/datomfs/datomfs/internal/netdeadline"
+	"github.com/datomfs/datomfs/internal/redact"
 	"github.com/datomfs/datomfs/versions/store"
 )
 
@@ -105,11 +105,6 @@ type Options struct {
 	// DATOMFS_NET_IDLE_TIMEOUT when set, else DefaultIdleTimeout (see
 	// internal/netdeadline).
 	IdleTimeout time.Duration
-
-	// OnGet, when set, is called once per successful GetObject with the
-	// key, the offset asked for and the number of bytes the response
-	// carries. Tests use it to count ranged GETs and bytes.
-	OnGet func(key string, offset, length int64)
 }
 
 // S3 stores objects in one bucket.
@@ -117,13 +112,12 @@ type S3 struct {
 	client   *s3.Client
 	bucket   string
 	prefix   string
-	endpoint string // for messages, without user info
+	endpoint string // for messages, through redact.URL
 	log      *slog.Logger
 
 	threshold   int64
 	partSize    int64
 	concurrency int
-	onGet       func(key string, offset, length int64)
 }
 
 // New configures a client for the bucket. It does not talk to the server;
@@ -139,7 +133,6 @@ func New(ctx context.Context, opts Options) (*S3, error) {
 		threshold:   opts.MultipartThreshold,
 		partSize:    opts.PartSize,
 		concurrency: opts.Concurrency,
-		onGet:       opts.OnGet,
 	}
 	if s.log == nil {
 		s.log = slog.New(slog.DiscardHandler)
@@ -218,7 +211,7 @@ func New(ctx context.Context, opts Options) (*S3, error) {
 		// S3-compatible servers rarely have wildcard DNS for buckets.
 		o.UsePathStyle = o.BaseEndpoint != nil
 		if o.BaseEndpoint != nil {
-			s.endpoint = redactURL(*o.BaseEndpoint)
+			s.endpoint = redact.URL(*o.BaseEndpoint)
 		}
 	})
 	return s, nil
@@ -231,16 +224,6 @@ func notRespondingIsFinal(err error) aws.Ternary {
 		return aws.FalseTernary
 	}
 	return aws.UnknownTernary
-}
-
-func redactURL(raw string) string {
-	u, err := url.Parse(raw)
-	if err != nil {
-		return "(unparsable endpoint)"
-	}
-	u.User = nil
-	u.RawQuery = ""
-	return u.String()
 }
 
 // Location is "s3://bucket/prefix".
@@ -312,9 +295,6 @@ func (s *S3) Open(ctx context.Context, key string, offset, length int64) (io.Rea
 			return io.NopCloser(bytes.NewReader(nil)), nil
 		}
 		return nil, s.mapErr(ctx, "open", s.objectURL(key), err)
-	}
-	if s.onGet != nil {
-		s.onGet(key, offset, aws.ToInt64(out.ContentLength))
 	}
 	return &body{ctx: ctx, rc: out.Body, s: s, what: s.objectURL(key)}, nil
 }
@@ -394,7 +374,7 @@ func readBody(ctx context.Context, r io.Reader, size int64) (io.ReadSeeker, []by
 		pos, err := ra.Seek(0, io.SeekCurrent)
 		if err == nil {
 			sr := io.NewSectionReader(ra, pos, size)
-			n, err := io.Copy(h, &ctxReader{ctx: ctx, r: sr})
+			n, err := io.Copy(h, store.ContextReader(ctx, sr))
 			if err != nil {
 				return nil, nil, fmt.Errorf("read input: %w", err)
 			}
@@ -420,7 +400,7 @@ func readBody(ctx context.Context, r io.Reader, size int64) (io.ReadSeeker, []by
 
 // readFull fills buf from r, failing with ErrSizeMismatch if r ends early.
 func readFull(ctx context.Context, r io.Reader, buf []byte) error {
-	n, err := io.ReadFull(&ctxReader{ctx: ctx, r: r}, buf)
+	n, err := io.ReadFull(store.ContextReader(ctx, r), buf)
 	if err != nil {
 		if ctx.Err() != nil {
 			return ctx.Err()
@@ -440,18 +420,6 @@ func expectEOF(r io.Reader, size int64) error {
 		return fmt.Errorf("%w: input has more than %d bytes", store.ErrSizeMismatch, size)
 	}
 	return nil
-}
-
-type ctxReader struct {
-	ctx context.Context
-	r   io.Reader
-}
-
-func (c *ctxReader) Read(b []byte) (int, error) {
-	if err := c.ctx.Err(); err != nil {
-		return 0, err
-	}
-	return c.r.Read(b)
 }
 
 func (s *S3) putMultipart(ctx context.Context, key string, r io.Reader, size int64, opts store.PutOptions) (err error) {

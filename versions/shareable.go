@@ -1,20 +1,11 @@
 package versions
 
-import (
-	"net/url"
-
-	"github.com/datomfs/datomfs/versions/repo"
-)
-
-// RedactURL shows a location with the password of its userinfo, if any, as
-// "***" (http://x:***@host/p.git): for messages, logs and status.
-func RedactURL(s string) string { return repo.Redact(s) }
-
-func redactURL(s string) string { return RedactURL(s) }
+import "net/url"
 
 // shareableURL is a remote URL as recorded in the files the team shares
 // (.datom/project.yaml, README.md): without the userinfo when it carries a
-// password, whose user goes with it.
+// password, whose user goes with it. (Messages and logs show locations
+// through redact.URL instead.)
 func shareableURL(s string) string {
 	u, err := url.Parse(s)
 	if err != nil || u.User == nil {
