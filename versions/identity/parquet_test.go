@@ -13,8 +13,6 @@ import (
 
 	"github.com/apache/arrow-go/v18/arrow"
 	"github.com/apache/arrow-go/v18/arrow/array"
-	"github.com/apache/arrow-go/v18/arrow/decimal128"
-	"github.com/apache/arrow-go/v18/arrow/decimal256"
 	"github.com/apache/arrow-go/v18/arrow/extensions"
 	"github.com/apache/arrow-go/v18/arrow/flight"
 	"github.com/apache/arrow-go/v18/arrow/float16"
@@ -684,19 +682,6 @@ func TestFeedDirect(t *testing.T) {
 	}
 	if got, want := h.Sum(), numSHA(t, KindTime, "x", "", 1767323045, NA(), -1); got != want {
 		t.Fatalf("date64 digest %s, want %s", got, want)
-	}
-	d128 := fromJSON(t, &arrow.Decimal128Type{Precision: 5, Scale: 1}, `["1234.5"]`)
-	if d128.(*array.Decimal128).Value(0) != decimal128.FromI64(12345) {
-		t.Fatal("decimal128 builder")
-	}
-	d256 := array.NewDecimal256Builder(memory.DefaultAllocator, &arrow.Decimal256Type{Precision: 76, Scale: 0})
-	d256.Append(decimal256.FromI64(-7))
-	h, _ = NewNumHasher(KindNum, "x")
-	if err := feedNum(h, d256.NewArray(), colPlan{name: "x", kind: KindNum, div: 1}); err != nil {
-		t.Fatal(err)
-	}
-	if got, want := h.Sum(), numSHA(t, KindNum, "x", "", -7); got != want {
-		t.Fatalf("decimal256 digest %s, want %s", got, want)
 	}
 	// a wrong array type is reported, not hashed
 	h, _ = NewNumHasher(KindNum, "x")
