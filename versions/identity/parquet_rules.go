@@ -30,6 +30,6 @@ const (
 	ruleList        = "§5.1 list, large_list, fixed_size_list, map → arrow_list → refused"
 	ruleStruct      = "§5.1 struct → data-frame column → refused"
 	ruleNull        = "§5.1 null → vctrs_unspecified → refused"
-	ruleViews       = "§5.1 string/binary views → read fails or unsupported → refused"
+	ruleViews       = "§5.1 string/binary views (and list views) → read fails or unsupported → refused"
 	ruleUnsupported = "§5.1 union, interval, views, extension types → read fails or unsupported → refused"
 )

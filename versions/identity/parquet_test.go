@@ -710,3 +710,67 @@ func TestParquetLargeIncompressiblePages(t *testing.T) {
 		t.Fatalf("column %+v, want i64 %s", th.Columns[0], want)
 	}
 }
+
+// TestParquetViewTypesRefused: Arrow C++ restores view types from
+// ARROW:schema (pyarrow writes them), R's arrow cannot read them, so the
+// contract refuses them (5.1, last row) with 4.2's advice for what they
+// hold; pqarrow reads them as the plain types, which must not be hashed.
+func TestParquetViewTypesRefused(t *testing.T) {
+	mem := memory.DefaultAllocator
+	lb := array.NewListBuilder(mem, arrow.PrimitiveTypes.Int32)
+	lb.Append(true)
+	lb.ValueBuilder().(*array.Int32Builder).Append(1)
+	lb.Append(false)
+	elem := arrow.StructOf(arrow.Field{Name: "a", Type: arrow.PrimitiveTypes.Int32, Nullable: true})
+	ls := array.NewListBuilder(mem, elem)
+	ls.Append(true)
+	ls.ValueBuilder().(*array.StructBuilder).Append(true)
+	ls.ValueBuilder().(*array.StructBuilder).FieldBuilder(0).(*array.Int32Builder).Append(1)
+	ls.Append(true)
+	cols := []col{
+		{"ok", fromJSON(t, arrow.BinaryTypes.String, `["a", "b"]`)},
+		{"sv", fromJSON(t, arrow.BinaryTypes.String, `["a", null]`)},
+		{"bv", fromJSON(t, arrow.BinaryTypes.Binary, `["AA==", null]`)},
+		{"lv", lb.NewArray()},
+		{"llv", ls.NewArray()},
+		{"dsv", fromJSON(t, arrow.BinaryTypes.String, `["x", "y"]`)},
+	}
+	orig := arrow.NewSchema([]arrow.Field{
+		{Name: "ok", Type: arrow.BinaryTypes.String, Nullable: true},
+		{Name: "sv", Type: arrow.BinaryTypes.StringView, Nullable: true},
+		{Name: "bv", Type: arrow.BinaryTypes.BinaryView, Nullable: true},
+		{Name: "lv", Type: arrow.ListViewOf(arrow.PrimitiveTypes.Int32), Nullable: true},
+		{Name: "llv", Type: arrow.LargeListViewOf(elem), Nullable: true},
+		{Name: "dsv", Type: &arrow.DictionaryType{IndexType: arrow.PrimitiveTypes.Int32, ValueType: arrow.BinaryTypes.StringView}, Nullable: true},
+	}, nil)
+	ser := base64.StdEncoding.EncodeToString(flight.SerializeSchema(orig, mem))
+	path := writeParquet(t, cols, writeOpts{noSchema: true, meta: map[string]string{"ARROW:schema": ser}})
+	_, err := HashParquetFile(context.Background(), path, HashOptions{})
+	var re *RefusedError
+	if !errors.As(err, &re) {
+		t.Fatalf("err %v, want *RefusedError", err)
+	}
+	want := []struct {
+		col, class string
+		cat        RefusalCategory
+	}{
+		{"sv", "string_view", RefuseOther},
+		{"bv", "binary_view", RefuseListBlob},
+		{"lv", "list_view", RefuseListBlob},
+		{"llv", "large_list_view", RefuseNestedTable},
+		{"dsv", "dictionary<values=string_view", RefuseOther},
+	}
+	if len(re.Refusals) != len(want) {
+		t.Fatalf("refusals %+v, want %d", re.Refusals, len(want))
+	}
+	for i, w := range want {
+		r := re.Refusals[i]
+		if r.Column != w.col || r.Category != w.cat || !strings.HasPrefix(r.Class, w.class) ||
+			r.Rule != ruleViews || !strings.Contains(r.Advice, r.Category.Advice()) {
+			t.Errorf("refusal %d: %+v, want column %s class %s category %d", i, r, w.col, w.class, w.cat)
+		}
+	}
+	if !strings.Contains(re.Error(), "write the column as string (utf8)") {
+		t.Errorf("string_view advice missing:\n%s", re.Error())
+	}
+}
