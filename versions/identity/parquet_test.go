@@ -774,3 +774,48 @@ func TestParquetViewTypesRefused(t *testing.T) {
 		t.Errorf("string_view advice missing:\n%s", re.Error())
 	}
 }
+
+// maxReadAt records the largest single read from a file.
+type maxReadAt struct {
+	*os.File
+	max int
+}
+
+func (m *maxReadAt) ReadAt(p []byte, off int64) (int, error) {
+	m.max = max(m.max, len(p))
+	return m.File.ReadAt(p, off)
+}
+
+// TestParquetChunkStreamed: column chunks are streamed page by page, so
+// memory follows the page and the batch, not the column chunk. (Before
+// arrow-go v18.8.0 every chunk was read whole in one read.)
+func TestParquetChunkStreamed(t *testing.T) {
+	const n = 1 << 20 // 8 MiB of incompressible int64 in one chunk, 1 MiB pages
+	vals := make([]int64, n)
+	x := uint64(88172645463325252)
+	for i := range vals {
+		x ^= x << 13
+		x ^= x >> 7
+		x ^= x << 17
+		vals[i] = int64(x)
+	}
+	b := array.NewInt64Builder(memory.DefaultAllocator)
+	b.AppendValues(vals, nil)
+	path := writeParquet(t, []col{{"r", b.NewArray()}}, writeOpts{compression: compress.Codecs.Snappy})
+	f, err := os.Open(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer f.Close()
+	r := &maxReadAt{File: f}
+	th, err := HashParquet(context.Background(), r, HashOptions{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if want := I64ColumnSHA("r", vals); th.Columns[0].SHA != want {
+		t.Fatalf("column %+v, want i64 %s", th.Columns[0], want)
+	}
+	if r.max > 2<<20 {
+		t.Fatalf("largest read %d bytes: the 8 MiB column chunk was not streamed", r.max)
+	}
+}
