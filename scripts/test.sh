@@ -15,5 +15,7 @@ go vet ./...
 go test -race -count=1 -timeout 30m ./...
 
 # Short fuzz runs (the committed corpora already ran as seeds above).
+# FuzzHashParquet bounds the minimization of new inputs itself (TestMain in
+# versions/identity/fuzz_test.go), or the fuzzer stalls minimizing.
 go test -run '^$' -fuzz '^FuzzHashParquet$' -fuzztime 20s ./versions/identity
 go test -run '^$' -fuzz '^FuzzParse$' -fuzztime 10s ./versions/datomjson

@@ -24,7 +24,10 @@ type ColumnHash struct {
 	Units string `json:"units,omitempty"` // drtn only ("secs" for parquet input)
 	// Class is the column's Arrow type as read (for explanations only).
 	Class string `json:"class"`
-	SHA   string `json:"sha"` // 64 lowercase hex
+	// Rule is the row of the format contract (5.1/5.2) that decided Kind,
+	// so that a user whose hash differs from R's can see why.
+	Rule string `json:"rule"`
+	SHA  string `json:"sha"` // 64 lowercase hex
 }
 
 // TableHash is the datom-cv1 identity of a table.
@@ -37,6 +40,9 @@ type TableHash struct {
 	// whose saved R attributes read_parquet re-applies; the data_sha computed
 	// here may then differ from what R computes (contract 5.2).
 	RMetadata bool `json:"r_metadata,omitempty"`
+	// ArrowSchema: the file carries ARROW:schema, from which Arrow (and so
+	// R) restores types parquet cannot express (contract 5.2).
+	ArrowSchema bool `json:"arrow_schema"`
 }
 
 // ColumnSHAs returns the column digests in table order.
@@ -68,6 +74,8 @@ type HashOptions struct {
 const (
 	defaultBatchRows = 64 << 10
 	defaultMaxAlloc  = 1 << 30
+	// readBufferSize is the buffered stream of each column chunk reader.
+	readBufferSize = 256 << 10
 )
 
 // HashParquetFile is HashParquet over the file at path.
@@ -89,8 +97,8 @@ func HashParquetFile(ctx context.Context, path string, opts HashOptions) (TableH
 //
 // It streams: each column is read in batches of BatchRows rows, columns are
 // hashed in parallel (each is an independent SHA-256 stream), and memory is
-// bounded by Workers × (one batch + one compressed column chunk + one
-// decompressed page); the file itself is never held whole.
+// bounded by Workers × (one batch + one compressed and one decompressed
+// page + a read buffer); neither the file nor a column chunk is held whole.
 //
 // A chr column's payload starts with its NA mask, so a chr column that may
 // hold nulls is read twice (mask, then values); when the parquet statistics
@@ -163,7 +171,9 @@ type table struct {
 	nrow  int64
 	plans []colPlan
 	rmeta bool
-	opts  HashOptions
+	// arrowSchema: the file has an ARROW:schema entry.
+	arrowSchema bool
+	opts        HashOptions
 
 	progMu   sync.Mutex
 	progDone int64
@@ -207,11 +217,12 @@ func openTable(r parquet.ReaderAtSeeker, size int64, opts HashOptions) (t *table
 	defer recoverCorrupt("read footer", &err)
 	mem := cappedAllocator{Allocator: memory.NewGoAllocator(), max: opts.MaxAlloc}
 	props := parquet.NewReaderProperties(mem)
-	// Each column chunk is read whole (one ReadAt per chunk and row group).
-	// arrow-go v18.5.1's buffered stream corrupts compressed pages larger
-	// than its buffer (serializedPageReader.decompress, fixed in v18.8.0),
-	// so it stays off; chunk ranges are checked against the file size below.
-	props.BufferedStreamEnabled = false
+	// Column chunks are streamed through a buffer, page by page, so memory
+	// does not grow with the size of a column chunk. (arrow-go before
+	// v18.8.0 corrupted compressed pages larger than this buffer, which
+	// forced whole-chunk reads.)
+	props.BufferedStreamEnabled = true
+	props.BufferSize = readBufferSize
 	pf, err := file.NewParquetReader(r, file.WithReadProps(props))
 	if err != nil {
 		return nil, fmt.Errorf("%w: read footer: %v", ErrCorrupt, err)
@@ -227,9 +238,8 @@ func openTable(r parquet.ReaderAtSeeker, size int64, opts HashOptions) (t *table
 	}
 	md := pf.MetaData()
 	t = &table{pf: pf, fr: fr, nrow: pf.NumRows(), opts: opts}
-	if md.KeyValueMetadata().FindValue("r") != nil {
-		t.rmeta = true
-	}
+	t.rmeta = md.KeyValueMetadata().FindValue("r") != nil
+	t.arrowSchema = md.KeyValueMetadata().FindValue("ARROW:schema") != nil
 	var sum int64
 	for i := 0; i < pf.NumRowGroups(); i++ {
 		n := md.RowGroup(i).NumRows()
@@ -245,7 +255,7 @@ func openTable(r parquet.ReaderAtSeeker, size int64, opts HashOptions) (t *table
 	if t.nrow == 0 || len(fields) == 0 {
 		return nil, fmt.Errorf("%w (file has %d rows, %d columns)", ErrEmptyTable, t.nrow, len(fields))
 	}
-	if err := checkChunkRanges(md, size, opts.MaxAlloc); err != nil {
+	if err := checkChunkRanges(md, size); err != nil {
 		return nil, err
 	}
 	var refusals []Refusal
@@ -269,9 +279,9 @@ func openTable(r parquet.ReaderAtSeeker, size int64, opts HashOptions) (t *table
 	return t, nil
 }
 
-// checkChunkRanges verifies that every column chunk lies inside the file and
-// is no bigger than maxAlloc, before any chunk is read into memory.
-func checkChunkRanges(md *metadata.FileMetaData, size int64, maxAlloc int) error {
+// checkChunkRanges verifies that every column chunk lies inside the file
+// before any of it is read.
+func checkChunkRanges(md *metadata.FileMetaData, size int64) error {
 	for rg := 0; rg < md.NumRowGroups(); rg++ {
 		rgm := md.RowGroup(rg)
 		for c := 0; c < rgm.NumColumns(); c++ {
@@ -287,7 +297,7 @@ func checkChunkRanges(md *metadata.FileMetaData, size int64, maxAlloc int) error
 			if n == 0 && rgm.NumRows() == 0 {
 				continue
 			}
-			if start < 4 || n < 0 || start > size || n > size-start || n > int64(maxAlloc) {
+			if start < 4 || n < 0 || start > size || n > size-start {
 				return fmt.Errorf("%w: row group %d column %d claims bytes [%d, +%d) of a %d-byte file",
 					ErrCorrupt, rg, c, start, n, size)
 			}
@@ -341,7 +351,7 @@ feed:
 		}
 		return TableHash{}, cause
 	}
-	th := TableHash{NRow: t.nrow, NCol: int64(len(t.plans)), RMetadata: t.rmeta}
+	th := TableHash{NRow: t.nrow, NCol: int64(len(t.plans)), RMetadata: t.rmeta, ArrowSchema: t.arrowSchema}
 	var refusals []Refusal
 	for _, res := range results {
 		if res.refusal != nil {
@@ -378,7 +388,7 @@ func (t *table) hashColumn(ctx context.Context, p colPlan) (res colResult) {
 		err error
 	)
 	switch p.reading {
-	case readNum, readDurInt64:
+	case readNum, readDur, readDecimal:
 		ch, ref, err = t.hashNum(ctx, p)
 	case readInt64:
 		ch, err = t.hashInt64(ctx, p)
@@ -388,6 +398,12 @@ func (t *table) hashColumn(ctx context.Context, p colPlan) (res colResult) {
 		err = fmt.Errorf("%s: no reader for this plan", p)
 	}
 	ch.Name, ch.Class = p.name, p.class
+	if ch.Rule == "" {
+		ch.Rule = p.rule
+	}
+	if ref != nil {
+		ref.Rule = p.rule
+	}
 	return colResult{hash: ch, refusal: ref, err: err}
 }
 
@@ -463,7 +479,7 @@ func (t *table) hashChr(ctx context.Context, p colPlan) (ColumnHash, *Refusal, e
 	h := NewChrHasher(p.name)
 	var err error
 	if p.rawLeaf {
-		err = t.scanRaw(ctx, p, func(b rawBatch) error {
+		err = scanRaw[parquet.ByteArray, bytesLeaf](ctx, t, p, func(b rawBatch[parquet.ByteArray]) error {
 			b.feedMask(h)
 			return nil
 		})
@@ -486,11 +502,11 @@ func (t *table) hashChr(ctx context.Context, p colPlan) (ColumnHash, *Refusal, e
 // stops it with errStopNUL (the column is refused).
 func (t *table) chrValues(ctx context.Context, p colPlan, h *ChrHasher, noNulls bool) error {
 	if p.rawLeaf {
-		return t.scanRaw(ctx, p, func(b rawBatch) error {
+		return scanRaw[parquet.ByteArray, bytesLeaf](ctx, t, p, func(b rawBatch[parquet.ByteArray]) error {
 			if noNulls && b.nulls() > 0 {
 				return errRestart
 			}
-			if err := b.feedValues(h); err != nil {
+			if err := feedRawChr(h, b); err != nil {
 				return fmt.Errorf("%w: %s: %v", ErrCorrupt, p, err)
 			}
 			if errors.Is(h.Err(), ErrNULInString) {
@@ -632,11 +648,11 @@ func (t *table) int64Pass(ctx context.Context, p colPlan, mode int64Mode) (ch Co
 	case err != nil:
 		return ColumnHash{}, 0, err
 	case outOfRange:
-		return ColumnHash{Kind: KindI64, SHA: i64.Sum()}, 0, nil
+		return ColumnHash{Kind: KindI64, Rule: ruleInt64I64, SHA: i64.Sum()}, 0, nil
 	case num == nil:
 		return ColumnHash{}, modeNumOnly, nil
 	}
-	return ColumnHash{Kind: KindNum, SHA: num.Sum()}, 0, nil
+	return ColumnHash{Kind: KindNum, Rule: ruleInt64Num, SHA: num.Sum()}, 0, nil
 }
 
 // hashNum hashes every column read in one numeric pass.
@@ -650,18 +666,24 @@ func (t *table) hashNum(ctx context.Context, p colPlan) (ColumnHash, *Refusal, e
 			return ColumnHash{}, nil, err
 		}
 	}
-	var refusal *Refusal
-	err := t.scan(ctx, p, func(a arrow.Array) error {
-		err := feedNum(h, a, p)
-		var re *valueRefusal
-		if errors.As(err, &re) {
-			r := newRefusal(p.name, p.class, RefuseText, re.detail)
-			refusal = &r
-		}
-		return err
-	})
-	if refusal != nil {
-		return ColumnHash{}, refusal, nil
+	var err error
+	switch p.reading {
+	case readDur:
+		err = scanRaw[int64, int64Leaf](ctx, t, p, func(b rawBatch[int64]) error {
+			return b.each(func(v int64) error {
+				h.AddFloat64(float64(v) / p.div)
+				return nil
+			}, h.AddNA)
+		})
+	case readDecimal:
+		err = t.scanDecimal(ctx, p, h)
+	default:
+		err = t.scan(ctx, p, func(a arrow.Array) error { return feedNum(h, a, p) })
+	}
+	var re *valueRefusal
+	if errors.As(err, &re) {
+		r := newRefusal(p.name, p.class, RefuseText, re.detail)
+		return ColumnHash{}, &r, nil
 	}
 	if err != nil {
 		return ColumnHash{}, nil, err

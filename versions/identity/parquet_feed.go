@@ -4,8 +4,6 @@ import (
 	"encoding/binary"
 	"fmt"
 	"math"
-	"math/big"
-	"strconv"
 
 	"github.com/apache/arrow-go/v18/arrow"
 	"github.com/apache/arrow-go/v18/arrow/array"
@@ -101,12 +99,6 @@ func feedNum(h *NumHasher, arr arrow.Array, p colPlan) error {
 			}
 			h.addBits(binary.LittleEndian.Uint64(buf[(off+i)*8:]))
 		}
-	case *array.Int64:
-		// only duration columns stored as plain int64 come here
-		if p.reading != readDurInt64 {
-			return errUnexpectedArray(p, arr)
-		}
-		feedScaled(h, a, a.Int64Values(), p.div)
 	case *array.Date32:
 		for i, v := range a.Date32Values() {
 			if a.IsNull(i) {
@@ -132,75 +124,10 @@ func feedNum(h *NumHasher, arr arrow.Array, p colPlan) error {
 		feedScaled(h, a, a.Time64Values(), p.div)
 	case *array.Duration:
 		feedScaled(h, a, a.DurationValues(), p.div)
-	case *array.Decimal32:
-		scale := a.DataType().(*arrow.Decimal32Type).Scale
-		for i, v := range a.Values() {
-			if err := feedDecimal(h, a.IsNull(i), strconv.FormatInt(int64(v), 10), scale); err != nil {
-				return err
-			}
-		}
-	case *array.Decimal64:
-		scale := a.DataType().(*arrow.Decimal64Type).Scale
-		for i, v := range a.Values() {
-			if err := feedDecimal(h, a.IsNull(i), strconv.FormatInt(int64(v), 10), scale); err != nil {
-				return err
-			}
-		}
-	case *array.Decimal128:
-		scale := a.DataType().(*arrow.Decimal128Type).Scale
-		for i, v := range a.Values() {
-			if a.IsNull(i) {
-				h.AddNA()
-				continue
-			}
-			if err := feedDecimal(h, false, bigText(v.BigInt()), scale); err != nil {
-				return err
-			}
-		}
-	case *array.Decimal256:
-		scale := a.DataType().(*arrow.Decimal256Type).Scale
-		for i, v := range a.Values() {
-			if a.IsNull(i) {
-				h.AddNA()
-				continue
-			}
-			if err := feedDecimal(h, false, bigText(v.BigInt()), scale); err != nil {
-				return err
-			}
-		}
 	default:
 		return errUnexpectedArray(p, arr)
 	}
 	return nil
-}
-
-func bigText(b *big.Int) string { return b.String() }
-
-// feedDecimal adds the double nearest to the exact decimal digits×10^-scale
-// (correctly rounded parse of the decimal text, contract 5.1).
-func feedDecimal(h *NumHasher, null bool, digits string, scale int32) error {
-	if null {
-		h.AddNA()
-		return nil
-	}
-	v, err := DecimalToFloat64(digits, scale)
-	if err != nil {
-		return &valueRefusal{detail: err.Error()}
-	}
-	h.AddFloat64(v)
-	return nil
-}
-
-// DecimalToFloat64 returns the double nearest to the decimal whose unscaled
-// integer is digits (base-10 text, optional sign) and whose scale is scale,
-// i.e. digits × 10^-scale, correctly rounded. Values beyond the double range
-// are an error (R's read fails on them).
-func DecimalToFloat64(digits string, scale int32) (float64, error) {
-	v, err := strconv.ParseFloat(digits+"e"+strconv.FormatInt(-int64(scale), 10), 64)
-	if err != nil || math.IsInf(v, 0) {
-		return 0, fmt.Errorf("decimal %se%d is outside the double range", digits, -scale)
-	}
-	return v, nil
 }
 
 // feedChrMask adds the NA-mask bytes of one array of a chr column.

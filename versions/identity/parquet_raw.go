@@ -8,24 +8,38 @@ import (
 	"github.com/apache/arrow-go/v18/parquet/file"
 )
 
-// rawBatch is one run of levels of a flat BYTE_ARRAY column: for row i,
-// the row is NA when maxDef > 0 and defs[i] < maxDef; otherwise it takes the
-// next entry of vals. vals point into the current page and are valid only
-// during the callback.
-type rawBatch struct {
+// rawBatch is one run of levels of a flat leaf column: for row i, the row
+// is NA when maxDef > 0 and defs[i] < maxDef; otherwise it takes the next
+// entry of vals. Byte-array values point into the current page and are
+// valid only during the callback.
+type rawBatch[V any] struct {
 	n      int64
 	defs   []int16
 	maxDef int16
-	vals   []parquet.ByteArray
+	vals   []V
 }
 
-// scanRaw reads a chr column's BYTE_ARRAY values straight from the parquet
-// pages, row group by row group, without building Arrow arrays (Arrow's
-// utf8, large_utf8 and string dictionaries all hold exactly these bytes).
-func (t *table) scanRaw(ctx context.Context, p colPlan, fn func(rawBatch) error) error {
+// pageReader is the typed column chunk reader of one parquet physical type.
+type pageReader[V any] interface {
+	file.ColumnChunkReader
+	ReadBatchInPage(batchSize int64, values []V, defLvls, repLvls []int16) (int64, int, error)
+}
+
+// The physical types read without Arrow arrays.
+type (
+	int32Leaf = *file.Int32ColumnChunkReader
+	int64Leaf = *file.Int64ColumnChunkReader
+	bytesLeaf = *file.ByteArrayColumnChunkReader
+	fixedLeaf = *file.FixedLenByteArrayColumnChunkReader
+)
+
+// scanRaw reads the values of flat leaf column p.leaf straight from the
+// parquet pages, row group by row group, without building Arrow arrays.
+// R must be the reader type of the leaf's physical type.
+func scanRaw[V any, R pageReader[V]](ctx context.Context, t *table, p colPlan, fn func(rawBatch[V]) error) error {
 	batch := t.opts.BatchRows
 	defs := make([]int16, batch)
-	vals := make([]parquet.ByteArray, batch)
+	vals := make([]V, batch)
 	maxDef := t.pf.MetaData().Schema.Column(p.leaf).MaxDefinitionLevel()
 	var got int64
 	for rg := 0; rg < t.pf.NumRowGroups(); rg++ {
@@ -33,9 +47,9 @@ func (t *table) scanRaw(ctx context.Context, p colPlan, fn func(rawBatch) error)
 		if err != nil {
 			return fmt.Errorf("%w: open %s in row group %d: %v", ErrCorrupt, p, rg, err)
 		}
-		rdr, ok := ccr.(*file.ByteArrayColumnChunkReader)
+		rdr, ok := ccr.(R)
 		if !ok {
-			return fmt.Errorf("%w: %s is not a byte array column", ErrCorrupt, p)
+			return fmt.Errorf("%w: %s: physical type %s is not the one planned", ErrCorrupt, p, ccr.Type())
 		}
 		want := t.pf.MetaData().RowGroup(rg).NumRows()
 		var inGroup int64
@@ -50,7 +64,10 @@ func (t *table) scanRaw(ctx context.Context, p colPlan, fn func(rawBatch) error)
 			if n == 0 {
 				break
 			}
-			b := rawBatch{n: n, defs: defs[:n], maxDef: maxDef, vals: vals[:nv]}
+			if nv < 0 || int64(nv) > n {
+				return fmt.Errorf("%w: read %s at row %d: %d values for %d rows", ErrCorrupt, p, got+inGroup, nv, n)
+			}
+			b := rawBatch[V]{n: n, defs: defs[:n], maxDef: maxDef, vals: vals[:nv]}
 			if maxDef == 0 {
 				b.defs = nil
 			}
@@ -72,15 +89,45 @@ func (t *table) scanRaw(ctx context.Context, p colPlan, fn func(rawBatch) error)
 }
 
 // nulls counts the NA rows of a raw batch.
-func (b rawBatch) nulls() int64 {
+func (b rawBatch[V]) nulls() int64 {
 	if b.defs == nil {
 		return 0
 	}
 	return b.n - int64(len(b.vals))
 }
 
+// each calls value for every non-NA row and na for every NA row, in order.
+func (b rawBatch[V]) each(value func(V) error, na func()) error {
+	if b.nulls() == 0 {
+		if int64(len(b.vals)) != b.n {
+			return fmt.Errorf("%d values for %d rows", len(b.vals), b.n)
+		}
+		for _, v := range b.vals {
+			if err := value(v); err != nil {
+				return err
+			}
+		}
+		return nil
+	}
+	vi := 0
+	for _, d := range b.defs {
+		if d < b.maxDef {
+			na()
+			continue
+		}
+		if vi >= len(b.vals) {
+			return fmt.Errorf("definition levels promise more than %d values", len(b.vals))
+		}
+		if err := value(b.vals[vi]); err != nil {
+			return err
+		}
+		vi++
+	}
+	return nil
+}
+
 // feedMask adds the NA-mask bytes of a raw batch.
-func (b rawBatch) feedMask(h *ChrHasher) {
+func (b rawBatch[V]) feedMask(h *ChrHasher) {
 	if b.nulls() == 0 {
 		h.AddMaskZeros(b.n)
 		return
@@ -90,28 +137,10 @@ func (b rawBatch) feedMask(h *ChrHasher) {
 	}
 }
 
-// feedValues adds the values of a raw batch.
-func (b rawBatch) feedValues(h *ChrHasher) error {
-	if b.nulls() == 0 {
-		if int64(len(b.vals)) != b.n {
-			return fmt.Errorf("%d values for %d rows", len(b.vals), b.n)
-		}
-		for _, v := range b.vals {
-			h.AddBytes(v)
-		}
+// feedValues adds the values of a raw batch of text.
+func feedRawChr(h *ChrHasher, b rawBatch[parquet.ByteArray]) error {
+	return b.each(func(v parquet.ByteArray) error {
+		h.AddBytes(v)
 		return nil
-	}
-	vi := 0
-	for _, d := range b.defs {
-		if d < b.maxDef {
-			h.AddNA()
-			continue
-		}
-		if vi >= len(b.vals) {
-			return fmt.Errorf("definition levels promise more than %d values", len(b.vals))
-		}
-		h.AddBytes(b.vals[vi])
-		vi++
-	}
-	return nil
+	}, h.AddNA)
 }

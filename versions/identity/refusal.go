@@ -70,6 +70,8 @@ type Refusal struct {
 	Class    string
 	Category RefusalCategory
 	Advice   string
+	// Rule is the row of the format contract (5.1/5.2) that refused it.
+	Rule string
 }
 
 func newRefusal(column, class string, c RefusalCategory, detail string) Refusal {
@@ -91,6 +93,9 @@ func (e *RefusedError) Error() string {
 	fmt.Fprintf(&b, "cannot compute data_sha: %d column(s) not hashable", len(e.Refusals))
 	for _, r := range e.Refusals {
 		fmt.Fprintf(&b, "\n  - column %q (%s): %s", r.Column, r.Class, r.Advice)
+		if r.Rule != "" {
+			fmt.Fprintf(&b, " [%s]", r.Rule)
+		}
 	}
 	return b.String()
 }
