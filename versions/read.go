@@ -21,8 +21,8 @@ type Version struct {
 	Table      string
 	ID         identity.MetadataSHA
 	DataSHA    identity.DataSHA
-	ParquetSHA string // "" when none was recorded (no integrity check)
-	Timestamp  string // UTC YYYY-MM-DDTHH:MM:SSZ
+	ParquetSHA identity.ParquetSHA // "" when none was recorded (no integrity check)
+	Timestamp  string              // UTC YYYY-MM-DDTHH:MM:SSZ
 	Author     string
 	Message    string
 	Current    bool

@@ -280,7 +280,7 @@ func (p *Project) checkObject(ctx context.Context, obj *storedObject, readData b
 	}
 	var bad []meta.HistoryEntry
 	for _, e := range obj.versions {
-		if e.ParquetSHA != "" && e.ParquetSHA != sum {
+		if !e.ParquetSHA.Verifies(sum) {
 			bad = append(bad, e)
 		}
 	}
@@ -294,14 +294,14 @@ func (p *Project) checkObject(ctx context.Context, obj *storedObject, readData b
 // parquet_sha its newest version records, or "".
 func (p *Project) verifiedCacheCopy(ctx context.Context, obj *storedObject) string {
 	for _, e := range obj.versions { // newest first
-		if e.ParquetSHA == "" {
+		if e.ParquetSHA.IsZero() {
 			continue
 		}
 		path, ok := p.cache.Cached(obj.key, e.ParquetSHA)
 		if !ok {
 			continue
 		}
-		if sum, _, err := identity.SHA256File(ctx, path); err == nil && sum == e.ParquetSHA {
+		if sum, _, err := identity.SHA256File(ctx, path); err == nil && e.ParquetSHA.Verifies(sum) {
 			return path
 		}
 	}

@@ -109,7 +109,7 @@ func (p *Project) Write(ctx context.Context, req WriteRequest) (WriteResult, err
 type staged struct {
 	parquetPath     string
 	hash            identity.TableHash
-	parquetSHA      string
+	parquetSHA      identity.ParquetSHA
 	size            int64
 	originalFileSHA string
 	originalFormat  string
@@ -181,10 +181,10 @@ func (p *Project) stage(ctx context.Context, req WriteRequest) (*staged, error) 
 		st.cleanup()
 		return nil, fmt.Errorf("hash %s: %w", st.parquetPath, bh.err)
 	}
-	st.parquetSHA, st.size = bh.sha, bh.size
+	st.parquetSHA, st.size = identity.ParquetSHA(bh.sha), bh.size
 	if req.Import {
 		if st.parquetPath == req.Path {
-			st.originalFileSHA = st.parquetSHA
+			st.originalFileSHA = bh.sha
 		} else if st.originalFileSHA, _, err = identity.SHA256File(ctx, req.Path); err != nil {
 			st.cleanup()
 			return nil, fmt.Errorf("hash %s: %w", req.Path, err)
