@@ -327,7 +327,7 @@ func (n *versionNode) path() string {
 func (n *versionNode) attr(ctx context.Context, a *fuse.Attr) (time.Duration, error) {
 	if n.csv {
 		size, ok := n.c.renditions.size(n.v)
-		setAttr(a, syscall.S_IFREG|0o444, size, n.v.Time())
+		setAttr(a, syscall.S_IFREG|0o444, size, n.v.Timestamp)
 		if !ok {
 			return uncached, nil
 		}
@@ -337,7 +337,7 @@ func (n *versionNode) attr(ctx context.Context, a *fuse.Attr) (time.Duration, er
 	if err != nil {
 		return 0, err
 	}
-	setAttr(a, syscall.S_IFREG|0o444, size, n.v.Time())
+	setAttr(a, syscall.S_IFREG|0o444, size, n.v.Timestamp)
 	return immutableTimeout, nil
 }
 

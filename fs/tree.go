@@ -88,7 +88,7 @@ func (t *tree) reload(ctx context.Context) (changes, error) {
 		name := fmt.Sprint(e.Name)
 		seen[name] = true
 		cur := fmt.Sprint(e.CurrentVersion)
-		upd := asTime(e.LastUpdated)
+		upd := e.LastUpdated
 		old, ok := t.tables[name]
 		switch {
 		case !ok:
@@ -333,16 +333,4 @@ func isHex(s string) bool {
 		}
 	}
 	return true
-}
-
-// asTime reads a manifest timestamp (a time, or datom's text form).
-func asTime(v any) time.Time {
-	switch t := v.(type) {
-	case time.Time:
-		return t
-	case string:
-		tt, _ := time.Parse("2006-01-02T15:04:05Z", t)
-		return tt
-	}
-	return time.Time{}
 }

@@ -117,8 +117,8 @@ func runEngineSuite(t *testing.T, storeLoc string) {
 			if r[0] != string(v.ID) || r[1] != string(v.DataSHA) || r[3] != v.Author || r[4] != v.Message {
 				t.Errorf("row %d = %v, want %+v", i, r, v)
 			}
-			if ts, ok := r[2].(time.Time); !ok || !ts.Equal(v.Time()) || v.Time().IsZero() {
-				t.Errorf("row %d timestamp %v, want %v", i, r[2], v.Time())
+			if ts, ok := r[2].(time.Time); !ok || !ts.Equal(v.Timestamp) || v.Timestamp.IsZero() {
+				t.Errorf("row %d timestamp %v, want %v", i, r[2], v.Timestamp)
 			}
 			sh := shape[string(v.ID)]
 			if r[5] != sh[0] || r[6] != sh[1] {

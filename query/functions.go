@@ -158,7 +158,7 @@ func (s *historySource) FillRow(row duckdb.Row) (bool, error) {
 	r := s.rows[s.i]
 	s.i++
 	ts := any(nil)
-	if t := r.v.Time(); !t.IsZero() {
+	if t := r.v.Timestamp; !t.IsZero() {
 		ts = t
 	}
 	vals := []any{string(r.v.ID), string(r.v.DataSHA), ts, r.v.Author, r.v.Message, r.nrow, r.ncol}
@@ -215,7 +215,7 @@ func (s *versionFilesSource) FillRow(row duckdb.Row) (bool, error) {
 	}
 	v := s.vs[s.i]
 	ts := any(nil)
-	if t := v.Time(); !t.IsZero() {
+	if t := v.Timestamp; !t.IsZero() {
 		ts = t
 	}
 	vals := []any{s.paths[s.i], string(v.ID), ts}

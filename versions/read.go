@@ -22,16 +22,10 @@ type Version struct {
 	ID         identity.MetadataSHA
 	DataSHA    identity.DataSHA
 	ParquetSHA identity.ParquetSHA // "" when none was recorded (no integrity check)
-	Timestamp  string              // UTC YYYY-MM-DDTHH:MM:SSZ
+	Timestamp  time.Time           // UTC, whole seconds; zero if the stored text is malformed
 	Author     string
 	Message    string
 	Current    bool
-}
-
-// Time parses the version timestamp (zero time if unparsable).
-func (v Version) Time() time.Time {
-	t, _ := time.Parse("2006-01-02T15:04:05Z", v.Timestamp)
-	return t
 }
 
 // Key is the store key of the version's parquet bytes.
@@ -119,7 +113,7 @@ func versionOf(table string, e meta.HistoryEntry, current bool) Version {
 	}
 	return Version{
 		Table: table, ID: e.Version, DataSHA: e.DataSHA, ParquetSHA: e.ParquetSHA,
-		Timestamp: meta.FormatTimestamp(e.Timestamp), Author: author, Message: e.CommitMessage, Current: current,
+		Timestamp: e.Timestamp, Author: author, Message: e.CommitMessage, Current: current,
 	}
 }
 
