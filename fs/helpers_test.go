@@ -144,10 +144,10 @@ func writeVersion(t *testing.T, p *versions.Project, table string, body []byte) 
 	if err := os.WriteFile(path, body, 0o644); err != nil {
 		t.Fatal(err)
 	}
-	if _, err := p.Write(ctx, versions.WriteRequest{Table: table, Path: path}); err != nil {
+	if _, err := p.Write(ctx, versions.WriteRequest{Table: tn(table), Path: path}); err != nil {
 		t.Fatalf("write %s: %v", table, err)
 	}
-	v, err := p.Resolve(ctx, table, "")
+	v, err := p.Resolve(ctx, tn(table), "")
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -264,7 +264,7 @@ func storeBytes(t *testing.T, p *versions.Project, v versions.Version) []byte {
 
 func historyLen(t *testing.T, p *versions.Project, table string) int {
 	t.Helper()
-	vs, err := p.Versions(context.Background(), table)
+	vs, err := p.Versions(context.Background(), tn(table))
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -10,6 +10,7 @@ import (
 	"time"
 
 	"github.com/datomfs/datomfs/versions"
+	"github.com/datomfs/datomfs/versions/meta"
 )
 
 // Copy-in writes. A file created in tables/ or tables/<t>/ lives in a staging
@@ -23,25 +24,24 @@ import (
 // publishOnClose is the first flush of a handle that wrote: a table file
 // name publishes (once), a temporary name stays staged.
 func (c *core) publishOnClose(ctx context.Context, st *staged) (published bool, err error) {
-	dir, name, ok := c.staging.place(st)
+	_, name, ok := c.staging.place(st)
 	if !ok || isTempName(name) {
 		return false, nil
 	}
+	tgt := c.staging.targetOf(st)
 	if !c.staging.take(st) {
 		return false, nil
 	}
 	defer os.Remove(st.path)
-	return true, c.publish(ctx, st, dir, name)
+	return true, c.publish(ctx, st, tgt, name)
 }
 
-// publish writes the staged bytes as a new version: one Project.Write, with
-// pull-and-redo on a push race. It ignores the caller's interrupts: a
-// write is finished or refused, never abandoned half-way.
-func (c *core) publish(ctx context.Context, st *staged, dir, name string) error {
-	table := targetTable(dir, name)
-	if err := checkTableName(table); err != nil {
-		return err
-	}
+// publish writes the staged bytes, which came in as name, as a new version
+// of tgt: one Project.Write, with pull-and-redo on a push race. It ignores
+// the caller's interrupts: a write is finished or refused, never abandoned
+// half-way.
+func (c *core) publish(ctx context.Context, st *staged, tgt target, name string) error {
+	table := tgt.table
 	// versions.Write picks parquet or CSV by the file's extension.
 	input := st.path + "-input" + publishExt(name)
 	if err := os.Link(st.path, input); err != nil {
@@ -63,7 +63,7 @@ func (c *core) publish(ctx context.Context, st *staged, dir, name string) error 
 	if err == nil {
 		// One line per publish at the default level; a failure is logged
 		// with its reason by core.errno, where it becomes the close errno.
-		c.log.Info("datomfs: published", "table", table, "version", res.Version.Short(),
+		c.log.Info("datomfs: published", "table", table.String(), "version", res.Version.Short(),
 			"size", size, "change", string(res.Change),
 			"seconds", fmt.Sprintf("%.1f", time.Since(start).Seconds()),
 			"file", name, "attempts", res.Attempts)
@@ -143,7 +143,7 @@ func (w *writeFile) touched() {
 }
 
 // place is where the handle's file is in the tree (for messages).
-func (w *writeFile) place() (dir, name string) {
+func (w *writeFile) place() (dir meta.TableName, name string) {
 	dir, name, _ = w.c.staging.place(w.st)
 	return dir, name
 }

@@ -72,7 +72,7 @@ func runEngineSuite(t *testing.T, storeLoc string) {
 	t.Run("CountsPerVersion", func(t *testing.T) {
 		e := newTestEngine(t, s.p)
 		want := []int64{5, 5, 6}
-		all, err := s.p.Versions(ctx, "lb")
+		all, err := s.p.Versions(ctx, tn("lb"))
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -101,7 +101,7 @@ func runEngineSuite(t *testing.T, storeLoc string) {
 
 	t.Run("HistoryEqualsVersions", func(t *testing.T) {
 		e := newTestEngine(t, s.p)
-		vs, err := s.p.Versions(ctx, "lb")
+		vs, err := s.p.Versions(ctx, tn("lb"))
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -231,7 +231,7 @@ func runEngineSuite(t *testing.T, storeLoc string) {
 
 	t.Run("Errors", func(t *testing.T) {
 		e := newTestEngine(t, s.p)
-		all, err := s.p.Versions(ctx, "ae")
+		all, err := s.p.Versions(ctx, tn("ae"))
 		if err != nil {
 			t.Fatal(err)
 		}

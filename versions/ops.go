@@ -63,7 +63,7 @@ func tablesOf(paths []string) []string {
 		if !ok || strings.Contains(file, "/") || strings.HasPrefix(dir, ".") {
 			continue
 		}
-		if (file == "metadata.json" || file == "version_history.json") && !seen[dir] {
+		if (file == meta.MetadataFile || file == meta.HistoryFile) && !seen[dir] {
 			seen[dir] = true
 			out = append(out, dir)
 		}
@@ -143,9 +143,9 @@ func (p *Project) syncOne(ctx context.Context, path string, item SyncItem) SyncI
 		item.Status, item.Err = "failed", err
 		return item
 	}
-	name, err := meta.ParseTableName(item.Table)
+	name, err := ParseTableName(item.Table)
 	if err != nil {
-		item.Status, item.Err = "failed", fmt.Errorf("%w: %w", ErrInvalidName, err)
+		item.Status, item.Err = "failed", err
 		return item
 	}
 	status := "new"
@@ -157,7 +157,7 @@ func (p *Project) syncOne(ctx context.Context, path string, item SyncItem) SyncI
 		}
 	}
 	res, err := p.Write(ctx, WriteRequest{
-		Table: item.Table, Path: path, Import: true,
+		Table: name, Path: path, Import: true,
 		Message: fmt.Sprintf("Sync %s (%s)", item.Table, status),
 	})
 	item.Result = res
@@ -227,7 +227,7 @@ func discoverTables(dir string) []string {
 		if !e.IsDir() || strings.HasPrefix(n, ".") || skip[n] {
 			continue
 		}
-		if _, err := os.Stat(filepath.Join(dir, n, "metadata.json")); err == nil {
+		if _, err := os.Stat(filepath.Join(dir, n, meta.MetadataFile)); err == nil {
 			out = append(out, n)
 		}
 	}

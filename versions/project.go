@@ -148,12 +148,12 @@ func FindRoot(dir string) (string, error) {
 		return "", err
 	}
 	for d := abs; ; {
-		if _, err := os.Stat(filepath.Join(d, ".datom", "project.yaml")); err == nil {
+		if _, err := os.Stat(filepath.Join(d, filepath.FromSlash(meta.ProjectConfigPath))); err == nil {
 			return d, nil
 		}
 		parent := filepath.Dir(d)
 		if parent == d {
-			return "", fmt.Errorf("%s: %w (no .datom/project.yaml here or above)", abs, ErrNotProject)
+			return "", fmt.Errorf("%s: %w (no %s here or above)", abs, ErrNotProject, meta.ProjectConfigPath)
 		}
 		d = parent
 	}
@@ -166,13 +166,13 @@ func Open(ctx context.Context, dir string, opts Options) (*Project, error) {
 	if err != nil {
 		return nil, err
 	}
-	raw, err := os.ReadFile(filepath.Join(root, ".datom", "project.yaml"))
+	raw, err := os.ReadFile(filepath.Join(root, filepath.FromSlash(meta.ProjectConfigPath)))
 	if err != nil {
 		return nil, fmt.Errorf("read project config: %w", err)
 	}
 	cfg, err := meta.ParseProjectConfig(raw)
 	if err != nil {
-		return nil, fmt.Errorf("parse %s: %w", filepath.Join(root, ".datom", "project.yaml"), err)
+		return nil, fmt.Errorf("parse %s: %w", filepath.Join(root, filepath.FromSlash(meta.ProjectConfigPath)), err)
 	}
 	r, err := repo.Open(root)
 	if err != nil {

@@ -56,7 +56,11 @@ func historyRun(ctx context.Context, opts *historyOptions) error {
 	if err != nil {
 		return err
 	}
-	vs, err := p.Versions(ctx, opts.Table)
+	table, err := versions.ParseTableName(opts.Table)
+	if err != nil {
+		return err
+	}
+	vs, err := p.Versions(ctx, table)
 	if err != nil {
 		return err
 	}
