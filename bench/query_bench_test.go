@@ -68,7 +68,7 @@ func duckCopy(b *testing.B, db *sql.DB, selectSQL, path string) {
 
 func writeVersion(b *testing.B, p *versions.Project, table, path string) versions.WriteResult {
 	b.Helper()
-	res, err := p.Write(context.Background(), versions.WriteRequest{Table: meta.MustTableName(table), Path: path})
+	res, err := p.Write(context.Background(), versions.WriteRequest{Table: meta.MustTableName(table), Path: path, Format: versions.FormatParquet})
 	if err != nil {
 		b.Fatalf("write %s: %v", table, err)
 	}

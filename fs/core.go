@@ -314,18 +314,19 @@ func (c *core) checkNewName(ctx context.Context, dir meta.TableName, name string
 	if isTempName(name) {
 		return target{}, nil
 	}
-	if publishExt(name) == "" {
-		return target{}, fmt.Errorf("%q: %w: only .parquet and .csv files (or temporary names) can be written here", name, versions.ErrInvalidInput)
+	format, ok := tableFileFormat(name)
+	if !ok {
+		return target{}, fmt.Errorf("%q: %w: only %s files (or temporary names) can be written here", name, versions.ErrInvalidInput, versions.ExtensionList("and"))
 	}
 	if !dir.IsZero() {
-		return target{table: dir}, nil
+		return target{table: dir, format: format}, nil
 	}
 	// A file in tables/ makes or updates the table its name names.
 	t, err := versions.ParseTableName(tableLabel(dir, name))
 	if err != nil {
 		return target{}, err
 	}
-	return target{table: t}, nil
+	return target{table: t, format: format}, nil
 }
 
 // ---- opening files ----

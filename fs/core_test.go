@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"errors"
+	"fmt"
 	"go/parser"
 	"go/token"
 	"io"
@@ -193,7 +194,10 @@ func TestCoreCreate(t *testing.T) {
 		{"zz", "a.parquet", versions.ErrNotFound},
 		{"", "dm.parquet", nil},
 		{"", "dm.csv", nil},
-		{"", "dm.tsv", versions.ErrInvalidInput},
+		{"", "dm.tsv", nil}, // every input format of versions (SEMANTICS.md)
+		{"", "dm.PSV", nil},
+		{"", "dm.txt", nil},
+		{"", "dm.json", versions.ErrInvalidInput},
 		{"", "9x.parquet", versions.ErrInvalidName},
 		{"", "a.b.parquet", versions.ErrInvalidName},
 		{"", "x.tmp", nil},
@@ -312,6 +316,44 @@ func TestCorePublishOnFlush(t *testing.T) {
 				t.Errorf("lb gained %d versions, want %d", got, tc.added)
 			}
 		})
+	}
+}
+
+// Every input format of versions publishes from the mount, read as its
+// name says (the staging file is written as it is: no extension needed).
+func TestCorePublishesEveryInputFormat(t *testing.T) {
+	ctx := context.Background()
+	fx := newProjectFixture(t)
+	c := newTestCore(t, fx.Project, fx)
+	for i, f := range versions.Formats() {
+		body := parquetBytes(t, 11+i, "format")
+		if f.Delimited() {
+			d := string(f.Delimiter())
+			if d == "\x00" {
+				d = "," // txt: the header line decides
+			}
+			body = []byte(fmt.Sprintf("id%sname\n%d%sformat\n", d, 11+i, d))
+		}
+		t.Run(string(f), func(t *testing.T) {
+			before := historyLen(t, fx.Project, "lb")
+			w, err := c.create(ctx, tn("lb"), "in"+f.Ext())
+			if err != nil {
+				t.Fatal(err)
+			}
+			if _, err := w.write(body, 0); err != nil {
+				t.Fatal(err)
+			}
+			if err := w.flush(ctx); err != nil {
+				t.Fatalf("flush: %v", err)
+			}
+			w.release()
+			if got := historyLen(t, fx.Project, "lb") - before; got != 1 {
+				t.Errorf("lb gained %d versions, want 1", got)
+			}
+		})
+	}
+	if entries, _ := os.ReadDir(c.staging.dir); len(entries) != 0 {
+		t.Errorf("staging folder not empty after the writes: %v", entries)
 	}
 }
 

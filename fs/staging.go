@@ -9,6 +9,7 @@ import (
 	"sync"
 	"time"
 
+	"github.com/datomfs/datomfs/versions"
 	"github.com/datomfs/datomfs/versions/meta"
 )
 
@@ -36,10 +37,12 @@ type staged struct {
 	consumed bool // published, refused or removed: no longer in the tree
 }
 
-// target is what a table file name publishes: the table, parsed once
-// where the name came in (core.checkNewName).
+// target is what a table file name publishes: the table, and what the
+// bytes are, both read once from the name as it came in
+// (core.checkNewName).
 type target struct {
-	table meta.TableName
+	table  meta.TableName
+	format versions.Format
 }
 
 func newStaging(dir string) *staging {
@@ -55,15 +58,14 @@ func isTempName(name string) bool {
 		strings.HasSuffix(l, "~") || strings.HasSuffix(l, ".partial")
 }
 
-// publishExt is the lower-case extension of a table file name, or "".
-func publishExt(name string) string {
-	switch ext := strings.ToLower(filepath.Ext(name)); ext {
-	case ".parquet", ".csv":
-		if strings.TrimSuffix(name, filepath.Ext(name)) != "" {
-			return ext
-		}
+// tableFileFormat is what a table file name says its bytes are: one of
+// versions' input formats (versions.FormatOf, the list the CLI accepts
+// too), after a non-empty name.
+func tableFileFormat(name string) (versions.Format, bool) {
+	if strings.TrimSuffix(name, filepath.Ext(name)) == "" {
+		return "", false
 	}
-	return ""
+	return versions.FormatOf(name)
 }
 
 // tableLabel names, for log lines, the table a file name in dir is for

@@ -14,12 +14,13 @@ import (
 )
 
 // Copy-in writes. A file created in tables/ or tables/<t>/ lives in a staging
-// file outside the mount (staging.go). When its name is a table file
-// (.parquet, .csv) the first flush of a handle that wrote to it publishes it
-// with one Project.Write; a temporary name (dot-file, *.tmp, *~, *.partial)
-// is kept staged until it is renamed to a table file name (the rename
-// publishes, core.rename) or removed. A published or refused file leaves the
-// tree at once.
+// file outside the mount (staging.go). When its name is a table file (one of
+// versions' input formats: .parquet, .csv, .tsv, .psv, .txt) the first flush
+// of a handle that wrote to it publishes it with one Project.Write of the
+// staging file as it is, in the format its name says; a temporary name
+// (dot-file, *.tmp, *~, *.partial) is kept staged until it is renamed to a
+// table file name (the rename publishes, core.rename) or removed. A
+// published or refused file leaves the tree at once.
 
 // publishOnClose is the first flush of a handle that wrote: a table file
 // name publishes (once), a temporary name stays staged.
@@ -42,20 +43,15 @@ func (c *core) publishOnClose(ctx context.Context, st *staged) (published bool, 
 // half-way.
 func (c *core) publish(ctx context.Context, st *staged, tgt target, name string) error {
 	table := tgt.table
-	// versions.Write picks parquet or CSV by the file's extension.
-	input := st.path + "-input" + publishExt(name)
-	if err := os.Link(st.path, input); err != nil {
-		return fmt.Errorf("stage %s: %w", name, err)
-	}
-	defer os.Remove(input)
 	var size int64
-	if fi, err := os.Stat(input); err == nil {
+	if fi, err := os.Stat(st.path); err == nil {
 		size = fi.Size()
 	}
 	start := time.Now()
 	res, err := c.p.Write(context.WithoutCancel(ctx), versions.WriteRequest{
 		Table:   table,
-		Path:    input,
+		Path:    st.path,
+		Format:  tgt.format,
 		Message: fmt.Sprintf("Update %s (%s copied in through datomfs mount)", table, name),
 		Pull:    true,
 		Retries: 5,

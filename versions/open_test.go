@@ -36,7 +36,7 @@ func TestOpenVersion(t *testing.T) {
 	ctx := context.Background()
 	p, _ := testProject(t)
 	files := extractFiles(t, "2026-01-31")
-	res, err := p.Write(ctx, WriteRequest{Table: tn("lb"), Path: files["lb"]})
+	res, err := p.Write(ctx, WriteRequest{Table: tn("lb"), Path: files["lb"], Format: FormatParquet})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -126,7 +126,7 @@ func TestOpenVersionIntegrity(t *testing.T) {
 	ctx := context.Background()
 	p, _ := testProject(t)
 	files := extractFiles(t, "2026-01-31")
-	res, err := p.Write(ctx, WriteRequest{Table: tn("lb"), Path: files["lb"]})
+	res, err := p.Write(ctx, WriteRequest{Table: tn("lb"), Path: files["lb"], Format: FormatParquet})
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -119,10 +119,10 @@ func (p *Project) Sync(ctx context.Context, dir string, progress func(SyncItem))
 		}
 		path := filepath.Join(dir, e.Name())
 		item := SyncItem{File: e.Name(), Table: strings.TrimSuffix(e.Name(), filepath.Ext(e.Name()))}
-		if !SupportedInput(e.Name()) {
+		if format, ok := FormatOf(e.Name()); !ok {
 			item.Status = "unsupported"
 		} else {
-			item = p.syncOne(ctx, path, item)
+			item = p.syncOne(ctx, path, format, item)
 		}
 		res.Items = append(res.Items, item)
 		if progress != nil {
@@ -132,7 +132,7 @@ func (p *Project) Sync(ctx context.Context, dir string, progress func(SyncItem))
 	return res, nil
 }
 
-func (p *Project) syncOne(ctx context.Context, path string, item SyncItem) SyncItem {
+func (p *Project) syncOne(ctx context.Context, path string, format Format, item SyncItem) SyncItem {
 	sha, _, err := identity.SHA256File(ctx, path)
 	if err != nil {
 		item.Status, item.Err = "failed", err
@@ -157,7 +157,7 @@ func (p *Project) syncOne(ctx context.Context, path string, item SyncItem) SyncI
 		}
 	}
 	res, err := p.Write(ctx, WriteRequest{
-		Table: name, Path: path, Import: true,
+		Table: name, Path: path, Format: format, Import: true,
 		Message: fmt.Sprintf("Sync %s (%s)", item.Table, status),
 	})
 	item.Result = res

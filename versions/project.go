@@ -30,10 +30,13 @@ const (
 	Reader Role = "reader"
 )
 
-// Converter turns CSV into parquet (and back). versions does not import DuckDB;
-// the query package provides one and the CLI wires it in.
+// Converter turns delimited text into parquet. versions does not import
+// DuckDB; the query package provides one and the CLI wires it in.
 type Converter interface {
-	CSVToParquet(ctx context.Context, csvPath, parquetPath string) error
+	// CSVToParquet converts csvPath, delimited text with a header row in
+	// format (one of the Delimited formats: its Delimiter, or 0 to take
+	// it from the header line), to a new parquet file at parquetPath.
+	CSVToParquet(ctx context.Context, csvPath string, format Format, parquetPath string) error
 }
 
 // Options are the dependencies of a Project.

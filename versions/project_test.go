@@ -53,11 +53,11 @@ func TestWriteChangeClasses(t *testing.T) {
 		upload bool
 		count  int
 	}{
-		{"first write", WriteRequest{Table: tn("lb"), Path: jan["lb"]}, ChangeFull, true, 1},
-		{"identical", WriteRequest{Table: tn("lb"), Path: jan["lb"]}, ChangeNone, false, 1},
-		{"new data", WriteRequest{Table: tn("lb"), Path: mar["lb"]}, ChangeFull, true, 2},
-		{"back to old data reuses its object", WriteRequest{Table: tn("lb"), Path: jan["lb"]}, ChangeFull, false, 2},
-		{"same data imported is metadata-only", WriteRequest{Table: tn("lb"), Path: jan["lb"], Import: true}, ChangeMetadataOnly, false, 3},
+		{"first write", WriteRequest{Table: tn("lb"), Path: jan["lb"], Format: FormatParquet}, ChangeFull, true, 1},
+		{"identical", WriteRequest{Table: tn("lb"), Path: jan["lb"], Format: FormatParquet}, ChangeNone, false, 1},
+		{"new data", WriteRequest{Table: tn("lb"), Path: mar["lb"], Format: FormatParquet}, ChangeFull, true, 2},
+		{"back to old data reuses its object", WriteRequest{Table: tn("lb"), Path: jan["lb"], Format: FormatParquet}, ChangeFull, false, 2},
+		{"same data imported is metadata-only", WriteRequest{Table: tn("lb"), Path: jan["lb"], Format: FormatParquet, Import: true}, ChangeMetadataOnly, false, 3},
 	}
 	for _, s := range steps {
 		res, err := p.Write(ctx, s.req)
@@ -102,8 +102,8 @@ func TestResolve(t *testing.T) {
 	ctx := context.Background()
 	p, _ := testProject(t)
 	jan, mar := extractFiles(t, "2026-01-31"), extractFiles(t, "2026-03-31")
-	r1, _ := p.Write(ctx, WriteRequest{Table: tn("ae"), Path: jan["ae"]})
-	r2, _ := p.Write(ctx, WriteRequest{Table: tn("ae"), Path: mar["ae"]})
+	r1, _ := p.Write(ctx, WriteRequest{Table: tn("ae"), Path: jan["ae"], Format: FormatParquet})
+	r2, _ := p.Write(ctx, WriteRequest{Table: tn("ae"), Path: mar["ae"], Format: FormatParquet})
 
 	cases := []struct {
 		table, prefix string
@@ -155,7 +155,7 @@ func TestValidateAndFix(t *testing.T) {
 	ctx := context.Background()
 	p, _ := testProject(t)
 	jan := extractFiles(t, "2026-01-31")
-	if _, err := p.Write(ctx, WriteRequest{Table: tn("dm"), Path: jan["dm"]}); err != nil {
+	if _, err := p.Write(ctx, WriteRequest{Table: tn("dm"), Path: jan["dm"], Format: FormatParquet}); err != nil {
 		t.Fatal(err)
 	}
 	rep, err := p.Validate(ctx, ValidateOptions{})
@@ -271,7 +271,7 @@ func TestPushRaceUndo(t *testing.T) {
 	jan, mar := extractFiles(t, "2026-01-31"), extractFiles(t, "2026-03-31")
 	for _, table := range []string{"ae", "vs"} { // vs is new to both
 		if table == "ae" {
-			if _, err := a.Write(ctx, WriteRequest{Table: tn("ae"), Path: jan["ae"]}); err != nil {
+			if _, err := a.Write(ctx, WriteRequest{Table: tn("ae"), Path: jan["ae"], Format: FormatParquet}); err != nil {
 				t.Fatal(err)
 			}
 			if _, err := b.Pull(ctx); err != nil {
@@ -281,11 +281,11 @@ func TestPushRaceUndo(t *testing.T) {
 		before := snapshot(t, b.Dir())
 		head, _ := b.repo.Head()
 		beforePush(b, func() {
-			if _, err := a.Write(ctx, WriteRequest{Table: tn("lb"), Path: mar["lb"], Pull: true}); err != nil {
+			if _, err := a.Write(ctx, WriteRequest{Table: tn("lb"), Path: mar["lb"], Format: FormatParquet, Pull: true}); err != nil {
 				t.Fatal(err)
 			}
 		})
-		_, err := b.Write(ctx, WriteRequest{Table: tn(table), Path: mar["ae"]})
+		_, err := b.Write(ctx, WriteRequest{Table: tn(table), Path: mar["ae"], Format: FormatParquet})
 		if !errors.Is(err, ErrPushRejected) {
 			t.Fatalf("%s: racing write: %v, want ErrPushRejected", table, err)
 		}
@@ -309,11 +309,11 @@ func TestPushRaceUndo(t *testing.T) {
 	// With retries (the mount), the same race ends in a landed write.
 	beforePush(b, func() {
 		apr := extractFiles(t, "2026-04-30")
-		if _, err := a.Write(ctx, WriteRequest{Table: tn("lb"), Path: apr["lb"], Pull: true}); err != nil {
+		if _, err := a.Write(ctx, WriteRequest{Table: tn("lb"), Path: apr["lb"], Format: FormatParquet, Pull: true}); err != nil {
 			t.Fatal(err)
 		}
 	})
-	res, err := b.Write(ctx, WriteRequest{Table: tn("vs"), Path: mar["ae"], Pull: true, Retries: 2})
+	res, err := b.Write(ctx, WriteRequest{Table: tn("vs"), Path: mar["ae"], Format: FormatParquet, Pull: true, Retries: 2})
 	if err != nil || res.Attempts != 2 || res.Change != ChangeFull {
 		t.Fatalf("write with retries: %+v %v", res, err)
 	}
@@ -361,16 +361,16 @@ func TestGovernedWriteChecksRef(t *testing.T) {
 	jan, mar := extractFiles(t, "2026-01-31"), extractFiles(t, "2026-03-31")
 
 	writeRef(p.cfg.Storage.Root)
-	if _, err := p.Write(ctx, WriteRequest{Table: tn("dm"), Path: jan["dm"]}); err != nil {
+	if _, err := p.Write(ctx, WriteRequest{Table: tn("dm"), Path: jan["dm"], Format: FormatParquet}); err != nil {
 		t.Fatalf("write with a matching ref: %v", err)
 	}
 	writeRef("/srv/migrated-elsewhere")
 	head, _ := p.repo.Head()
-	if _, err := p.Write(ctx, WriteRequest{Table: tn("dm"), Path: mar["dm"]}); !errors.Is(err, ErrGovernance) {
+	if _, err := p.Write(ctx, WriteRequest{Table: tn("dm"), Path: mar["dm"], Format: FormatParquet}); !errors.Is(err, ErrGovernance) {
 		t.Fatalf("write with a moved ref: %v, want ErrGovernance", err)
 	}
 	os.Remove(refPath)
-	if _, err := p.Write(ctx, WriteRequest{Table: tn("dm"), Path: mar["dm"]}); !errors.Is(err, ErrGovernance) {
+	if _, err := p.Write(ctx, WriteRequest{Table: tn("dm"), Path: mar["dm"], Format: FormatParquet}); !errors.Is(err, ErrGovernance) {
 		t.Fatalf("write with no ref: %v, want ErrGovernance", err)
 	}
 	if got, _ := p.repo.Head(); got != head {

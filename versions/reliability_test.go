@@ -70,7 +70,7 @@ func TestFailedWriteUndoesEverything(t *testing.T) {
 	ctx := context.Background()
 	p, _ := testProject(t)
 	jan, mar := extractFiles(t, "2026-01-31"), extractFiles(t, "2026-03-31")
-	if _, err := p.Write(ctx, WriteRequest{Table: tn("lb"), Path: jan["lb"]}); err != nil {
+	if _, err := p.Write(ctx, WriteRequest{Table: tn("lb"), Path: jan["lb"], Format: FormatParquet}); err != nil {
 		t.Fatal(err)
 	}
 	injected := errors.New("injected failure")
@@ -87,7 +87,7 @@ func TestFailedWriteUndoesEverything(t *testing.T) {
 				}
 				return nil
 			}
-			_, err := p.Write(ctx, WriteRequest{Table: tn(table), Path: mar[table]})
+			_, err := p.Write(ctx, WriteRequest{Table: tn(table), Path: mar[table], Format: FormatParquet})
 			p.testHook = nil
 			if !errors.Is(err, injected) {
 				t.Fatalf("%s: %v, want the injected failure", what, err)
@@ -109,7 +109,7 @@ func TestFailedWriteUndoesEverything(t *testing.T) {
 		}
 		return nil
 	}
-	_, err := p.Write(ctx, WriteRequest{Table: tn("lb"), Path: mar["lb"]})
+	_, err := p.Write(ctx, WriteRequest{Table: tn("lb"), Path: mar["lb"], Format: FormatParquet})
 	p.testHook = nil
 	if !errors.Is(err, injected) || !strings.Contains(err.Error(), "is pushed") {
 		t.Fatalf("failure at mirror: %v", err)
@@ -159,7 +159,7 @@ func TestCrashedWriteIsRecovered(t *testing.T) {
 	for _, point := range []string{"commit", "push", "push-landed"} {
 		t.Run(point, func(t *testing.T) {
 			p, remote := testProject(t)
-			if _, err := p.Write(ctx, WriteRequest{Table: tn("lb"), Path: jan["lb"]}); err != nil {
+			if _, err := p.Write(ctx, WriteRequest{Table: tn("lb"), Path: jan["lb"], Format: FormatParquet}); err != nil {
 				t.Fatal(err)
 			}
 			var landed func()
@@ -172,7 +172,7 @@ func TestCrashedWriteIsRecovered(t *testing.T) {
 					}
 				}
 			}
-			crashAt(t, p, hook, WriteRequest{Table: tn("ae"), Path: mar["ae"]}, landed)
+			crashAt(t, p, hook, WriteRequest{Table: tn("ae"), Path: mar["ae"], Format: FormatParquet}, landed)
 			if _, err := os.Stat(p.journalPath()); err != nil {
 				t.Fatalf("no journal after the crash: %v", err)
 			}
@@ -181,7 +181,7 @@ func TestCrashedWriteIsRecovered(t *testing.T) {
 			if err != nil {
 				t.Fatal(err)
 			}
-			if _, err := q.Write(ctx, WriteRequest{Table: tn("lb"), Path: mar["lb"]}); err != nil {
+			if _, err := q.Write(ctx, WriteRequest{Table: tn("lb"), Path: mar["lb"], Format: FormatParquet}); err != nil {
 				t.Fatalf("write after the crash: %v", err)
 			}
 			if _, err := os.Stat(q.journalPath()); !errors.Is(err, os.ErrNotExist) {
@@ -229,7 +229,7 @@ func TestCrashedPullIsFinished(t *testing.T) {
 		t.Fatal(err)
 	}
 	jan := extractFiles(t, "2026-01-31")
-	if _, err := a.Write(ctx, WriteRequest{Table: tn("lb"), Path: jan["lb"]}); err != nil {
+	if _, err := a.Write(ctx, WriteRequest{Table: tn("lb"), Path: jan["lb"], Format: FormatParquet}); err != nil {
 		t.Fatal(err)
 	}
 	// Crash b's pull in the middle: journal written, branch moved, files not.
@@ -288,7 +288,7 @@ func TestOneWriterPerClone(t *testing.T) {
 			defer wg.Done()
 			for c, cut := range cuts {
 				table := tables[(i+c)%3]
-				if _, err := q.Write(ctx, WriteRequest{Table: tn(table), Path: cut[table], Message: fmt.Sprintf("w%d c%d", i, c)}); err != nil {
+				if _, err := q.Write(ctx, WriteRequest{Table: tn(table), Path: cut[table], Format: FormatParquet, Message: fmt.Sprintf("w%d c%d", i, c)}); err != nil {
 					errs <- fmt.Errorf("writer %d cut %d (%s): %w", i, c, table, err)
 				}
 			}
@@ -343,7 +343,7 @@ func TestWriteWaitsForTheCloneLock(t *testing.T) {
 	jan := extractFiles(t, "2026-01-31")
 	done := make(chan error, 1)
 	go func() {
-		_, err := p.Write(ctx, WriteRequest{Table: tn("dm"), Path: jan["dm"]})
+		_, err := p.Write(ctx, WriteRequest{Table: tn("dm"), Path: jan["dm"], Format: FormatParquet})
 		done <- err
 	}()
 	deadline := time.Now().Add(30 * time.Second)
@@ -376,19 +376,19 @@ func TestNewTableNames(t *testing.T) {
 	ctx := context.Background()
 	p, _ := testProject(t)
 	jan := extractFiles(t, "2026-01-31")
-	if _, err := p.Write(ctx, WriteRequest{Table: tn("dm"), Path: jan["dm"]}); err != nil {
+	if _, err := p.Write(ctx, WriteRequest{Table: tn("dm"), Path: jan["dm"], Format: FormatParquet}); err != nil {
 		t.Fatal(err)
 	}
 	before := stateOf(t, p)
 	for _, name := range []string{"CON", "con", "Aux", "NUL", "PRN", "COM1", "com9", "LPT1", "lpt9 data", "CON (2)", "lb ", "DM", "Dm"} {
-		_, err := p.Write(ctx, WriteRequest{Table: tn(name), Path: jan["lb"]})
+		_, err := p.Write(ctx, WriteRequest{Table: tn(name), Path: jan["lb"], Format: FormatParquet})
 		if !errors.Is(err, ErrInvalidName) {
 			t.Errorf("%q: %v, want ErrInvalidName", name, err)
 		}
 	}
 	sameState(t, "refused names", before, stateOf(t, p))
 	for _, name := range []string{"CONSENT", "console", "COM10", "LPT", "nullable", "dm2", "lb (v2)"} {
-		if _, err := p.Write(ctx, WriteRequest{Table: tn(name), Path: jan["lb"]}); err != nil {
+		if _, err := p.Write(ctx, WriteRequest{Table: tn(name), Path: jan["lb"], Format: FormatParquet}); err != nil {
 			t.Errorf("%q: %v", name, err)
 		}
 	}
@@ -420,11 +420,11 @@ func TestValidateSeesDamage(t *testing.T) {
 	p, _ := testProject(t)
 	jan, mar := extractFiles(t, "2026-01-31"), extractFiles(t, "2026-03-31")
 	for _, f := range []map[string]string{jan, mar} {
-		if _, err := p.Write(ctx, WriteRequest{Table: tn("lb"), Path: f["lb"]}); err != nil {
+		if _, err := p.Write(ctx, WriteRequest{Table: tn("lb"), Path: f["lb"], Format: FormatParquet}); err != nil {
 			t.Fatal(err)
 		}
 	}
-	if _, err := p.Write(ctx, WriteRequest{Table: tn("dm"), Path: jan["dm"]}); err != nil {
+	if _, err := p.Write(ctx, WriteRequest{Table: tn("dm"), Path: jan["dm"], Format: FormatParquet}); err != nil {
 		t.Fatal(err)
 	}
 	vs, err := p.Versions(ctx, tn("lb"))

@@ -28,11 +28,15 @@ const (
 
 // WriteRequest is one new version of one table.
 type WriteRequest struct {
-	Table   meta.TableName // parsed once where the name came in (ParseTableName)
-	Path    string         // a .parquet file, or a .csv/.tsv/.txt/.psv file (needs a Converter)
-	Message string         // commit message; default "Update <table>"
+	Table meta.TableName // parsed once where the name came in (ParseTableName)
+	Path  string         // the file to store; its name does not matter
+	// Format is what Path holds (one of Formats); delimited text needs a
+	// Converter.
+	Format  Format
+	Message string // commit message; default "Update <table>"
 	// Import records the write as datom_sync does: table_type "imported",
-	// original_file_sha and original_format, a self source_lineage entry.
+	// original_file_sha and original_format (Path's extension as written),
+	// a self source_lineage entry.
 	Import bool
 	// Pull fetches and fast-forwards before writing (design §6 step 2; the
 	// mount always does, the CLI with --pull).
@@ -50,15 +54,6 @@ type WriteResult struct {
 	DataSHA  identity.DataSHA
 	Uploaded bool
 	Attempts int
-}
-
-// SupportedInput reports whether a file name has an extension Write accepts.
-func SupportedInput(name string) bool {
-	switch strings.ToLower(filepath.Ext(name)) {
-	case ".parquet", ".csv", ".tsv", ".psv", ".txt":
-		return true
-	}
-	return false
 }
 
 // Write stores a file as a new version of a table, in the order of design §6:
@@ -129,10 +124,9 @@ func (p *Project) stage(ctx context.Context, req WriteRequest) (*staged, error) 
 		return nil, fmt.Errorf("%s: %w: not a regular file", req.Path, ErrInvalidInput)
 	}
 	st := &staged{parquetPath: req.Path}
-	ext := filepath.Ext(req.Path)
-	switch strings.ToLower(ext) {
-	case ".parquet":
-	case ".csv", ".tsv", ".psv", ".txt":
+	switch {
+	case req.Format == FormatParquet:
+	case req.Format.Delimited():
 		if p.opts.Converter == nil {
 			return nil, fmt.Errorf("%s: %w: CSV input needs the DuckDB converter", req.Path, ErrInvalidInput)
 		}
@@ -144,12 +138,12 @@ func (p *Project) stage(ctx context.Context, req WriteRequest) (*staged, error) 
 		}
 		st.tmp = tmp
 		st.parquetPath = filepath.Join(tmp.Path, "table.parquet")
-		if err := p.opts.Converter.CSVToParquet(ctx, req.Path, st.parquetPath); err != nil {
+		if err := p.opts.Converter.CSVToParquet(ctx, req.Path, req.Format, st.parquetPath); err != nil {
 			st.cleanup()
 			return nil, fmt.Errorf("%s: %w: %w", req.Path, ErrInvalidInput, err)
 		}
 	default:
-		return nil, fmt.Errorf("%s: %w: unsupported file type %q (use .parquet or .csv)", req.Path, ErrInvalidInput, ext)
+		return nil, fmt.Errorf("%s: %w: unsupported input format %q (use one of %s)", req.Path, ErrInvalidInput, req.Format, ExtensionList("or"))
 	}
 	if err := p.checkpoint("stage"); err != nil {
 		st.cleanup()
@@ -188,6 +182,11 @@ func (p *Project) stage(ctx context.Context, req WriteRequest) (*staged, error) 
 		} else if st.originalFileSHA, _, err = identity.SHA256File(ctx, req.Path); err != nil {
 			st.cleanup()
 			return nil, fmt.Errorf("hash %s: %w", req.Path, err)
+		}
+		// The source file's extension as written, case kept (contract 2.3).
+		ext := filepath.Ext(req.Path)
+		if ext == "" {
+			ext = req.Format.Ext()
 		}
 		st.originalFormat = strings.TrimPrefix(ext, ".")
 	}

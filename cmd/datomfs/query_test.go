@@ -107,7 +107,7 @@ func cliProject(t *testing.T) (*versions.Project, []versions.WriteResult) {
 		if err := os.WriteFile(path, []byte(body), 0o644); err != nil {
 			t.Fatal(err)
 		}
-		r, err := p.Write(ctx, versions.WriteRequest{Table: meta.MustTableName("lb"), Path: path})
+		r, err := p.Write(ctx, versions.WriteRequest{Table: meta.MustTableName("lb"), Path: path, Format: versions.FormatCSV})
 		if err != nil {
 			t.Fatal(err)
 		}

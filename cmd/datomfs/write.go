@@ -73,7 +73,11 @@ func writeRun(ctx context.Context, opts *writeOptions) error {
 	if err != nil {
 		return err
 	}
-	req := versions.WriteRequest{Table: table, Path: opts.File, Message: opts.Message}
+	format, err := versions.InputFormat(opts.File)
+	if err != nil {
+		return err
+	}
+	req := versions.WriteRequest{Table: table, Path: opts.File, Format: format, Message: opts.Message}
 	if opts.Pull {
 		req.Pull, req.Retries = true, 3
 	}
