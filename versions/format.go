@@ -72,12 +72,6 @@ func FormatOf(name string) (Format, bool) {
 	return "", false
 }
 
-// SupportedInput reports whether a file name has an extension Write accepts.
-func SupportedInput(name string) bool {
-	_, ok := FormatOf(name)
-	return ok
-}
-
 // InputFormat is FormatOf for a file given by a person (a CLI argument),
 // refusing a name without a supported extension with ErrInvalidInput.
 func InputFormat(path string) (Format, error) {

@@ -35,9 +35,6 @@ func TestFormats(t *testing.T) {
 		if got != c.want || ok != c.ok {
 			t.Errorf("FormatOf(%q) = %q %v, want %q %v", c.name, got, ok, c.want, c.ok)
 		}
-		if SupportedInput(c.name) != c.ok {
-			t.Errorf("SupportedInput(%q) = %v", c.name, !c.ok)
-		}
 		f, err := InputFormat(c.name)
 		if c.ok && (err != nil || f != c.want) {
 			t.Errorf("InputFormat(%q) = %q %v", c.name, f, err)
