@@ -28,6 +28,7 @@ import (
 	"github.com/datomfs/datomfs/internal/testenv/projecttest"
 	"github.com/datomfs/datomfs/query"
 	"github.com/datomfs/datomfs/versions"
+	"github.com/datomfs/datomfs/versions/meta"
 )
 
 func benchOptions(cache string) versions.Options {
@@ -51,7 +52,7 @@ func duckCopy(b *testing.B, db *sql.DB, selectSQL, path string) {
 
 func writeVersion(b *testing.B, p *versions.Project, table, path string) versions.WriteResult {
 	b.Helper()
-	res, err := p.Write(context.Background(), versions.WriteRequest{Table: table, Path: path})
+	res, err := p.Write(context.Background(), versions.WriteRequest{Table: meta.MustTableName(table), Path: path, Format: versions.FormatParquet})
 	if err != nil {
 		b.Fatalf("write %s: %v", table, err)
 	}
@@ -106,7 +107,7 @@ func BenchmarkQueryAggregateVsDuckDB(b *testing.B) {
 		(hash(i) % 100000) / 100.0 AS lbstresn
 		FROM range(1000000) t(i)`, src)
 	res := writeVersion(b, p, "lb", src)
-	v, err := p.Resolve(ctx, "lb", string(res.Version))
+	v, err := p.Resolve(ctx, meta.MustTableName("lb"), string(res.Version))
 	if err != nil {
 		b.Fatal(err)
 	}

@@ -102,20 +102,26 @@ type pathError struct {
 func (e *pathError) Error() string { return e.what + ": " + e.err.Error() }
 func (e *pathError) Unwrap() error { return e.err }
 
-// checkTableName validates a table name (datom's rules) as versions does.
-func checkTableName(name string) error {
-	if _, err := meta.ParseTableName(name); err != nil {
-		return fmt.Errorf("table name %q: %w: %w", name, versions.ErrInvalidName, err)
-	}
-	return nil
+// Table names come in as names in tables/ (a lookup, mkdir, a created
+// file's name there): each is parsed once, where it comes in (tableNamed,
+// versions.ParseTableName), and the typed name travels on: in the nodes'
+// identity, the tree, the staged files' targets and the write request.
+// A folder of the mount that takes files is a meta.TableName: its table,
+// or the zero name for tables/ itself.
+
+// tableNamed is the table a name in tables/ would be, if it is a valid
+// table name.
+func tableNamed(name string) (meta.TableName, bool) {
+	t, err := meta.ParseTableName(name)
+	return t, err == nil
 }
 
-// dirPath is the path of name in dir ("" = tables/), for messages.
-func dirPath(dir, name string) string {
-	if dir == "" {
+// dirPath is the path of name in dir (zero = tables/), for messages.
+func dirPath(dir meta.TableName, name string) string {
+	if dir.IsZero() {
 		return "tables/" + name
 	}
-	return "tables/" + dir + "/" + name
+	return "tables/" + dir.String() + "/" + name
 }
 
 // ---- listings ----
@@ -127,34 +133,35 @@ type dirEntry struct {
 	ino  uint64
 }
 
-// readdir lists tables/ (dir "") or a table folder: versions (and their
+// readdir lists tables/ (dir zero) or a table folder: versions (and their
 // renditions), current.parquet and history.json once there is a version,
 // and the files being written there.
-func (c *core) readdir(ctx context.Context, dir string) ([]dirEntry, error) {
+func (c *core) readdir(ctx context.Context, dir meta.TableName) ([]dirEntry, error) {
 	var out []dirEntry
-	if dir == "" {
+	if dir.IsZero() {
 		names, err := c.tree.names(ctx)
 		if err != nil {
 			return nil, err
 		}
 		for _, t := range names {
-			out = append(out, dirEntry{t, syscall.S_IFDIR, inoOf("table", t)})
+			out = append(out, dirEntry{t.String(), syscall.S_IFDIR, inoOf("table", t.String())})
 		}
 	} else {
 		t, err := c.tree.versions(ctx, dir)
 		if err != nil {
 			return nil, err
 		}
+		d := dir.String()
 		for i, v := range t.versions {
-			out = append(out, dirEntry{"@" + t.names[i] + ".parquet", syscall.S_IFREG, inoOf("version", dir, string(v.ID), "parquet")})
+			out = append(out, dirEntry{"@" + t.names[i] + ".parquet", syscall.S_IFREG, inoOf("version", d, string(v.ID), "parquet")})
 			if c.renditions.enabled() {
-				out = append(out, dirEntry{"@" + t.names[i] + ".csv", syscall.S_IFREG, inoOf("version", dir, string(v.ID), "csv")})
+				out = append(out, dirEntry{"@" + t.names[i] + ".csv", syscall.S_IFREG, inoOf("version", d, string(v.ID), "csv")})
 			}
 		}
 		if len(t.versions) > 0 {
 			out = append(out,
-				dirEntry{currentName, syscall.S_IFLNK, inoOf("current", dir)},
-				dirEntry{historyName, syscall.S_IFREG, inoOf("history", dir)})
+				dirEntry{currentName, syscall.S_IFLNK, inoOf("current", d)},
+				dirEntry{historyName, syscall.S_IFREG, inoOf("history", d)})
 		}
 	}
 	for name, ino := range c.staging.in(dir) {
@@ -166,15 +173,16 @@ func (c *core) readdir(ctx context.Context, dir string) ([]dirEntry, error) {
 // ---- folders ----
 
 // mkdir makes an empty table that exists only in the mount until a version
-// is written to it.
-func (c *core) mkdir(ctx context.Context, name string) error {
+// is written to it, and returns its name.
+func (c *core) mkdir(ctx context.Context, name string) (meta.TableName, error) {
 	if c.readOnly {
-		return versions.ErrReadOnly
+		return meta.TableName{}, versions.ErrReadOnly
 	}
-	if err := checkTableName(name); err != nil {
-		return err
+	t, err := versions.ParseTableName(name)
+	if err != nil {
+		return meta.TableName{}, err
 	}
-	return c.tree.addEmpty(ctx, name)
+	return t, c.tree.addEmpty(ctx, t)
 }
 
 // rmdir removes a mkdir'd table while it is empty; tables with versions
@@ -183,21 +191,36 @@ func (c *core) rmdir(ctx context.Context, name string) error {
 	if c.readOnly {
 		return versions.ErrReadOnly
 	}
-	if err := c.tree.checkEmpty(ctx, name); err != nil {
+	t, ok := tableNamed(name)
+	if !ok {
+		return fmt.Errorf("table %q: %w", name, versions.ErrNotFound)
+	}
+	if err := c.tree.checkEmpty(ctx, t); err != nil {
 		return err
 	}
-	if len(c.staging.in(name)) > 0 {
+	if len(c.staging.in(t)) > 0 {
 		return fmt.Errorf("table %q: %w", name, errNotEmpty)
 	}
-	c.tree.dropEmpty(name)
+	c.tree.dropEmpty(t)
 	return nil
+}
+
+// isTable reports whether a name in tables/ is a table (with versions, or
+// mkdir'd).
+func (c *core) isTable(ctx context.Context, name string) bool {
+	t, ok := tableNamed(name)
+	if !ok {
+		return false
+	}
+	exists, _, _ := c.tree.info(ctx, t)
+	return exists
 }
 
 // ---- names in folders ----
 
-// unlink removes name from dir ("" = tables/): only files being written
+// unlink removes name from dir (zero = tables/): only files being written
 // can go; the history refuses.
-func (c *core) unlink(ctx context.Context, dir, name string) error {
+func (c *core) unlink(ctx context.Context, dir meta.TableName, name string) error {
 	path := dirPath(dir, name)
 	if c.readOnly {
 		return versions.ErrReadOnly
@@ -206,55 +229,54 @@ func (c *core) unlink(ctx context.Context, dir, name string) error {
 		c.staging.remove(st)
 		return nil
 	}
-	if dir != "" && c.tree.isHistoryName(ctx, dir, name) {
+	if !dir.IsZero() && c.tree.isHistoryName(ctx, dir, name) {
 		return c.immutable(path)
 	}
-	if dir == "" {
-		if exists, _, _ := c.tree.info(ctx, name); exists {
-			return fmt.Errorf("%s: %w", path, errIsDir)
-		}
+	if dir.IsZero() && c.isTable(ctx, name) {
+		return fmt.Errorf("%s: %w", path, errIsDir)
 	}
 	return fmt.Errorf("%s: %w", path, versions.ErrNotFound)
 }
 
-// outside is the destination folder of a rename out of tables/ and the
-// table folders (to the mount's root), which take no files.
-const outside = "/"
-
 // RENAME_NOREPLACE from renameat2(2).
 const unixRenameNoReplace = 1
 
-// rename moves name in dir to dstName in dstDir ("" = tables/, outside =
-// elsewhere). Only files being written move: to a table file name the
-// rename publishes (and returns the write's error), to a temporary name
-// it just moves. Flags are renameat2's; only RENAME_NOREPLACE is known.
-func (c *core) rename(ctx context.Context, dir, name, dstDir, dstName string, flags uint32) error {
-	path := dirPath(dir, name)
+// renameOut is a rename out of tables/ and the table folders (to the
+// mount's root), which take no files.
+func (c *core) renameOut() error {
 	if c.readOnly {
 		return versions.ErrReadOnly
 	}
-	if dstDir == outside {
-		return c.immutable("only tables/ and table folders take files")
+	return c.immutable("only tables/ and table folders take files")
+}
+
+// rename moves name in dir to dstName in dstDir (zero = tables/). Only
+// files being written move: to a table file name the rename publishes
+// (and returns the write's error), to a temporary name it just moves.
+// Flags are renameat2's; only RENAME_NOREPLACE is known.
+func (c *core) rename(ctx context.Context, dir meta.TableName, name string, dstDir meta.TableName, dstName string, flags uint32) error {
+	path := dirPath(dir, name)
+	if c.readOnly {
+		return versions.ErrReadOnly
 	}
 	if flags&^uint32(unixRenameNoReplace) != 0 {
 		return errBadFlags
 	}
 	st := c.staging.lookup(dir, name)
 	if st == nil {
-		if dir != "" && c.tree.isHistoryName(ctx, dir, name) {
+		if !dir.IsZero() && c.tree.isHistoryName(ctx, dir, name) {
 			return c.immutable(path)
 		}
-		if dir == "" {
-			if exists, _, _ := c.tree.info(ctx, name); exists {
-				return c.immutable("table " + name)
-			}
+		if dir.IsZero() && c.isTable(ctx, name) {
+			return c.immutable("table " + name)
 		}
 		return fmt.Errorf("%s: %w", path, versions.ErrNotFound)
 	}
 	if flags&unixRenameNoReplace != 0 && c.staging.lookup(dstDir, dstName) != nil {
 		return fmt.Errorf("%s: %w", dirPath(dstDir, dstName), versions.ErrExists)
 	}
-	if err := c.checkNewName(ctx, dstDir, dstName); err != nil {
+	tgt, err := c.checkNewName(ctx, dstDir, dstName)
+	if err != nil {
 		return err
 	}
 	if isTempName(dstName) {
@@ -267,37 +289,44 @@ func (c *core) rename(ctx context.Context, dir, name, dstDir, dstName string, fl
 		return versions.ErrNotFound
 	}
 	defer os.Remove(st.path)
-	return c.publish(ctx, st, dstDir, dstName)
+	return c.publish(ctx, st, tgt, dstName)
 }
 
 // checkNewName says whether a file may be created (or renamed to) name in
-// dir ("" = tables/).
-func (c *core) checkNewName(ctx context.Context, dir, name string) error {
+// dir (zero = tables/), and what a table file name publishes to (zero for
+// a temporary name).
+func (c *core) checkNewName(ctx context.Context, dir meta.TableName, name string) (target, error) {
 	if c.readOnly {
-		return versions.ErrReadOnly
+		return target{}, versions.ErrReadOnly
 	}
-	if dir != "" {
+	if !dir.IsZero() {
 		exists, _, err := c.tree.info(ctx, dir)
 		if err != nil {
-			return err
+			return target{}, err
 		}
 		if !exists {
-			return fmt.Errorf("table %q: %w", dir, versions.ErrNotFound)
+			return target{}, fmt.Errorf("table %q: %w", dir, versions.ErrNotFound)
 		}
 		if strings.HasPrefix(name, "@") || c.tree.isHistoryName(ctx, dir, name) {
-			return fmt.Errorf("%s/%s is part of the history: %w", dir, name, versions.ErrImmutable)
+			return target{}, fmt.Errorf("%s/%s is part of the history: %w", dir, name, versions.ErrImmutable)
 		}
 	}
 	if isTempName(name) {
-		return nil
+		return target{}, nil
 	}
-	if publishExt(name) == "" {
-		return fmt.Errorf("%q: %w: only .parquet and .csv files (or temporary names) can be written here", name, versions.ErrInvalidInput)
+	format, ok := tableFileFormat(name)
+	if !ok {
+		return target{}, fmt.Errorf("%q: %w: only %s files (or temporary names) can be written here", name, versions.ErrInvalidInput, versions.ExtensionList("and"))
 	}
-	if dir == "" {
-		return checkTableName(targetTable(dir, name))
+	if !dir.IsZero() {
+		return target{table: dir, format: format}, nil
 	}
-	return nil
+	// A file in tables/ makes or updates the table its name names.
+	t, err := versions.ParseTableName(tableLabel(dir, name))
+	if err != nil {
+		return target{}, err
+	}
+	return target{table: t, format: format}, nil
 }
 
 // ---- opening files ----
@@ -307,11 +336,12 @@ const writeFlags = syscall.O_WRONLY | syscall.O_RDWR | syscall.O_TRUNC | syscall
 
 // create stages a new file name in dir and returns a handle that counts as
 // having written (its first flush publishes).
-func (c *core) create(ctx context.Context, dir, name string) (*writeFile, error) {
-	if err := c.checkNewName(ctx, dir, name); err != nil {
+func (c *core) create(ctx context.Context, dir meta.TableName, name string) (*writeFile, error) {
+	tgt, err := c.checkNewName(ctx, dir, name)
+	if err != nil {
 		return nil, err
 	}
-	st, f, err := c.staging.create(dir, name)
+	st, f, err := c.staging.create(dir, name, tgt)
 	if err != nil {
 		return nil, err
 	}
@@ -370,7 +400,7 @@ func (c *core) openCSV(ctx context.Context, v versions.Version, flags uint32) (*
 }
 
 // openHistory returns history.json's bytes for one open.
-func (c *core) openHistory(ctx context.Context, table string, flags uint32) ([]byte, error) {
+func (c *core) openHistory(ctx context.Context, table meta.TableName, flags uint32) ([]byte, error) {
 	if flags&writeFlags != 0 {
 		return nil, c.immutable(dirPath(table, historyName))
 	}
@@ -379,5 +409,5 @@ func (c *core) openHistory(ctx context.Context, table string, flags uint32) ([]b
 
 // versionPath is a version file's path in the mount, for messages.
 func versionPath(v versions.Version, kind string) string {
-	return "tables/" + v.Table + "/@" + v.ID.Short() + "." + kind
+	return "tables/" + v.Table.String() + "/@" + v.ID.Short() + "." + kind
 }

@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"errors"
+	"fmt"
 	"go/parser"
 	"go/token"
 	"io"
@@ -45,7 +46,7 @@ func newTestCore(t *testing.T, p *versions.Project, fx *fixture) *core {
 // leave a temporary name (nothing is published).
 func stage(t *testing.T, c *core, dir, name string, body []byte) *staged {
 	t.Helper()
-	w, err := c.create(context.Background(), dir, name)
+	w, err := c.create(context.Background(), dirOf(dir), name)
 	if err != nil {
 		t.Fatalf("create %s/%s: %v", dir, name, err)
 	}
@@ -93,10 +94,10 @@ func TestCoreUnlink(t *testing.T) {
 			if tc.setup != nil {
 				tc.setup(t, c)
 			}
-			if err := c.unlink(ctx, tc.dir, tc.file); !errIs(err, tc.want) {
+			if err := c.unlink(ctx, dirOf(tc.dir), tc.file); !errIs(err, tc.want) {
 				t.Fatalf("unlink %s/%s: %v, want %v", tc.dir, tc.file, err, tc.want)
 			}
-			if tc.gone && c.staging.lookup(tc.dir, tc.file) != nil {
+			if tc.gone && c.staging.lookup(dirOf(tc.dir), tc.file) != nil {
 				t.Error("the staged file is still there")
 			}
 		})
@@ -148,14 +149,19 @@ func TestCoreRename(t *testing.T) {
 				tc.setup(t, c)
 			}
 			before := historyLen(t, fx.Project, "lb")
-			err := c.rename(ctx, tc.dir, tc.file, tc.dstDir, tc.dst, tc.flags)
+			var err error
+			if tc.dstDir == outside {
+				err = c.renameOut()
+			} else {
+				err = c.rename(ctx, dirOf(tc.dir), tc.file, dirOf(tc.dstDir), tc.dst, tc.flags)
+			}
 			if !errIs(err, tc.want) {
 				t.Fatalf("rename %s/%s -> %s/%s: %v, want %v", tc.dir, tc.file, tc.dstDir, tc.dst, err, tc.want)
 			}
-			if tc.stagedAt != "" && c.staging.lookup(tc.dstDir, tc.dst) == nil {
+			if tc.stagedAt != "" && c.staging.lookup(dirOf(tc.dstDir), tc.dst) == nil {
 				t.Errorf("%s is not staged", tc.stagedAt)
 			}
-			if tc.stagedAt == "" && tc.dstDir != outside && c.staging.lookup(tc.dstDir, tc.dst) != nil {
+			if tc.stagedAt == "" && tc.dstDir != outside && c.staging.lookup(dirOf(tc.dstDir), tc.dst) != nil {
 				t.Errorf("%s/%s is staged", tc.dstDir, tc.dst)
 			}
 			if got := historyLen(t, fx.Project, "lb") - before; got != tc.newVersionsLb {
@@ -188,7 +194,10 @@ func TestCoreCreate(t *testing.T) {
 		{"zz", "a.parquet", versions.ErrNotFound},
 		{"", "dm.parquet", nil},
 		{"", "dm.csv", nil},
-		{"", "dm.tsv", versions.ErrInvalidInput},
+		{"", "dm.tsv", nil}, // every input format of versions (SEMANTICS.md)
+		{"", "dm.PSV", nil},
+		{"", "dm.txt", nil},
+		{"", "dm.json", versions.ErrInvalidInput},
 		{"", "9x.parquet", versions.ErrInvalidName},
 		{"", "a.b.parquet", versions.ErrInvalidName},
 		{"", "x.tmp", nil},
@@ -196,7 +205,7 @@ func TestCoreCreate(t *testing.T) {
 	for _, tc := range cases {
 		t.Run(tc.dir+"/"+tc.file, func(t *testing.T) {
 			c := newTestCore(t, fx.Project, fx)
-			w, err := c.create(ctx, tc.dir, tc.file)
+			w, err := c.create(ctx, dirOf(tc.dir), tc.file)
 			if !errIs(err, tc.want) {
 				t.Fatalf("create: %v, want %v", err, tc.want)
 			}
@@ -204,7 +213,7 @@ func TestCoreCreate(t *testing.T) {
 				return
 			}
 			defer w.release()
-			entries, err := c.readdir(ctx, tc.dir)
+			entries, err := c.readdir(ctx, dirOf(tc.dir))
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -224,15 +233,15 @@ func TestCoreFolders(t *testing.T) {
 		do   func() error
 		want error
 	}{
-		{"mkdir a new table", func() error { return c.mkdir(ctx, "dm") }, nil},
-		{"mkdir it again", func() error { return c.mkdir(ctx, "dm") }, versions.ErrExists},
-		{"mkdir a table with versions", func() error { return c.mkdir(ctx, "lb") }, versions.ErrExists},
-		{"mkdir a bad name", func() error { return c.mkdir(ctx, "a.b") }, versions.ErrInvalidName},
+		{"mkdir a new table", func() error { _, err := c.mkdir(ctx, "dm"); return err }, nil},
+		{"mkdir it again", func() error { _, err := c.mkdir(ctx, "dm"); return err }, versions.ErrExists},
+		{"mkdir a table with versions", func() error { _, err := c.mkdir(ctx, "lb"); return err }, versions.ErrExists},
+		{"mkdir a bad name", func() error { _, err := c.mkdir(ctx, "a.b"); return err }, versions.ErrInvalidName},
 		{"rmdir a table with versions", func() error { return c.rmdir(ctx, "lb") }, versions.ErrImmutable},
 		{"rmdir a missing table", func() error { return c.rmdir(ctx, "zz") }, versions.ErrNotFound},
-		{"stage into the new table", func() error { _, err := c.create(ctx, "dm", "x.tmp"); return err }, nil},
+		{"stage into the new table", func() error { _, err := c.create(ctx, tn("dm"), "x.tmp"); return err }, nil},
 		{"rmdir it while a file is staged", func() error { return c.rmdir(ctx, "dm") }, errNotEmpty},
-		{"unlink the staged file", func() error { return c.unlink(ctx, "dm", "x.tmp") }, nil},
+		{"unlink the staged file", func() error { return c.unlink(ctx, tn("dm"), "x.tmp") }, nil},
 		{"rmdir it empty", func() error { return c.rmdir(ctx, "dm") }, nil},
 		{"rmdir it again", func() error { return c.rmdir(ctx, "dm") }, versions.ErrNotFound},
 	}
@@ -254,12 +263,13 @@ func TestCoreReaderIsReadOnly(t *testing.T) {
 	c := newTestCore(t, rd, fx)
 	v1 := "@" + fx.V1.ID.Short() + ".parquet"
 	for what, err := range map[string]error{
-		"create":       func() error { _, err := c.create(ctx, "lb", "x.parquet"); return err }(),
-		"create table": func() error { _, err := c.create(ctx, "", "dm.parquet"); return err }(),
-		"mkdir":        c.mkdir(ctx, "dm"),
+		"create":       func() error { _, err := c.create(ctx, tn("lb"), "x.parquet"); return err }(),
+		"create table": func() error { _, err := c.create(ctx, dirOf(""), "dm.parquet"); return err }(),
+		"mkdir":        func() error { _, err := c.mkdir(ctx, "dm"); return err }(),
 		"rmdir":        c.rmdir(ctx, "lb"),
-		"unlink":       c.unlink(ctx, "lb", v1),
-		"rename":       c.rename(ctx, "lb", v1, "lb", "y.parquet", 0),
+		"unlink":       c.unlink(ctx, tn("lb"), v1),
+		"rename":       c.rename(ctx, tn("lb"), v1, tn("lb"), "y.parquet", 0),
+		"rename out":   c.renameOut(),
 		"open rw":      func() error { _, err := c.openVersion(ctx, fx.V1, syscall.O_RDWR); return err }(),
 		"immutable":    c.immutable("x"),
 	} {
@@ -286,7 +296,7 @@ func TestCorePublishOnFlush(t *testing.T) {
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			before := historyLen(t, fx.Project, "lb")
-			w, err := c.create(ctx, "lb", "in.parquet")
+			w, err := c.create(ctx, tn("lb"), "in.parquet")
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -299,7 +309,7 @@ func TestCorePublishOnFlush(t *testing.T) {
 				}
 			}
 			w.release()
-			if c.staging.lookup("lb", "in.parquet") != nil {
+			if c.staging.lookup(tn("lb"), "in.parquet") != nil {
 				t.Error("the file is still in the tree after close")
 			}
 			if got := historyLen(t, fx.Project, "lb") - before; got != tc.added {
@@ -309,12 +319,50 @@ func TestCorePublishOnFlush(t *testing.T) {
 	}
 }
 
+// Every input format of versions publishes from the mount, read as its
+// name says (the staging file is written as it is: no extension needed).
+func TestCorePublishesEveryInputFormat(t *testing.T) {
+	ctx := context.Background()
+	fx := newProjectFixture(t)
+	c := newTestCore(t, fx.Project, fx)
+	for i, f := range versions.Formats() {
+		body := parquetBytes(t, 11+i, "format")
+		if f.Delimited() {
+			d := string(f.Delimiter())
+			if d == "\x00" {
+				d = "," // txt: the header line decides
+			}
+			body = []byte(fmt.Sprintf("id%sname\n%d%sformat\n", d, 11+i, d))
+		}
+		t.Run(string(f), func(t *testing.T) {
+			before := historyLen(t, fx.Project, "lb")
+			w, err := c.create(ctx, tn("lb"), "in"+f.Ext())
+			if err != nil {
+				t.Fatal(err)
+			}
+			if _, err := w.write(body, 0); err != nil {
+				t.Fatal(err)
+			}
+			if err := w.flush(ctx); err != nil {
+				t.Fatalf("flush: %v", err)
+			}
+			w.release()
+			if got := historyLen(t, fx.Project, "lb") - before; got != 1 {
+				t.Errorf("lb gained %d versions, want 1", got)
+			}
+		})
+	}
+	if entries, _ := os.ReadDir(c.staging.dir); len(entries) != 0 {
+		t.Errorf("staging folder not empty after the writes: %v", entries)
+	}
+}
+
 // Listings, lookups and opens of the history.
 func TestCoreTree(t *testing.T) {
 	ctx := context.Background()
 	fx := newProjectFixture(t)
 	c := newTestCore(t, fx.Project, fx)
-	entries, err := c.readdir(ctx, "")
+	entries, err := c.readdir(ctx, dirOf(""))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -325,7 +373,7 @@ func TestCoreTree(t *testing.T) {
 	if !slices.Equal(got, []string{"ae", "lb"}) {
 		t.Errorf("tables/: %v", got)
 	}
-	entries, err = c.readdir(ctx, "lb")
+	entries, err = c.readdir(ctx, tn("lb"))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -339,10 +387,10 @@ func TestCoreTree(t *testing.T) {
 	if !slices.Equal(got, want) {
 		t.Errorf("tables/lb:\n got %v\nwant %v", got, want)
 	}
-	if _, err := c.readdir(ctx, "zz"); !errors.Is(err, versions.ErrNotFound) {
+	if _, err := c.readdir(ctx, tn("zz")); !errors.Is(err, versions.ErrNotFound) {
 		t.Errorf("readdir of a missing table: %v", err)
 	}
-	if cur, err := c.tree.current(ctx, "lb"); err != nil || cur != vname(fx.V2.ID, ".parquet") {
+	if cur, err := c.tree.current(ctx, tn("lb")); err != nil || cur != vname(fx.V2.ID, ".parquet") {
 		t.Errorf("current: %q %v", cur, err)
 	}
 
@@ -354,7 +402,7 @@ func TestCoreTree(t *testing.T) {
 		if _, _, err := c.openCSV(ctx, fx.V1, flags); !errors.Is(err, versions.ErrImmutable) {
 			t.Errorf("open rendition with %#x: %v", flags, err)
 		}
-		if _, err := c.openHistory(ctx, "lb", flags); !errors.Is(err, versions.ErrImmutable) {
+		if _, err := c.openHistory(ctx, tn("lb"), flags); !errors.Is(err, versions.ErrImmutable) {
 			t.Errorf("open history with %#x: %v", flags, err)
 		}
 	}

@@ -160,7 +160,7 @@ func (h *stagedFile) Write(ctx context.Context, data []byte, off int64) (uint32,
 	n, err := h.w.write(data, off)
 	if err != nil {
 		dir, name := h.w.place()
-		return uint32(n), h.w.c.errno("write", targetTable(dir, name), dirPath(dir, name), err)
+		return uint32(n), h.w.c.errno("write", tableLabel(dir, name), dirPath(dir, name), err)
 	}
 	return uint32(n), 0
 }
@@ -169,7 +169,7 @@ func (h *stagedFile) Write(ctx context.Context, data []byte, off int64) (uint32,
 func (h *stagedFile) Flush(ctx context.Context) syscall.Errno {
 	dir, name := h.w.place()
 	if err := h.w.flush(ctx); err != nil {
-		return h.w.c.errno("close", targetTable(dir, name), dirPath(dir, name), err)
+		return h.w.c.errno("close", tableLabel(dir, name), dirPath(dir, name), err)
 	}
 	return 0
 }

@@ -45,13 +45,17 @@ type fixture struct {
 // testConverter does the CSV conversions with arrow (the CLI uses DuckDB).
 type testConverter struct{}
 
-func (testConverter) CSVToParquet(ctx context.Context, csvPath, parquetPath string) error {
+func (testConverter) CSVToParquet(ctx context.Context, csvPath string, format versions.Format, parquetPath string) error {
 	f, err := os.Open(csvPath)
 	if err != nil {
 		return err
 	}
 	defer f.Close()
-	r := csv.NewInferringReader(f, csv.WithHeader(true))
+	delim := rune(',')
+	if d := format.Delimiter(); d != 0 {
+		delim = rune(d)
+	}
+	r := csv.NewInferringReader(f, csv.WithHeader(true), csv.WithComma(delim))
 	defer r.Release()
 	var recs []arrow.Record
 	for r.Next() {
@@ -138,10 +142,10 @@ func writeVersion(t *testing.T, p *versions.Project, table string, body []byte) 
 	if err := os.WriteFile(path, body, 0o644); err != nil {
 		t.Fatal(err)
 	}
-	if _, err := p.Write(ctx, versions.WriteRequest{Table: table, Path: path}); err != nil {
+	if _, err := p.Write(ctx, versions.WriteRequest{Table: tn(table), Path: path, Format: versions.FormatParquet}); err != nil {
 		t.Fatalf("write %s: %v", table, err)
 	}
-	v, err := p.Resolve(ctx, table, "")
+	v, err := p.Resolve(ctx, tn(table), "")
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -238,7 +242,7 @@ func storeBytes(t *testing.T, p *versions.Project, v versions.Version) []byte {
 
 func historyLen(t *testing.T, p *versions.Project, table string) int {
 	t.Helper()
-	vs, err := p.Versions(context.Background(), table)
+	vs, err := p.Versions(context.Background(), tn(table))
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -250,10 +250,10 @@ func (m *Server) invalidate(c changes) {
 	}
 	go func() {
 		for _, t := range c.removed {
-			_ = tables.NotifyEntry(t)
+			_ = tables.NotifyEntry(t.String())
 		}
 		for _, t := range c.changed {
-			dir := tables.GetChild(t)
+			dir := tables.GetChild(t.String())
 			if dir == nil {
 				continue
 			}

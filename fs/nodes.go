@@ -10,6 +10,7 @@ import (
 	"github.com/hanwen/go-fuse/v2/fuse"
 
 	"github.com/datomfs/datomfs/versions"
+	"github.com/datomfs/datomfs/versions/meta"
 )
 
 // The FUSE adapter: each node embeds gofs.Inode and holds only the shared
@@ -117,28 +118,32 @@ func (n *tablesNode) Setattr(ctx context.Context, f gofs.FileHandle, in *fuse.Se
 }
 
 func (n *tablesNode) Lookup(ctx context.Context, name string, out *fuse.EntryOut) (*gofs.Inode, syscall.Errno) {
-	if st := n.c.staging.lookup("", name); st != nil {
+	if st := n.c.staging.lookup(meta.TableName{}, name); st != nil {
 		return stagedInode(ctx, n.c, &n.Inode, st, out)
 	}
-	exists, updated, err := n.c.tree.info(ctx, name)
+	table, ok := tableNamed(name)
+	if !ok {
+		return nil, syscall.ENOENT
+	}
+	exists, updated, err := n.c.tree.info(ctx, table)
 	if err != nil {
 		return nil, n.c.errno("lookup", name, "tables/"+name, err)
 	}
 	if !exists {
 		return nil, syscall.ENOENT
 	}
-	return n.tableInode(ctx, name, updated, out), 0
+	return n.tableInode(ctx, table, updated, out), 0
 }
 
-func (n *tablesNode) tableInode(ctx context.Context, name string, updated time.Time, out *fuse.EntryOut) *gofs.Inode {
+func (n *tablesNode) tableInode(ctx context.Context, table meta.TableName, updated time.Time, out *fuse.EntryOut) *gofs.Inode {
 	setAttr(&out.Attr, dirMode(n.c), 0, updated)
 	out.SetEntryTimeout(mutableTimeout)
 	out.SetAttrTimeout(mutableTimeout)
-	return n.NewInode(ctx, &tableNode{c: n.c, table: name}, gofs.StableAttr{Mode: syscall.S_IFDIR, Ino: inoOf("table", name)})
+	return n.NewInode(ctx, &tableNode{c: n.c, table: table}, gofs.StableAttr{Mode: syscall.S_IFDIR, Ino: inoOf("table", table.String())})
 }
 
 func (n *tablesNode) Readdir(ctx context.Context) (gofs.DirStream, syscall.Errno) {
-	entries, err := n.c.readdir(ctx, "")
+	entries, err := n.c.readdir(ctx, meta.TableName{})
 	if err != nil {
 		return nil, n.c.errno("readdir", "", "tables", err)
 	}
@@ -146,10 +151,11 @@ func (n *tablesNode) Readdir(ctx context.Context) (gofs.DirStream, syscall.Errno
 }
 
 func (n *tablesNode) Mkdir(ctx context.Context, name string, mode uint32, out *fuse.EntryOut) (*gofs.Inode, syscall.Errno) {
-	if err := n.c.mkdir(ctx, name); err != nil {
+	table, err := n.c.mkdir(ctx, name)
+	if err != nil {
 		return nil, n.c.errno("mkdir", name, "tables/"+name, err)
 	}
-	return n.tableInode(ctx, name, n.c.tree.started, out), 0
+	return n.tableInode(ctx, table, n.c.tree.started, out), 0
 }
 
 func (n *tablesNode) Rmdir(ctx context.Context, name string) syscall.Errno {
@@ -157,15 +163,15 @@ func (n *tablesNode) Rmdir(ctx context.Context, name string) syscall.Errno {
 }
 
 func (n *tablesNode) Create(ctx context.Context, name string, flags uint32, mode uint32, out *fuse.EntryOut) (*gofs.Inode, gofs.FileHandle, uint32, syscall.Errno) {
-	return createNode(ctx, n.c, &n.Inode, "", name, out)
+	return createNode(ctx, n.c, &n.Inode, meta.TableName{}, name, out)
 }
 
 func (n *tablesNode) Unlink(ctx context.Context, name string) syscall.Errno {
-	return n.c.errno("unlink", "", dirPath("", name), n.c.unlink(ctx, "", name))
+	return n.c.errno("unlink", "", dirPath(meta.TableName{}, name), n.c.unlink(ctx, meta.TableName{}, name))
 }
 
 func (n *tablesNode) Rename(ctx context.Context, name string, newParent gofs.InodeEmbedder, newName string, flags uint32) syscall.Errno {
-	return renameNode(ctx, n.c, "", name, newParent, newName, flags)
+	return renameNode(ctx, n.c, meta.TableName{}, name, newParent, newName, flags)
 }
 
 // ---- tables/<t>/ ----
@@ -173,7 +179,7 @@ func (n *tablesNode) Rename(ctx context.Context, name string, newParent gofs.Ino
 type tableNode struct {
 	gofs.Inode
 	c     *core
-	table string
+	table meta.TableName
 }
 
 var (
@@ -193,7 +199,7 @@ func (n *tableNode) Getattr(ctx context.Context, f gofs.FileHandle, out *fuse.At
 		err = versions.ErrNotFound
 	}
 	if err != nil {
-		return n.c.errno("getattr", n.table, "tables/"+n.table, err)
+		return n.c.errno("getattr", n.table.String(), "tables/"+n.table.String(), err)
 	}
 	setAttr(&out.Attr, dirMode(n.c), 0, updated)
 	out.SetTimeout(mutableTimeout)
@@ -201,44 +207,44 @@ func (n *tableNode) Getattr(ctx context.Context, f gofs.FileHandle, out *fuse.At
 }
 
 func (n *tableNode) Setattr(ctx context.Context, f gofs.FileHandle, in *fuse.SetAttrIn, out *fuse.AttrOut) syscall.Errno {
-	return n.c.errno("setattr", n.table, "tables/"+n.table, n.c.immutable("table folder "+n.table))
+	return n.c.errno("setattr", n.table.String(), "tables/"+n.table.String(), n.c.immutable("table folder "+n.table.String()))
 }
 
 func (n *tableNode) Lookup(ctx context.Context, name string, out *fuse.EntryOut) (*gofs.Inode, syscall.Errno) {
-	c, path := n.c, dirPath(n.table, name)
+	c, path, table := n.c, dirPath(n.table, name), n.table.String()
 	switch name {
 	case currentName:
 		target, err := c.tree.current(ctx, n.table)
 		if err != nil {
-			return nil, c.errno("lookup", n.table, path, err)
+			return nil, c.errno("lookup", table, path, err)
 		}
 		setAttr(&out.Attr, syscall.S_IFLNK|0o777, int64(len(target)), c.tree.updated(n.table))
 		out.SetEntryTimeout(mutableTimeout)
 		out.SetAttrTimeout(mutableTimeout)
-		return n.NewInode(ctx, &linkNode{c: c, table: n.table}, gofs.StableAttr{Mode: syscall.S_IFLNK, Ino: inoOf("current", n.table)}), 0
+		return n.NewInode(ctx, &linkNode{c: c, table: n.table}, gofs.StableAttr{Mode: syscall.S_IFLNK, Ino: inoOf("current", table)}), 0
 	case historyName:
 		body, err := c.tree.historyJSON(ctx, n.table)
 		if err != nil {
-			return nil, c.errno("lookup", n.table, path, err)
+			return nil, c.errno("lookup", table, path, err)
 		}
 		setAttr(&out.Attr, syscall.S_IFREG|0o444, int64(len(body)), c.tree.updated(n.table))
 		out.SetEntryTimeout(mutableTimeout)
 		out.SetAttrTimeout(mutableTimeout)
-		return n.NewInode(ctx, &historyNode{c: c, table: n.table}, gofs.StableAttr{Mode: syscall.S_IFREG, Ino: inoOf("history", n.table)}), 0
+		return n.NewInode(ctx, &historyNode{c: c, table: n.table}, gofs.StableAttr{Mode: syscall.S_IFREG, Ino: inoOf("history", table)}), 0
 	}
 	if prefix, kind, ok := versionName(name); ok {
 		v, err := c.tree.resolve(ctx, n.table, prefix)
 		if err != nil {
-			return nil, c.errno("lookup", n.table, path, err)
+			return nil, c.errno("lookup", table, path, err)
 		}
 		vn := &versionNode{c: c, v: v, csv: kind == "csv"}
 		timeout, err := vn.attr(ctx, &out.Attr)
 		if err != nil {
-			return nil, c.errno("lookup", n.table, path, err)
+			return nil, c.errno("lookup", table, path, err)
 		}
 		out.SetEntryTimeout(timeout)
 		out.SetAttrTimeout(timeout)
-		return n.NewInode(ctx, vn, gofs.StableAttr{Mode: syscall.S_IFREG, Ino: inoOf("version", n.table, string(v.ID), kind)}), 0
+		return n.NewInode(ctx, vn, gofs.StableAttr{Mode: syscall.S_IFREG, Ino: inoOf("version", table, string(v.ID), kind)}), 0
 	}
 	if st := c.staging.lookup(n.table, name); st != nil {
 		return stagedInode(ctx, c, &n.Inode, st, out)
@@ -249,13 +255,13 @@ func (n *tableNode) Lookup(ctx context.Context, name string, out *fuse.EntryOut)
 func (n *tableNode) Readdir(ctx context.Context) (gofs.DirStream, syscall.Errno) {
 	entries, err := n.c.readdir(ctx, n.table)
 	if err != nil {
-		return nil, n.c.errno("readdir", n.table, "tables/"+n.table, err)
+		return nil, n.c.errno("readdir", n.table.String(), "tables/"+n.table.String(), err)
 	}
 	return dirStream(entries), 0
 }
 
 func (n *tableNode) Mkdir(ctx context.Context, name string, mode uint32, out *fuse.EntryOut) (*gofs.Inode, syscall.Errno) {
-	return nil, n.c.errno("mkdir", n.table, dirPath(n.table, name), n.c.immutable("a table folder holds no folders"))
+	return nil, n.c.errno("mkdir", n.table.String(), dirPath(n.table, name), n.c.immutable("a table folder holds no folders"))
 }
 
 func (n *tableNode) Create(ctx context.Context, name string, flags uint32, mode uint32, out *fuse.EntryOut) (*gofs.Inode, gofs.FileHandle, uint32, syscall.Errno) {
@@ -263,7 +269,7 @@ func (n *tableNode) Create(ctx context.Context, name string, flags uint32, mode 
 }
 
 func (n *tableNode) Unlink(ctx context.Context, name string) syscall.Errno {
-	return n.c.errno("unlink", n.table, dirPath(n.table, name), n.c.unlink(ctx, n.table, name))
+	return n.c.errno("unlink", n.table.String(), dirPath(n.table, name), n.c.unlink(ctx, n.table, name))
 }
 
 func (n *tableNode) Rename(ctx context.Context, name string, newParent gofs.InodeEmbedder, newName string, flags uint32) syscall.Errno {
@@ -272,10 +278,10 @@ func (n *tableNode) Rename(ctx context.Context, name string, newParent gofs.Inod
 
 // ---- shared folder operations ----
 
-func createNode(ctx context.Context, c *core, parent *gofs.Inode, dir, name string, out *fuse.EntryOut) (*gofs.Inode, gofs.FileHandle, uint32, syscall.Errno) {
+func createNode(ctx context.Context, c *core, parent *gofs.Inode, dir meta.TableName, name string, out *fuse.EntryOut) (*gofs.Inode, gofs.FileHandle, uint32, syscall.Errno) {
 	w, err := c.create(ctx, dir, name)
 	if err != nil {
-		return nil, nil, 0, c.errno("create", targetTable(dir, name), dirPath(dir, name), err)
+		return nil, nil, 0, c.errno("create", tableLabel(dir, name), dirPath(dir, name), err)
 	}
 	ch, errno := stagedInode(ctx, c, parent, w.st, out)
 	if errno != 0 {
@@ -285,19 +291,17 @@ func createNode(ctx context.Context, c *core, parent *gofs.Inode, dir, name stri
 	return ch, &stagedFile{w: w}, 0, 0
 }
 
-func renameNode(ctx context.Context, c *core, dir, name string, newParent gofs.InodeEmbedder, newName string, flags uint32) syscall.Errno {
-	dstDir := outside
+func renameNode(ctx context.Context, c *core, dir meta.TableName, name string, newParent gofs.InodeEmbedder, newName string, flags uint32) syscall.Errno {
+	var dstDir meta.TableName
 	switch p := newParent.(type) {
 	case *tablesNode:
-		dstDir = ""
 	case *tableNode:
 		dstDir = p.table
+	default: // out of tables/ and the table folders
+		return c.errno("rename", dir.String(), dirPath(dir, name)+" -> "+newName, c.renameOut())
 	}
-	table, dst := dir, dirPath(dstDir, newName)
-	if dstDir != outside {
-		table = targetTable(dstDir, newName)
-	}
-	return c.errno("rename", table, dirPath(dir, name)+" -> "+dst, c.rename(ctx, dir, name, dstDir, newName, flags))
+	path := dirPath(dir, name) + " -> " + dirPath(dstDir, newName)
+	return c.errno("rename", tableLabel(dstDir, newName), path, c.rename(ctx, dir, name, dstDir, newName, flags))
 }
 
 // ---- versions: @<id>.parquet and @<id>.csv ----
@@ -327,7 +331,7 @@ func (n *versionNode) path() string {
 func (n *versionNode) attr(ctx context.Context, a *fuse.Attr) (time.Duration, error) {
 	if n.csv {
 		size, ok := n.c.renditions.size(n.v)
-		setAttr(a, syscall.S_IFREG|0o444, size, n.v.Time())
+		setAttr(a, syscall.S_IFREG|0o444, size, n.v.Timestamp)
 		if !ok {
 			return uncached, nil
 		}
@@ -337,28 +341,28 @@ func (n *versionNode) attr(ctx context.Context, a *fuse.Attr) (time.Duration, er
 	if err != nil {
 		return 0, err
 	}
-	setAttr(a, syscall.S_IFREG|0o444, size, n.v.Time())
+	setAttr(a, syscall.S_IFREG|0o444, size, n.v.Timestamp)
 	return immutableTimeout, nil
 }
 
 func (n *versionNode) Getattr(ctx context.Context, f gofs.FileHandle, out *fuse.AttrOut) syscall.Errno {
 	timeout, err := n.attr(ctx, &out.Attr)
 	if err != nil {
-		return n.c.errno("getattr", n.v.Table, n.path(), err)
+		return n.c.errno("getattr", n.v.Table.String(), n.path(), err)
 	}
 	out.SetTimeout(timeout)
 	return 0
 }
 
 func (n *versionNode) Setattr(ctx context.Context, f gofs.FileHandle, in *fuse.SetAttrIn, out *fuse.AttrOut) syscall.Errno {
-	return n.c.errno("setattr", n.v.Table, n.path(), n.c.immutable(n.path()))
+	return n.c.errno("setattr", n.v.Table.String(), n.path(), n.c.immutable(n.path()))
 }
 
 func (n *versionNode) Open(ctx context.Context, flags uint32) (gofs.FileHandle, uint32, syscall.Errno) {
 	if n.csv {
 		f, unpin, err := n.c.openCSV(ctx, n.v, flags)
 		if err != nil {
-			return nil, 0, n.c.errno("open", n.v.Table, n.path(), err)
+			return nil, 0, n.c.errno("open", n.v.Table.String(), n.path(), err)
 		}
 		// The size the kernel saw may predate the rendition: read around
 		// the page cache.
@@ -366,10 +370,10 @@ func (n *versionNode) Open(ctx context.Context, flags uint32) (gofs.FileHandle, 
 	}
 	r, err := n.c.openVersion(ctx, n.v, flags)
 	if err != nil {
-		return nil, 0, n.c.errno("open", n.v.Table, n.path(), err)
+		return nil, 0, n.c.errno("open", n.v.Table.String(), n.path(), err)
 	}
 	if r.Local() == nil {
-		return &remoteFile{r: r, c: n.c, table: n.v.Table, path: n.path()}, fuse.FOPEN_KEEP_CACHE, 0
+		return &remoteFile{r: r, c: n.c, table: n.v.Table.String(), path: n.path()}, fuse.FOPEN_KEEP_CACHE, 0
 	}
 	// go-fuse turns this into passthrough when the kernel and our
 	// privileges allow it (and then drops KEEP_CACHE: the page cache is the
@@ -384,7 +388,7 @@ func (n *versionNode) Open(ctx context.Context, flags uint32) (gofs.FileHandle, 
 type linkNode struct {
 	gofs.Inode
 	c     *core
-	table string
+	table meta.TableName
 }
 
 var (
@@ -396,7 +400,7 @@ var (
 func (n *linkNode) Readlink(ctx context.Context) ([]byte, syscall.Errno) {
 	target, err := n.c.tree.current(ctx, n.table)
 	if err != nil {
-		return nil, n.c.errno("readlink", n.table, dirPath(n.table, currentName), err)
+		return nil, n.c.errno("readlink", n.table.String(), dirPath(n.table, currentName), err)
 	}
 	return []byte(target), 0
 }
@@ -404,7 +408,7 @@ func (n *linkNode) Readlink(ctx context.Context) ([]byte, syscall.Errno) {
 func (n *linkNode) Getattr(ctx context.Context, f gofs.FileHandle, out *fuse.AttrOut) syscall.Errno {
 	target, err := n.c.tree.current(ctx, n.table)
 	if err != nil {
-		return n.c.errno("getattr", n.table, dirPath(n.table, currentName), err)
+		return n.c.errno("getattr", n.table.String(), dirPath(n.table, currentName), err)
 	}
 	setAttr(&out.Attr, syscall.S_IFLNK|0o777, int64(len(target)), n.c.tree.updated(n.table))
 	out.SetTimeout(mutableTimeout)
@@ -412,7 +416,7 @@ func (n *linkNode) Getattr(ctx context.Context, f gofs.FileHandle, out *fuse.Att
 }
 
 func (n *linkNode) Setattr(ctx context.Context, f gofs.FileHandle, in *fuse.SetAttrIn, out *fuse.AttrOut) syscall.Errno {
-	return n.c.errno("setattr", n.table, dirPath(n.table, currentName), n.c.immutable(currentName))
+	return n.c.errno("setattr", n.table.String(), dirPath(n.table, currentName), n.c.immutable(currentName))
 }
 
 // ---- history.json ----
@@ -420,7 +424,7 @@ func (n *linkNode) Setattr(ctx context.Context, f gofs.FileHandle, in *fuse.SetA
 type historyNode struct {
 	gofs.Inode
 	c     *core
-	table string
+	table meta.TableName
 }
 
 var (
@@ -439,7 +443,7 @@ func (n *historyNode) Getattr(ctx context.Context, f gofs.FileHandle, out *fuse.
 	}
 	body, err := n.c.tree.historyJSON(ctx, n.table)
 	if err != nil {
-		return n.c.errno("getattr", n.table, n.path(), err)
+		return n.c.errno("getattr", n.table.String(), n.path(), err)
 	}
 	setAttr(&out.Attr, syscall.S_IFREG|0o444, int64(len(body)), n.c.tree.updated(n.table))
 	out.SetTimeout(mutableTimeout)
@@ -447,13 +451,13 @@ func (n *historyNode) Getattr(ctx context.Context, f gofs.FileHandle, out *fuse.
 }
 
 func (n *historyNode) Setattr(ctx context.Context, f gofs.FileHandle, in *fuse.SetAttrIn, out *fuse.AttrOut) syscall.Errno {
-	return n.c.errno("setattr", n.table, n.path(), n.c.immutable(n.path()))
+	return n.c.errno("setattr", n.table.String(), n.path(), n.c.immutable(n.path()))
 }
 
 func (n *historyNode) Open(ctx context.Context, flags uint32) (gofs.FileHandle, uint32, syscall.Errno) {
 	body, err := n.c.openHistory(ctx, n.table, flags)
 	if err != nil {
-		return nil, 0, n.c.errno("open", n.table, n.path(), err)
+		return nil, 0, n.c.errno("open", n.table.String(), n.path(), err)
 	}
 	// One snapshot per open, read around the page cache: the content
 	// changes with every version.
@@ -527,7 +531,7 @@ func (n *stagedNode) Setattr(ctx context.Context, f gofs.FileHandle, in *fuse.Se
 	}
 	if err := n.c.setStaged(n.st, size, mode, atime, mtime); err != nil {
 		dir, name, _ := n.c.staging.place(n.st)
-		return n.c.errno("setattr", targetTable(dir, name), dirPath(dir, name), err)
+		return n.c.errno("setattr", tableLabel(dir, name), dirPath(dir, name), err)
 	}
 	return n.Getattr(ctx, f, out)
 }
@@ -536,7 +540,7 @@ func (n *stagedNode) Open(ctx context.Context, flags uint32) (gofs.FileHandle, u
 	w, err := n.c.openStaged(n.st, flags)
 	if err != nil {
 		dir, name, _ := n.c.staging.place(n.st)
-		return nil, 0, n.c.errno("open", targetTable(dir, name), dirPath(dir, name), err)
+		return nil, 0, n.c.errno("open", tableLabel(dir, name), dirPath(dir, name), err)
 	}
 	return &stagedFile{w: w}, 0, 0
 }

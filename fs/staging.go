@@ -8,6 +8,9 @@ import (
 	"strings"
 	"sync"
 	"time"
+
+	"github.com/datomfs/datomfs/versions"
+	"github.com/datomfs/datomfs/versions/meta"
 )
 
 // staging holds the files being written into the mount: each is a file in
@@ -27,17 +30,26 @@ type staged struct {
 	path string // the staging file
 
 	// Guarded by staging.mu.
-	dir      string // "" for tables/, else the table
+	dir      meta.TableName // zero for tables/, else the table
 	name     string
+	target   target // what name publishes to; zero for a temporary name
 	mode     uint32
 	consumed bool // published, refused or removed: no longer in the tree
+}
+
+// target is what a table file name publishes: the table, and what the
+// bytes are, both read once from the name as it came in
+// (core.checkNewName).
+type target struct {
+	table  meta.TableName
+	format versions.Format
 }
 
 func newStaging(dir string) *staging {
 	return &staging{dir: dir, files: map[string]*staged{}}
 }
 
-func stagedKey(dir, name string) string { return dir + "/" + name }
+func stagedKey(dir meta.TableName, name string) string { return dir.String() + "/" + name }
 
 // isTempName: names tools use while writing, staged without publishing.
 func isTempName(name string) bool {
@@ -46,35 +58,35 @@ func isTempName(name string) bool {
 		strings.HasSuffix(l, "~") || strings.HasSuffix(l, ".partial")
 }
 
-// publishExt is the lower-case extension of a table file name, or "".
-func publishExt(name string) string {
-	switch ext := strings.ToLower(filepath.Ext(name)); ext {
-	case ".parquet", ".csv":
-		if strings.TrimSuffix(name, filepath.Ext(name)) != "" {
-			return ext
-		}
+// tableFileFormat is what a table file name says its bytes are: one of
+// versions' input formats (versions.FormatOf, the list the CLI accepts
+// too), after a non-empty name.
+func tableFileFormat(name string) (versions.Format, bool) {
+	if strings.TrimSuffix(name, filepath.Ext(name)) == "" {
+		return "", false
 	}
-	return ""
+	return versions.FormatOf(name)
 }
 
-// targetTable is the table a file name in dir publishes to.
-func targetTable(dir, name string) string {
-	if dir != "" {
-		return dir
+// tableLabel names, for log lines, the table a file name in dir is for
+// (the name need not be valid).
+func tableLabel(dir meta.TableName, name string) string {
+	if !dir.IsZero() {
+		return dir.String()
 	}
 	return strings.TrimSuffix(name, filepath.Ext(name))
 }
 
-// create stages a new, empty file under name in dir, replacing a staged
-// file of that name, and returns a writable handle on its staging file.
-// Inode numbers of staged files count up from 1<<62 (hashed ones stay
-// below).
-func (a *staging) create(dir, name string) (*staged, *os.File, error) {
+// create stages a new, empty file under name in dir, publishing to tgt,
+// replacing a staged file of that name, and returns a writable handle on
+// its staging file. Inode numbers of staged files count up from 1<<62
+// (hashed ones stay below).
+func (a *staging) create(dir meta.TableName, name string, tgt target) (*staged, *os.File, error) {
 	a.mu.Lock()
 	a.nextIno++
 	ino := 1<<62 + a.nextIno
 	a.mu.Unlock()
-	st := &staged{ino: ino, dir: dir, name: name, mode: 0o644,
+	st := &staged{ino: ino, dir: dir, name: name, target: tgt, mode: 0o644,
 		path: filepath.Join(a.dir, strconv.FormatUint(ino&(1<<62-1), 10))}
 	f, err := os.OpenFile(st.path, os.O_RDWR|os.O_CREATE|os.O_TRUNC, 0o600)
 	if err != nil {
@@ -91,14 +103,14 @@ func (a *staging) create(dir, name string) (*staged, *os.File, error) {
 }
 
 // lookup finds a staged file by name.
-func (a *staging) lookup(dir, name string) *staged {
+func (a *staging) lookup(dir meta.TableName, name string) *staged {
 	a.mu.Lock()
 	defer a.mu.Unlock()
 	return a.files[stagedKey(dir, name)]
 }
 
 // in lists the staged files of a folder: name → inode number.
-func (a *staging) in(dir string) map[string]uint64 {
+func (a *staging) in(dir meta.TableName) map[string]uint64 {
 	a.mu.Lock()
 	defer a.mu.Unlock()
 	out := map[string]uint64{}
@@ -111,10 +123,18 @@ func (a *staging) in(dir string) map[string]uint64 {
 }
 
 // place returns where a staged file is, and whether it is still there.
-func (a *staging) place(st *staged) (dir, name string, ok bool) {
+func (a *staging) place(st *staged) (dir meta.TableName, name string, ok bool) {
 	a.mu.Lock()
 	defer a.mu.Unlock()
 	return st.dir, st.name, !st.consumed
+}
+
+// targetOf is what a staged file publishes to (zero under a temporary
+// name).
+func (a *staging) targetOf(st *staged) target {
+	a.mu.Lock()
+	defer a.mu.Unlock()
+	return st.target
 }
 
 // take removes a staged file from the tree; false if it was gone already.
@@ -140,8 +160,8 @@ func (a *staging) remove(st *staged) {
 }
 
 // move renames a staged file within the staging area (to a temporary
-// name), replacing a staged file of the new name.
-func (a *staging) move(st *staged, dir, name string) bool {
+// name, which publishes nothing), replacing a staged file of the new name.
+func (a *staging) move(st *staged, dir meta.TableName, name string) bool {
 	a.mu.Lock()
 	defer a.mu.Unlock()
 	if st.consumed {
@@ -152,7 +172,7 @@ func (a *staging) move(st *staged, dir, name string) bool {
 		os.Remove(old.path)
 	}
 	delete(a.files, stagedKey(st.dir, st.name))
-	st.dir, st.name = dir, name
+	st.dir, st.name, st.target = dir, name, target{}
 	a.files[stagedKey(dir, name)] = st
 	return true
 }

@@ -143,8 +143,8 @@ func testStatVersion(t *testing.T, fx *fixture) {
 		want []byte
 		time time.Time
 	}{
-		{vname(fx.V1.ID, ".parquet"), storeBytes(t, fx.Project, fx.V1), fx.V1.Time()},
-		{vname(fx.V2.ID, ".parquet"), storeBytes(t, fx.Project, fx.V2), fx.V2.Time()},
+		{vname(fx.V1.ID, ".parquet"), storeBytes(t, fx.Project, fx.V1), fx.V1.Timestamp},
+		{vname(fx.V2.ID, ".parquet"), storeBytes(t, fx.Project, fx.V2), fx.V2.Timestamp},
 	} {
 		fi, err := os.Stat(fx.path("lb", v.name))
 		if err != nil {

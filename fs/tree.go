@@ -10,6 +10,7 @@ import (
 	"time"
 
 	"github.com/datomfs/datomfs/versions"
+	"github.com/datomfs/datomfs/versions/meta"
 )
 
 // Fixed names inside a table folder.
@@ -32,8 +33,8 @@ type tree struct {
 
 	mu     sync.Mutex
 	loaded bool
-	tables map[string]*tableSnap
-	empty  map[string]bool // mkdir'd tables without a version yet
+	tables map[meta.TableName]*tableSnap
+	empty  map[meta.TableName]bool // mkdir'd tables without a version yet
 }
 
 // tableSnap is what the mount knows of one table: its manifest entry and,
@@ -50,13 +51,13 @@ type tableSnap struct {
 
 // changes says what a reload changed, for the kernel invalidations.
 type changes struct {
-	added, removed, changed []string
+	added, removed, changed []meta.TableName
 }
 
 func (c changes) empty() bool { return len(c.added)+len(c.removed)+len(c.changed) == 0 }
 
 func newTree(p *versions.Project, started time.Time) *tree {
-	return &tree{p: p, started: started, tables: map[string]*tableSnap{}, empty: map[string]bool{}}
+	return &tree{p: p, started: started, tables: map[meta.TableName]*tableSnap{}, empty: map[meta.TableName]bool{}}
 }
 
 // ensureLoaded reads the table list once.
@@ -83,12 +84,12 @@ func (t *tree) reload(ctx context.Context) (changes, error) {
 	t.mu.Lock()
 	defer t.mu.Unlock()
 	var c changes
-	seen := map[string]bool{}
+	seen := map[meta.TableName]bool{}
 	for _, e := range list {
-		name := fmt.Sprint(e.Name)
+		name := e.Name
 		seen[name] = true
-		cur := fmt.Sprint(e.CurrentVersion)
-		upd := asTime(e.LastUpdated)
+		cur := e.CurrentVersion.String()
+		upd := e.LastUpdated
 		old, ok := t.tables[name]
 		switch {
 		case !ok:
@@ -112,14 +113,14 @@ func (t *tree) reload(ctx context.Context) (changes, error) {
 	return c, nil
 }
 
-// names lists the tables: known ones and mkdir'd empty ones.
-func (t *tree) names(ctx context.Context) ([]string, error) {
+// names lists the tables, sorted: known ones and mkdir'd empty ones.
+func (t *tree) names(ctx context.Context) ([]meta.TableName, error) {
 	if err := t.ensureLoaded(ctx); err != nil {
 		return nil, err
 	}
 	t.mu.Lock()
 	defer t.mu.Unlock()
-	out := make([]string, 0, len(t.tables)+len(t.empty))
+	out := make([]meta.TableName, 0, len(t.tables)+len(t.empty))
 	for n := range t.tables {
 		out = append(out, n)
 	}
@@ -128,13 +129,13 @@ func (t *tree) names(ctx context.Context) ([]string, error) {
 			out = append(out, n)
 		}
 	}
-	sort.Strings(out)
+	sort.Slice(out, func(i, j int) bool { return out[i].String() < out[j].String() })
 	return out, nil
 }
 
 // info says whether a table exists (with versions, or mkdir'd) and when
 // it last changed.
-func (t *tree) info(ctx context.Context, table string) (exists bool, updated time.Time, err error) {
+func (t *tree) info(ctx context.Context, table meta.TableName) (exists bool, updated time.Time, err error) {
 	if err := t.ensureLoaded(ctx); err != nil {
 		return false, time.Time{}, err
 	}
@@ -147,14 +148,14 @@ func (t *tree) info(ctx context.Context, table string) (exists bool, updated tim
 }
 
 // updated is when a table last changed (zero if unknown).
-func (t *tree) updated(table string) time.Time {
+func (t *tree) updated(table meta.TableName) time.Time {
 	_, updated, _ := t.info(context.Background(), table)
 	return updated
 }
 
 // versions returns a table's versions (newest first) with their listed
 // names, loading them if needed. A mkdir'd table has none.
-func (t *tree) versions(ctx context.Context, table string) (*tableSnap, error) {
+func (t *tree) versions(ctx context.Context, table meta.TableName) (*tableSnap, error) {
 	if err := t.ensureLoaded(ctx); err != nil {
 		return nil, err
 	}
@@ -188,7 +189,7 @@ func (t *tree) versions(ctx context.Context, table string) (*tableSnap, error) {
 
 // resolve finds the version a name in a table folder means: a listed name,
 // else any unique prefix through Project.Resolve, the one prefix resolver.
-func (t *tree) resolve(ctx context.Context, table, prefix string) (versions.Version, error) {
+func (t *tree) resolve(ctx context.Context, table meta.TableName, prefix string) (versions.Version, error) {
 	s, err := t.versions(ctx, table)
 	if err != nil {
 		return versions.Version{}, err
@@ -200,7 +201,7 @@ func (t *tree) resolve(ctx context.Context, table, prefix string) (versions.Vers
 }
 
 // current returns the listed name of the current version.
-func (t *tree) current(ctx context.Context, table string) (string, error) {
+func (t *tree) current(ctx context.Context, table meta.TableName) (string, error) {
 	s, err := t.versions(ctx, table)
 	if err != nil {
 		return "", err
@@ -213,7 +214,7 @@ func (t *tree) current(ctx context.Context, table string) (string, error) {
 
 // historyJSON is history.json: the table's version history, newest first,
 // as the project's version_history.json holds it.
-func (t *tree) historyJSON(ctx context.Context, table string) ([]byte, error) {
+func (t *tree) historyJSON(ctx context.Context, table meta.TableName) ([]byte, error) {
 	h, err := t.p.History(ctx, table)
 	if err != nil {
 		return nil, err
@@ -223,7 +224,7 @@ func (t *tree) historyJSON(ctx context.Context, table string) ([]byte, error) {
 
 // isHistoryName reports whether name in a table folder is part of the
 // history (a version, current.parquet, history.json).
-func (t *tree) isHistoryName(ctx context.Context, table, name string) bool {
+func (t *tree) isHistoryName(ctx context.Context, table meta.TableName, name string) bool {
 	if name == currentName || name == historyName {
 		return true
 	}
@@ -235,7 +236,7 @@ func (t *tree) isHistoryName(ctx context.Context, table, name string) bool {
 }
 
 // addEmpty records a mkdir'd table; a table that exists is ErrExists.
-func (t *tree) addEmpty(ctx context.Context, name string) error {
+func (t *tree) addEmpty(ctx context.Context, name meta.TableName) error {
 	if err := t.ensureLoaded(ctx); err != nil {
 		return err
 	}
@@ -250,7 +251,7 @@ func (t *tree) addEmpty(ctx context.Context, name string) error {
 
 // checkEmpty says whether name is a mkdir'd table without versions:
 // a table with versions is ErrImmutable (history), none is ErrNotFound.
-func (t *tree) checkEmpty(ctx context.Context, name string) error {
+func (t *tree) checkEmpty(ctx context.Context, name meta.TableName) error {
 	if err := t.ensureLoaded(ctx); err != nil {
 		return err
 	}
@@ -266,7 +267,7 @@ func (t *tree) checkEmpty(ctx context.Context, name string) error {
 }
 
 // dropEmpty forgets a mkdir'd table.
-func (t *tree) dropEmpty(name string) {
+func (t *tree) dropEmpty(name meta.TableName) {
 	t.mu.Lock()
 	defer t.mu.Unlock()
 	delete(t.empty, name)
@@ -333,16 +334,4 @@ func isHex(s string) bool {
 		}
 	}
 	return true
-}
-
-// asTime reads a manifest timestamp (a time, or datom's text form).
-func asTime(v any) time.Time {
-	switch t := v.(type) {
-	case time.Time:
-		return t
-	case string:
-		tt, _ := time.Parse("2006-01-02T15:04:05Z", t)
-		return tt
-	}
-	return time.Time{}
 }

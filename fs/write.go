@@ -10,52 +10,48 @@ import (
 	"time"
 
 	"github.com/datomfs/datomfs/versions"
+	"github.com/datomfs/datomfs/versions/meta"
 )
 
 // Copy-in writes. A file created in tables/ or tables/<t>/ lives in a staging
-// file outside the mount (staging.go). When its name is a table file
-// (.parquet, .csv) the first flush of a handle that wrote to it publishes it
-// with one Project.Write; a temporary name (dot-file, *.tmp, *~, *.partial)
-// is kept staged until it is renamed to a table file name (the rename
-// publishes, core.rename) or removed. A published or refused file leaves the
-// tree at once.
+// file outside the mount (staging.go). When its name is a table file (one of
+// versions' input formats: .parquet, .csv, .tsv, .psv, .txt) the first flush
+// of a handle that wrote to it publishes it with one Project.Write of the
+// staging file as it is, in the format its name says; a temporary name
+// (dot-file, *.tmp, *~, *.partial) is kept staged until it is renamed to a
+// table file name (the rename publishes, core.rename) or removed. A
+// published or refused file leaves the tree at once.
 
 // publishOnClose is the first flush of a handle that wrote: a table file
 // name publishes (once), a temporary name stays staged.
 func (c *core) publishOnClose(ctx context.Context, st *staged) (published bool, err error) {
-	dir, name, ok := c.staging.place(st)
+	_, name, ok := c.staging.place(st)
 	if !ok || isTempName(name) {
 		return false, nil
 	}
+	tgt := c.staging.targetOf(st)
 	if !c.staging.take(st) {
 		return false, nil
 	}
 	defer os.Remove(st.path)
-	return true, c.publish(ctx, st, dir, name)
+	return true, c.publish(ctx, st, tgt, name)
 }
 
-// publish writes the staged bytes as a new version: one Project.Write, with
-// pull-and-redo on a push race. It ignores the caller's interrupts: a
-// write is finished or refused, never abandoned half-way.
-func (c *core) publish(ctx context.Context, st *staged, dir, name string) error {
-	table := targetTable(dir, name)
-	if err := checkTableName(table); err != nil {
-		return err
-	}
-	// versions.Write picks parquet or CSV by the file's extension.
-	input := st.path + "-input" + publishExt(name)
-	if err := os.Link(st.path, input); err != nil {
-		return fmt.Errorf("stage %s: %w", name, err)
-	}
-	defer os.Remove(input)
+// publish writes the staged bytes, which came in as name, as a new version
+// of tgt: one Project.Write, with pull-and-redo on a push race. It ignores
+// the caller's interrupts: a write is finished or refused, never abandoned
+// half-way.
+func (c *core) publish(ctx context.Context, st *staged, tgt target, name string) error {
+	table := tgt.table
 	var size int64
-	if fi, err := os.Stat(input); err == nil {
+	if fi, err := os.Stat(st.path); err == nil {
 		size = fi.Size()
 	}
 	start := time.Now()
 	res, err := c.p.Write(context.WithoutCancel(ctx), versions.WriteRequest{
 		Table:   table,
-		Path:    input,
+		Path:    st.path,
+		Format:  tgt.format,
 		Message: fmt.Sprintf("Update %s (%s copied in through datomfs mount)", table, name),
 		Pull:    true,
 		Retries: 5,
@@ -63,7 +59,7 @@ func (c *core) publish(ctx context.Context, st *staged, dir, name string) error 
 	if err == nil {
 		// One line per publish at the default level; a failure is logged
 		// with its reason by core.errno, where it becomes the close errno.
-		c.log.Info("datomfs: published", "table", table, "version", res.Version.Short(),
+		c.log.Info("datomfs: published", "table", table.String(), "version", res.Version.Short(),
 			"size", size, "change", string(res.Change),
 			"seconds", fmt.Sprintf("%.1f", time.Since(start).Seconds()),
 			"file", name, "attempts", res.Attempts)
@@ -143,7 +139,7 @@ func (w *writeFile) touched() {
 }
 
 // place is where the handle's file is in the tree (for messages).
-func (w *writeFile) place() (dir, name string) {
+func (w *writeFile) place() (dir meta.TableName, name string) {
 	dir, name, _ = w.c.staging.place(w.st)
 	return dir, name
 }

@@ -12,6 +12,8 @@ import (
 	"strings"
 
 	duckdb "github.com/duckdb/duckdb-go/v2" // also registers the "duckdb" driver
+
+	"github.com/datomfs/datomfs/versions"
 )
 
 // Converter converts between CSV and parquet through DuckDB. It satisfies
@@ -22,17 +24,21 @@ type Converter struct{}
 func sqlString(s string) string { return "'" + strings.ReplaceAll(s, "'", "''") + "'" }
 
 // CSVToParquet converts a delimited text file with a header row to parquet
-// with DuckDB's type detection. The delimiter comes from the extension
-// (.csv ',', .tsv tab, .psv '|'; for .txt the header line decides). A file
-// checkCSV refuses, or one DuckDB cannot read, fails with a *CSVError
-// (ErrBadCSV) that gives the line. The parquet's column names are exactly
-// the header's (blanks around them removed): DuckDB never renames one.
-func (Converter) CSVToParquet(ctx context.Context, csvPath, parquetPath string) error {
+// with DuckDB's type detection. The delimiter is the format's (csv ',', tsv
+// tab, psv '|'; for txt the header line decides), whatever the file's
+// name. A file checkCSV refuses, or one DuckDB cannot read, fails with a
+// *CSVError (ErrBadCSV) that gives the line. The parquet's column names
+// are exactly the header's (blanks around them removed): DuckDB never
+// renames one.
+func (Converter) CSVToParquet(ctx context.Context, csvPath string, format versions.Format, parquetPath string) error {
+	if !format.Delimited() {
+		return fmt.Errorf("%s: %q is not a delimited text format", csvPath, format)
+	}
 	f, err := os.Open(csvPath)
 	if err != nil {
 		return err
 	}
-	sh, err := checkCSV(ctx, csvPath, f)
+	sh, err := checkCSV(ctx, format.Delimiter(), f)
 	f.Close()
 	if err != nil {
 		return err

@@ -7,7 +7,6 @@ import (
 	"errors"
 	"fmt"
 	"io"
-	"path/filepath"
 	"strings"
 )
 
@@ -40,18 +39,10 @@ type csvShape struct {
 	rows       int64 // data rows (blank lines not counted)
 }
 
-// delimFor is the field delimiter a file name implies: .csv ',', .tsv tab,
-// .psv '|'. For any other name (.txt) the header line decides: the most
-// frequent of , tab | ; outside quotes, ',' when it has none.
-func delimFor(path string, firstLine []byte) byte {
-	switch strings.ToLower(filepath.Ext(path)) {
-	case ".csv":
-		return ','
-	case ".tsv":
-		return '\t'
-	case ".psv":
-		return '|'
-	}
+// sniffDelim is the field delimiter the header line implies (format txt,
+// versions.Format.Delimiter 0): the most frequent of , tab | ; outside
+// quotes, ',' when it has none.
+func sniffDelim(firstLine []byte) byte {
 	var counts [256]int
 	quoted := false
 	for _, c := range firstLine {
@@ -78,7 +69,9 @@ func delimFor(path string, firstLine []byte) byte {
 // file as one text column, or takes a later line as the header), unclosed
 // quotes, and header names DuckDB would silently rename (empty ones, which
 // become column0..., and duplicates ignoring case, which become a_1...).
-func checkCSV(ctx context.Context, path string, r io.Reader) (csvShape, error) {
+//
+// delim is the field delimiter; 0 takes it from the header line.
+func checkCSV(ctx context.Context, delim byte, r io.Reader) (csvShape, error) {
 	br := bufio.NewReaderSize(r, 1<<16)
 	if bom, _ := br.Peek(3); bytes.Equal(bom, []byte("\xef\xbb\xbf")) {
 		br.Discard(3)
@@ -87,7 +80,10 @@ func checkCSV(ctx context.Context, path string, r io.Reader) (csvShape, error) {
 	if i := bytes.IndexAny(first, "\r\n"); i >= 0 {
 		first = first[:i]
 	}
-	sh := csvShape{delim: delimFor(path, first)}
+	if delim == 0 {
+		delim = sniffDelim(first)
+	}
+	sh := csvShape{delim: delim}
 	nfields := -1 // the header's
 	sc := newCSVScanner(sh.delim, func(fields, line int, names []string) error {
 		if nfields < 0 {

@@ -14,6 +14,8 @@ import (
 	"slices"
 	"strings"
 	"testing"
+
+	"github.com/datomfs/datomfs/versions"
 )
 
 func manyRows(n int, last string) string {
@@ -67,7 +69,7 @@ func TestCSVToParquetAccepts(t *testing.T) {
 			if err := os.WriteFile(in, []byte(c.body), 0o644); err != nil {
 				t.Fatal(err)
 			}
-			if err := (Converter{}).CSVToParquet(context.Background(), in, out); err != nil {
+			if err := (Converter{}).CSVToParquet(context.Background(), in, formatOf(t, in), out); err != nil {
 				t.Fatalf("refused: %v", err)
 			}
 			db := openDuck(t)
@@ -133,7 +135,7 @@ func TestCSVToParquetRefuses(t *testing.T) {
 			if err := os.WriteFile(in, []byte(c.body), 0o644); err != nil {
 				t.Fatal(err)
 			}
-			err := (Converter{}).CSVToParquet(context.Background(), in, out)
+			err := (Converter{}).CSVToParquet(context.Background(), in, formatOf(t, in), out)
 			if err == nil {
 				t.Fatal("accepted")
 			}
@@ -153,8 +155,42 @@ func TestCSVToParquetRefuses(t *testing.T) {
 	}
 }
 
+// The delimiter is the format's, whatever the file is called: the mount
+// hands over its staging file, whose name has no extension.
+func TestCSVToParquetFormatNotName(t *testing.T) {
+	ctx := context.Background()
+	dir := t.TempDir()
+	const body = "a\tb,c\n1\t2,3\n"
+	for _, c := range []struct {
+		file   string
+		body   string
+		format versions.Format
+		cols   []string
+	}{
+		{"staged-1", body, versions.FormatTSV, []string{"a", "b,c"}},
+		{"named.csv", body, versions.FormatTSV, []string{"a", "b,c"}},
+		{"named.tsv", body, versions.FormatCSV, []string{"a\tb", "c"}},
+		{"staged-2", "a|b|c,d\n1|2|3,4\n", versions.FormatTXT, []string{"a", "b", "c,d"}}, // the header line decides
+	} {
+		in, out := filepath.Join(dir, c.file), filepath.Join(dir, c.file+".parquet")
+		if err := os.WriteFile(in, []byte(c.body), 0o644); err != nil {
+			t.Fatal(err)
+		}
+		if err := (Converter{}).CSVToParquet(ctx, in, c.format, out); err != nil {
+			t.Fatalf("%s as %s: %v", c.file, c.format, err)
+		}
+		names, err := parquetColumnNames(ctx, openDuck(t), out)
+		if err != nil || !slices.Equal(names, c.cols) {
+			t.Errorf("%s as %s: columns %q (%v), want %q", c.file, c.format, names, err, c.cols)
+		}
+	}
+	if err := (Converter{}).CSVToParquet(ctx, filepath.Join(dir, "staged-1"), versions.FormatParquet, filepath.Join(dir, "x.parquet")); err == nil {
+		t.Error("parquet is not delimited text, but was converted")
+	}
+}
+
 func TestCSVToParquetMissingFile(t *testing.T) {
-	err := (Converter{}).CSVToParquet(context.Background(), filepath.Join(t.TempDir(), "none.csv"), filepath.Join(t.TempDir(), "o.parquet"))
+	err := (Converter{}).CSVToParquet(context.Background(), filepath.Join(t.TempDir(), "none.csv"), versions.FormatCSV, filepath.Join(t.TempDir(), "o.parquet"))
 	if !errors.Is(err, os.ErrNotExist) {
 		t.Fatalf("want not-exist, got %v", err)
 	}
@@ -165,7 +201,7 @@ func TestCSVToParquetCancelled(t *testing.T) {
 	os.WriteFile(in, []byte(manyRows(10000, "")), 0o644)
 	ctx, cancel := context.WithCancel(context.Background())
 	cancel()
-	err := (Converter{}).CSVToParquet(ctx, in, filepath.Join(t.TempDir(), "o.parquet"))
+	err := (Converter{}).CSVToParquet(ctx, in, formatOf(t, in), filepath.Join(t.TempDir(), "o.parquet"))
 	if !errors.Is(err, context.Canceled) {
 		t.Fatalf("want context.Canceled, got %v", err)
 	}

@@ -7,6 +7,7 @@ import (
 	"strings"
 
 	"github.com/datomfs/datomfs/versions"
+	"github.com/datomfs/datomfs/versions/meta"
 )
 
 // Markers in the _diff column of a diff's rows.
@@ -43,7 +44,7 @@ func (c ColumnChange) String() string {
 // Rows come removed first, then added, then changed pairs, each in key (or
 // column) order.
 type Diff struct {
-	Table  string
+	Table  meta.TableName
 	From   versions.Version
 	To     versions.Version
 	Keys   []string
@@ -81,7 +82,7 @@ type schemaCol struct{ name, typ string }
 
 // Diff prepares the comparison of two versions of a table (any unique
 // prefixes; "" is the current version) keyed by keys (may be empty).
-func (e *Engine) Diff(ctx context.Context, table, from, to string, keys []string) (*Diff, error) {
+func (e *Engine) Diff(ctx context.Context, table meta.TableName, from, to string, keys []string) (*Diff, error) {
 	d := &Diff{Table: table, Keys: keys}
 	var err error
 	if d.From, err = e.resolveOutside(ctx, table, from); err != nil {
@@ -203,7 +204,7 @@ SELECT * FROM (
 }
 
 // resolveOutside resolves a version outside of a statement.
-func (e *Engine) resolveOutside(ctx context.Context, table, prefix string) (versions.Version, error) {
+func (e *Engine) resolveOutside(ctx context.Context, table meta.TableName, prefix string) (versions.Version, error) {
 	v, err := e.p.Resolve(ctx, table, prefix)
 	if errors.Is(err, versions.ErrNotFound) && prefix == "" {
 		return v, fmt.Errorf("unknown table %q: %w", table, err)

@@ -27,7 +27,7 @@ func testDiff(t *testing.T, s *study) {
 	v1, v2, v3 := string(s.lb[0].Version)[:8], string(s.lb[1].Version)[:8], string(s.lb[2].Version)[:8]
 
 	t.Run("rows without keys", func(t *testing.T) {
-		d, err := e.Diff(ctx, "lb", v1, v2, nil)
+		d, err := e.Diff(ctx, tn("lb"), v1, v2, nil)
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -52,7 +52,7 @@ func testDiff(t *testing.T, s *study) {
 	})
 
 	t.Run("rows by key", func(t *testing.T) {
-		d, err := e.Diff(ctx, "lb", v1, v2, []string{"id"})
+		d, err := e.Diff(ctx, tn("lb"), v1, v2, []string{"id"})
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -74,7 +74,7 @@ func testDiff(t *testing.T, s *study) {
 	})
 
 	t.Run("added column", func(t *testing.T) {
-		d, err := e.Diff(ctx, "lb", v2, "", []string{"id"}) // "" is the current version (v3)
+		d, err := e.Diff(ctx, tn("lb"), v2, "", []string{"id"}) // "" is the current version (v3)
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -88,7 +88,7 @@ func testDiff(t *testing.T, s *study) {
 			t.Errorf("rows: %v", got)
 		}
 		// Reversed, the column is removed.
-		d, err = e.Diff(ctx, "lb", v3, v1, nil)
+		d, err = e.Diff(ctx, tn("lb"), v3, v1, nil)
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -105,7 +105,7 @@ func testDiff(t *testing.T, s *study) {
 	})
 
 	t.Run("same version", func(t *testing.T) {
-		d, err := e.Diff(ctx, "lb", v3, v3, []string{"id"})
+		d, err := e.Diff(ctx, tn("lb"), v3, v3, []string{"id"})
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -116,16 +116,16 @@ func testDiff(t *testing.T, s *study) {
 	})
 
 	t.Run("errors", func(t *testing.T) {
-		if _, err := e.Diff(ctx, "lb", v3, v3, []string{"flag"}); err == nil || !strings.Contains(err.Error(), "not unique") {
+		if _, err := e.Diff(ctx, tn("lb"), v3, v3, []string{"flag"}); err == nil || !strings.Contains(err.Error(), "not unique") {
 			t.Errorf("non-unique key: %v", err)
 		}
-		if _, err := e.Diff(ctx, "lb", v1, v3, []string{"flag"}); err == nil || !strings.Contains(err.Error(), "flag") {
+		if _, err := e.Diff(ctx, tn("lb"), v1, v3, []string{"flag"}); err == nil || !strings.Contains(err.Error(), "flag") {
 			t.Errorf("key missing in one version: %v", err)
 		}
-		if _, err := e.Diff(ctx, "lb", "ffffffff", v3, nil); err == nil || !strings.Contains(err.Error(), "ffffffff") {
+		if _, err := e.Diff(ctx, tn("lb"), "ffffffff", v3, nil); err == nil || !strings.Contains(err.Error(), "ffffffff") {
 			t.Errorf("unknown version: %v", err)
 		}
-		if _, err := e.Diff(ctx, "nosuch", "", "", nil); err == nil || !strings.Contains(err.Error(), "nosuch") {
+		if _, err := e.Diff(ctx, tn("nosuch"), "", "", nil); err == nil || !strings.Contains(err.Error(), "nosuch") {
 			t.Errorf("unknown table: %v", err)
 		}
 	})

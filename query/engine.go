@@ -57,9 +57,9 @@ type Engine struct {
 type stmtState struct {
 	mu       sync.Mutex
 	ctx      context.Context
-	err      error                         // first resolution error of the statement
-	versions map[string][]versions.Version // table -> versions, newest first
-	paths    map[string]string             // table\x00version id -> cached parquet path
+	err      error                                 // first resolution error of the statement
+	versions map[meta.TableName][]versions.Version // newest first
+	paths    map[string]string                     // table\x00version id -> cached parquet path
 }
 
 // New opens an Engine over p. It registers the name resolution and the table
@@ -128,7 +128,7 @@ func (e *Engine) begin(ctx context.Context) {
 	e.st.mu.Lock()
 	e.st.ctx = ctx
 	e.st.err = nil
-	e.st.versions = map[string][]versions.Version{}
+	e.st.versions = map[meta.TableName][]versions.Version{}
 	e.st.paths = map[string]string{}
 	e.st.mu.Unlock()
 }
@@ -270,24 +270,26 @@ func (e *Engine) Tables(ctx context.Context) ([]string, error) {
 	}
 	out := make([]string, 0, len(ts))
 	for _, t := range ts {
-		out = append(out, fmt.Sprint(t.Name))
+		out = append(out, t.Name.String())
 	}
 	return out, nil
 }
 
-// splitRef splits "lb@19f4" into table and version prefix; ok is false when
-// the name cannot be a datom table (DuckDB then goes on with its own
-// resolution, e.g. of 'file.parquet').
-func splitRef(name string) (table, prefix string, ok bool) {
-	table = name
-	if i := strings.LastIndexByte(name, '@'); i >= 0 {
-		table, prefix = name[:i], name[i+1:]
+// splitRef splits "lb@19f4" into table and version prefix: the one place an
+// SQL identifier becomes a table name. ok is false when the name cannot be
+// a datom table (DuckDB then goes on with its own resolution, e.g. of
+// 'file.parquet').
+func splitRef(ident string) (table meta.TableName, prefix string, ok bool) {
+	name := ident
+	if i := strings.LastIndexByte(ident, '@'); i >= 0 {
+		name, prefix = ident[:i], ident[i+1:]
 		if prefix == "" {
-			return "", "", false
+			return meta.TableName{}, "", false
 		}
 	}
-	if _, err := meta.ParseTableName(table); err != nil {
-		return "", "", false
+	table, err := meta.ParseTableName(name)
+	if err != nil {
+		return meta.TableName{}, "", false
 	}
 	return table, prefix, true
 }
@@ -311,7 +313,7 @@ func (e *Engine) replacementScan(name string) (string, []any, error) {
 }
 
 // tableVersions returns a table's versions (memoised for the statement).
-func (e *Engine) tableVersions(ctx context.Context, table string) ([]versions.Version, error) {
+func (e *Engine) tableVersions(ctx context.Context, table meta.TableName) ([]versions.Version, error) {
 	e.st.mu.Lock()
 	vs, ok := e.st.versions[table]
 	e.st.mu.Unlock()
@@ -338,7 +340,7 @@ func (e *Engine) tableVersions(ctx context.Context, table string) ([]versions.Ve
 
 // resolve finds the version a name refers to through Project.Resolve, the
 // one prefix resolver ("" is the current version).
-func (e *Engine) resolve(ctx context.Context, table, prefix string) (versions.Version, error) {
+func (e *Engine) resolve(ctx context.Context, table meta.TableName, prefix string) (versions.Version, error) {
 	if _, err := e.tableVersions(ctx, table); err != nil {
 		return versions.Version{}, err
 	}
@@ -347,7 +349,7 @@ func (e *Engine) resolve(ctx context.Context, table, prefix string) (versions.Ve
 
 // fetch returns the verified cache path of a version (memoised).
 func (e *Engine) fetch(ctx context.Context, v versions.Version) (string, error) {
-	key := v.Table + "\x00" + string(v.ID)
+	key := v.Table.String() + "\x00" + string(v.ID)
 	e.st.mu.Lock()
 	path, ok := e.st.paths[key]
 	e.st.mu.Unlock()
@@ -391,11 +393,15 @@ func (e *Engine) fetchAll(ctx context.Context, vs []versions.Version) ([]string,
 // sqlIdent quotes s as a SQL identifier.
 func sqlIdent(s string) string { return `"` + strings.ReplaceAll(s, `"`, `""`) + `"` }
 
+// Ident quotes s as an SQL identifier: any name, a datom table's, a
+// "t@prefix" reference or one of DuckDB's own tables.
+func Ident(s string) string { return sqlIdent(s) }
+
 // Ref is the SQL name of a table version: "t@prefix" quoted ("t" for the
 // current version when prefix is "").
-func Ref(table, prefix string) string {
+func Ref(table meta.TableName, prefix string) string {
 	if prefix == "" {
-		return sqlIdent(table)
+		return sqlIdent(table.String())
 	}
-	return sqlIdent(table + "@" + prefix)
+	return sqlIdent(table.String() + "@" + prefix)
 }

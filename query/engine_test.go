@@ -72,7 +72,7 @@ func runEngineSuite(t *testing.T, storeLoc string) {
 	t.Run("CountsPerVersion", func(t *testing.T) {
 		e := newTestEngine(t, s.p)
 		want := []int64{5, 5, 6}
-		all, err := s.p.Versions(ctx, "lb")
+		all, err := s.p.Versions(ctx, tn("lb"))
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -101,7 +101,7 @@ func runEngineSuite(t *testing.T, storeLoc string) {
 
 	t.Run("HistoryEqualsVersions", func(t *testing.T) {
 		e := newTestEngine(t, s.p)
-		vs, err := s.p.Versions(ctx, "lb")
+		vs, err := s.p.Versions(ctx, tn("lb"))
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -117,8 +117,8 @@ func runEngineSuite(t *testing.T, storeLoc string) {
 			if r[0] != string(v.ID) || r[1] != string(v.DataSHA) || r[3] != v.Author || r[4] != v.Message {
 				t.Errorf("row %d = %v, want %+v", i, r, v)
 			}
-			if ts, ok := r[2].(time.Time); !ok || !ts.Equal(v.Time()) || v.Time().IsZero() {
-				t.Errorf("row %d timestamp %v, want %v", i, r[2], v.Time())
+			if ts, ok := r[2].(time.Time); !ok || !ts.Equal(v.Timestamp) || v.Timestamp.IsZero() {
+				t.Errorf("row %d timestamp %v, want %v", i, r[2], v.Timestamp)
 			}
 			sh := shape[string(v.ID)]
 			if r[5] != sh[0] || r[6] != sh[1] {
@@ -231,7 +231,7 @@ func runEngineSuite(t *testing.T, storeLoc string) {
 
 	t.Run("Errors", func(t *testing.T) {
 		e := newTestEngine(t, s.p)
-		all, err := s.p.Versions(ctx, "ae")
+		all, err := s.p.Versions(ctx, tn("ae"))
 		if err != nil {
 			t.Fatal(err)
 		}

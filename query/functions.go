@@ -11,6 +11,7 @@ import (
 	duckdb "github.com/duckdb/duckdb-go/v2"
 
 	"github.com/datomfs/datomfs/versions"
+	"github.com/datomfs/datomfs/versions/meta"
 )
 
 // The SQL surface besides table names:
@@ -62,16 +63,17 @@ func (e *Engine) registerFunctions(ctx context.Context) error {
 	return nil
 }
 
-// tableArg reads the table name argument of a table function.
-func tableArg(fn string, args []any) (string, error) {
+// tableArg reads the table name argument of a table function: an SQL
+// string parsed once into a table name.
+func tableArg(fn string, args []any) (meta.TableName, error) {
 	if len(args) != 1 {
-		return "", fmt.Errorf("%s() takes one table name", fn)
+		return meta.TableName{}, fmt.Errorf("%s() takes one table name", fn)
 	}
 	s, ok := args[0].(string)
 	if !ok || s == "" {
-		return "", fmt.Errorf("%s() takes a table name, e.g. %s('lb')", fn, fn)
+		return meta.TableName{}, fmt.Errorf("%s() takes a table name, e.g. %s('lb')", fn, fn)
 	}
-	return s, nil
+	return versions.ParseTableName(s)
 }
 
 func (e *Engine) bindHistory(_ map[string]any, args ...any) (duckdb.RowTableSource, error) {
@@ -158,7 +160,7 @@ func (s *historySource) FillRow(row duckdb.Row) (bool, error) {
 	r := s.rows[s.i]
 	s.i++
 	ts := any(nil)
-	if t := r.v.Time(); !t.IsZero() {
+	if t := r.v.Timestamp; !t.IsZero() {
 		ts = t
 	}
 	vals := []any{string(r.v.ID), string(r.v.DataSHA), ts, r.v.Author, r.v.Message, r.nrow, r.ncol}
@@ -215,7 +217,7 @@ func (s *versionFilesSource) FillRow(row duckdb.Row) (bool, error) {
 	}
 	v := s.vs[s.i]
 	ts := any(nil)
-	if t := v.Time(); !t.IsZero() {
+	if t := v.Timestamp; !t.IsZero() {
 		ts = t
 	}
 	vals := []any{s.paths[s.i], string(v.ID), ts}
@@ -239,9 +241,13 @@ func (f *filesFunc) Config() duckdb.ScalarFuncConfig { return f.cfg }
 
 func (f *filesFunc) Executor() duckdb.ScalarFuncExecutor {
 	return duckdb.ScalarFuncExecutor{RowExecutor: func(args []driver.Value) (any, error) {
-		table, ok := args[0].(string)
-		if !ok || table == "" {
+		s, ok := args[0].(string)
+		if !ok || s == "" {
 			return nil, f.e.record(errors.New("all_versions() takes a table name, e.g. all_versions('lb')"))
+		}
+		table, err := versions.ParseTableName(s)
+		if err != nil {
+			return nil, f.e.record(err)
 		}
 		ctx := f.e.stmtCtx()
 		vs, err := f.e.tableVersions(ctx, table)

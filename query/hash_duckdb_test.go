@@ -149,7 +149,7 @@ func TestConverterCSVHashesToGolden(t *testing.T) {
 		t.Fatal(err)
 	}
 	pqC := filepath.Join(dir, "c.parquet")
-	if err := (Converter{}).CSVToParquet(ctx, csvC, pqC); err != nil {
+	if err := (Converter{}).CSVToParquet(ctx, csvC, formatOf(t, csvC), pqC); err != nil {
 		t.Fatal(err)
 	}
 	if got, want := hashFile(t, pqC).DataSHA, goldenSHA(t, "c_factor"); got != want {
@@ -179,7 +179,7 @@ func TestConverterCSVHashesToGolden(t *testing.T) {
 		t.Fatal(err)
 	}
 	pqA := filepath.Join(dir, "a.parquet")
-	if err := (Converter{}).CSVToParquet(ctx, csvA, pqA); err != nil {
+	if err := (Converter{}).CSVToParquet(ctx, csvA, formatOf(t, csvA), pqA); err != nil {
 		t.Fatal(err)
 	}
 	if got, want := hashFile(t, pqA).DataSHA, goldenSHA(t, "a_numeric"); got != want {

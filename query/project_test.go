@@ -52,7 +52,7 @@ func (tp *testProject) write(table, selectSQL, msg string) versions.WriteResult 
 	if _, err := tp.duck.Exec("COPY (" + selectSQL + ") TO " + sqlString(path) + " (FORMAT parquet)"); err != nil {
 		tp.t.Fatalf("write parquet for %s: %v", table, err)
 	}
-	res, err := tp.p.Write(context.Background(), versions.WriteRequest{Table: table, Path: path, Message: msg})
+	res, err := tp.p.Write(context.Background(), versions.WriteRequest{Table: tn(table), Path: path, Format: versions.FormatParquet, Message: msg})
 	if err != nil {
 		tp.t.Fatalf("write %s: %v", table, err)
 	}

@@ -6,7 +6,6 @@ import (
 	"fmt"
 	"io"
 	"os"
-	"path/filepath"
 	"strings"
 
 	"github.com/datomfs/datomfs/versions/meta"
@@ -21,16 +20,16 @@ var ErrGovernance = errors.New("governance check failed")
 // governed project (.datom/governance.json present), re-read ref.json from
 // the governance store and abort unless it names this project's store.
 func (p *Project) checkGovernance(ctx context.Context) error {
-	raw, err := os.ReadFile(filepath.Join(p.dir, ".datom", "governance.json"))
+	raw, err := os.ReadFile(p.clonePath(meta.GovernancePath))
 	if errors.Is(err, os.ErrNotExist) {
 		return nil // not governed
 	}
 	if err != nil {
-		return fmt.Errorf("%w: read .datom/governance.json: %w", ErrGovernance, err)
+		return fmt.Errorf("%w: read %s: %w", ErrGovernance, meta.GovernancePath, err)
 	}
 	gov, err := meta.ParseGovernance(raw)
 	if err != nil {
-		return fmt.Errorf("%w: parse .datom/governance.json: %w", ErrGovernance, err)
+		return fmt.Errorf("%w: parse %s: %w", ErrGovernance, meta.GovernancePath, err)
 	}
 	gs := gov.Storage()
 	loc := store.Location{Type: gs.Type, Root: gs.Root, Prefix: gs.Prefix, Region: gs.Region}

@@ -99,14 +99,14 @@ func Init(ctx context.Context, dir string, in InitOptions, opts Options) (_ *Pro
 	cfg.Description = in.Description
 	man := meta.NewManifest(name, now)
 	files := map[string][]byte{
-		".datom/project.yaml":  cfg.YAML(),
-		".datom/manifest.json": man.File(),
+		meta.ProjectConfigPath: cfg.YAML(),
+		meta.ManifestPath:      man.File(),
 		".gitignore":           meta.Gitignore(),
 		"README.md":            meta.README(cfg),
 	}
 	var paths []string
 	for rel, body := range files {
-		if err := writeFileAtomic(filepath.Join(abs, rel), body); err != nil {
+		if err := writeFileAtomic(filepath.Join(abs, filepath.FromSlash(rel)), body); err != nil {
 			return nil, fmt.Errorf("write %s: %w", rel, err)
 		}
 		paths = append(paths, rel)
@@ -161,8 +161,8 @@ func Clone(ctx context.Context, url, dir string, in CloneOptions, opts Options) 
 			os.RemoveAll(abs)
 		}
 	}()
-	if _, err := os.Stat(filepath.Join(abs, ".datom", "project.yaml")); err != nil {
-		return nil, fmt.Errorf("%s has no .datom/project.yaml: %w", redact.URL(url), ErrNotProject)
+	if _, err := os.Stat(filepath.Join(abs, filepath.FromSlash(meta.ProjectConfigPath))); err != nil {
+		return nil, fmt.Errorf("%s has no %s: %w", redact.URL(url), meta.ProjectConfigPath, ErrNotProject)
 	}
 	if in.Gov != "" {
 		govDir := filepath.Join(abs, ".git", "datomfs", "gov")

@@ -45,7 +45,8 @@ func (p *Project) journalPath() string {
 }
 
 // beginWrite snapshots the clone before a write changes the files rels.
-func (p *Project) beginWrite(table string, rels []string) (*journal, error) {
+func (p *Project) beginWrite(name meta.TableName, rels []string) (*journal, error) {
+	table := name.String()
 	snap, err := p.repo.Snapshot()
 	if err != nil {
 		return nil, fmt.Errorf("snapshot clone before writing %s: %w", table, err)
@@ -194,7 +195,11 @@ func (p *Project) recoverInterrupted(ctx context.Context) error {
 		return p.rollback(j)
 	}
 	log.Warn("a write was interrupted after its push landed; updating the store mirrors")
-	if err := p.mirrorLocal(ctx, j.Table); err != nil {
+	table, err := ParseTableName(j.Table) // as the journal file holds it
+	if err == nil {
+		err = p.mirrorLocal(ctx, table)
+	}
+	if err != nil {
 		log.Warn("the store mirrors are stale; run \"datomfs validate --fix\"", "err", err)
 	}
 	p.endJournal()
@@ -202,8 +207,8 @@ func (p *Project) recoverInterrupted(ctx context.Context) error {
 }
 
 // mirrorLocal writes the store mirrors of table from the clone's files.
-func (p *Project) mirrorLocal(ctx context.Context, table string) error {
-	raw, err := os.ReadFile(filepath.Join(p.dir, table, "metadata.json"))
+func (p *Project) mirrorLocal(ctx context.Context, table meta.TableName) error {
+	raw, err := os.ReadFile(p.clonePath(meta.MetadataPath(table)))
 	if err != nil {
 		return err
 	}

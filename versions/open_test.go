@@ -36,11 +36,11 @@ func TestOpenVersion(t *testing.T) {
 	ctx := context.Background()
 	p, _ := testProject(t)
 	files := extractFiles(t, "2026-01-31")
-	res, err := p.Write(ctx, WriteRequest{Table: "lb", Path: files["lb"]})
+	res, err := p.Write(ctx, WriteRequest{Table: tn("lb"), Path: files["lb"], Format: FormatParquet})
 	if err != nil {
 		t.Fatal(err)
 	}
-	v, err := p.Resolve(ctx, "lb", string(res.Version))
+	v, err := p.Resolve(ctx, tn("lb"), string(res.Version))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -126,11 +126,11 @@ func TestOpenVersionIntegrity(t *testing.T) {
 	ctx := context.Background()
 	p, _ := testProject(t)
 	files := extractFiles(t, "2026-01-31")
-	res, err := p.Write(ctx, WriteRequest{Table: "lb", Path: files["lb"]})
+	res, err := p.Write(ctx, WriteRequest{Table: tn("lb"), Path: files["lb"], Format: FormatParquet})
 	if err != nil {
 		t.Fatal(err)
 	}
-	v, err := p.Resolve(ctx, "lb", string(res.Version))
+	v, err := p.Resolve(ctx, tn("lb"), string(res.Version))
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -64,7 +64,7 @@ func tablesOf(paths []string) []string {
 		if !ok || strings.Contains(file, "/") || strings.HasPrefix(dir, ".") {
 			continue
 		}
-		if (file == "metadata.json" || file == "version_history.json") && !seen[dir] {
+		if (file == meta.MetadataFile || file == meta.HistoryFile) && !seen[dir] {
 			seen[dir] = true
 			out = append(out, dir)
 		}
@@ -120,10 +120,10 @@ func (p *Project) Sync(ctx context.Context, dir string, progress func(SyncItem))
 		}
 		path := filepath.Join(dir, e.Name())
 		item := SyncItem{File: e.Name(), Table: strings.TrimSuffix(e.Name(), filepath.Ext(e.Name()))}
-		if !SupportedInput(e.Name()) {
+		if format, ok := FormatOf(e.Name()); !ok {
 			item.Status = "unsupported"
 		} else {
-			item = p.syncOne(ctx, path, item)
+			item = p.syncOne(ctx, path, format, item)
 		}
 		res.Items = append(res.Items, item)
 		if progress != nil {
@@ -133,7 +133,7 @@ func (p *Project) Sync(ctx context.Context, dir string, progress func(SyncItem))
 	return res, nil
 }
 
-func (p *Project) syncOne(ctx context.Context, path string, item SyncItem) SyncItem {
+func (p *Project) syncOne(ctx context.Context, path string, format Format, item SyncItem) SyncItem {
 	sha, _, err := identity.SHA256File(ctx, path)
 	if err != nil {
 		item.Status, item.Err = "failed", err
@@ -144,9 +144,9 @@ func (p *Project) syncOne(ctx context.Context, path string, item SyncItem) SyncI
 		item.Status, item.Err = "failed", err
 		return item
 	}
-	name, err := meta.ParseTableName(item.Table)
+	name, err := ParseTableName(item.Table)
 	if err != nil {
-		item.Status, item.Err = "failed", fmt.Errorf("%w: %w", ErrInvalidName, err)
+		item.Status, item.Err = "failed", err
 		return item
 	}
 	status := "new"
@@ -158,7 +158,7 @@ func (p *Project) syncOne(ctx context.Context, path string, item SyncItem) SyncI
 		}
 	}
 	res, err := p.Write(ctx, WriteRequest{
-		Table: item.Table, Path: path, Import: true,
+		Table: name, Path: path, Format: format, Import: true,
 		Message: fmt.Sprintf("Sync %s (%s)", item.Table, status),
 	})
 	item.Result = res
@@ -228,7 +228,7 @@ func discoverTables(dir string) []string {
 		if !e.IsDir() || strings.HasPrefix(n, ".") || skip[n] {
 			continue
 		}
-		if _, err := os.Stat(filepath.Join(dir, n, "metadata.json")); err == nil {
+		if _, err := os.Stat(filepath.Join(dir, n, meta.MetadataFile)); err == nil {
 			out = append(out, n)
 		}
 	}

@@ -31,10 +31,13 @@ const (
 	Reader Role = "reader"
 )
 
-// Converter turns CSV into parquet (and back). versions does not import DuckDB;
-// the query package provides one and the CLI wires it in.
+// Converter turns delimited text into parquet. versions does not import
+// DuckDB; the query package provides one and the CLI wires it in.
 type Converter interface {
-	CSVToParquet(ctx context.Context, csvPath, parquetPath string) error
+	// CSVToParquet converts csvPath, delimited text with a header row in
+	// format (one of the Delimited formats: its Delimiter, or 0 to take
+	// it from the header line), to a new parquet file at parquetPath.
+	CSVToParquet(ctx context.Context, csvPath string, format Format, parquetPath string) error
 }
 
 // Options are the dependencies of a Project.
@@ -150,12 +153,12 @@ func FindRoot(dir string) (string, error) {
 		return "", err
 	}
 	for d := abs; ; {
-		if _, err := os.Stat(filepath.Join(d, ".datom", "project.yaml")); err == nil {
+		if _, err := os.Stat(filepath.Join(d, filepath.FromSlash(meta.ProjectConfigPath))); err == nil {
 			return d, nil
 		}
 		parent := filepath.Dir(d)
 		if parent == d {
-			return "", fmt.Errorf("%s: %w (no .datom/project.yaml here or above)", abs, ErrNotProject)
+			return "", fmt.Errorf("%s: %w (no %s here or above)", abs, ErrNotProject, meta.ProjectConfigPath)
 		}
 		d = parent
 	}
@@ -168,13 +171,13 @@ func Open(ctx context.Context, dir string, opts Options) (*Project, error) {
 	if err != nil {
 		return nil, err
 	}
-	raw, err := os.ReadFile(filepath.Join(root, ".datom", "project.yaml"))
+	raw, err := os.ReadFile(filepath.Join(root, filepath.FromSlash(meta.ProjectConfigPath)))
 	if err != nil {
 		return nil, fmt.Errorf("read project config: %w", err)
 	}
 	cfg, err := meta.ParseProjectConfig(raw)
 	if err != nil {
-		return nil, fmt.Errorf("parse %s: %w", filepath.Join(root, ".datom", "project.yaml"), err)
+		return nil, fmt.Errorf("parse %s: %w", filepath.Join(root, filepath.FromSlash(meta.ProjectConfigPath)), err)
 	}
 	r, err := repo.Open(root)
 	if err != nil {

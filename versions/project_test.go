@@ -52,11 +52,11 @@ func TestWriteChangeClasses(t *testing.T) {
 		upload bool
 		count  int
 	}{
-		{"first write", WriteRequest{Table: "lb", Path: jan["lb"]}, ChangeFull, true, 1},
-		{"identical", WriteRequest{Table: "lb", Path: jan["lb"]}, ChangeNone, false, 1},
-		{"new data", WriteRequest{Table: "lb", Path: mar["lb"]}, ChangeFull, true, 2},
-		{"back to old data reuses its object", WriteRequest{Table: "lb", Path: jan["lb"]}, ChangeFull, false, 2},
-		{"same data imported is metadata-only", WriteRequest{Table: "lb", Path: jan["lb"], Import: true}, ChangeMetadataOnly, false, 3},
+		{"first write", WriteRequest{Table: tn("lb"), Path: jan["lb"], Format: FormatParquet}, ChangeFull, true, 1},
+		{"identical", WriteRequest{Table: tn("lb"), Path: jan["lb"], Format: FormatParquet}, ChangeNone, false, 1},
+		{"new data", WriteRequest{Table: tn("lb"), Path: mar["lb"], Format: FormatParquet}, ChangeFull, true, 2},
+		{"back to old data reuses its object", WriteRequest{Table: tn("lb"), Path: jan["lb"], Format: FormatParquet}, ChangeFull, false, 2},
+		{"same data imported is metadata-only", WriteRequest{Table: tn("lb"), Path: jan["lb"], Format: FormatParquet, Import: true}, ChangeMetadataOnly, false, 3},
 	}
 	for _, s := range steps {
 		res, err := p.Write(ctx, s.req)
@@ -66,21 +66,21 @@ func TestWriteChangeClasses(t *testing.T) {
 		if res.Change != s.change || res.Uploaded != s.upload {
 			t.Fatalf("%s: change %s uploaded %v, want %s %v", s.name, res.Change, res.Uploaded, s.change, s.upload)
 		}
-		vs, err := p.Versions(ctx, "lb")
+		vs, err := p.Versions(ctx, tn("lb"))
 		if err != nil {
 			t.Fatal(err)
 		}
 		if len(vs) != s.count {
 			t.Fatalf("%s: %d versions, want %d", s.name, len(vs), s.count)
 		}
-		cur, err := p.Resolve(ctx, "lb", "")
+		cur, err := p.Resolve(ctx, tn("lb"), "")
 		if err != nil || cur.ID != res.Version || !cur.Current {
 			t.Fatalf("%s: current version %s (%v), write said %s", s.name, cur.ID, err, res.Version)
 		}
 	}
 	// "back to old data" went back to version 1's data_sha; that version is
 	// already in the history, so the dedup keeps 2 entries (contract 2.5).
-	vs, _ := p.Versions(ctx, "lb")
+	vs, _ := p.Versions(ctx, tn("lb"))
 	if !vs[0].Current || vs[1].Current || vs[2].Current {
 		t.Errorf("exactly the newest version should be current: %+v", vs)
 	}
@@ -101,8 +101,8 @@ func TestResolve(t *testing.T) {
 	ctx := context.Background()
 	p, _ := testProject(t)
 	jan, mar := extractFiles(t, "2026-01-31"), extractFiles(t, "2026-03-31")
-	r1, _ := p.Write(ctx, WriteRequest{Table: "ae", Path: jan["ae"]})
-	r2, _ := p.Write(ctx, WriteRequest{Table: "ae", Path: mar["ae"]})
+	r1, _ := p.Write(ctx, WriteRequest{Table: tn("ae"), Path: jan["ae"], Format: FormatParquet})
+	r2, _ := p.Write(ctx, WriteRequest{Table: tn("ae"), Path: mar["ae"], Format: FormatParquet})
 
 	cases := []struct {
 		table, prefix string
@@ -125,7 +125,11 @@ func TestResolve(t *testing.T) {
 		}{"ae", string(r1.Version)[:1], "", ErrAmbiguous})
 	}
 	for _, c := range cases {
-		v, err := p.Resolve(ctx, c.table, c.prefix)
+		name, err := ParseTableName(c.table) // as the CLI, the mount and SQL do
+		var v Version
+		if err == nil {
+			v, err = p.Resolve(ctx, name, c.prefix)
+		}
 		if c.err != nil {
 			if !errors.Is(err, c.err) {
 				t.Errorf("%s@%s: err %v, want %v", c.table, c.prefix, err, c.err)
@@ -137,7 +141,7 @@ func TestResolve(t *testing.T) {
 		}
 	}
 	// Fetch returns verified bytes; a damaged object is refused.
-	v, _ := p.Resolve(ctx, "ae", string(r1.Version)[:8])
+	v, _ := p.Resolve(ctx, tn("ae"), string(r1.Version)[:8])
 	os.RemoveAll(p.cache.Root())
 	obj := filepath.Join(p.store.Location(), p.Key(v))
 	os.WriteFile(obj, []byte("PAR1 damaged PAR1"), 0o644)
@@ -150,7 +154,7 @@ func TestValidateAndFix(t *testing.T) {
 	ctx := context.Background()
 	p, _ := testProject(t)
 	jan := extractFiles(t, "2026-01-31")
-	if _, err := p.Write(ctx, WriteRequest{Table: "dm", Path: jan["dm"]}); err != nil {
+	if _, err := p.Write(ctx, WriteRequest{Table: tn("dm"), Path: jan["dm"], Format: FormatParquet}); err != nil {
 		t.Fatal(err)
 	}
 	rep, err := p.Validate(ctx, ValidateOptions{})
@@ -158,7 +162,7 @@ func TestValidateAndFix(t *testing.T) {
 		t.Fatalf("fresh project: %+v %v", rep, err)
 	}
 	root := p.store.Location()
-	os.Remove(filepath.Join(root, p.layout.TableMetaKey("dm", "metadata.json")))
+	os.Remove(filepath.Join(root, p.layout.MetadataKey(tn("dm"))))
 	os.Remove(filepath.Join(root, p.layout.ManifestKey()))
 	rep, _ = p.Validate(ctx, ValidateOptions{})
 	if len(rep.Problems) != 2 {
@@ -174,7 +178,7 @@ func TestValidateAndFix(t *testing.T) {
 		t.Fatalf("after fix: %+v", rep.Problems)
 	}
 	// A missing parquet object is reported and cannot be fixed.
-	vs, _ := p.Versions(ctx, "dm")
+	vs, _ := p.Versions(ctx, tn("dm"))
 	os.Remove(filepath.Join(root, p.Key(vs[0])))
 	rep, _ = p.Validate(ctx, ValidateOptions{Fix: true})
 	if len(rep.Problems) != 1 || rep.Problems[0].Fixed {
@@ -244,7 +248,7 @@ func TestPushRaceUndo(t *testing.T) {
 	jan, mar := extractFiles(t, "2026-01-31"), extractFiles(t, "2026-03-31")
 	for _, table := range []string{"ae", "vs"} { // vs is new to both
 		if table == "ae" {
-			if _, err := a.Write(ctx, WriteRequest{Table: "ae", Path: jan["ae"]}); err != nil {
+			if _, err := a.Write(ctx, WriteRequest{Table: tn("ae"), Path: jan["ae"], Format: FormatParquet}); err != nil {
 				t.Fatal(err)
 			}
 			if _, err := b.Pull(ctx); err != nil {
@@ -254,11 +258,11 @@ func TestPushRaceUndo(t *testing.T) {
 		before := testenv.SnapshotTree(t, b.Dir())
 		head, _ := b.repo.Head()
 		beforePush(b, func() {
-			if _, err := a.Write(ctx, WriteRequest{Table: "lb", Path: mar["lb"], Pull: true}); err != nil {
+			if _, err := a.Write(ctx, WriteRequest{Table: tn("lb"), Path: mar["lb"], Format: FormatParquet, Pull: true}); err != nil {
 				t.Fatal(err)
 			}
 		})
-		_, err := b.Write(ctx, WriteRequest{Table: table, Path: mar["ae"]})
+		_, err := b.Write(ctx, WriteRequest{Table: tn(table), Path: mar["ae"], Format: FormatParquet})
 		if !errors.Is(err, ErrPushRejected) {
 			t.Fatalf("%s: racing write: %v, want ErrPushRejected", table, err)
 		}
@@ -269,7 +273,7 @@ func TestPushRaceUndo(t *testing.T) {
 			t.Fatalf("%s: the clone changed after a rejected push:\n%s", table, d)
 		}
 		// The store has no mirror of the rejected version.
-		if _, err := b.store.Stat(ctx, b.layout.TableMetaKey("vs", "metadata.json")); err == nil {
+		if _, err := b.store.Stat(ctx, b.layout.MetadataKey(tn("vs"))); err == nil {
 			t.Fatalf("%s: the rejected version was mirrored", table)
 		}
 		a.Pull(ctx)
@@ -277,18 +281,18 @@ func TestPushRaceUndo(t *testing.T) {
 	// With retries (the mount), the same race ends in a landed write.
 	beforePush(b, func() {
 		apr := extractFiles(t, "2026-04-30")
-		if _, err := a.Write(ctx, WriteRequest{Table: "lb", Path: apr["lb"], Pull: true}); err != nil {
+		if _, err := a.Write(ctx, WriteRequest{Table: tn("lb"), Path: apr["lb"], Format: FormatParquet, Pull: true}); err != nil {
 			t.Fatal(err)
 		}
 	})
-	res, err := b.Write(ctx, WriteRequest{Table: "vs", Path: mar["ae"], Pull: true, Retries: 2})
+	res, err := b.Write(ctx, WriteRequest{Table: tn("vs"), Path: mar["ae"], Format: FormatParquet, Pull: true, Retries: 2})
 	if err != nil || res.Attempts != 2 || res.Change != ChangeFull {
 		t.Fatalf("write with retries: %+v %v", res, err)
 	}
 	if _, err := a.Pull(ctx); err != nil {
 		t.Fatal(err)
 	}
-	if vs, err := a.Versions(ctx, "vs"); err != nil || len(vs) != 1 {
+	if vs, err := a.Versions(ctx, tn("vs")); err != nil || len(vs) != 1 {
 		t.Fatalf("A sees vs: %v %v", vs, err)
 	}
 }
@@ -329,16 +333,16 @@ func TestGovernedWriteChecksRef(t *testing.T) {
 	jan, mar := extractFiles(t, "2026-01-31"), extractFiles(t, "2026-03-31")
 
 	writeRef(p.cfg.Storage.Root)
-	if _, err := p.Write(ctx, WriteRequest{Table: "dm", Path: jan["dm"]}); err != nil {
+	if _, err := p.Write(ctx, WriteRequest{Table: tn("dm"), Path: jan["dm"], Format: FormatParquet}); err != nil {
 		t.Fatalf("write with a matching ref: %v", err)
 	}
 	writeRef("/srv/migrated-elsewhere")
 	head, _ := p.repo.Head()
-	if _, err := p.Write(ctx, WriteRequest{Table: "dm", Path: mar["dm"]}); !errors.Is(err, ErrGovernance) {
+	if _, err := p.Write(ctx, WriteRequest{Table: tn("dm"), Path: mar["dm"], Format: FormatParquet}); !errors.Is(err, ErrGovernance) {
 		t.Fatalf("write with a moved ref: %v, want ErrGovernance", err)
 	}
 	os.Remove(refPath)
-	if _, err := p.Write(ctx, WriteRequest{Table: "dm", Path: mar["dm"]}); !errors.Is(err, ErrGovernance) {
+	if _, err := p.Write(ctx, WriteRequest{Table: tn("dm"), Path: mar["dm"], Format: FormatParquet}); !errors.Is(err, ErrGovernance) {
 		t.Fatalf("write with no ref: %v, want ErrGovernance", err)
 	}
 	if got, _ := p.repo.Head(); got != head {

@@ -18,24 +18,43 @@ import (
 
 // Version is one resolved version of a table.
 type Version struct {
-	Table      string
+	Table      meta.TableName
 	ID         identity.MetadataSHA
 	DataSHA    identity.DataSHA
-	ParquetSHA string // "" when none was recorded (no integrity check)
-	Timestamp  string // UTC YYYY-MM-DDTHH:MM:SSZ
+	ParquetSHA identity.ParquetSHA // "" when none was recorded (no integrity check)
+	Timestamp  time.Time           // UTC, whole seconds; zero if the stored text is malformed
 	Author     string
 	Message    string
 	Current    bool
 }
 
-// Time parses the version timestamp (zero time if unparsable).
-func (v Version) Time() time.Time {
-	t, _ := time.Parse("2006-01-02T15:04:05Z", v.Timestamp)
-	return t
+// Key is the store key of the version's parquet bytes.
+func (p *Project) Key(v Version) string { return p.layout.ParquetKey(v.Table, v.DataSHA) }
+
+// ParseTableName validates a table name given by a person or a program
+// (a CLI argument, a mount path, an SQL identifier): the one check at the
+// edge, after which the typed name travels. Errors match ErrInvalidName.
+func ParseTableName(s string) (meta.TableName, error) {
+	name, err := meta.ParseTableName(s)
+	if err != nil {
+		return meta.TableName{}, fmt.Errorf("%w: %w", ErrInvalidName, err)
+	}
+	return name, nil
 }
 
-// Key is the store key of the version's parquet bytes.
-func (p *Project) Key(v Version) string { return p.layout.ParquetKey(v.Table, string(v.DataSHA)) }
+// checkTable refuses the zero TableName (no table given).
+func checkTable(name meta.TableName) error {
+	if name.IsZero() {
+		return fmt.Errorf("%w: no table name", ErrInvalidName)
+	}
+	return nil
+}
+
+// clonePath is where a repository path (meta.MetadataPath, ...) is in the
+// clone.
+func (p *Project) clonePath(rel string) string {
+	return filepath.Join(p.dir, filepath.FromSlash(rel))
+}
 
 // List returns the project's tables in manifest order. Developers read their
 // clone; readers the store mirror.
@@ -48,19 +67,17 @@ func (p *Project) List(ctx context.Context) ([]meta.ManifestTable, error) {
 }
 
 // History returns a table's versions, newest first.
-func (p *Project) History(ctx context.Context, table string) (meta.History, error) {
-	name, err := meta.ParseTableName(table)
-	if err != nil {
-		return meta.History{}, fmt.Errorf("%w: %w", ErrInvalidName, err)
+func (p *Project) History(ctx context.Context, table meta.TableName) (meta.History, error) {
+	if err := checkTable(table); err != nil {
+		return meta.History{}, err
 	}
-	table = name.String()
 	if p.role == Developer {
-		if _, err := os.Stat(filepath.Join(p.dir, table, "metadata.json")); err != nil {
+		if _, err := os.Stat(p.clonePath(meta.MetadataPath(table))); err != nil {
 			return meta.History{}, fmt.Errorf("table %q: %w", table, ErrNotFound)
 		}
 		return p.localHistory(table)
 	}
-	raw, err := p.getStoreFile(ctx, p.layout.TableMetaKey(table, "version_history.json"))
+	raw, err := p.getStoreFile(ctx, p.layout.VersionHistoryKey(table))
 	if errors.Is(err, ErrNotFound) {
 		return meta.History{}, fmt.Errorf("table %q: %w", table, ErrNotFound)
 	}
@@ -75,7 +92,7 @@ func (p *Project) History(ctx context.Context, table string) (meta.History, erro
 }
 
 // Versions returns a table's versions, newest first.
-func (p *Project) Versions(ctx context.Context, table string) ([]Version, error) {
+func (p *Project) Versions(ctx context.Context, table meta.TableName) ([]Version, error) {
 	h, err := p.History(ctx, table)
 	if err != nil {
 		return nil, err
@@ -96,35 +113,31 @@ func (p *Project) Versions(ctx context.Context, table string) ([]Version, error)
 // is usually the newest history entry, but not always: writing back an
 // older version's exact metadata makes it current again without a new
 // history entry (the history is deduplicated, contract 2.5).
-func (p *Project) currentID(ctx context.Context, table string) (identity.MetadataSHA, error) {
+func (p *Project) currentID(ctx context.Context, table meta.TableName) (identity.MetadataSHA, error) {
 	m, err := p.manifest(ctx)
 	if err != nil {
 		return "", err
 	}
-	name, err := meta.ParseTableName(table)
-	if err != nil {
-		return "", fmt.Errorf("%w: %w", ErrInvalidName, err)
-	}
-	e, ok := m.Table(name)
+	e, ok := m.Table(table)
 	if !ok {
 		return "", fmt.Errorf("table %q: %w", table, ErrNotFound)
 	}
 	return e.CurrentVersion, nil
 }
 
-func versionOf(table string, e meta.HistoryEntry, current bool) Version {
+func versionOf(table meta.TableName, e meta.HistoryEntry, current bool) Version {
 	author := "unknown"
 	if !e.Author.IsUnknown() {
 		author = e.Author.Name + " <" + e.Author.Email + ">"
 	}
 	return Version{
 		Table: table, ID: e.Version, DataSHA: e.DataSHA, ParquetSHA: e.ParquetSHA,
-		Timestamp: meta.FormatTimestamp(e.Timestamp), Author: author, Message: e.CommitMessage, Current: current,
+		Timestamp: e.Timestamp, Author: author, Message: e.CommitMessage, Current: current,
 	}
 }
 
 // Resolve finds a version by any unique prefix of its id ("" = current).
-func (p *Project) Resolve(ctx context.Context, table, prefix string) (Version, error) {
+func (p *Project) Resolve(ctx context.Context, table meta.TableName, prefix string) (Version, error) {
 	h, err := p.History(ctx, table)
 	if err != nil {
 		return Version{}, err
@@ -156,7 +169,7 @@ func (p *Project) Resolve(ctx context.Context, table, prefix string) (Version, e
 func (p *Project) Fetch(ctx context.Context, v Version) (string, error) {
 	var progress func(done, total int64)
 	if p.opts.Progress != nil {
-		progress = func(done, total int64) { p.opts.Progress("download "+v.Table, done, total) }
+		progress = func(done, total int64) { p.opts.Progress("download "+v.Table.String(), done, total) }
 	}
 	path, err := p.cache.Get(ctx, p.Key(v), v.ParquetSHA, progress)
 	if err != nil {
@@ -168,7 +181,7 @@ func (p *Project) Fetch(ctx context.Context, v Version) (string, error) {
 // VersionMetadata returns the metadata of one version: the store snapshot
 // <t>/.metadata/<version>.json, or the current metadata for the current one.
 func (p *Project) VersionMetadata(ctx context.Context, v Version) (meta.Metadata, error) {
-	raw, err := p.getStoreFile(ctx, p.layout.SnapshotKey(v.Table, string(v.ID)))
+	raw, err := p.getStoreFile(ctx, p.layout.SnapshotKey(v.Table, v.ID))
 	if errors.Is(err, ErrNotFound) && v.Current {
 		raw, err = p.currentMetadataRaw(ctx, v.Table)
 	}
@@ -178,15 +191,15 @@ func (p *Project) VersionMetadata(ctx context.Context, v Version) (meta.Metadata
 	return meta.ParseMetadata(raw)
 }
 
-func (p *Project) currentMetadataRaw(ctx context.Context, table string) ([]byte, error) {
+func (p *Project) currentMetadataRaw(ctx context.Context, table meta.TableName) ([]byte, error) {
 	if p.role == Developer {
-		raw, err := os.ReadFile(filepath.Join(p.dir, table, "metadata.json"))
+		raw, err := os.ReadFile(p.clonePath(meta.MetadataPath(table)))
 		if errors.Is(err, os.ErrNotExist) {
 			return nil, ErrNotFound
 		}
 		return raw, err
 	}
-	return p.getStoreFile(ctx, p.layout.TableMetaKey(table, "metadata.json"))
+	return p.getStoreFile(ctx, p.layout.MetadataKey(table))
 }
 
 // manifest is the project catalogue: the clone's for developers, the store
@@ -199,7 +212,7 @@ func (p *Project) manifest(ctx context.Context) (meta.Manifest, error) {
 }
 
 func (p *Project) localManifest() (meta.Manifest, error) {
-	raw, err := os.ReadFile(filepath.Join(p.dir, ".datom", "manifest.json"))
+	raw, err := os.ReadFile(p.clonePath(meta.ManifestPath))
 	if errors.Is(err, os.ErrNotExist) {
 		name, err := meta.ParseProjectName(p.name)
 		if err != nil {
@@ -212,7 +225,7 @@ func (p *Project) localManifest() (meta.Manifest, error) {
 	}
 	m, err := meta.ParseManifest(raw)
 	if err != nil {
-		return meta.Manifest{}, fmt.Errorf("parse .datom/manifest.json: %w", err)
+		return meta.Manifest{}, fmt.Errorf("parse %s: %w", meta.ManifestPath, err)
 	}
 	return m, nil
 }
@@ -229,8 +242,8 @@ func (p *Project) storeManifest(ctx context.Context) (meta.Manifest, error) {
 	return m, nil
 }
 
-func (p *Project) localHistory(table string) (meta.History, error) {
-	raw, err := os.ReadFile(filepath.Join(p.dir, table, "version_history.json"))
+func (p *Project) localHistory(table meta.TableName) (meta.History, error) {
+	raw, err := os.ReadFile(p.clonePath(meta.HistoryPath(table)))
 	if errors.Is(err, os.ErrNotExist) {
 		return meta.History{}, nil
 	}
@@ -239,7 +252,7 @@ func (p *Project) localHistory(table string) (meta.History, error) {
 	}
 	h, err := meta.ParseHistory(raw)
 	if err != nil {
-		return meta.History{}, fmt.Errorf("parse %s/version_history.json: %w", table, err)
+		return meta.History{}, fmt.Errorf("parse %s: %w", meta.HistoryPath(table), err)
 	}
 	return h, nil
 }

@@ -60,7 +60,7 @@ func TestFailedWriteUndoesEverything(t *testing.T) {
 	ctx := context.Background()
 	p, _ := testProject(t)
 	jan, mar := extractFiles(t, "2026-01-31"), extractFiles(t, "2026-03-31")
-	if _, err := p.Write(ctx, WriteRequest{Table: "lb", Path: jan["lb"]}); err != nil {
+	if _, err := p.Write(ctx, WriteRequest{Table: tn("lb"), Path: jan["lb"], Format: FormatParquet}); err != nil {
 		t.Fatal(err)
 	}
 	injected := errors.New("injected failure")
@@ -77,7 +77,7 @@ func TestFailedWriteUndoesEverything(t *testing.T) {
 				}
 				return nil
 			}
-			_, err := p.Write(ctx, WriteRequest{Table: table, Path: mar[table]})
+			_, err := p.Write(ctx, WriteRequest{Table: tn(table), Path: mar[table], Format: FormatParquet})
 			p.testHook = nil
 			if !errors.Is(err, injected) {
 				t.Fatalf("%s: %v, want the injected failure", what, err)
@@ -87,7 +87,7 @@ func TestFailedWriteUndoesEverything(t *testing.T) {
 				t.Errorf("%s: journal left behind (%v)", what, err)
 			}
 			if table == "ae" {
-				if _, err := p.store.Stat(ctx, p.layout.TableMetaKey("ae", "metadata.json")); err == nil {
+				if _, err := p.store.Stat(ctx, p.layout.MetadataKey(tn("ae"))); err == nil {
 					t.Errorf("%s: the failed version was mirrored", what)
 				}
 			}
@@ -99,7 +99,7 @@ func TestFailedWriteUndoesEverything(t *testing.T) {
 		}
 		return nil
 	}
-	_, err := p.Write(ctx, WriteRequest{Table: "lb", Path: mar["lb"]})
+	_, err := p.Write(ctx, WriteRequest{Table: tn("lb"), Path: mar["lb"], Format: FormatParquet})
 	p.testHook = nil
 	if !errors.Is(err, injected) || !strings.Contains(err.Error(), "is pushed") {
 		t.Fatalf("failure at mirror: %v", err)
@@ -149,7 +149,7 @@ func TestCrashedWriteIsRecovered(t *testing.T) {
 	for _, point := range []string{"commit", "push", "push-landed"} {
 		t.Run(point, func(t *testing.T) {
 			p, remote := testProject(t)
-			if _, err := p.Write(ctx, WriteRequest{Table: "lb", Path: jan["lb"]}); err != nil {
+			if _, err := p.Write(ctx, WriteRequest{Table: tn("lb"), Path: jan["lb"], Format: FormatParquet}); err != nil {
 				t.Fatal(err)
 			}
 			var landed func()
@@ -162,7 +162,7 @@ func TestCrashedWriteIsRecovered(t *testing.T) {
 					}
 				}
 			}
-			crashAt(t, p, hook, WriteRequest{Table: "ae", Path: mar["ae"]}, landed)
+			crashAt(t, p, hook, WriteRequest{Table: tn("ae"), Path: mar["ae"], Format: FormatParquet}, landed)
 			if _, err := os.Stat(p.journalPath()); err != nil {
 				t.Fatalf("no journal after the crash: %v", err)
 			}
@@ -171,13 +171,13 @@ func TestCrashedWriteIsRecovered(t *testing.T) {
 			if err != nil {
 				t.Fatal(err)
 			}
-			if _, err := q.Write(ctx, WriteRequest{Table: "lb", Path: mar["lb"]}); err != nil {
+			if _, err := q.Write(ctx, WriteRequest{Table: tn("lb"), Path: mar["lb"], Format: FormatParquet}); err != nil {
 				t.Fatalf("write after the crash: %v", err)
 			}
 			if _, err := os.Stat(q.journalPath()); !errors.Is(err, os.ErrNotExist) {
 				t.Fatalf("journal survived recovery: %v", err)
 			}
-			ae, err := q.Versions(ctx, "ae")
+			ae, err := q.Versions(ctx, tn("ae"))
 			if point == "push-landed" {
 				if err != nil || len(ae) != 1 {
 					t.Fatalf("the landed version of ae is gone: %v %v", ae, err)
@@ -219,7 +219,7 @@ func TestCrashedPullIsFinished(t *testing.T) {
 		t.Fatal(err)
 	}
 	jan := extractFiles(t, "2026-01-31")
-	if _, err := a.Write(ctx, WriteRequest{Table: "lb", Path: jan["lb"]}); err != nil {
+	if _, err := a.Write(ctx, WriteRequest{Table: tn("lb"), Path: jan["lb"], Format: FormatParquet}); err != nil {
 		t.Fatal(err)
 	}
 	// Crash b's pull in the middle: journal written, branch moved, files not.
@@ -249,7 +249,7 @@ func TestCrashedPullIsFinished(t *testing.T) {
 	if clean, err := b.repo.Clean(ctx); err != nil || !clean {
 		t.Fatalf("clone not clean after the interrupted pull was finished: %v %v", clean, err)
 	}
-	if vs, err := b.Versions(ctx, "lb"); err != nil || len(vs) != 1 {
+	if vs, err := b.Versions(ctx, tn("lb")); err != nil || len(vs) != 1 {
 		t.Fatalf("b sees lb: %v %v", vs, err)
 	}
 }
@@ -278,7 +278,7 @@ func TestOneWriterPerClone(t *testing.T) {
 			defer wg.Done()
 			for c, cut := range cuts {
 				table := tables[(i+c)%3]
-				if _, err := q.Write(ctx, WriteRequest{Table: table, Path: cut[table], Message: fmt.Sprintf("w%d c%d", i, c)}); err != nil {
+				if _, err := q.Write(ctx, WriteRequest{Table: tn(table), Path: cut[table], Format: FormatParquet, Message: fmt.Sprintf("w%d c%d", i, c)}); err != nil {
 					errs <- fmt.Errorf("writer %d cut %d (%s): %w", i, c, table, err)
 				}
 			}
@@ -295,7 +295,7 @@ func TestOneWriterPerClone(t *testing.T) {
 	}
 	total := 0
 	for _, table := range tables {
-		vs, err := fresh.Versions(ctx, table)
+		vs, err := fresh.Versions(ctx, tn(table))
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -333,7 +333,7 @@ func TestWriteWaitsForTheCloneLock(t *testing.T) {
 	jan := extractFiles(t, "2026-01-31")
 	done := make(chan error, 1)
 	go func() {
-		_, err := p.Write(ctx, WriteRequest{Table: "dm", Path: jan["dm"]})
+		_, err := p.Write(ctx, WriteRequest{Table: tn("dm"), Path: jan["dm"], Format: FormatParquet})
 		done <- err
 	}()
 	deadline := time.Now().Add(30 * time.Second)
@@ -366,19 +366,19 @@ func TestNewTableNames(t *testing.T) {
 	ctx := context.Background()
 	p, _ := testProject(t)
 	jan := extractFiles(t, "2026-01-31")
-	if _, err := p.Write(ctx, WriteRequest{Table: "dm", Path: jan["dm"]}); err != nil {
+	if _, err := p.Write(ctx, WriteRequest{Table: tn("dm"), Path: jan["dm"], Format: FormatParquet}); err != nil {
 		t.Fatal(err)
 	}
 	before := stateOf(t, p)
 	for _, name := range []string{"CON", "con", "Aux", "NUL", "PRN", "COM1", "com9", "LPT1", "lpt9 data", "CON (2)", "lb ", "DM", "Dm"} {
-		_, err := p.Write(ctx, WriteRequest{Table: name, Path: jan["lb"]})
+		_, err := p.Write(ctx, WriteRequest{Table: tn(name), Path: jan["lb"], Format: FormatParquet})
 		if !errors.Is(err, ErrInvalidName) {
 			t.Errorf("%q: %v, want ErrInvalidName", name, err)
 		}
 	}
 	sameState(t, "refused names", before, stateOf(t, p))
 	for _, name := range []string{"CONSENT", "console", "COM10", "LPT", "nullable", "dm2", "lb (v2)"} {
-		if _, err := p.Write(ctx, WriteRequest{Table: name, Path: jan["lb"]}); err != nil {
+		if _, err := p.Write(ctx, WriteRequest{Table: tn(name), Path: jan["lb"], Format: FormatParquet}); err != nil {
 			t.Errorf("%q: %v", name, err)
 		}
 	}
@@ -410,14 +410,14 @@ func TestValidateSeesDamage(t *testing.T) {
 	p, _ := testProject(t)
 	jan, mar := extractFiles(t, "2026-01-31"), extractFiles(t, "2026-03-31")
 	for _, f := range []map[string]string{jan, mar} {
-		if _, err := p.Write(ctx, WriteRequest{Table: "lb", Path: f["lb"]}); err != nil {
+		if _, err := p.Write(ctx, WriteRequest{Table: tn("lb"), Path: f["lb"], Format: FormatParquet}); err != nil {
 			t.Fatal(err)
 		}
 	}
-	if _, err := p.Write(ctx, WriteRequest{Table: "dm", Path: jan["dm"]}); err != nil {
+	if _, err := p.Write(ctx, WriteRequest{Table: tn("dm"), Path: jan["dm"], Format: FormatParquet}); err != nil {
 		t.Fatal(err)
 	}
-	vs, err := p.Versions(ctx, "lb")
+	vs, err := p.Versions(ctx, tn("lb"))
 	if err != nil || len(vs) != 2 {
 		t.Fatal(vs, err)
 	}
@@ -468,10 +468,10 @@ func TestValidateSeesDamage(t *testing.T) {
 	}
 	// Lose the old version's snapshot; leave a killed writer's temp file
 	// and a live writer's.
-	os.Remove(filepath.Join(root, filepath.FromSlash(p.layout.SnapshotKey("lb", string(old.ID)))))
-	dead := filepath.Join(root, filepath.FromSlash(p.layout.TablePrefix("lb")), ".datomfs-tmp-dead")
+	os.Remove(filepath.Join(root, filepath.FromSlash(p.layout.SnapshotKey(tn("lb"), old.ID))))
+	dead := filepath.Join(root, filepath.FromSlash(p.layout.TablePrefix(tn("lb"))), ".datomfs-tmp-dead")
 	os.WriteFile(dead, []byte("partial"), 0o600)
-	live := filepath.Join(root, filepath.FromSlash(p.layout.TablePrefix("lb")), ".datomfs-tmp-live")
+	live := filepath.Join(root, filepath.FromSlash(p.layout.TablePrefix(tn("lb"))), ".datomfs-tmp-live")
 	lf, _ := os.Create(live)
 	defer lf.Close()
 	syscall.Flock(int(lf.Fd()), syscall.LOCK_EX)

@@ -5,7 +5,6 @@ import (
 	"errors"
 	"fmt"
 	"os"
-	"path/filepath"
 	"sort"
 	"strings"
 
@@ -79,20 +78,26 @@ func (p *Project) validate(ctx context.Context, o ValidateOptions) (ValidateRepo
 	if err != nil {
 		return rep, err
 	}
-	for _, t := range discoverTables(p.dir) {
+	for _, dir := range discoverTables(p.dir) {
 		rep.Tables++
+		t, err := ParseTableName(dir)
+		if err != nil {
+			// Not a table datom could have written: nothing to check it by.
+			rep.Problems = append(rep.Problems, Problem{Table: dir, What: fmt.Sprintf("folder has a %s but is not a valid table name (%v); not checked", meta.MetadataFile, err)})
+			continue
+		}
 		hist, err := p.localHistory(t)
 		if err != nil {
 			return rep, err
 		}
 		rep.Versions += len(hist.Entries())
-		raw, err := os.ReadFile(filepath.Join(p.dir, t, "metadata.json"))
+		raw, err := os.ReadFile(p.clonePath(meta.MetadataPath(t)))
 		if err != nil {
 			return rep, err
 		}
 		md, err := meta.ParseMetadata(raw)
 		if err != nil {
-			return rep, fmt.Errorf("parse %s/metadata.json: %w", t, err)
+			return rep, fmt.Errorf("parse %s: %w", meta.MetadataPath(t), err)
 		}
 		docs := versionDocs{metadata: md, history: hist, manifest: man}
 		stale := p.staleMirrors(ctx, t, docs)
@@ -145,14 +150,14 @@ func (p *Project) validate(ctx context.Context, o ValidateOptions) (ValidateRepo
 // (<t>/.metadata/<version>.json), which says its size_bytes and
 // parquet_sha. A missing or unreadable snapshot is a problem; with fix it
 // is rebuilt from the table's metadata.json in git history.
-func (p *Project) versionMetadatas(ctx context.Context, t string, hist meta.History, current meta.Metadata, fix bool) (map[identity.MetadataSHA]meta.Metadata, []Problem, error) {
+func (p *Project) versionMetadatas(ctx context.Context, t meta.TableName, hist meta.History, current meta.Metadata, fix bool) (map[identity.MetadataSHA]meta.Metadata, []Problem, error) {
 	out := map[identity.MetadataSHA]meta.Metadata{current.Version(): current}
 	var missing []meta.HistoryEntry
 	for _, e := range hist.Entries() {
 		if e.Version == current.Version() {
 			continue // checked with the mirrors
 		}
-		raw, err := p.getStoreFile(ctx, p.layout.SnapshotKey(t, string(e.Version)))
+		raw, err := p.getStoreFile(ctx, p.layout.SnapshotKey(t, e.Version))
 		if err == nil {
 			if m, err := meta.ParseMetadata(raw); err == nil && m.Version() == e.Version {
 				out[e.Version] = m
@@ -169,7 +174,7 @@ func (p *Project) versionMetadatas(ctx context.Context, t string, hist meta.Hist
 	var fromGit map[identity.MetadataSHA]meta.Metadata
 	if fix {
 		fromGit = map[identity.MetadataSHA]meta.Metadata{}
-		bodies, err := p.repo.FileVersions(ctx, t+"/metadata.json")
+		bodies, err := p.repo.FileVersions(ctx, meta.MetadataPath(t))
 		if err != nil {
 			return nil, nil, err
 		}
@@ -181,7 +186,7 @@ func (p *Project) versionMetadatas(ctx context.Context, t string, hist meta.Hist
 	}
 	var probs []Problem
 	for _, e := range missing {
-		pr := Problem{Table: t, Key: p.layout.SnapshotKey(t, string(e.Version)), Fixable: true,
+		pr := Problem{Table: t.String(), Key: p.layout.SnapshotKey(t, e.Version), Fixable: true,
 			What: fmt.Sprintf("metadata snapshot of version %s is missing or damaged", e.Version.Short())}
 		if m, ok := fromGit[e.Version]; ok {
 			if err := p.putStoreJSON(ctx, pr.Key, m.JSON()); err != nil {
@@ -190,7 +195,7 @@ func (p *Project) versionMetadatas(ctx context.Context, t string, hist meta.Hist
 			out[e.Version] = m
 			pr.Fixed = true
 		} else if fix {
-			pr.What += "; git history has no metadata.json with that version"
+			pr.What += "; git history has no " + meta.MetadataFile + " with that version"
 			pr.Fixable = false
 		}
 		probs = append(probs, pr)
@@ -209,11 +214,11 @@ type storedObject struct {
 // of a size one of its versions records (the write that uploaded it
 // records the object's own size; contract 4.4), and with ReadData, equal
 // to every version's parquet_sha. Fix re-uploads from a verified cache copy.
-func (p *Project) checkObjects(ctx context.Context, t string, hist meta.History, metas map[identity.MetadataSHA]meta.Metadata, o ValidateOptions) (int, []Problem, error) {
+func (p *Project) checkObjects(ctx context.Context, t meta.TableName, hist meta.History, metas map[identity.MetadataSHA]meta.Metadata, o ValidateOptions) (int, []Problem, error) {
 	objects := map[string]*storedObject{}
 	var keys []string
 	for _, e := range hist.Entries() {
-		key := p.layout.ParquetKey(t, string(e.DataSHA))
+		key := p.layout.ParquetKey(t, e.DataSHA)
 		obj, ok := objects[key]
 		if !ok {
 			obj = &storedObject{key: key, sizes: map[int64]bool{}}
@@ -236,7 +241,7 @@ func (p *Project) checkObjects(ctx context.Context, t string, hist meta.History,
 		if what == "" {
 			continue
 		}
-		pr := Problem{Table: t, Key: key, What: what}
+		pr := Problem{Table: t.String(), Key: key, What: what}
 		if src := p.verifiedCacheCopy(ctx, obj); src != "" {
 			pr.Fixable = true
 			if o.Fix {
@@ -280,7 +285,7 @@ func (p *Project) checkObject(ctx context.Context, obj *storedObject, readData b
 	}
 	var bad []meta.HistoryEntry
 	for _, e := range obj.versions {
-		if e.ParquetSHA != "" && e.ParquetSHA != sum {
+		if !e.ParquetSHA.Verifies(sum) {
 			bad = append(bad, e)
 		}
 	}
@@ -294,14 +299,14 @@ func (p *Project) checkObject(ctx context.Context, obj *storedObject, readData b
 // parquet_sha its newest version records, or "".
 func (p *Project) verifiedCacheCopy(ctx context.Context, obj *storedObject) string {
 	for _, e := range obj.versions { // newest first
-		if e.ParquetSHA == "" {
+		if e.ParquetSHA.IsZero() {
 			continue
 		}
 		path, ok := p.cache.Cached(obj.key, e.ParquetSHA)
 		if !ok {
 			continue
 		}
-		if sum, _, err := identity.SHA256File(ctx, path); err == nil && sum == e.ParquetSHA {
+		if sum, _, err := identity.SHA256File(ctx, path); err == nil && e.ParquetSHA.Verifies(sum) {
 			return path
 		}
 	}
@@ -343,7 +348,7 @@ func sizeList(sizes map[int64]bool) string {
 
 // staleMirrors compares the store mirrors of one table with git (parsed, as
 // readers must: byte layouts may differ).
-func (p *Project) staleMirrors(ctx context.Context, t string, d versionDocs) []Problem {
+func (p *Project) staleMirrors(ctx context.Context, t meta.TableName, d versionDocs) []Problem {
 	var out []Problem
 	check := func(key string, want meta.Metadata) {
 		raw, err := p.getStoreFile(ctx, key)
@@ -352,11 +357,11 @@ func (p *Project) staleMirrors(ctx context.Context, t string, d versionDocs) []P
 				return
 			}
 		}
-		out = append(out, Problem{Table: t, Key: key, What: "metadata mirror is missing or stale", Fixable: true})
+		out = append(out, Problem{Table: t.String(), Key: key, What: "metadata mirror is missing or stale", Fixable: true})
 	}
-	check(p.layout.TableMetaKey(t, "metadata.json"), d.metadata)
-	check(p.layout.SnapshotKey(t, string(d.metadata.Version())), d.metadata)
-	key := p.layout.TableMetaKey(t, "version_history.json")
+	check(p.layout.MetadataKey(t), d.metadata)
+	check(p.layout.SnapshotKey(t, d.metadata.Version()), d.metadata)
+	key := p.layout.VersionHistoryKey(t)
 	raw, err := p.getStoreFile(ctx, key)
 	ok := false
 	if err == nil {
@@ -365,7 +370,7 @@ func (p *Project) staleMirrors(ctx context.Context, t string, d versionDocs) []P
 		}
 	}
 	if !ok {
-		out = append(out, Problem{Table: t, Key: key, What: "history mirror is missing or stale", Fixable: true})
+		out = append(out, Problem{Table: t.String(), Key: key, What: "history mirror is missing or stale", Fixable: true})
 	}
 	return out
 }

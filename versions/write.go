@@ -28,11 +28,15 @@ const (
 
 // WriteRequest is one new version of one table.
 type WriteRequest struct {
-	Table   string
-	Path    string // a .parquet file, or a .csv/.tsv/.txt/.psv file (needs a Converter)
+	Table meta.TableName // parsed once where the name came in (ParseTableName)
+	Path  string         // the file to store; its name does not matter
+	// Format is what Path holds (one of Formats); delimited text needs a
+	// Converter.
+	Format  Format
 	Message string // commit message; default "Update <table>"
 	// Import records the write as datom_sync does: table_type "imported",
-	// original_file_sha and original_format, a self source_lineage entry.
+	// original_file_sha and original_format (Path's extension as written),
+	// a self source_lineage entry.
 	Import bool
 	// Pull fetches and fast-forwards before writing (design §6 step 2; the
 	// mount always does, the CLI with --pull).
@@ -44,21 +48,12 @@ type WriteRequest struct {
 
 // WriteResult says what a write did.
 type WriteResult struct {
-	Table    string
+	Table    meta.TableName
 	Change   Change
 	Version  identity.MetadataSHA
 	DataSHA  identity.DataSHA
 	Uploaded bool
 	Attempts int
-}
-
-// SupportedInput reports whether a file name has an extension Write accepts.
-func SupportedInput(name string) bool {
-	switch strings.ToLower(filepath.Ext(name)) {
-	case ".parquet", ".csv", ".tsv", ".psv", ".txt":
-		return true
-	}
-	return false
 }
 
 // Write stores a file as a new version of a table, in the order of design §6:
@@ -70,9 +65,9 @@ func (p *Project) Write(ctx context.Context, req WriteRequest) (WriteResult, err
 	if err := p.requireDeveloper(); err != nil {
 		return WriteResult{}, err
 	}
-	name, err := meta.ParseTableName(req.Table)
-	if err != nil {
-		return WriteResult{}, fmt.Errorf("%w: %w", ErrInvalidName, err)
+	name := req.Table
+	if err := checkTable(name); err != nil {
+		return WriteResult{}, err
 	}
 	// Refuse a bad new name before the work of staging; checked again
 	// under the clone lock after the pull, which may bring other tables
@@ -109,7 +104,7 @@ func (p *Project) Write(ctx context.Context, req WriteRequest) (WriteResult, err
 type staged struct {
 	parquetPath     string
 	hash            identity.TableHash
-	parquetSHA      string
+	parquetSHA      identity.ParquetSHA
 	size            int64
 	originalFileSHA string
 	originalFormat  string
@@ -129,10 +124,9 @@ func (p *Project) stage(ctx context.Context, req WriteRequest) (*staged, error) 
 		return nil, fmt.Errorf("%s: %w: not a regular file", req.Path, ErrInvalidInput)
 	}
 	st := &staged{parquetPath: req.Path}
-	ext := filepath.Ext(req.Path)
-	switch strings.ToLower(ext) {
-	case ".parquet":
-	case ".csv", ".tsv", ".psv", ".txt":
+	switch {
+	case req.Format == FormatParquet:
+	case req.Format.Delimited():
 		if p.opts.Converter == nil {
 			return nil, fmt.Errorf("%s: %w: CSV input needs the DuckDB converter", req.Path, ErrInvalidInput)
 		}
@@ -144,12 +138,12 @@ func (p *Project) stage(ctx context.Context, req WriteRequest) (*staged, error) 
 		}
 		st.tmp = tmp
 		st.parquetPath = filepath.Join(tmp.Path, "table.parquet")
-		if err := p.opts.Converter.CSVToParquet(ctx, req.Path, st.parquetPath); err != nil {
+		if err := p.opts.Converter.CSVToParquet(ctx, req.Path, req.Format, st.parquetPath); err != nil {
 			st.cleanup()
 			return nil, fmt.Errorf("%s: %w: %w", req.Path, ErrInvalidInput, err)
 		}
 	default:
-		return nil, fmt.Errorf("%s: %w: unsupported file type %q (use .parquet or .csv)", req.Path, ErrInvalidInput, ext)
+		return nil, fmt.Errorf("%s: %w: unsupported input format %q (use one of %s)", req.Path, ErrInvalidInput, req.Format, ExtensionList("or"))
 	}
 	if err := p.checkpoint("stage"); err != nil {
 		st.cleanup()
@@ -181,13 +175,18 @@ func (p *Project) stage(ctx context.Context, req WriteRequest) (*staged, error) 
 		st.cleanup()
 		return nil, fmt.Errorf("hash %s: %w", st.parquetPath, bh.err)
 	}
-	st.parquetSHA, st.size = bh.sha, bh.size
+	st.parquetSHA, st.size = identity.ParquetSHA(bh.sha), bh.size
 	if req.Import {
 		if st.parquetPath == req.Path {
-			st.originalFileSHA = st.parquetSHA
+			st.originalFileSHA = bh.sha
 		} else if st.originalFileSHA, _, err = identity.SHA256File(ctx, req.Path); err != nil {
 			st.cleanup()
 			return nil, fmt.Errorf("hash %s: %w", req.Path, err)
+		}
+		// The source file's extension as written, case kept (contract 2.3).
+		ext := filepath.Ext(req.Path)
+		if ext == "" {
+			ext = req.Format.Ext()
 		}
 		st.originalFormat = strings.TrimPrefix(ext, ".")
 	}
@@ -196,8 +195,7 @@ func (p *Project) stage(ctx context.Context, req WriteRequest) (*staged, error) 
 
 // writeStaged runs steps 2–7 of the write once, under the clone lock.
 func (p *Project) writeStaged(ctx context.Context, name meta.TableName, st *staged, req WriteRequest, pull bool) (WriteResult, error) {
-	table := name.String()
-	res := WriteResult{Table: table, DataSHA: st.hash.DataSHA}
+	res := WriteResult{Table: name, DataSHA: st.hash.DataSHA}
 	if pull {
 		if err := p.pullForWrite(ctx); err != nil {
 			return res, err
@@ -214,12 +212,12 @@ func (p *Project) writeStaged(ctx context.Context, name meta.TableName, st *stag
 	if err := p.checkNewTable(name); err != nil {
 		return res, err
 	}
-	md, err := p.buildMetadata(table, st, req)
+	md, err := p.buildMetadata(name, st, req)
 	if err != nil {
 		return res, err
 	}
 	res.Version = md.Version()
-	change, stored, err := p.classify(ctx, table, md)
+	change, stored, err := p.classify(ctx, name, md)
 	if err != nil {
 		return res, err
 	}
@@ -227,11 +225,11 @@ func (p *Project) writeStaged(ctx context.Context, name meta.TableName, st *stag
 	if change == ChangeNone {
 		return res, nil
 	}
-	hist, err := p.localHistory(table)
+	hist, err := p.localHistory(name)
 	if err != nil {
 		return res, err
 	}
-	md, upload, err := p.decideParquet(ctx, table, md, change, stored, hist)
+	md, upload, err := p.decideParquet(ctx, name, md, change, stored, hist)
 	if err != nil {
 		return res, err
 	}
@@ -239,8 +237,8 @@ func (p *Project) writeStaged(ctx context.Context, name meta.TableName, st *stag
 		return res, err
 	}
 	if upload {
-		p.sweepStoreTemp(ctx, p.layout.TablePrefix(table))
-		if err := p.uploadParquet(ctx, table, st); err != nil {
+		p.sweepStoreTemp(ctx, p.layout.TablePrefix(name))
+		if err := p.uploadParquet(ctx, name, st); err != nil {
 			return res, err
 		}
 		res.Uploaded = true
@@ -251,10 +249,10 @@ func (p *Project) writeStaged(ctx context.Context, name meta.TableName, st *stag
 	}
 	err = p.checkpoint("mirror")
 	if err == nil {
-		err = p.mirror(ctx, table, docs)
+		err = p.mirror(ctx, name, docs)
 	}
 	if err != nil {
-		return res, fmt.Errorf("version %s of %s is pushed, but the store mirrors are stale: %w (run \"datomfs validate --fix\")", md.Version().Short(), table, err)
+		return res, fmt.Errorf("version %s of %s is pushed, but the store mirrors are stale: %w (run \"datomfs validate --fix\")", md.Version().Short(), name, err)
 	}
 	// Keep the clone packed, as git gc --auto would (repo/pack.go).
 	if n, err := p.repo.PackLoose(repo.LooseThreshold); err != nil {
@@ -317,7 +315,7 @@ func (p *Project) checkUpToDate(ctx context.Context) error {
 }
 
 // buildMetadata is step 3: the metadata document of the new version.
-func (p *Project) buildMetadata(table string, st *staged, req WriteRequest) (meta.Metadata, error) {
+func (p *Project) buildMetadata(table meta.TableName, st *staged, req WriteRequest) (meta.Metadata, error) {
 	th := st.hash
 	in := meta.MetadataInput{
 		DataSHA:      th.DataSHA,
@@ -336,7 +334,7 @@ func (p *Project) buildMetadata(table string, st *staged, req WriteRequest) (met
 	if req.Import {
 		in.TableType = "imported"
 		in.OriginalFileSHA = st.originalFileSHA
-		self, err := meta.NewLineageEntry(p.name, table, th.DataSHA)
+		self, err := meta.NewLineageEntry(p.name, table.String(), th.DataSHA)
 		if err != nil {
 			return meta.Metadata{}, err
 		}
@@ -351,8 +349,8 @@ func (p *Project) buildMetadata(table string, st *staged, req WriteRequest) (met
 
 // classify compares with the store's copy of the current metadata (contract
 // 6.1: the store, not git, so an interrupted write is re-detected).
-func (p *Project) classify(ctx context.Context, table string, md meta.Metadata) (Change, *meta.Metadata, error) {
-	raw, err := p.getStoreFile(ctx, p.layout.TableMetaKey(table, "metadata.json"))
+func (p *Project) classify(ctx context.Context, table meta.TableName, md meta.Metadata) (Change, *meta.Metadata, error) {
+	raw, err := p.getStoreFile(ctx, p.layout.MetadataKey(table))
 	if errors.Is(err, ErrNotFound) {
 		return ChangeFull, nil, nil
 	}
@@ -374,14 +372,14 @@ func (p *Project) classify(ctx context.Context, table string, md meta.Metadata) 
 
 // decideParquet is the end of step 3: which parquet_sha the version records
 // and whether the bytes must be uploaded.
-func (p *Project) decideParquet(ctx context.Context, table string, md meta.Metadata, change Change, stored *meta.Metadata, hist meta.History) (meta.Metadata, bool, error) {
+func (p *Project) decideParquet(ctx context.Context, table meta.TableName, md meta.Metadata, change Change, stored *meta.Metadata, hist meta.History) (meta.Metadata, bool, error) {
 	if change == ChangeMetadataOnly {
 		return md.WithParquetSHA(stored.ParquetSHA()), false, nil
 	}
 	if sha, ok := hist.FindDataSHA(md.DataSHA()); ok {
 		// An earlier version holds the same data: reuse its object when it
 		// is really there.
-		if _, err := p.store.Stat(ctx, p.layout.ParquetKey(table, string(md.DataSHA()))); err == nil {
+		if _, err := p.store.Stat(ctx, p.layout.ParquetKey(table, md.DataSHA())); err == nil {
 			return md.WithParquetSHA(sha), false, nil
 		}
 	}
@@ -389,8 +387,8 @@ func (p *Project) decideParquet(ctx context.Context, table string, md meta.Metad
 }
 
 // uploadParquet is step 4: content-addressed, safe to repeat.
-func (p *Project) uploadParquet(ctx context.Context, table string, st *staged) error {
-	key := p.layout.ParquetKey(table, string(st.hash.DataSHA))
+func (p *Project) uploadParquet(ctx context.Context, table meta.TableName, st *staged) error {
+	key := p.layout.ParquetKey(table, st.hash.DataSHA)
 	f, err := os.Open(st.parquetPath)
 	if err != nil {
 		return fmt.Errorf("upload %s: %w", key, err)
@@ -398,7 +396,7 @@ func (p *Project) uploadParquet(ctx context.Context, table string, st *staged) e
 	defer f.Close()
 	var progress func(done, total int64)
 	if p.opts.Progress != nil {
-		progress = func(done, total int64) { p.opts.Progress("upload "+table, done, total) }
+		progress = func(done, total int64) { p.opts.Progress("upload "+table.String(), done, total) }
 	}
 	body := &checkpointReader{r: f, at: st.size / 2, point: func() error { return p.checkpoint("upload-partial") }}
 	if err := p.store.Put(ctx, key, body, st.size, store.PutOptions{Progress: progress}); err != nil {
@@ -463,10 +461,9 @@ type versionDocs struct {
 // the manifest, committed together and pushed. Any failure, the push's
 // included, rolls the clone back to exactly how the journal found it.
 func (p *Project) commitAndPush(ctx context.Context, name meta.TableName, md meta.Metadata, hist meta.History, st *staged, req WriteRequest) (versionDocs, error) {
-	table := name.String()
 	msg := req.Message
 	if msg == "" {
-		msg = "Update " + table
+		msg = "Update " + name.String()
 	}
 	var author meta.Author // unknown unless git names one
 	if a, ok := p.repo.Author(); ok {
@@ -487,40 +484,40 @@ func (p *Project) commitAndPush(ctx context.Context, name meta.TableName, md met
 		OriginalFormat:  st.originalFormat,
 	}, p.now())
 	files := []struct {
-		rel  string
+		rel  string // repository path, "/"-separated
 		body []byte
 	}{
-		{filepath.Join(table, "metadata.json"), md.JSON()},
-		{filepath.Join(table, "version_history.json"), hist.JSON()},
-		{filepath.Join(".datom", "manifest.json"), man.JSON()},
+		{meta.MetadataPath(name), md.JSON()},
+		{meta.HistoryPath(name), hist.JSON()},
+		{meta.ManifestPath, man.JSON()},
 	}
 	rels := make([]string, len(files))
 	for i, f := range files {
-		rels[i] = f.rel
+		rels[i] = filepath.FromSlash(f.rel)
 	}
-	j, err := p.beginWrite(table, rels)
+	j, err := p.beginWrite(name, rels)
 	if err != nil {
 		return versionDocs{}, err
 	}
 	fail := func(err error) (versionDocs, error) {
 		if rerr := p.rollback(j); rerr != nil {
-			p.opts.Logger.Error("undo of a failed write failed; the next write or pull retries it", "table", table, "err", rerr)
+			p.opts.Logger.Error("undo of a failed write failed; the next write or pull retries it", "table", name.String(), "err", rerr)
 			return versionDocs{}, fmt.Errorf("%w (and the undo failed: %v)", err, rerr)
 		}
 		return versionDocs{}, err
 	}
 	paths := make([]string, 0, len(files))
 	for _, f := range files {
-		if err := writeFileAtomic(filepath.Join(p.dir, f.rel), append(f.body, '\n')); err != nil {
-			return fail(fmt.Errorf("write %s: %w", f.rel, err))
+		if err := writeFileAtomic(p.clonePath(f.rel), append(f.body, '\n')); err != nil {
+			return fail(fmt.Errorf("write %s: %w", filepath.FromSlash(f.rel), err))
 		}
-		paths = append(paths, filepath.ToSlash(f.rel))
+		paths = append(paths, f.rel)
 	}
 	if err := p.checkpoint("commit"); err != nil {
 		return fail(err)
 	}
 	if _, _, err := p.repo.Commit(ctx, paths, msg); err != nil {
-		return fail(fmt.Errorf("commit %s: %w", table, err))
+		return fail(fmt.Errorf("commit %s: %w", name, err))
 	}
 	if err := p.checkpoint("push"); err != nil {
 		return fail(err)
@@ -531,7 +528,7 @@ func (p *Project) commitAndPush(ctx context.Context, name meta.TableName, md met
 			// The push may have landed and only its answer been lost.
 			landed, known := p.pushLanded(ctx)
 			if landed {
-				p.opts.Logger.Warn("the push's answer was lost, but the remote has the version", "table", table)
+				p.opts.Logger.Warn("the push's answer was lost, but the remote has the version", "table", name.String())
 				p.endJournal()
 				return versionDocs{metadata: md, history: hist, manifest: man}, nil
 			}
@@ -539,21 +536,21 @@ func (p *Project) commitAndPush(ctx context.Context, name meta.TableName, md met
 				err = fmt.Errorf("%w (the push may still have reached the remote: \"datomfs pull\" shows whether it did)", err)
 			}
 		}
-		return fail(fmt.Errorf("push %s: %w", table, err))
+		return fail(fmt.Errorf("push %s: %w", name, err))
 	}
 	p.endJournal()
 	return versionDocs{metadata: md, history: hist, manifest: man}, nil
 }
 
 // mirror is step 7: the store copies readers use.
-func (p *Project) mirror(ctx context.Context, table string, d versionDocs) error {
+func (p *Project) mirror(ctx context.Context, table meta.TableName, d versionDocs) error {
 	puts := []struct {
 		key  string
 		body []byte
 	}{
-		{p.layout.SnapshotKey(table, string(d.metadata.Version())), d.metadata.JSON()},
-		{p.layout.TableMetaKey(table, "metadata.json"), d.metadata.JSON()},
-		{p.layout.TableMetaKey(table, "version_history.json"), d.history.JSON()},
+		{p.layout.SnapshotKey(table, d.metadata.Version()), d.metadata.JSON()},
+		{p.layout.MetadataKey(table), d.metadata.JSON()},
+		{p.layout.VersionHistoryKey(table), d.history.JSON()},
 		{p.layout.ManifestKey(), d.manifest.JSON()},
 	}
 	for _, put := range puts {

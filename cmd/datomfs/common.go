@@ -15,6 +15,7 @@ import (
 
 	"github.com/datomfs/datomfs/query"
 	"github.com/datomfs/datomfs/versions"
+	"github.com/datomfs/datomfs/versions/meta"
 )
 
 // projectFlags select the project: a clone (-C) or, for readers, a store
@@ -141,14 +142,11 @@ func humanBytes(n int64) string {
 	return fmt.Sprintf("%.1f %ciB", float64(n)/float64(div), "KMGTPE"[exp])
 }
 
-// shortTime renders a datom timestamp for people on a terminal.
-func displayTime(ts string, tty bool) string {
+// displayTime renders a datom timestamp: for people on a terminal in local
+// time to the minute, else as datom writes it (RFC 3339, UTC, seconds).
+func displayTime(t time.Time, tty bool) string {
 	if !tty {
-		return ts
-	}
-	t, err := time.Parse("2006-01-02T15:04:05Z", ts)
-	if err != nil {
-		return ts
+		return meta.FormatTimestamp(t)
 	}
 	return t.Local().Format("2006-01-02 15:04")
 }

@@ -2,10 +2,11 @@ package main
 
 import (
 	"context"
-	"fmt"
 	"strings"
 
 	"github.com/spf13/cobra"
+
+	"github.com/datomfs/datomfs/versions"
 )
 
 // completeTables is a ValidArgsFunction: the first argument completes to the
@@ -36,13 +37,17 @@ func completeTables(f *factory, pf *projectFlags, versionArgs bool) cobra.Comple
 			}
 			var out []cobra.Completion
 			for _, t := range tables {
-				if name := fmt.Sprint(t.Name); strings.HasPrefix(name, toComplete) {
+				if name := t.Name.String(); strings.HasPrefix(name, toComplete) {
 					out = append(out, name)
 				}
 			}
 			return out, none
 		}
-		vs, err := p.Versions(ctx, table)
+		name, err := versions.ParseTableName(table)
+		if err != nil {
+			return nil, cobra.ShellCompDirectiveError
+		}
+		vs, err := p.Versions(ctx, name)
 		if err != nil {
 			return nil, cobra.ShellCompDirectiveError
 		}

@@ -101,7 +101,11 @@ func diffRun(ctx context.Context, opts *diffOptions) error {
 		return err
 	}
 	defer e.Close()
-	d, err := e.Diff(ctx, opts.Table, opts.From, opts.To, opts.Keys)
+	table, err := versions.ParseTableName(opts.Table)
+	if err != nil {
+		return err
+	}
+	d, err := e.Diff(ctx, table, opts.From, opts.To, opts.Keys)
 	if err != nil {
 		return err
 	}
@@ -129,7 +133,7 @@ func diffRun(ctx context.Context, opts *diffOptions) error {
 				schema = []query.ColumnChange{}
 			}
 			return writeJSON(w, diffJSON{
-				Table: d.Table, From: string(d.From.ID), To: string(d.To.ID), Keys: keys,
+				Table: d.Table.String(), From: string(d.From.ID), To: string(d.To.ID), Keys: keys,
 				Schema: schema, Rows: rows.Bytes(), Summary: sum,
 			})
 		case query.FormatTable:

@@ -6,11 +6,11 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
-	"strings"
 
 	"github.com/spf13/cobra"
 
 	"github.com/datomfs/datomfs/query"
+	"github.com/datomfs/datomfs/versions"
 	"github.com/datomfs/datomfs/versions/identity"
 )
 
@@ -48,15 +48,14 @@ with DuckDB's type detection first.`,
 
 func hashRun(ctx context.Context, opts *hashOptions) error {
 	path := opts.File
-	switch strings.ToLower(filepath.Ext(path)) {
-	case ".csv", ".tsv", ".psv", ".txt":
+	if format, ok := versions.FormatOf(path); ok && format.Delimited() {
 		tmp, err := os.MkdirTemp("", "datomfs-hash-*")
 		if err != nil {
 			return err
 		}
 		defer os.RemoveAll(tmp)
 		pq := filepath.Join(tmp, "table.parquet")
-		if err := (query.Converter{}).CSVToParquet(ctx, opts.File, pq); err != nil {
+		if err := (query.Converter{}).CSVToParquet(ctx, opts.File, format, pq); err != nil {
 			return fmt.Errorf("read %s: %w", opts.File, err)
 		}
 		path = pq

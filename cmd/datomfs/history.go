@@ -2,10 +2,12 @@ package main
 
 import (
 	"context"
+	"time"
 
 	"github.com/spf13/cobra"
 
 	"github.com/datomfs/datomfs/versions"
+	"github.com/datomfs/datomfs/versions/meta"
 )
 
 type historyOptions struct {
@@ -45,6 +47,8 @@ type historyRow struct {
 	Timestamp     string `json:"timestamp"`
 	Author        string `json:"author"`
 	CommitMessage string `json:"commit_message"`
+
+	at time.Time // Timestamp, for the table
 }
 
 func historyRun(ctx context.Context, opts *historyOptions) error {
@@ -52,13 +56,17 @@ func historyRun(ctx context.Context, opts *historyOptions) error {
 	if err != nil {
 		return err
 	}
-	vs, err := p.Versions(ctx, opts.Table)
+	table, err := versions.ParseTableName(opts.Table)
+	if err != nil {
+		return err
+	}
+	vs, err := p.Versions(ctx, table)
 	if err != nil {
 		return err
 	}
 	rows := make([]historyRow, 0, len(vs))
 	for _, v := range vs {
-		rows = append(rows, historyRow{Version: string(v.ID), DataSHA: string(v.DataSHA), Timestamp: v.Timestamp, Author: v.Author, CommitMessage: v.Message})
+		rows = append(rows, historyRow{Version: string(v.ID), DataSHA: string(v.DataSHA), Timestamp: meta.FormatTimestamp(v.Timestamp), Author: v.Author, CommitMessage: v.Message, at: v.Timestamp})
 	}
 	if opts.JSON {
 		return writeJSON(opts.IO.Out, rows)
@@ -73,7 +81,7 @@ func historyRun(ctx context.Context, opts *historyOptions) error {
 		if tty {
 			v, d = short8(v), short8(d)
 		}
-		tp.row(v, d, displayTime(r.Timestamp, tty), r.Author, r.CommitMessage)
+		tp.row(v, d, displayTime(r.at, tty), r.Author, r.CommitMessage)
 	}
 	tp.flush()
 	return nil

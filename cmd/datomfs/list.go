@@ -3,6 +3,7 @@ package main
 import (
 	"context"
 	"strconv"
+	"time"
 
 	"github.com/spf13/cobra"
 
@@ -45,6 +46,8 @@ type listRow struct {
 	CurrentDataSHA string `json:"current_data_sha"`
 	LastUpdated    string `json:"last_updated"`
 	VersionCount   int    `json:"version_count"`
+
+	updated time.Time // LastUpdated, for the table
 }
 
 func listRun(ctx context.Context, opts *listOptions) error {
@@ -60,7 +63,7 @@ func listRun(ctx context.Context, opts *listOptions) error {
 	for _, t := range tables {
 		rows = append(rows, listRow{
 			Name: t.Name.String(), CurrentVersion: string(t.CurrentVersion), CurrentDataSHA: string(t.CurrentDataSHA),
-			LastUpdated: meta.FormatTimestamp(t.LastUpdated), VersionCount: t.VersionCount,
+			LastUpdated: meta.FormatTimestamp(t.LastUpdated), VersionCount: t.VersionCount, updated: t.LastUpdated,
 		})
 	}
 	if opts.JSON {
@@ -76,7 +79,7 @@ func listRun(ctx context.Context, opts *listOptions) error {
 		if tty {
 			v, d = short8(v), short8(d)
 		}
-		tp.row(r.Name, v, d, displayTime(r.LastUpdated, tty), strconv.Itoa(r.VersionCount))
+		tp.row(r.Name, v, d, displayTime(r.updated, tty), strconv.Itoa(r.VersionCount))
 	}
 	tp.flush()
 	return nil

@@ -59,12 +59,13 @@ version (@<id>.parquet and its @<id>.csv rendition), current.parquet (a symlink
 to the current version) and history.json. Any unique prefix of a version id
 works in a path (tables/lb/@19f4.parquet).
 
-Copying a .parquet or .csv file into tables/<t>/ writes a new version of <t>
-when the file is closed (pull, validate, hash, upload, commit, push; close()
-fails with the reason in the log if any step fails). Copying into tables/
-creates or updates the table named after the file; mkdir tables/<t> makes an
-empty table. Temporary names (dot-files, *.tmp, *~, *.partial) are kept until
-they are renamed to a .parquet or .csv name, which publishes them. Versions
+Copying a file that "datomfs write" takes (.parquet, .csv, .tsv, .psv, .txt)
+into tables/<t>/ writes a new version of <t> when the file is closed (pull,
+validate, hash, upload, commit, push; close() fails with the reason in the log
+if any step fails). Copying into tables/ creates or updates the table named
+after the file; mkdir tables/<t> makes an empty table. Temporary names
+(dot-files, *.tmp, *~, *.partial) are kept until they are renamed to such a
+name, which publishes them. Versions
 cannot be changed, renamed or removed. A reader mount (--store) is read-only.
 
 The mount is private: only the user who mounted it can use it (not even

@@ -365,7 +365,7 @@ func (sh *shell) command(ctx context.Context, cmd string) bool {
 // schema renders a table's (or "t@version"'s) columns as DuckDB's .schema
 // does: CREATE TABLE t(col TYPE, ...);
 func (sh *shell) schema(ctx context.Context, name string) (string, error) {
-	rows, err := sh.e.Query(ctx, "DESCRIBE SELECT * FROM "+query.Ref(name, ""))
+	rows, err := sh.e.Query(ctx, "DESCRIBE SELECT * FROM "+query.Ident(name))
 	if err != nil {
 		return "", err
 	}

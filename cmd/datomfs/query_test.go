@@ -13,6 +13,7 @@ import (
 	"github.com/datomfs/datomfs/internal/testenv/projecttest"
 	"github.com/datomfs/datomfs/query"
 	"github.com/datomfs/datomfs/versions"
+	"github.com/datomfs/datomfs/versions/meta"
 )
 
 func TestQueryFlags(t *testing.T) {
@@ -96,7 +97,7 @@ func cliProject(t *testing.T) (*versions.Project, []versions.WriteResult) {
 		if err := os.WriteFile(path, []byte(body), 0o644); err != nil {
 			t.Fatal(err)
 		}
-		r, err := p.Write(ctx, versions.WriteRequest{Table: "lb", Path: path})
+		r, err := p.Write(ctx, versions.WriteRequest{Table: meta.MustTableName("lb"), Path: path, Format: versions.FormatCSV})
 		if err != nil {
 			t.Fatal(err)
 		}

@@ -81,7 +81,11 @@ func readRun(ctx context.Context, opts *readOptions) error {
 	if err != nil {
 		return err
 	}
-	v, err := p.Resolve(ctx, opts.Table, opts.Version)
+	table, err := versions.ParseTableName(opts.Table)
+	if err != nil {
+		return err
+	}
+	v, err := p.Resolve(ctx, table, opts.Version)
 	if err != nil {
 		return err
 	}

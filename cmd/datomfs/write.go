@@ -69,7 +69,15 @@ func writeRun(ctx context.Context, opts *writeOptions) error {
 	if err != nil {
 		return err
 	}
-	req := versions.WriteRequest{Table: opts.Table, Path: opts.File, Message: opts.Message}
+	table, err := versions.ParseTableName(opts.Table)
+	if err != nil {
+		return err
+	}
+	format, err := versions.InputFormat(opts.File)
+	if err != nil {
+		return err
+	}
+	req := versions.WriteRequest{Table: table, Path: opts.File, Format: format, Message: opts.Message}
 	if opts.Pull {
 		req.Pull, req.Retries = true, 3
 	}
@@ -79,9 +87,9 @@ func writeRun(ctx context.Context, opts *writeOptions) error {
 	}
 	switch res.Change {
 	case versions.ChangeNone:
-		fmt.Fprintf(opts.IO.Out, "No change to %q: identical to version %s\n", res.Table, res.Version.Short())
+		fmt.Fprintf(opts.IO.Out, "No change to %q: identical to version %s\n", res.Table.String(), res.Version.Short())
 	default:
-		fmt.Fprintf(opts.IO.Out, "Wrote %q (%s): %s\n", res.Table, strings.ReplaceAll(string(res.Change), "_", "-"), res.Version.Short())
+		fmt.Fprintf(opts.IO.Out, "Wrote %q (%s): %s\n", res.Table.String(), strings.ReplaceAll(string(res.Change), "_", "-"), res.Version.Short())
 	}
 	return nil
 }

@@ -13,6 +13,7 @@ import (
 	"sync"
 	"syscall"
 
+	"github.com/datomfs/datomfs/versions/identity"
 	"github.com/datomfs/datomfs/versions/store"
 )
 
@@ -93,16 +94,16 @@ func (c *Cache) Root() string { return c.root }
 func (c *Cache) StagingBase() string { return filepath.Join(c.root, "staging") }
 
 // PathFor is where the object would live in the cache.
-func (c *Cache) PathFor(key, parquetSHA string) string {
-	if parquetSHA != "" {
-		return filepath.Join(c.root, "objects", parquetSHA[:2], parquetSHA+".parquet")
+func (c *Cache) PathFor(key string, parquetSHA identity.ParquetSHA) string {
+	if sha := parquetSHA.String(); sha != "" {
+		return filepath.Join(c.root, "objects", sha[:2], sha+".parquet")
 	}
 	loc := sha256.Sum256([]byte(c.store.Location() + "\x00" + key))
 	return filepath.Join(c.root, "unverified", hex.EncodeToString(loc[:16])+".parquet")
 }
 
 // Cached reports whether the object is already complete in the cache.
-func (c *Cache) Cached(key, parquetSHA string) (string, bool) {
+func (c *Cache) Cached(key string, parquetSHA identity.ParquetSHA) (string, bool) {
 	p := c.PathFor(key, parquetSHA)
 	if _, err := os.Stat(p); err == nil {
 		return p, true
@@ -113,12 +114,12 @@ func (c *Cache) Cached(key, parquetSHA string) (string, bool) {
 // Get returns the path of a complete, verified local copy of the object at
 // key, downloading it if needed. Concurrent calls for one object share one
 // download. A parquet_sha mismatch returns ErrIntegrity and caches nothing.
-func (c *Cache) Get(ctx context.Context, key, parquetSHA string, progress func(done, total int64)) (string, error) {
+func (c *Cache) Get(ctx context.Context, key string, parquetSHA identity.ParquetSHA, progress func(done, total int64)) (string, error) {
 	if path, ok := c.Cached(key, parquetSHA); ok {
 		c.touch(path)
 		return path, nil
 	}
-	id := key + "\x00" + parquetSHA
+	id := key + "\x00" + parquetSHA.String()
 	c.mu.Lock()
 	if call, ok := c.inflight[id]; ok {
 		c.mu.Unlock()
@@ -141,7 +142,7 @@ func (c *Cache) Get(ctx context.Context, key, parquetSHA string, progress func(d
 	return call.path, call.err
 }
 
-func (c *Cache) download(ctx context.Context, key, parquetSHA string, progress func(done, total int64)) (string, error) {
+func (c *Cache) download(ctx context.Context, key string, parquetSHA identity.ParquetSHA, progress func(done, total int64)) (string, error) {
 	dst := c.PathFor(key, parquetSHA)
 	if err := os.MkdirAll(filepath.Dir(dst), cacheDirPerm); err != nil {
 		return "", fmt.Errorf("cache dir: %w", err)
@@ -170,8 +171,8 @@ func (c *Cache) download(ctx context.Context, key, parquetSHA string, progress f
 	if err := tmp.Close(); err != nil {
 		return "", fmt.Errorf("cache %s: %w", key, err)
 	}
-	if got := hex.EncodeToString(h.Sum(nil)); parquetSHA != "" && got != parquetSHA {
-		return "", fmt.Errorf("%s: %w: sha256 %s, recorded parquet_sha %s", key, ErrIntegrity, got[:12], parquetSHA[:12])
+	if got := hex.EncodeToString(h.Sum(nil)); !parquetSHA.Verifies(got) {
+		return "", fmt.Errorf("%s: %w: sha256 %s, recorded parquet_sha %s", key, ErrIntegrity, got[:12], parquetSHA.String()[:12])
 	}
 	if err := os.Rename(tmp.Name(), dst); err != nil {
 		return "", fmt.Errorf("cache %s: %w", key, err)
@@ -187,7 +188,7 @@ func (c *Cache) download(ctx context.Context, key, parquetSHA string, progress f
 // With link, src is a private file its owner never changes again (a
 // mount's staging copy): the cache keeps it by a hard link instead of a copy
 // when both are on one filesystem.
-func (c *Cache) Add(key, parquetSHA, src string, link bool) {
+func (c *Cache) Add(key string, parquetSHA identity.ParquetSHA, src string, link bool) {
 	dst := c.PathFor(key, parquetSHA)
 	if _, err := os.Stat(dst); err == nil {
 		return

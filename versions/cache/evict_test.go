@@ -12,6 +12,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/datomfs/datomfs/versions/identity"
 	"github.com/datomfs/datomfs/versions/store"
 	"github.com/datomfs/datomfs/versions/store/local"
 )
@@ -21,7 +22,7 @@ import (
 type evictFixture struct {
 	st   store.Store
 	root string
-	shas []string
+	shas []identity.ParquetSHA
 }
 
 func newEvictFixture(t *testing.T, n, size int) *evictFixture {
@@ -37,7 +38,7 @@ func newEvictFixture(t *testing.T, n, size int) *evictFixture {
 			t.Fatal(err)
 		}
 		sum := sha256.Sum256(body)
-		fx.shas = append(fx.shas, hex.EncodeToString(sum[:]))
+		fx.shas = append(fx.shas, identity.ParquetSHA(hex.EncodeToString(sum[:])))
 	}
 	return fx
 }
@@ -210,7 +211,7 @@ func TestCacheSeedsFromTheFolder(t *testing.T) {
 		}
 	}
 	// Files being filled are neither counted nor removed.
-	tmp := filepath.Join(fx.root, "objects", fx.shas[0][:2], ".dl-123")
+	tmp := filepath.Join(fx.root, "objects", fx.shas[0].String()[:2], ".dl-123")
 	if err := os.WriteFile(tmp, bytes.Repeat([]byte("x"), 1000), 0o644); err != nil {
 		t.Fatal(err)
 	}

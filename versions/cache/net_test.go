@@ -13,6 +13,7 @@ import (
 	"time"
 
 	"github.com/datomfs/datomfs/internal/testenv"
+	"github.com/datomfs/datomfs/versions/identity"
 	"github.com/datomfs/datomfs/versions/store"
 	"github.com/datomfs/datomfs/versions/store/s3"
 )
@@ -41,7 +42,7 @@ func TestReadPathNotResponding(t *testing.T) {
 		body[i] = byte(r.Uint32())
 	}
 	sum := sha256.Sum256(body)
-	sha := hex.EncodeToString(sum[:])
+	sha := identity.ParquetSHA(hex.EncodeToString(sum[:]))
 	if err := st.Put(ctx, key, bytes.NewReader(body), int64(len(body)), store.PutOptions{}); err != nil {
 		t.Fatal(err)
 	}

@@ -12,6 +12,8 @@ import (
 	"sync"
 
 	"golang.org/x/sync/errgroup"
+
+	"github.com/datomfs/datomfs/versions/identity"
 )
 
 // A remote version is served before it is fully cached (design §5): the
@@ -35,7 +37,7 @@ const (
 type Partial struct {
 	c          *Cache
 	key        string
-	parquetSHA string
+	parquetSHA identity.ParquetSHA
 	size       int64
 	dst        string // the cache entry it becomes
 	f          *os.File
@@ -52,12 +54,12 @@ type Partial struct {
 // OpenPartial returns a reader of the object at key that fetches ranges on
 // demand. With fill, the rest is fetched in the background and, once
 // verified, becomes the cache entry (see Cached). Close it when done.
-func (c *Cache) OpenPartial(ctx context.Context, key, parquetSHA string, size int64, fill bool) (*Partial, error) {
+func (c *Cache) OpenPartial(ctx context.Context, key string, parquetSHA identity.ParquetSHA, size int64, fill bool) (*Partial, error) {
 	c.mu.Lock()
 	if c.partials == nil {
 		c.partials = map[string]*Partial{}
 	}
-	id := key + "\x00" + parquetSHA
+	id := key + "\x00" + parquetSHA.String()
 	p, ok := c.partials[id]
 	if ok {
 		p.mu.Lock()
@@ -135,7 +137,7 @@ func (p *Partial) Close() {
 	last := p.refs == 0
 	p.mu.Unlock()
 	if last {
-		delete(p.c.partials, p.key+"\x00"+p.parquetSHA)
+		delete(p.c.partials, p.key+"\x00"+p.parquetSHA.String())
 	}
 	p.c.mu.Unlock()
 	if !last {
@@ -266,8 +268,8 @@ func (p *Partial) fill(ctx context.Context) error {
 	if _, err := io.Copy(h, io.NewSectionReader(p.f, 0, p.size)); err != nil {
 		return fmt.Errorf("verify %s: %w", p.key, err)
 	}
-	if got := hex.EncodeToString(h.Sum(nil)); p.parquetSHA != "" && got != p.parquetSHA {
-		return fmt.Errorf("%s: %w: sha256 %s, recorded parquet_sha %s", p.key, ErrIntegrity, got[:12], p.parquetSHA[:12])
+	if got := hex.EncodeToString(h.Sum(nil)); !p.parquetSHA.Verifies(got) {
+		return fmt.Errorf("%s: %w: sha256 %s, recorded parquet_sha %s", p.key, ErrIntegrity, got[:12], p.parquetSHA.String()[:12])
 	}
 	if err := os.Link(p.f.Name(), p.dst); err != nil && !errors.Is(err, os.ErrExist) {
 		return fmt.Errorf("cache %s: %w", p.key, err)

@@ -12,6 +12,7 @@ import (
 	"sync/atomic"
 	"testing"
 
+	"github.com/datomfs/datomfs/versions/identity"
 	"github.com/datomfs/datomfs/versions/store"
 	"github.com/datomfs/datomfs/versions/store/local"
 )
@@ -30,7 +31,7 @@ func (c *countingStore) Open(ctx context.Context, key string, off, n int64) (io.
 	return c.Store.Open(ctx, key, off, n)
 }
 
-func partialFixture(t *testing.T, size int) (*Cache, *countingStore, []byte, string) {
+func partialFixture(t *testing.T, size int) (*Cache, *countingStore, []byte, identity.ParquetSHA) {
 	t.Helper()
 	ls, err := local.New(t.TempDir(), local.Options{})
 	if err != nil {
@@ -46,7 +47,7 @@ func partialFixture(t *testing.T, size int) (*Cache, *countingStore, []byte, str
 	}
 	cs := &countingStore{Store: ls}
 	sum := sha256.Sum256(body)
-	return New(t.TempDir(), cs, slog.New(slog.DiscardHandler)), cs, body, hex.EncodeToString(sum[:])
+	return New(t.TempDir(), cs, slog.New(slog.DiscardHandler)), cs, body, identity.ParquetSHA(hex.EncodeToString(sum[:]))
 }
 
 func TestPartialReadsOnlyWhatIsAsked(t *testing.T) {

@@ -9,6 +9,8 @@ import (
 	"strings"
 	"syscall"
 	"testing"
+
+	"github.com/datomfs/datomfs/versions/identity"
 )
 
 // TestCacheIsPrivate: whatever the umask, the cache creates folders 0700
@@ -34,8 +36,8 @@ func TestCacheIsPrivate(t *testing.T) {
 	// Written files: a copy, and a link of our own temporary file.
 	src := filepath.Join(t.TempDir(), "mine.parquet")
 	os.WriteFile(src, []byte("x"), 0o666)
-	c.Add("datom/t/copy.parquet", strings.Repeat("ab", 32), src, false)
-	c.Add("datom/t/link.parquet", strings.Repeat("cd", 32), src, true)
+	c.Add("datom/t/copy.parquet", identity.ParquetSHA(strings.Repeat("ab", 32)), src, false)
+	c.Add("datom/t/link.parquet", identity.ParquetSHA(strings.Repeat("cd", 32)), src, true)
 
 	n := 0
 	filepath.WalkDir(filepath.Dir(c.root), func(path string, d fs.DirEntry, err error) error {

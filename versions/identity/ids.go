@@ -16,6 +16,12 @@ type DataSHA string
 // MetadataSHA identifies a version: the SHA-256 of its canonical metadata.
 type MetadataSHA string
 
+// ParquetSHA is the SHA-256 of a stored parquet object's exact bytes
+// (contract 4.4): integrity only, never identity. The zero value "" means
+// none was recorded (versions written before datom-cv1): no integrity check
+// (contract 2.4, 6.3). Documents keep the value as written.
+type ParquetSHA string
+
 // ErrBadSHA reports a string that is not a lowercase hex digest.
 var ErrBadSHA = errors.New("not a lowercase hex sha")
 
@@ -50,14 +56,38 @@ func ParseMetadataSHA(s string) (MetadataSHA, error) {
 	return MetadataSHA(s), nil
 }
 
+// ParseParquetSHA accepts a full 64-hex parquet_sha, or "" (none recorded:
+// no integrity check).
+func ParseParquetSHA(s string) (ParquetSHA, error) {
+	if s == "" {
+		return "", nil
+	}
+	if err := parseFull(s); err != nil {
+		return "", fmt.Errorf("parquet_sha %w", err)
+	}
+	return ParquetSHA(s), nil
+}
+
 func (d DataSHA) String() string     { return string(d) }
 func (m MetadataSHA) String() string { return string(m) }
+func (p ParquetSHA) String() string  { return string(p) }
 
 // Short is the 8-hex form shown to people.
 func (d DataSHA) Short() string { return short(string(d)) }
 
 // Short is the 8-hex form shown to people and used in mount file names.
 func (m MetadataSHA) Short() string { return short(string(m)) }
+
+// Short is the 8-hex form shown to people ("" when none was recorded).
+func (p ParquetSHA) Short() string { return short(string(p)) }
+
+// IsZero reports whether no parquet_sha was recorded: no integrity check.
+func (p ParquetSHA) IsZero() bool { return p == "" }
+
+// Verifies reports whether bytes whose SHA-256 is sum (64 lowercase hex,
+// as SHA256File returns) pass the integrity check: always when no
+// parquet_sha was recorded, else only when it is exactly sum.
+func (p ParquetSHA) Verifies(sum string) bool { return p == "" || string(p) == sum }
 
 func short(s string) string {
 	if len(s) > 8 {
@@ -69,6 +99,7 @@ func short(s string) string {
 // MarshalText / UnmarshalText make the IDs plain JSON strings.
 func (d DataSHA) MarshalText() ([]byte, error)     { return []byte(d), nil }
 func (m MetadataSHA) MarshalText() ([]byte, error) { return []byte(m), nil }
+func (p ParquetSHA) MarshalText() ([]byte, error)  { return []byte(p), nil }
 
 func (d *DataSHA) UnmarshalText(b []byte) error {
 	v, err := ParseDataSHA(string(b))
@@ -85,5 +116,15 @@ func (m *MetadataSHA) UnmarshalText(b []byte) error {
 		return err
 	}
 	*m = v
+	return nil
+}
+
+// UnmarshalText accepts what ParseParquetSHA does: "" is "none recorded".
+func (p *ParquetSHA) UnmarshalText(b []byte) error {
+	v, err := ParseParquetSHA(string(b))
+	if err != nil {
+		return err
+	}
+	*p = v
 	return nil
 }

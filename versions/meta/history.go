@@ -43,8 +43,8 @@ type HistoryEntry struct {
 	Timestamp       time.Time // zero if the stored text is malformed
 	Author          Author
 	CommitMessage   string
-	ParquetSHA      string // "" when the version's metadata had none
-	OriginalFileSHA string // imported versions only
+	ParquetSHA      identity.ParquetSHA // "" when the version's metadata had none
+	OriginalFileSHA string              // imported versions only
 }
 
 // EntryFor is the history entry datom writes for a new version m.
@@ -68,8 +68,8 @@ func (e HistoryEntry) value() datomjson.Value {
 		datomjson.M("author", e.Author.value()),
 		datomjson.M("commit_message", datomjson.Str(e.CommitMessage)),
 	}
-	if e.ParquetSHA != "" {
-		ms = append(ms, datomjson.M("parquet_sha", datomjson.Str(e.ParquetSHA)))
+	if !e.ParquetSHA.IsZero() {
+		ms = append(ms, datomjson.M("parquet_sha", datomjson.Str(e.ParquetSHA.String())))
 	}
 	if e.OriginalFileSHA != "" {
 		ms = append(ms, datomjson.M("original_file_sha", datomjson.Str(e.OriginalFileSHA)))
@@ -89,7 +89,7 @@ func entryFromValue(v datomjson.Value) (HistoryEntry, error) {
 		Version:         identity.MetadataSHA(ver),
 		DataSHA:         identity.DataSHA(str(v, "data_sha")),
 		CommitMessage:   str(v, "commit_message"),
-		ParquetSHA:      str(v, "parquet_sha"),
+		ParquetSHA:      identity.ParquetSHA(str(v, "parquet_sha")),
 		OriginalFileSHA: str(v, "original_file_sha"),
 	}
 	if t, err := ParseTimestamp(str(v, "timestamp")); err == nil {
@@ -219,9 +219,9 @@ func (h History) Find(prefix string) (HistoryEntry, error) {
 // FindDataSHA returns the parquet_sha recorded by the newest entry with
 // this data_sha and a non-empty parquet_sha (contract 6.2 step 5: such a
 // parquet object need not be uploaded again).
-func (h History) FindDataSHA(d identity.DataSHA) (parquetSHA string, ok bool) {
+func (h History) FindDataSHA(d identity.DataSHA) (parquetSHA identity.ParquetSHA, ok bool) {
 	for _, it := range h.items {
-		if it.entry.DataSHA == d && it.entry.ParquetSHA != "" {
+		if it.entry.DataSHA == d && !it.entry.ParquetSHA.IsZero() {
 			return it.entry.ParquetSHA, true
 		}
 	}

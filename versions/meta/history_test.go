@@ -131,7 +131,7 @@ func TestHistoryFindDataSHA(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if p, ok := h.FindDataSHA(shaD); !ok || p != shaP {
+	if p, ok := h.FindDataSHA(shaD); !ok || p != identity.ParquetSHA(shaP) {
 		t.Errorf("FindDataSHA(d) = %s %v", p, ok)
 	}
 	// The only entry with data_sha 000… has no parquet_sha.

@@ -123,8 +123,8 @@ func UnionLineage(lists ...[]LineageEntry) []LineageEntry {
 // MetadataInput holds what a write knows about a new version.
 type MetadataInput struct {
 	DataSHA         identity.DataSHA
-	ParquetSHA      string // "" omits the key
-	TableType       string // TableDerived or TableImported
+	ParquetSHA      identity.ParquetSHA // "" omits the key
+	TableType       string              // TableDerived or TableImported
 	NRow, NCol      int
 	Colnames        []string
 	ColumnHashes    []ColumnHash
@@ -162,7 +162,7 @@ func NewMetadata(in MetadataInput) (Metadata, error) {
 	if _, err := identity.ParseDataSHA(string(in.DataSHA)); err != nil {
 		return bad("%v", err)
 	}
-	if in.ParquetSHA != "" && !isSHA256(in.ParquetSHA) {
+	if _, err := identity.ParseParquetSHA(string(in.ParquetSHA)); err != nil {
 		return bad("parquet_sha %q is not a 64-hex sha", in.ParquetSHA)
 	}
 	if in.TableType != TableDerived && in.TableType != TableImported {
@@ -207,8 +207,8 @@ func NewMetadata(in MetadataInput) (Metadata, error) {
 		datomjson.M("data_sha", datomjson.Str(string(in.DataSHA))),
 		datomjson.M("hash_algo", datomjson.Str(HashAlgo)),
 	}
-	if in.ParquetSHA != "" {
-		m = append(m, datomjson.M("parquet_sha", datomjson.Str(in.ParquetSHA)))
+	if !in.ParquetSHA.IsZero() {
+		m = append(m, datomjson.M("parquet_sha", datomjson.Str(in.ParquetSHA.String())))
 	}
 	hashes := make([]datomjson.Value, len(in.ColumnHashes))
 	for i, h := range in.ColumnHashes {
@@ -301,9 +301,11 @@ func (m Metadata) DataSHA() identity.DataSHA { return identity.DataSHA(str(m.doc
 // HashAlgo is hash_algo ("" in pre-cv1 metadata).
 func (m Metadata) HashAlgo() string { return str(m.doc, "hash_algo") }
 
-// ParquetSHA is the SHA-256 of the stored parquet object; "" (absent,
-// empty or not a string) means no integrity check.
-func (m Metadata) ParquetSHA() string { return str(m.doc, "parquet_sha") }
+// ParquetSHA is the SHA-256 of the stored parquet object, as written; ""
+// (absent, empty or not a string) means no integrity check.
+func (m Metadata) ParquetSHA() identity.ParquetSHA {
+	return identity.ParquetSHA(str(m.doc, "parquet_sha"))
+}
 
 // TableType is "derived" or "imported".
 func (m Metadata) TableType() string { return str(m.doc, "table_type") }
@@ -421,11 +423,11 @@ func (m Metadata) File() []byte { return append(m.JSON(), '\n') }
 // key removed when sha is "" (the metadata-only carry-forward of 6.1). A
 // new key goes to its 2.4 position, after hash_algo. The version does not
 // change: parquet_sha is volatile.
-func (m Metadata) WithParquetSHA(sha string) Metadata {
-	if sha == "" {
+func (m Metadata) WithParquetSHA(sha identity.ParquetSHA) Metadata {
+	if sha.IsZero() {
 		return Metadata{doc: m.doc.Without("parquet_sha"), version: m.version}
 	}
-	val := datomjson.Str(sha)
+	val := datomjson.Str(sha.String())
 	if m.doc.Has("parquet_sha") {
 		return Metadata{doc: m.doc.With("parquet_sha", val), version: m.version}
 	}

@@ -84,12 +84,12 @@ func TestMetadataBuildMatchesR(t *testing.T) {
 		in      MetadataInput
 	}{
 		{"metadata_1col.json", "26b29f83a4f05c32bd82c54c791d86e890f1182f381bb852fe4c910b86c1089e", MetadataInput{
-			DataSHA: shaD, ParquetSHA: shaP, TableType: TableDerived, NRow: 3, NCol: 1,
+			DataSHA: shaD, ParquetSHA: identity.ParquetSHA(shaP), TableType: TableDerived, NRow: 3, NCol: 1,
 			Colnames: []string{"x"}, ColumnHashes: []ColumnHash{{"x", strings.Repeat("c", 64)}},
 			CreatedAt: t0, DatomVersion: "0.1.1", SizeBytes: 2048,
 		}},
 		{"metadata_derived_parents.json", "e01ba31a0fcaff84aef217bde7d43cfeff19e58d34ea091f7e571c747600769d", MetadataInput{
-			DataSHA: shaD, ParquetSHA: shaP, TableType: TableDerived, NRow: 1000000, NCol: 3,
+			DataSHA: shaD, ParquetSHA: identity.ParquetSHA(shaP), TableType: TableDerived, NRow: 1000000, NCol: 3,
 			Colnames:     []string{"USUBJID", "AGE", "SEX"},
 			ColumnHashes: []ColumnHash{{"USUBJID", sha1}, {"AGE", sha2}, {"SEX", sha3}},
 			CreatedAt:    t0.In(time.FixedZone("CET", 3600)), DatomVersion: "0.1.1",
@@ -98,7 +98,7 @@ func TestMetadataBuildMatchesR(t *testing.T) {
 			SizeBytes:     3000000000, Custom: &custom,
 		}},
 		{"metadata_imported.json", "5dfac899e9f8a1c70f442dea5e98e7613be7f30d9a93a1f542b1caa6ee646bee", MetadataInput{
-			DataSHA: shaD, ParquetSHA: shaP, TableType: TableImported, NRow: 2, NCol: 2,
+			DataSHA: shaD, ParquetSHA: identity.ParquetSHA(shaP), TableType: TableImported, NRow: 2, NCol: 2,
 			Colnames: []string{"a", "b"}, ColumnHashes: []ColumnHash{{"a", sha1}, {"b", sha2}},
 			CreatedAt: t0, DatomVersion: "0.1.1", OriginalFileSHA: sha0,
 			SourceLineage: []LineageEntry{selfLineage}, SizeBytes: 512,
@@ -252,17 +252,17 @@ func TestWithParquetSHA(t *testing.T) {
 	if removed.Version() != m.Version() {
 		t.Errorf("version changed on removal")
 	}
-	again := removed.WithParquetSHA(shaP)
+	again := removed.WithParquetSHA(identity.ParquetSHA(shaP))
 	if !bytes.Equal(again.File(), m.File()) {
 		t.Errorf("re-adding parquet_sha:\n%s\nwant\n%s", again.File(), m.File())
 	}
-	other := m.WithParquetSHA(sha1)
-	if other.ParquetSHA() != sha1 || m.ParquetSHA() != shaP {
+	other := m.WithParquetSHA(identity.ParquetSHA(sha1))
+	if other.ParquetSHA() != identity.ParquetSHA(sha1) || m.ParquetSHA() != identity.ParquetSHA(shaP) {
 		t.Errorf("WithParquetSHA changed the original or did not set the copy")
 	}
 	noneEver, _ := ParseMetadata([]byte(`{"data_sha":"abcdef","table_type":"derived"}`))
-	if got := string(noneEver.WithParquetSHA(sha1).Value().Keys()[1]); got != "parquet_sha" {
-		t.Errorf("parquet_sha inserted at %v", noneEver.WithParquetSHA(sha1).Value().Keys())
+	if got := string(noneEver.WithParquetSHA(identity.ParquetSHA(sha1)).Value().Keys()[1]); got != "parquet_sha" {
+		t.Errorf("parquet_sha inserted at %v", noneEver.WithParquetSHA(identity.ParquetSHA(sha1)).Value().Keys())
 	}
 }
 

@@ -43,6 +43,16 @@ func ParseProjectName(s string) (ProjectName, error) {
 	return ProjectName{s}, nil
 }
 
+// MustTableName is ParseTableName for a name known to be valid (a
+// constant, a test); it panics on an invalid one.
+func MustTableName(s string) TableName {
+	n, err := ParseTableName(s)
+	if err != nil {
+		panic(err)
+	}
+	return n
+}
+
 func (n TableName) String() string   { return n.s }
 func (n ProjectName) String() string { return n.s }
 

@@ -91,3 +91,30 @@ func TestTimestamps(t *testing.T) {
 		}
 	}
 }
+
+func TestMustTableName(t *testing.T) {
+	if got := MustTableName("lb (v2)"); got.String() != "lb (v2)" {
+		t.Errorf("MustTableName = %q", got)
+	}
+	defer func() {
+		if recover() == nil {
+			t.Error("MustTableName of an invalid name did not panic")
+		}
+	}()
+	MustTableName("a/b")
+}
+
+func TestRepoPaths(t *testing.T) {
+	n := MustTableName("My Table (v2)")
+	for got, want := range map[string]string{
+		MetadataPath(n):   "My Table (v2)/metadata.json",
+		HistoryPath(n):    "My Table (v2)/version_history.json",
+		ManifestPath:      ".datom/manifest.json",
+		GovernancePath:    ".datom/governance.json",
+		ProjectConfigPath: ".datom/project.yaml",
+	} {
+		if got != want {
+			t.Errorf("got %q, want %q", got, want)
+		}
+	}
+}

@@ -1,13 +1,19 @@
 package store
 
-import "strings"
+import (
+	"strings"
+
+	"github.com/datomfs/datomfs/versions/identity"
+	"github.com/datomfs/datomfs/versions/meta"
+)
 
 // Layout builds every object key of a datom store (contract 3.1). A store is
 // (backend, root, prefix); keys are relative to the root (the bucket or the
 // local directory) and start with the prefix, then "datom".
 //
-// Table names and hashes are spliced in verbatim: validate them before
-// building keys (identity.ValidKeySHA, the table name rules of contract 7.1).
+// Table names come as a meta.TableName (valid by construction) and are
+// spliced in verbatim, as are hashes: a hash read from a document must be
+// checked first (identity.ValidKeySHA, contract 7.2).
 type Layout struct {
 	// Prefix is the store prefix; leading and trailing "/" are ignored,
 	// inner "//" are kept.
@@ -36,41 +42,41 @@ func (l Layout) Key(rel ...string) string {
 func (l Layout) Root() string { return l.Key() + "/" }
 
 // TablePrefix is the List prefix of one table's objects: "proj/datom/dm/".
-func (l Layout) TablePrefix(table string) string { return l.Key(table) + "/" }
+func (l Layout) TablePrefix(table meta.TableName) string { return l.Key(table.String()) + "/" }
 
 // ParquetKey is the key of a table's data file: <t>/<data_sha>.parquet.
-func (l Layout) ParquetKey(table, dataSHA string) string {
-	return l.Key(table, dataSHA+".parquet")
+func (l Layout) ParquetKey(table meta.TableName, dataSHA identity.DataSHA) string {
+	return l.Key(table.String(), dataSHA.String()+".parquet")
 }
 
 // TableMetaKey is the key of a file in a table's reader mirror:
 // <t>/.metadata/<file>.
-func (l Layout) TableMetaKey(table, file string) string {
-	return l.Key(table, ".metadata", file)
+func (l Layout) TableMetaKey(table meta.TableName, file string) string {
+	return l.Key(table.String(), ".metadata", file)
 }
 
 // MetadataKey is <t>/.metadata/metadata.json, the current metadata mirror.
-func (l Layout) MetadataKey(table string) string {
-	return l.TableMetaKey(table, "metadata.json")
+func (l Layout) MetadataKey(table meta.TableName) string {
+	return l.TableMetaKey(table, meta.MetadataFile)
 }
 
 // VersionHistoryKey is <t>/.metadata/version_history.json.
-func (l Layout) VersionHistoryKey(table string) string {
-	return l.TableMetaKey(table, "version_history.json")
+func (l Layout) VersionHistoryKey(table meta.TableName) string {
+	return l.TableMetaKey(table, meta.HistoryFile)
 }
 
 // SnapshotKey is <t>/.metadata/<metadata_sha>.json, the metadata of one
 // version.
-func (l Layout) SnapshotKey(table, metadataSHA string) string {
-	return l.TableMetaKey(table, metadataSHA+".json")
+func (l Layout) SnapshotKey(table meta.TableName, version identity.MetadataSHA) string {
+	return l.TableMetaKey(table, version.String()+".json")
 }
 
 // ManifestKey is .metadata/manifest.json, the copy of .datom/manifest.json.
-func (l Layout) ManifestKey() string { return l.Key(".metadata", "manifest.json") }
+func (l Layout) ManifestKey() string { return l.Key(".metadata", meta.ManifestFile) }
 
 // GovernanceKey is .metadata/governance.json, the copy of
 // .datom/governance.json.
-func (l Layout) GovernanceKey() string { return l.Key(".metadata", "governance.json") }
+func (l Layout) GovernanceKey() string { return l.Key(".metadata", meta.GovernanceFile) }
 
 // Governance store keys (contract 3.3, 8): use a Layout with the governance
 // prefix.

@@ -6,6 +6,8 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
+
+	"github.com/datomfs/datomfs/versions/meta"
 )
 
 func TestLayoutKey(t *testing.T) {
@@ -33,25 +35,26 @@ func TestLayoutKey(t *testing.T) {
 
 func TestLayoutHelpers(t *testing.T) {
 	const sha = "19f44e3a9f5b2c1d0e8f7a6b5c4d3e2f1a0b9c8d7e6f5a4b3c2d1e0f9a8b7c6d"
+	dm, lb := meta.MustTableName("dm"), meta.MustTableName("lb")
 	l := Layout{Prefix: "proj/"}
 	cases := map[string]string{
-		l.Root():                             "proj/datom/",
-		l.TablePrefix("dm"):                  "proj/datom/dm/",
-		l.ParquetKey("lb", sha):              "proj/datom/lb/" + sha + ".parquet",
-		l.TableMetaKey("lb", "x.json"):       "proj/datom/lb/.metadata/x.json",
-		l.MetadataKey("lb"):                  "proj/datom/lb/.metadata/metadata.json",
-		l.VersionHistoryKey("lb"):            "proj/datom/lb/.metadata/version_history.json",
-		l.SnapshotKey("lb", sha):             "proj/datom/lb/.metadata/" + sha + ".json",
-		l.ManifestKey():                      "proj/datom/.metadata/manifest.json",
-		l.GovernanceKey():                    "proj/datom/.metadata/governance.json",
-		l.MetadataKey("My Table (v2)"):       "proj/datom/My Table (v2)/.metadata/metadata.json",
-		Layout{}.ManifestKey():               "datom/.metadata/manifest.json",
-		Layout{}.ParquetKey("dm", "abc"):     "datom/dm/abc.parquet",
-		l.GovProjectsPrefix():                "proj/datom/projects/",
-		l.GovRefKey("study1"):                "proj/datom/projects/study1/ref.json",
-		l.GovDispatchKey("study1"):           "proj/datom/projects/study1/dispatch.json",
-		l.GovMigrationHistoryKey("s"):        "proj/datom/projects/s/migration_history.json",
-		Layout{Prefix: "gov"}.GovRefKey("p"): "gov/datom/projects/p/ref.json",
+		l.Root():                     "proj/datom/",
+		l.TablePrefix(dm):            "proj/datom/dm/",
+		l.ParquetKey(lb, sha):        "proj/datom/lb/" + sha + ".parquet",
+		l.TableMetaKey(lb, "x.json"): "proj/datom/lb/.metadata/x.json",
+		l.MetadataKey(lb):            "proj/datom/lb/.metadata/metadata.json",
+		l.VersionHistoryKey(lb):      "proj/datom/lb/.metadata/version_history.json",
+		l.SnapshotKey(lb, sha):       "proj/datom/lb/.metadata/" + sha + ".json",
+		l.ManifestKey():              "proj/datom/.metadata/manifest.json",
+		l.GovernanceKey():            "proj/datom/.metadata/governance.json",
+		l.MetadataKey(meta.MustTableName("My Table (v2)")): "proj/datom/My Table (v2)/.metadata/metadata.json",
+		Layout{}.ManifestKey():                             "datom/.metadata/manifest.json",
+		Layout{}.ParquetKey(dm, "abc"):                     "datom/dm/abc.parquet",
+		l.GovProjectsPrefix():                              "proj/datom/projects/",
+		l.GovRefKey("study1"):                              "proj/datom/projects/study1/ref.json",
+		l.GovDispatchKey("study1"):                         "proj/datom/projects/study1/dispatch.json",
+		l.GovMigrationHistoryKey("s"):                      "proj/datom/projects/s/migration_history.json",
+		Layout{Prefix: "gov"}.GovRefKey("p"):               "gov/datom/projects/p/ref.json",
 	}
 	for got, want := range cases {
 		if got != want {
@@ -137,7 +140,7 @@ func TestLocationString(t *testing.T) {
 		}
 	}
 	loc := Location{Type: TypeS3, Root: "b", Prefix: "proj/"}
-	if got := loc.Layout().ParquetKey("dm", "abc"); got != "proj/datom/dm/abc.parquet" {
+	if got := loc.Layout().ParquetKey(meta.MustTableName("dm"), "abc"); got != "proj/datom/dm/abc.parquet" {
 		t.Errorf("Location.Layout() key = %q", got)
 	}
 }

@@ -12,6 +12,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/datomfs/datomfs/versions/meta"
 	"github.com/datomfs/datomfs/versions/store"
 	"github.com/datomfs/datomfs/versions/store/storetest"
 )
@@ -165,7 +166,7 @@ func TestRoot(t *testing.T) {
 	}
 
 	// Objects live at <root>/<key>, readable by others.
-	key := store.Layout{Prefix: "proj/"}.MetadataKey("dm")
+	key := store.Layout{Prefix: "proj/"}.MetadataKey(meta.MustTableName("dm"))
 	if err := s.Put(ctx, key, strings.NewReader("{}\n"), 3, store.PutOptions{}); err != nil {
 		t.Fatal(err)
 	}
@@ -208,7 +209,7 @@ func TestListKeepsKeySpelling(t *testing.T) {
 		t.Fatal(err)
 	}
 	ctx := context.Background()
-	key := store.Layout{Prefix: "a//b"}.ParquetKey("dm", "abc")
+	key := store.Layout{Prefix: "a//b"}.ParquetKey(meta.MustTableName("dm"), "abc")
 	if err := s.Put(ctx, key, strings.NewReader("x"), 1, store.PutOptions{}); err != nil {
 		t.Fatal(err)
 	}

@@ -20,6 +20,8 @@ import (
 	"sync"
 	"testing"
 
+	"github.com/datomfs/datomfs/versions/identity"
+	"github.com/datomfs/datomfs/versions/meta"
 	"github.com/datomfs/datomfs/versions/store"
 )
 
@@ -95,9 +97,9 @@ func testRoundTrip(t *testing.T, s store.Store) {
 	ctx := context.Background()
 	l := store.Layout{Prefix: "proj/"}
 	cases := map[string][]byte{
-		l.ParquetKey("lb", strings.Repeat("ab", 32)): Bytes(1, 300_000),
-		l.MetadataKey("My Table (v2)"):               []byte("{\n  \"a\": 1\n}\n"),
-		"datom/x":                                    {0},
+		l.ParquetKey(meta.MustTableName("lb"), identity.DataSHA(strings.Repeat("ab", 32))): Bytes(1, 300_000),
+		l.MetadataKey(meta.MustTableName("My Table (v2)")):                                 []byte("{\n  \"a\": 1\n}\n"),
+		"datom/x": {0},
 	}
 	for key, data := range cases {
 		if err := s.Put(ctx, key, bytes.NewReader(data), int64(len(data)), store.PutOptions{ContentType: store.ContentTypeJSON}); err != nil {
