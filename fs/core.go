@@ -335,8 +335,9 @@ func (c *core) checkNewName(ctx context.Context, dir meta.TableName, name string
 const writeFlags = syscall.O_WRONLY | syscall.O_RDWR | syscall.O_TRUNC | syscall.O_APPEND
 
 // create stages a new file name in dir and returns a handle that counts as
-// having written (its first flush publishes).
-func (c *core) create(ctx context.Context, dir meta.TableName, name string) (*writeFile, error) {
+// having written (its first flush from opener, the calling process,
+// publishes).
+func (c *core) create(ctx context.Context, dir meta.TableName, name string, opener int) (*writeFile, error) {
 	tgt, err := c.checkNewName(ctx, dir, name)
 	if err != nil {
 		return nil, err
@@ -345,12 +346,12 @@ func (c *core) create(ctx context.Context, dir meta.TableName, name string) (*wr
 	if err != nil {
 		return nil, err
 	}
-	return &writeFile{c: c, st: st, f: f, dirty: true}, nil
+	return &writeFile{c: c, st: st, f: f, opener: opener, dirty: true}, nil
 }
 
-// openStaged opens a file being written; O_TRUNC on a writable open
-// empties it and counts as a write.
-func (c *core) openStaged(st *staged, flags uint32) (*writeFile, error) {
+// openStaged opens a file being written for opener, the calling process;
+// O_TRUNC on a writable open empties it and counts as a write.
+func (c *core) openStaged(st *staged, flags uint32, opener int) (*writeFile, error) {
 	if _, _, ok := c.staging.place(st); !ok {
 		return nil, versions.ErrNotFound
 	}
@@ -362,7 +363,7 @@ func (c *core) openStaged(st *staged, flags uint32) (*writeFile, error) {
 	if err != nil {
 		return nil, err
 	}
-	w := &writeFile{c: c, st: st, f: f}
+	w := &writeFile{c: c, st: st, f: f, opener: opener}
 	if flags&syscall.O_TRUNC != 0 && mode == os.O_RDWR {
 		if err := f.Truncate(0); err != nil {
 			f.Close()

@@ -46,7 +46,7 @@ func newTestCore(t *testing.T, p *versions.Project, fx *fixture) *core {
 // leave a temporary name (nothing is published).
 func stage(t *testing.T, c *core, dir, name string, body []byte) *staged {
 	t.Helper()
-	w, err := c.create(context.Background(), dirOf(dir), name)
+	w, err := c.create(context.Background(), dirOf(dir), name, 0)
 	if err != nil {
 		t.Fatalf("create %s/%s: %v", dir, name, err)
 	}
@@ -205,7 +205,7 @@ func TestCoreCreate(t *testing.T) {
 	for _, tc := range cases {
 		t.Run(tc.dir+"/"+tc.file, func(t *testing.T) {
 			c := newTestCore(t, fx.Project, fx)
-			w, err := c.create(ctx, dirOf(tc.dir), tc.file)
+			w, err := c.create(ctx, dirOf(tc.dir), tc.file, 0)
 			if !errIs(err, tc.want) {
 				t.Fatalf("create: %v, want %v", err, tc.want)
 			}
@@ -239,7 +239,7 @@ func TestCoreFolders(t *testing.T) {
 		{"mkdir a bad name", func() error { _, err := c.mkdir(ctx, "a.b"); return err }, versions.ErrInvalidName},
 		{"rmdir a table with versions", func() error { return c.rmdir(ctx, "lb") }, versions.ErrImmutable},
 		{"rmdir a missing table", func() error { return c.rmdir(ctx, "zz") }, versions.ErrNotFound},
-		{"stage into the new table", func() error { _, err := c.create(ctx, tn("dm"), "x.tmp"); return err }, nil},
+		{"stage into the new table", func() error { _, err := c.create(ctx, tn("dm"), "x.tmp", 0); return err }, nil},
 		{"rmdir it while a file is staged", func() error { return c.rmdir(ctx, "dm") }, errNotEmpty},
 		{"unlink the staged file", func() error { return c.unlink(ctx, tn("dm"), "x.tmp") }, nil},
 		{"rmdir it empty", func() error { return c.rmdir(ctx, "dm") }, nil},
@@ -263,8 +263,8 @@ func TestCoreReaderIsReadOnly(t *testing.T) {
 	c := newTestCore(t, rd, fx)
 	v1 := "@" + fx.V1.ID.Short() + ".parquet"
 	for what, err := range map[string]error{
-		"create":       func() error { _, err := c.create(ctx, tn("lb"), "x.parquet"); return err }(),
-		"create table": func() error { _, err := c.create(ctx, dirOf(""), "dm.parquet"); return err }(),
+		"create":       func() error { _, err := c.create(ctx, tn("lb"), "x.parquet", 0); return err }(),
+		"create table": func() error { _, err := c.create(ctx, dirOf(""), "dm.parquet", 0); return err }(),
 		"mkdir":        func() error { _, err := c.mkdir(ctx, "dm"); return err }(),
 		"rmdir":        c.rmdir(ctx, "lb"),
 		"unlink":       c.unlink(ctx, tn("lb"), v1),
@@ -296,7 +296,7 @@ func TestCorePublishOnFlush(t *testing.T) {
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			before := historyLen(t, fx.Project, "lb")
-			w, err := c.create(ctx, tn("lb"), "in.parquet")
+			w, err := c.create(ctx, tn("lb"), "in.parquet", 0)
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -304,7 +304,7 @@ func TestCorePublishOnFlush(t *testing.T) {
 				t.Fatal(err)
 			}
 			for i := range 2 {
-				if err := w.flush(ctx); !errIs(err, tc.want) {
+				if err := w.flush(ctx, 0); !errIs(err, tc.want) {
 					t.Fatalf("flush %d: %v, want %v", i+1, err, tc.want)
 				}
 			}
@@ -336,14 +336,14 @@ func TestCorePublishesEveryInputFormat(t *testing.T) {
 		}
 		t.Run(string(f), func(t *testing.T) {
 			before := historyLen(t, fx.Project, "lb")
-			w, err := c.create(ctx, tn("lb"), "in"+f.Ext())
+			w, err := c.create(ctx, tn("lb"), "in"+f.Ext(), 0)
 			if err != nil {
 				t.Fatal(err)
 			}
 			if _, err := w.write(body, 0); err != nil {
 				t.Fatal(err)
 			}
-			if err := w.flush(ctx); err != nil {
+			if err := w.flush(ctx, 0); err != nil {
 				t.Fatalf("flush: %v", err)
 			}
 			w.release()
@@ -354,6 +354,58 @@ func TestCorePublishesEveryInputFormat(t *testing.T) {
 	}
 	if entries, _ := os.ReadDir(c.staging.dir); len(entries) != 0 {
 		t.Errorf("staging folder not empty after the writes: %v", entries)
+	}
+}
+
+// A flush from a process other than the opener (a forked child closing
+// the descriptor it inherited, at its exec) publishes nothing, even though
+// the handle counts as written from its create: the opener may not have
+// written yet, or not all. The opener's own flush then publishes every
+// byte, and later flushes from anyone repeat its result.
+func TestCoreFlushFromAnotherProcess(t *testing.T) {
+	ctx := context.Background()
+	fx := newProjectFixture(t)
+	c := newTestCore(t, fx.Project, fx)
+	const opener, child = 1000, 1001
+	before := historyLen(t, fx.Project, "lb")
+	body := parquetBytes(t, 9, "forked")
+	w, err := c.create(ctx, tn("lb"), "in.parquet", opener)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer w.release()
+	half := len(body) / 2
+	for i, chunk := range [][]byte{nil, body[:half]} {
+		if _, err := w.write(chunk, 0); err != nil {
+			t.Fatal(err)
+		}
+		if err := w.flush(ctx, child); err != nil {
+			t.Fatalf("child's flush after %d bytes: %v", i*half, err)
+		}
+		if c.staging.lookup(tn("lb"), "in.parquet") == nil {
+			t.Fatalf("the child's flush after %d bytes took the file out of the tree", i*half)
+		}
+		if n := historyLen(t, fx.Project, "lb") - before; n != 0 {
+			t.Fatalf("the child's flush after %d bytes published %d versions", i*half, n)
+		}
+	}
+	if _, err := w.write(body[half:], int64(half)); err != nil {
+		t.Fatal(err)
+	}
+	for _, caller := range []int{opener, child, 0} {
+		if err := w.flush(ctx, caller); err != nil {
+			t.Fatalf("flush from %d: %v", caller, err)
+		}
+	}
+	vs, err := fx.Project.Versions(ctx, tn("lb"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(vs)-before != 1 {
+		t.Fatalf("lb gained %d versions, want 1", len(vs)-before)
+	}
+	if got := storeBytes(t, fx.Project, vs[0]); !bytes.Equal(got, body) {
+		t.Errorf("published %d bytes, want the %d written", len(got), len(body))
 	}
 }
 

@@ -3,6 +3,8 @@ package fs
 import (
 	"context"
 	"os"
+	"strconv"
+	"strings"
 	"sync/atomic"
 	"syscall"
 
@@ -165,10 +167,11 @@ func (h *stagedFile) Write(ctx context.Context, data []byte, off int64) (uint32,
 	return uint32(n), 0
 }
 
-// Flush is close(2): the first one after writes publishes the file.
+// Flush is close(2) of one descriptor: the first one after writes, by
+// the process that opened the file, publishes it.
 func (h *stagedFile) Flush(ctx context.Context) syscall.Errno {
 	dir, name := h.w.place()
-	if err := h.w.flush(ctx); err != nil {
+	if err := h.w.flush(ctx, callerProcess(ctx)); err != nil {
 		return h.w.c.errno("close", tableLabel(dir, name), dirPath(dir, name), err)
 	}
 	return 0
@@ -181,5 +184,26 @@ func (h *stagedFile) Fsync(ctx context.Context, flags uint32) syscall.Errno {
 
 func (h *stagedFile) Release(ctx context.Context) syscall.Errno {
 	h.w.release()
+	return 0
+}
+
+// callerProcess is the process (thread group id) a request comes from, or
+// 0 when unknown. The kernel sends the calling thread's id, 0 for a caller
+// outside the mount's pid namespace; /proc maps a thread to its process.
+func callerProcess(ctx context.Context) int {
+	fc, ok := ctx.(*fuse.Context)
+	if !ok || fc.Caller.Pid == 0 {
+		return 0
+	}
+	status, err := os.ReadFile("/proc/" + strconv.FormatUint(uint64(fc.Caller.Pid), 10) + "/status")
+	if err != nil {
+		return 0
+	}
+	for line := range strings.Lines(string(status)) {
+		if v, ok := strings.CutPrefix(line, "Tgid:"); ok {
+			tgid, _ := strconv.Atoi(strings.TrimSpace(v))
+			return tgid
+		}
+	}
 	return 0
 }

@@ -225,7 +225,7 @@ func TestTwoClonesWriteConcurrently(t *testing.T) {
 	go func() { defer wg.Done(); errs[1] = copyIn(b.path("lb", "b2.parquet"), bodyB) }()
 	wg.Wait()
 	if errs[0] != nil || errs[1] != nil {
-		t.Fatalf("same-table close: A %v, B %v", errs[0], errs[1])
+		t.Fatalf("same-table close: A %v, B %v\nlog:\n%s", errs[0], errs[1], fx.Log.String())
 	}
 	if err := a.Server.Refresh(context.Background()); err != nil {
 		t.Fatal(err)

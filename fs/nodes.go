@@ -279,7 +279,7 @@ func (n *tableNode) Rename(ctx context.Context, name string, newParent gofs.Inod
 // ---- shared folder operations ----
 
 func createNode(ctx context.Context, c *core, parent *gofs.Inode, dir meta.TableName, name string, out *fuse.EntryOut) (*gofs.Inode, gofs.FileHandle, uint32, syscall.Errno) {
-	w, err := c.create(ctx, dir, name)
+	w, err := c.create(ctx, dir, name, callerProcess(ctx))
 	if err != nil {
 		return nil, nil, 0, c.errno("create", tableLabel(dir, name), dirPath(dir, name), err)
 	}
@@ -537,7 +537,7 @@ func (n *stagedNode) Setattr(ctx context.Context, f gofs.FileHandle, in *fuse.Se
 }
 
 func (n *stagedNode) Open(ctx context.Context, flags uint32) (gofs.FileHandle, uint32, syscall.Errno) {
-	w, err := n.c.openStaged(n.st, flags)
+	w, err := n.c.openStaged(n.st, flags, callerProcess(ctx))
 	if err != nil {
 		dir, name, _ := n.c.staging.place(n.st)
 		return nil, 0, n.c.errno("open", tableLabel(dir, name), dirPath(dir, name), err)

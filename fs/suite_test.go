@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"os"
+	"os/exec"
 	"path/filepath"
 	"slices"
 	"strings"
@@ -31,6 +32,7 @@ var mountSuite = map[string]func(t *testing.T, fx *fixture){
 	"CSVRendition":       testCSVRendition,
 	"CopyInParquet":      testCopyInParquet,
 	"CopyInCSV":          testCopyInCSV,
+	"CopyInWhileForking": testCopyInWhileForking,
 	"CopyIntoTables":     testCopyIntoTables,
 	"IdenticalRecopy":    testIdenticalRecopy,
 	"TempNameRename":     testTempNameRename,
@@ -337,6 +339,40 @@ func testCopyInParquet(t *testing.T, fx *fixture) {
 	got, err := os.ReadFile(fx.path("lb", newName))
 	if err != nil || !bytes.Equal(got, body) {
 		t.Errorf("read back the new version: %v (equal=%v)", err, bytes.Equal(got, body))
+	}
+}
+
+// A process that forks while it writes a file: the child inherits the
+// descriptor and closes it at its exec (close-on-exec), a flush that comes
+// before the rest of the bytes. It publishes nothing; the writer's close
+// publishes the whole file. (The child never touches the mount, so an
+// in-process mount is safe here.)
+func testCopyInWhileForking(t *testing.T, fx *fixture) {
+	body := parquetBytes(t, 7, "forked")
+	f, err := os.OpenFile(fx.path("lb", "extract.parquet"), os.O_WRONLY|os.O_CREATE|os.O_TRUNC, 0o644)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer f.Close()
+	half := len(body) / 2
+	for i, chunk := range [][]byte{body[:half], body[half:]} {
+		if out, err := exec.Command("true").CombinedOutput(); err != nil {
+			t.Fatalf("fork and exec true: %v %s", err, out)
+		}
+		if _, err := f.Write(chunk); err != nil {
+			t.Fatalf("write after fork %d: %v", i+1, err)
+		}
+	}
+	if err := f.Close(); err != nil {
+		t.Fatalf("close: %v\nlog:\n%s", err, fx.Log.String())
+	}
+	h := readHistory(t, fx.path("lb", "history.json"))
+	if len(h) != 3 {
+		t.Fatalf("history.json has %d entries, want 3", len(h))
+	}
+	got, err := os.ReadFile(fx.path("lb", "@"+h[0].Version[:8]+".parquet"))
+	if err != nil || !bytes.Equal(got, body) {
+		t.Errorf("published %d bytes (%v), want the %d written", len(got), err, len(body))
 	}
 }
 

@@ -16,10 +16,11 @@ import (
 // Copy-in writes. A file created in tables/ or tables/<t>/ lives in a staging
 // file outside the mount (staging.go). When its name is a table file (one of
 // versions' input formats: .parquet, .csv, .tsv, .psv, .txt) the first flush
-// of a handle that wrote to it publishes it with one Project.Write of the
-// staging file as it is, in the format its name says; a temporary name
-// (dot-file, *.tmp, *~, *.partial) is kept staged until it is renamed to a
-// table file name (the rename publishes, core.rename) or removed. A
+// of a handle that wrote to it, by the process that opened it, publishes it
+// with one Project.Write of the staging file as it is, in the format its name
+// says; a temporary name (dot-file, *.tmp, *~, *.partial) is kept staged
+// until it is renamed to a table file name (the rename publishes,
+// core.rename) or removed. A
 // published or refused file leaves the tree at once.
 
 // publishOnClose is the first flush of a handle that wrote: a table file
@@ -77,6 +78,9 @@ type writeFile struct {
 	c  *core
 	st *staged
 	f  *os.File
+	// opener is the process (thread group id) that opened the handle; 0
+	// when unknown.
+	opener int
 
 	mu      sync.Mutex
 	dirty   bool // saw writes (or was created / truncated by this open)
@@ -98,15 +102,26 @@ func (w *writeFile) isDirty() bool {
 	return w.dirty
 }
 
-// flush publishes on the first flush that follows writes and returns the
-// recorded outcome on every later one (dup'd and inherited descriptors).
-func (w *writeFile) flush(ctx context.Context) error {
+// flush publishes on the first flush that follows writes and comes from
+// the process that opened the handle (caller; 0 when unknown), and returns
+// the recorded outcome on every later one (dup'd and inherited descriptors).
+//
+// A flush from another process publishes nothing: it is a child closing
+// the descriptor it inherited at fork, typically at its exec while the
+// opener is still writing, so the file may still be empty or cut short
+// (and with passthrough no write reaches us to tell). The opener's own
+// descriptor is closed too, by close, exec or exit, and that flush
+// publishes.
+func (w *writeFile) flush(ctx context.Context, caller int) error {
 	w.mu.Lock()
 	defer w.mu.Unlock()
 	if w.flushed {
 		return w.result
 	}
 	if !w.dirty {
+		return nil
+	}
+	if caller != 0 && w.opener != 0 && caller != w.opener {
 		return nil
 	}
 	published, err := w.c.publishOnClose(ctx, w.st)
