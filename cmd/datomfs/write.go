@@ -27,9 +27,16 @@ func newWriteCmd(f *factory, runF func(context.Context, *writeOptions) error) *c
 		Use:   "write FILE --table T [-m MSG]",
 		Short: "Write a parquet or CSV file as a new version of a table",
 		Long: `Write FILE as the next version of table T: pull, hash, upload the bytes,
-commit and push. Identical content adds no version. If another engineer pushed
-first, the local commit is undone and the command exits with code 3: run
-"datomfs pull", then retry (or pass --pull next time).
+commit and push. If another engineer pushed first, the local commit is undone
+and the command exits with code 3: run "datomfs pull", then retry (or pass
+--pull next time).
+
+A version is identified by its data and its metadata (datom's metadata_sha).
+A write that changes neither adds no version ("No change"). The same data with
+different metadata adds a metadata-only version and uploads nothing: this is
+what a plain write of a table last written by "datomfs sync" (or datom's
+sync) gives, because an import records the source file's sha, its format and
+a lineage entry, and a plain write does not.
 
 CSV input (.csv comma, .tsv tab, .psv pipe; .txt: the header line's most
 frequent of , tab | ;) needs a header row; column types are detected by
