@@ -61,6 +61,22 @@ func initRun(ctx context.Context, opts *initOptions) error {
 		return err
 	}
 	fmt.Fprintf(opts.IO.ErrOut, "Initialized project %q in %s\n  store:  %s\n  remote: %s\n", p.Name(), p.Dir(), p.StoreLocation(), redact.URL(p.RemoteURL()))
+	noteRemoteHead(opts.IO, p)
 	noteURLToken(opts.IO, opts.In.Remote)
 	return nil
+}
+
+// noteRemoteHead tells what was done, or is to be done, so that a plain
+// "git clone" of the remote checks out the branch datomfs pushed.
+func noteRemoteHead(io *IOStreams, p *versions.Project) {
+	h, err := p.InitRemoteHead()
+	switch {
+	case err != nil:
+		fmt.Fprintf(io.ErrOut, "warning: could not check the remote's default branch: %v\n", err)
+	case h.Fixed:
+		fmt.Fprintf(io.ErrOut, "note: the remote's HEAD named a branch that does not exist; it now names %s, so git clone checks out the files\n", h.Target)
+	case h.Missing:
+		b := p.Branch()
+		fmt.Fprintf(io.ErrOut, "hint: the remote's default branch is %q, which does not exist (datomfs pushed %q), so git clone checks out nothing: set the repository's default branch to %q (GitHub: Settings → General → Default branch; GitLab: Settings → Repository → Branch defaults; a bare repository on a server: git symbolic-ref HEAD refs/heads/%s in it)\n", h.Target, b, b, b)
+	}
 }
