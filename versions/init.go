@@ -124,7 +124,28 @@ func Init(ctx context.Context, dir string, in InitOptions, opts Options) (_ *Pro
 	if err := p.putStoreJSON(ctx, layout.ManifestKey(), man.JSON()); err != nil {
 		return nil, err
 	}
+	// A plain "git clone" must see the files: a bare remote whose HEAD names
+	// a branch never pushed (master while we pushed main) checks out
+	// nothing. Not fatal: the project is there either way.
+	p.initHead, p.initHeadErr = r.FollowPushedBranch(ctx)
 	return p, nil
+}
+
+// RemoteHead is what a remote's HEAD named after Init's push (see
+// repo.RemoteHead).
+type RemoteHead = repo.RemoteHead
+
+// InitRemoteHead reports what Init found about the remote's HEAD, and
+// whether it pointed a local bare remote's HEAD at the pushed branch (the
+// zero value for a project not made by Init in this process).
+func (p *Project) InitRemoteHead() (RemoteHead, error) { return p.initHead, p.initHeadErr }
+
+// Branch is the clone's branch, the one pushed ("" for a reader).
+func (p *Project) Branch() string {
+	if p.repo == nil {
+		return ""
+	}
+	return p.repo.Branch()
 }
 
 func removeContents(dir string) {

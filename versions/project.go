@@ -113,6 +113,10 @@ type Project struct {
 	// testHook, when set (tests), runs at each checkpoint of the write
 	// path (faults.go); an error it returns fails the write there.
 	testHook func(point string) error
+
+	// initHead is what Init found about the remote's HEAD (init.go).
+	initHead    repo.RemoteHead
+	initHeadErr error
 }
 
 // Name is the project name.

@@ -13,6 +13,7 @@ type syncOptions struct {
 	IO      *IOStreams
 	Project func(context.Context) (*versions.Project, error)
 	Dir     string
+	JSON    bool
 }
 
 func newSyncCmd(f *factory, runF func(context.Context, *syncOptions) error) *cobra.Command {
@@ -24,8 +25,9 @@ func newSyncCmd(f *factory, runF func(context.Context, *syncOptions) error) *cob
 		Long: `Import each supported file of DIR (.parquet, .csv, .tsv, .psv, .txt) as a
 version of the table named after the file, as datom's sync does. Files whose
 bytes are unchanged since their last import (original_file_sha) are skipped.`,
-		Example: `  datomfs sync ./extracts -C ~/study001`,
-		Args:    namedArgs(1, "DIR"),
+		Example: `  datomfs sync ./extracts -C ~/study001
+  datomfs sync ./extracts --json`,
+		Args: namedArgs(1, "DIR"),
 		RunE: func(cmd *cobra.Command, args []string) error {
 			opts.Dir = args[0]
 			opts.Project = f.loader(pf, true)
@@ -36,6 +38,7 @@ bytes are unchanged since their last import (original_file_sha) are skipped.`,
 		},
 	}
 	pf.register(cmd, false)
+	cmd.Flags().BoolVar(&opts.JSON, "json", false, "print JSON, one object per file: file, table, status (new, changed, unchanged, unsupported, failed), change, version, data_sha, uploaded, error")
 	return cmd
 }
 
@@ -59,10 +62,40 @@ func syncRun(ctx context.Context, opts *syncOptions) error {
 	if err != nil {
 		return err
 	}
-	fmt.Fprintf(opts.IO.Out, "Synced %d file(s): %d new, %d changed, %d unchanged, %d unsupported, %d failed\n",
-		len(res.Items), res.Count("new"), res.Count("changed"), res.Count("unchanged"), res.Count("unsupported"), res.Count("failed"))
+	if opts.JSON {
+		rows := make([]syncRow, 0, len(res.Items))
+		for _, it := range res.Items {
+			r := syncRow{File: it.File, Table: it.Table, Status: it.Status}
+			if it.Result.Version != "" {
+				w := newWriteRow(it.Result)
+				r.Change, r.Version, r.DataSHA, r.Uploaded = w.Change, w.Version, w.DataSHA, w.Uploaded
+			}
+			if it.Err != nil {
+				r.Error = it.Err.Error()
+			}
+			rows = append(rows, r)
+		}
+		if err := writeJSON(opts.IO.Out, rows); err != nil {
+			return err
+		}
+	} else {
+		fmt.Fprintf(opts.IO.Out, "Synced %d file(s): %d new, %d changed, %d unchanged, %d unsupported, %d failed\n",
+			len(res.Items), res.Count("new"), res.Count("changed"), res.Count("unchanged"), res.Count("unsupported"), res.Count("failed"))
+	}
 	if n := res.Count("failed"); n > 0 {
 		return fmt.Errorf("%d file(s) failed to sync", n)
 	}
 	return nil
+}
+
+// syncRow is the --json form of one file of a sync.
+type syncRow struct {
+	File     string `json:"file"`
+	Table    string `json:"table"`
+	Status   string `json:"status"`
+	Change   string `json:"change"`
+	Version  string `json:"version"`
+	DataSHA  string `json:"data_sha"`
+	Uploaded bool   `json:"uploaded"`
+	Error    string `json:"error"`
 }
