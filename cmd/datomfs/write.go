@@ -119,6 +119,6 @@ type writeRow struct {
 }
 
 func newWriteRow(res versions.WriteResult) writeRow {
-	return writeRow{Table: res.Table, Change: string(res.Change), Version: string(res.Version),
+	return writeRow{Table: res.Table.String(), Change: string(res.Change), Version: string(res.Version),
 		DataSHA: string(res.DataSHA), Uploaded: res.Uploaded, Attempts: res.Attempts}
 }
