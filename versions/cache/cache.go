@@ -95,10 +95,14 @@ func (c *Cache) StagingBase() string { return filepath.Join(c.root, "staging") }
 
 // PathFor is where the object would live in the cache.
 func (c *Cache) PathFor(key string, parquetSHA identity.ParquetSHA) string {
-	if sha := parquetSHA.String(); sha != "" {
+	sha := parquetSHA.String()
+	if _, err := identity.ParseParquetSHA(sha); err == nil && sha != "" {
 		return filepath.Join(c.root, "objects", sha[:2], sha+".parquet")
 	}
-	loc := sha256.Sum256([]byte(c.store.Location() + "\x00" + key))
+	// None recorded, or a value that is no SHA-256 (from a damaged or
+	// hostile history: it must not name a path, and the check of the
+	// bytes against it refuses them anyway): a place named by a hash.
+	loc := sha256.Sum256([]byte(c.store.Location() + "\x00" + key + "\x00" + sha))
 	return filepath.Join(c.root, "unverified", hex.EncodeToString(loc[:16])+".parquet")
 }
 
@@ -172,7 +176,7 @@ func (c *Cache) download(ctx context.Context, key string, parquetSHA identity.Pa
 		return "", fmt.Errorf("cache %s: %w", key, err)
 	}
 	if got := hex.EncodeToString(h.Sum(nil)); !parquetSHA.Verifies(got) {
-		return "", fmt.Errorf("%s: %w: sha256 %s, recorded parquet_sha %s", key, ErrIntegrity, got[:12], parquetSHA.String()[:12])
+		return "", fmt.Errorf("%s: %w: sha256 %s, recorded parquet_sha %q", key, ErrIntegrity, got[:12], prefix12(parquetSHA.String()))
 	}
 	if err := os.Rename(tmp.Name(), dst); err != nil {
 		return "", fmt.Errorf("cache %s: %w", key, err)
@@ -229,3 +233,7 @@ func copyFile(src, dst string) error {
 	}
 	return out.Close()
 }
+
+// prefix12 is the start of a recorded parquet_sha for a message (it may be
+// shorter than a SHA-256 when a history is damaged).
+func prefix12(s string) string { return s[:min(12, len(s))] }

@@ -269,7 +269,7 @@ func (p *Partial) fill(ctx context.Context) error {
 		return fmt.Errorf("verify %s: %w", p.key, err)
 	}
 	if got := hex.EncodeToString(h.Sum(nil)); !p.parquetSHA.Verifies(got) {
-		return fmt.Errorf("%s: %w: sha256 %s, recorded parquet_sha %s", p.key, ErrIntegrity, got[:12], p.parquetSHA.String()[:12])
+		return fmt.Errorf("%s: %w: sha256 %s, recorded parquet_sha %q", p.key, ErrIntegrity, got[:12], prefix12(p.parquetSHA.String()))
 	}
 	if err := os.Link(p.f.Name(), p.dst); err != nil && !errors.Is(err, os.ErrExist) {
 		return fmt.Errorf("cache %s: %w", p.key, err)
