@@ -531,3 +531,37 @@ func TestStagingOwnership(t *testing.T) {
 		t.Fatal("Remove left the folder")
 	}
 }
+
+// TestStagingUnderSweeps: folders made while others sweep the same base
+// are never lost to a sweep (one may be taken between its creation and its
+// lock: then another is made).
+func TestStagingUnderSweeps(t *testing.T) {
+	base := t.TempDir()
+	log := slog.New(slog.DiscardHandler)
+	stop := make(chan struct{})
+	var wg sync.WaitGroup
+	wg.Add(1)
+	go func() {
+		defer wg.Done()
+		for {
+			select {
+			case <-stop:
+				return
+			default:
+				SweepStaging(base, log)
+			}
+		}
+	}()
+	for i := 0; i < 300; i++ {
+		d, err := NewStagingDir(base, "write")
+		if err != nil {
+			t.Fatalf("make %d: %v", i, err)
+		}
+		if err := os.WriteFile(filepath.Join(d.Path, "f"), []byte("x"), 0o600); err != nil {
+			t.Fatalf("use %d: %v", i, err)
+		}
+		d.Remove()
+	}
+	close(stop)
+	wg.Wait()
+}

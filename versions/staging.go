@@ -38,6 +38,9 @@ func NewStagingDir(base, kind string) (*StagingDir, error) {
 			return nil, fmt.Errorf("staging folder: %w", err)
 		}
 		f, err := os.Open(dir)
+		if errors.Is(err, fs.ErrNotExist) {
+			continue // a sweep took it before we could lock it: make another
+		}
 		if err == nil {
 			err = syscall.Flock(int(f.Fd()), syscall.LOCK_EX)
 		}
