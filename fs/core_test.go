@@ -9,6 +9,7 @@ import (
 	"go/token"
 	"io"
 	"os"
+	"path/filepath"
 	"slices"
 	"strings"
 	"syscall"
@@ -481,5 +482,96 @@ func TestCoreTree(t *testing.T) {
 	}
 	if _, err := os.Stat(f.Name()); err != nil {
 		t.Error(err)
+	}
+}
+
+// The tree keeps parsed manifests and histories between refreshes and
+// drops them exactly when they change: a write through another clone shows
+// after Refresh (not before), a publish through the mount at once, and a
+// refresh that changed nothing keeps what was loaded.
+func TestCoreTreeCacheInvalidation(t *testing.T) {
+	ctx := context.Background()
+	fx := newProjectFixture(t)
+	c := newTestCore(t, fx.Project, fx)
+	names := func(table string) []string {
+		t.Helper()
+		s, err := c.tree.versions(ctx, tn(table))
+		if err != nil {
+			t.Fatal(err)
+		}
+		return s.names
+	}
+	history := func(table string) []byte {
+		t.Helper()
+		b, err := c.tree.historyJSON(ctx, tn(table))
+		if err != nil {
+			t.Fatal(err)
+		}
+		return b
+	}
+	if got := names("lb"); len(got) != 2 {
+		t.Fatalf("lb: %v", got)
+	}
+	h0 := history("lb")
+	s0, _ := c.tree.versions(ctx, tn("lb"))
+
+	// A refresh that changed nothing keeps the loaded history.
+	if err := c.refresh(ctx); err != nil {
+		t.Fatal(err)
+	}
+	if s, _ := c.tree.versions(ctx, tn("lb")); s != s0 {
+		t.Error("a refresh that changed nothing dropped lb's history")
+	}
+
+	// A write through another clone: seen after Refresh.
+	pb, err := versions.Clone(ctx, fx.Remote, filepath.Join(t.TempDir(), "b"), versions.CloneOptions{}, fx.options())
+	if err != nil {
+		t.Fatal(err)
+	}
+	v3 := writeVersion(t, pb, "lb", parquetBytes(t, 5, "other clone"))
+	writeVersion(t, pb, "cm", parquetBytes(t, 2, "new table"))
+	if got := names("lb"); len(got) != 2 {
+		t.Errorf("lb before refresh: %v", got)
+	}
+	if err := c.refresh(ctx); err != nil {
+		t.Fatal(err)
+	}
+	if got := names("lb"); len(got) != 3 || !strings.HasPrefix(string(v3.ID), got[0]) {
+		t.Errorf("lb after refresh: %v, want %s first", got, v3.ID.Short())
+	}
+	if cur, err := c.tree.current(ctx, tn("lb")); err != nil || !strings.HasPrefix(cur, "@"+v3.ID.Short()) {
+		t.Errorf("current after refresh: %q %v", cur, err)
+	}
+	if h := history("lb"); bytes.Equal(h, h0) || !bytes.Contains(h, []byte(v3.ID)) {
+		t.Errorf("history.json after refresh lacks %s", v3.ID.Short())
+	}
+	if got := names("cm"); len(got) != 1 {
+		t.Errorf("cm after refresh: %v", got)
+	}
+	if got := names("ae"); len(got) != 1 {
+		t.Errorf("ae after refresh: %v", got)
+	}
+
+	// A publish through the mount: seen at once.
+	w, err := c.create(ctx, tn("ae"), "in.parquet", 0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := w.write(parquetBytes(t, 7, "publish"), 0); err != nil {
+		t.Fatal(err)
+	}
+	if err := w.flush(ctx, 0); err != nil {
+		t.Fatal(err)
+	}
+	w.release()
+	latest, err := fx.Project.Resolve(ctx, tn("ae"), "")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got := names("ae"); len(got) != 2 || !strings.HasPrefix(string(latest.ID), got[0]) {
+		t.Errorf("ae after publish: %v, want %s first", got, latest.ID.Short())
+	}
+	if h := history("ae"); !bytes.Contains(h, []byte(latest.ID)) {
+		t.Errorf("history.json after publish lacks %s", latest.ID.Short())
 	}
 }

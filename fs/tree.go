@@ -4,12 +4,16 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"os"
+	"path/filepath"
 	"sort"
 	"strings"
 	"sync"
+	"syscall"
 	"time"
 
 	"github.com/datomfs/datomfs/versions"
+	"github.com/datomfs/datomfs/versions/identity"
 	"github.com/datomfs/datomfs/versions/meta"
 )
 
@@ -20,10 +24,13 @@ const (
 )
 
 // tree is the mount's view of the project: the table list (the clone's
-// manifest, or the store mirror for readers), each table's versions loaded
-// on demand, and the tables made by mkdir that have no version yet. A
-// reload (refresh, or after a write) re-reads the list and drops the
-// versions of every table whose entry changed.
+// manifest, or the store mirror for readers), each table's history and
+// versions loaded on demand, and the tables made by mkdir that have no
+// version yet. Listings, lookups and history.json are served from it: the
+// manifest is parsed once per change, each history once per change of its
+// table. A reload (refresh, or after a write) re-reads the list, unless a
+// developer clone's manifest file is the one already read, and drops the
+// history of every table whose entry changed.
 type tree struct {
 	p       *versions.Project
 	started time.Time // mtime of the skeleton folders and of mkdir'd tables
@@ -33,6 +40,7 @@ type tree struct {
 
 	mu     sync.Mutex
 	loaded bool
+	sig    manifestSig // the clone's manifest file when last read
 	tables map[meta.TableName]*tableSnap
 	empty  map[meta.TableName]bool // mkdir'd tables without a version yet
 }
@@ -47,6 +55,35 @@ type tableSnap struct {
 	versions []versions.Version // newest first; nil until loaded
 	byName   map[string]versions.Version
 	names    []string // listed names, in history order
+	history  meta.History
+	histJSON []byte // history.json's bytes; nil until first asked
+}
+
+// manifestSig identifies a version of the clone's manifest file: writes
+// and pulls replace it (a new file renamed over), which changes its inode,
+// size or modification time. The zero value matches nothing.
+type manifestSig struct {
+	ok    bool
+	ino   uint64
+	size  int64
+	mtime time.Time
+}
+
+// manifestSigOf is the signature of a developer clone's manifest file;
+// zero (always reload) for readers, who read the store mirror.
+func manifestSigOf(p *versions.Project) manifestSig {
+	if p.Role() != versions.Developer {
+		return manifestSig{}
+	}
+	fi, err := os.Stat(filepath.Join(p.Dir(), filepath.FromSlash(meta.ManifestPath)))
+	if err != nil {
+		return manifestSig{}
+	}
+	sig := manifestSig{ok: true, size: fi.Size(), mtime: fi.ModTime()}
+	if st, ok := fi.Sys().(*syscall.Stat_t); ok {
+		sig.ino = st.Ino
+	}
+	return sig
 }
 
 // changes says what a reload changed, for the kernel invalidations.
@@ -72,17 +109,26 @@ func (t *tree) ensureLoaded(ctx context.Context) error {
 	return err
 }
 
-// reload re-reads the table list and drops the versions of every table
-// whose entry changed.
+// reload re-reads the table list and drops the history of every table
+// whose entry changed. A developer clone whose manifest file is the one
+// read last time has changed nothing: every write and pull replaces it.
 func (t *tree) reload(ctx context.Context) (changes, error) {
 	t.syncMu.Lock()
 	defer t.syncMu.Unlock()
+	sig := manifestSigOf(t.p)
+	t.mu.Lock()
+	same := t.loaded && sig.ok && sig == t.sig
+	t.mu.Unlock()
+	if same {
+		return changes{}, nil
+	}
 	list, err := t.p.List(ctx)
 	if err != nil {
 		return changes{}, fmt.Errorf("list tables: %w", err)
 	}
 	t.mu.Lock()
 	defer t.mu.Unlock()
+	t.sig = sig
 	var c changes
 	seen := map[meta.TableName]bool{}
 	for _, e := range list {
@@ -98,7 +144,7 @@ func (t *tree) reload(ctx context.Context) (changes, error) {
 			if t.loaded {
 				c.added = append(c.added, name)
 			}
-		case old.current != cur || old.count != e.VersionCount:
+		case old.current != cur || old.count != e.VersionCount || !old.updated.Equal(upd):
 			t.tables[name] = &tableSnap{current: cur, count: e.VersionCount, updated: upd}
 			c.changed = append(c.changed, name)
 		}
@@ -173,11 +219,18 @@ func (t *tree) versions(ctx context.Context, table meta.TableName) (*tableSnap, 
 		}
 		return nil, fmt.Errorf("table %q: %w", table, versions.ErrNotFound)
 	}
-	vs, err := t.p.Versions(ctx, table)
+	// The current version is the manifest entry's (s.current): the
+	// manifest is not parsed again per table.
+	h, err := t.p.History(ctx, table)
 	if err != nil {
 		return nil, err
 	}
-	loaded := &tableSnap{current: s.current, count: s.count, updated: s.updated, versions: vs}
+	cur, err := identity.ParseMetadataSHA(s.current)
+	if err != nil {
+		return nil, fmt.Errorf("table %q: manifest: %w", table, err)
+	}
+	vs := versions.VersionsOf(table, h, cur)
+	loaded := &tableSnap{current: s.current, count: s.count, updated: s.updated, versions: vs, history: h}
 	loaded.names, loaded.byName = listedNames(vs)
 	t.mu.Lock()
 	if cur, ok := t.tables[table]; ok && cur == s {
@@ -214,12 +267,28 @@ func (t *tree) current(ctx context.Context, table meta.TableName) (string, error
 
 // historyJSON is history.json: the table's version history, newest first,
 // as the project's version_history.json holds it.
+// The bytes are made once per loaded history and shared: callers must not
+// modify them.
 func (t *tree) historyJSON(ctx context.Context, table meta.TableName) ([]byte, error) {
-	h, err := t.p.History(ctx, table)
+	s, err := t.versions(ctx, table)
 	if err != nil {
 		return nil, err
 	}
-	return append(h.JSON(), '\n'), nil
+	if len(s.versions) == 0 {
+		// A mkdir'd table has no history file.
+		return nil, fmt.Errorf("table %q has no versions: %w", table, versions.ErrNotFound)
+	}
+	t.mu.Lock()
+	body := s.histJSON
+	t.mu.Unlock()
+	if body != nil {
+		return body, nil
+	}
+	body = append(s.history.JSON(), '\n')
+	t.mu.Lock()
+	s.histJSON = body
+	t.mu.Unlock()
+	return body, nil
 }
 
 // isHistoryName reports whether name in a table folder is part of the

@@ -101,12 +101,19 @@ func (p *Project) Versions(ctx context.Context, table meta.TableName) ([]Version
 	if err != nil {
 		return nil, err
 	}
+	return VersionsOf(table, h, cur), nil
+}
+
+// VersionsOf is Versions from a history already read and the table's
+// current version (the manifest's current_version), for callers that keep
+// both (the mount caches them between refreshes).
+func VersionsOf(table meta.TableName, h meta.History, current identity.MetadataSHA) []Version {
 	entries := h.Entries()
 	out := make([]Version, len(entries))
 	for i, e := range entries {
-		out[i] = versionOf(table, e, e.Version == cur)
+		out[i] = versionOf(table, e, e.Version == current)
 	}
-	return out, nil
+	return out
 }
 
 // currentID is the table's current version as the manifest records it. It

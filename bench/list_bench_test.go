@@ -1,0 +1,208 @@
+package bench
+
+// Benchmarks of the mount's listings (issue 10, "listings stay flat"): an
+// in-process mount of a developer clone holding many tables and one table
+// with a long history, timed through plain syscalls.
+//
+//	go test ./bench -run '^$' -bench 'MountList' -benchtime 5x
+//
+// The clone's files (manifest, histories, metadata) are written directly:
+// making 10,000 versions through Project.Write would take an hour. Each
+// benchmark reports medians as custom metrics (ms_mount, ms_ls_cold,
+// ms_ls_warm, ms_find_cold, ms_find_warm); nothing asserts a timing.
+
+import (
+	"context"
+	"crypto/sha256"
+	"encoding/hex"
+	"fmt"
+	"io/fs"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+
+	datomfs "github.com/datomfs/datomfs/fs"
+	"github.com/datomfs/datomfs/internal/testenv/projecttest"
+	"github.com/datomfs/datomfs/versions"
+	"github.com/datomfs/datomfs/versions/identity"
+	"github.com/datomfs/datomfs/versions/meta"
+)
+
+func fakeSHA(parts ...any) string {
+	s := sha256.Sum256([]byte(fmt.Sprint(parts...)))
+	return hex.EncodeToString(s[:])
+}
+
+// listProject makes a developer clone with tables t0000.. of perTable
+// versions each, plus (if big > 0) a table "big" with big versions.
+func listProject(b *testing.B, tables, perTable, big int) (*versions.Project, versions.Options, string) {
+	b.Helper()
+	pf := projecttest.New(b, projecttest.Options{Name: "bench"})
+	dir := pf.Dir
+	raw, err := os.ReadFile(filepath.Join(dir, filepath.FromSlash(meta.ManifestPath)))
+	if err != nil {
+		b.Fatal(err)
+	}
+	m, err := meta.ParseManifest(raw)
+	if err != nil {
+		b.Fatal(err)
+	}
+	t0 := time.Date(2025, 1, 1, 0, 0, 0, 0, time.UTC)
+	add := func(name string, n int) {
+		tn := meta.MustTableName(name)
+		var h meta.History
+		var last meta.HistoryEntry
+		for i := 0; i < n; i++ {
+			last = meta.HistoryEntry{
+				Version:       identity.MetadataSHA(fakeSHA("v", name, i)),
+				DataSHA:       identity.DataSHA(fakeSHA("d", name, i)),
+				Timestamp:     t0.Add(time.Duration(i) * time.Second),
+				Author:        meta.Author{Name: "Bench", Email: "bench@example.org"},
+				CommitMessage: fmt.Sprintf("Update %s (%d)", name, i),
+				ParquetSHA:    identity.ParquetSHA(fakeSHA("p", name, i)),
+			}
+			h = h.Prepend(last)
+		}
+		if err := os.MkdirAll(filepath.Join(dir, name), 0o755); err != nil {
+			b.Fatal(err)
+		}
+		// Listings read only the history; metadata.json need only exist.
+		for path, body := range map[string][]byte{meta.HistoryPath(tn): h.File(), meta.MetadataPath(tn): []byte("{}\n")} {
+			if err := os.WriteFile(filepath.Join(dir, filepath.FromSlash(path)), body, 0o644); err != nil {
+				b.Fatal(err)
+			}
+		}
+		m = m.WithTable(tn, meta.ManifestEntry{
+			CurrentVersion: last.Version, CurrentDataSHA: last.DataSHA,
+			LastUpdated: last.Timestamp, SizeBytes: 1000, VersionCount: n,
+		}, last.Timestamp)
+	}
+	for i := 0; i < tables; i++ {
+		add(fmt.Sprintf("t%04d", i), perTable)
+	}
+	if big > 0 {
+		add("big", big)
+	}
+	if err := os.WriteFile(filepath.Join(dir, filepath.FromSlash(meta.ManifestPath)), m.File(), 0o644); err != nil {
+		b.Fatal(err)
+	}
+	return pf.Project, pf.Options, dir
+}
+
+// mountList mounts p in a fresh folder and returns the mount and how long
+// Mount took (start-up: the table list is read before the mount answers).
+func mountList(b *testing.B, p *versions.Project) (*datomfs.Server, time.Duration) {
+	b.Helper()
+	mnt := filepath.Join(b.TempDir(), "mnt")
+	if err := os.Mkdir(mnt, 0o755); err != nil {
+		b.Fatal(err)
+	}
+	t0 := time.Now()
+	srv, err := datomfs.Mount(context.Background(), mnt, p, datomfs.Options{})
+	d := time.Since(t0)
+	if err != nil {
+		b.Fatal(err)
+	}
+	b.Cleanup(func() { srv.Unmount() })
+	return srv, d
+}
+
+func unmountList(b *testing.B, srv *datomfs.Server) {
+	b.Helper()
+	if err := srv.Unmount(); err != nil {
+		b.Fatal(err)
+	}
+}
+
+func timeReadDir(b *testing.B, dir string, want int) time.Duration {
+	b.Helper()
+	t0 := time.Now()
+	es, err := os.ReadDir(dir)
+	d := time.Since(t0)
+	if err != nil {
+		b.Fatal(err)
+	}
+	if want >= 0 && len(es) != want {
+		b.Fatalf("%s: %d entries, want %d", dir, len(es), want)
+	}
+	return d
+}
+
+// walk is find(1): every folder read, every name lstat'ed.
+func walk(b *testing.B, root string) (time.Duration, int) {
+	b.Helper()
+	n := 0
+	t0 := time.Now()
+	err := filepath.WalkDir(root, func(path string, d fs.DirEntry, err error) error {
+		if err != nil {
+			return err
+		}
+		// Version files are not stat'ed: their size is the store
+		// object's, and these versions have no bytes.
+		if !strings.HasPrefix(d.Name(), "@") {
+			if _, err := d.Info(); err != nil {
+				return err
+			}
+		}
+		n++
+		return nil
+	})
+	d := time.Since(t0)
+	if err != nil {
+		b.Fatal(err)
+	}
+	return d, n
+}
+
+// BenchmarkMountListBigTable: ls of tables/ and of one table with 10,000
+// versions, on a fresh mount (cold) and again (warm).
+func BenchmarkMountListBigTable(b *testing.B) {
+	p, _, _ := listProject(b, 0, 0, 10000)
+	var mounts, lsCold, lsWarm, tablesCold []time.Duration
+	b.ResetTimer()
+	for i := 0; i < b.N; i++ {
+		srv, d := mountList(b, p)
+		mounts = append(mounts, d)
+		tablesCold = append(tablesCold, timeReadDir(b, filepath.Join(srv.Dir(), "tables"), 1))
+		big := filepath.Join(srv.Dir(), "tables", "big")
+		lsCold = append(lsCold, timeReadDir(b, big, 10002))
+		lsWarm = append(lsWarm, timeReadDir(b, big, 10002))
+		unmountList(b, srv)
+	}
+	b.StopTimer()
+	b.ReportMetric(median(mounts), "ms_mount")
+	b.ReportMetric(median(tablesCold), "ms_tables_cold")
+	b.ReportMetric(median(lsCold), "ms_ls_cold")
+	b.ReportMetric(median(lsWarm), "ms_ls_warm")
+}
+
+// BenchmarkMountListFind: mount start-up and find over 1,000 tables × 20
+// versions, cold (fresh mount) and warm (again on the same mount).
+func BenchmarkMountListFind(b *testing.B) {
+	p, _, _ := listProject(b, 1000, 20, 0)
+	var mounts, tablesCold, tablesWarm, findCold, findWarm []time.Duration
+	b.ResetTimer()
+	for i := 0; i < b.N; i++ {
+		srv, d := mountList(b, p)
+		mounts = append(mounts, d)
+		tables := filepath.Join(srv.Dir(), "tables")
+		tablesCold = append(tablesCold, timeReadDir(b, tables, 1000))
+		tablesWarm = append(tablesWarm, timeReadDir(b, tables, 1000))
+		fc, n := walk(b, tables)
+		if want := 1 + 1000*(1+20+2); n != want {
+			b.Fatalf("find saw %d names, want %d", n, want)
+		}
+		findCold = append(findCold, fc)
+		fw, _ := walk(b, tables)
+		findWarm = append(findWarm, fw)
+		unmountList(b, srv)
+	}
+	b.StopTimer()
+	b.ReportMetric(median(mounts), "ms_mount")
+	b.ReportMetric(median(tablesCold), "ms_tables_cold")
+	b.ReportMetric(median(tablesWarm), "ms_tables_warm")
+	b.ReportMetric(median(findCold), "ms_find_cold")
+	b.ReportMetric(median(findWarm), "ms_find_warm")
+}
