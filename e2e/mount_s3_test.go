@@ -63,7 +63,7 @@ print(a.equals(b), a.num_rows)`, file, big)
 
 	// With prefetch, the version becomes a verified cache entry by itself.
 	other := newEngineer(t, "Reader2", b)
-	m2 := mountDatomfs(t, other, "--store", b.store, "--project", "STUDY_001", "--refresh", "0")
+	m2 := mountDatomfs(t, other, "--store", b.store, "--project", "STUDY_001", "--prefetch", "--refresh", "0")
 	f2 := filepath.Join(m2.dir, "tables", "lb", "@"+hist[0].Version[:8]+".parquet")
 	python(t, `
 import sys, pyarrow.parquet as pq

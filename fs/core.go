@@ -29,6 +29,7 @@ type core struct {
 	log      *slog.Logger
 	readOnly bool
 	noFill   bool // remote versions: fetch only the ranges read
+	prefetch bool // remote versions: fill the cache from open
 	// bg outlives requests: downloads and conversions run on it, so that an
 	// interrupted reader does not abandon them. It ends at unmount.
 	bg context.Context
@@ -43,11 +44,12 @@ type core struct {
 
 // coreOptions are what a core needs besides its project.
 type coreOptions struct {
-	log     *slog.Logger
-	conv    CSVConverter // nil: no renditions
-	staging string       // the mount's staging folder
-	bg      context.Context
-	noFill  bool
+	log      *slog.Logger
+	conv     CSVConverter // nil: no renditions
+	staging  string       // the mount's staging folder
+	bg       context.Context
+	noFill   bool
+	prefetch bool
 }
 
 func newCore(p *versions.Project, o coreOptions) *core {
@@ -58,7 +60,7 @@ func newCore(p *versions.Project, o coreOptions) *core {
 		o.bg = context.Background()
 	}
 	return &core{
-		p: p, log: o.log, noFill: o.noFill, bg: o.bg,
+		p: p, log: o.log, noFill: o.noFill, prefetch: o.prefetch, bg: o.bg,
 		readOnly:   p.Role() != versions.Developer,
 		tree:       newTree(p, time.Now()),
 		staging:    newStaging(o.staging),
@@ -388,7 +390,7 @@ func (c *core) openVersion(ctx context.Context, v versions.Version, flags uint32
 	if flags&writeFlags != 0 {
 		return nil, c.immutable(versionPath(v, "parquet"))
 	}
-	return c.p.OpenVersion(ctx, v, versions.OpenOptions{NoFill: c.noFill, Detached: c.bg})
+	return c.p.OpenVersion(ctx, v, versions.OpenOptions{NoFill: c.noFill, Prefetch: c.prefetch, Detached: c.bg})
 }
 
 // openCSV opens a version's CSV rendition, making it first if needed; the

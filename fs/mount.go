@@ -42,6 +42,10 @@ type Options struct {
 	// NoFill serves remote (S3) versions by ranged reads only, without
 	// filling the cache in the background (to measure what readers fetch).
 	NoFill bool
+	// Prefetch fills the cache with a remote version in the background as
+	// soon as it is opened; by default the fill starts once its reads look
+	// sequential.
+	Prefetch bool
 	// NoPassthrough turns FUSE passthrough off: reads of cached versions
 	// then go through this process (versionFile.Read) even where the kernel
 	// could serve them from the cache file directly.
@@ -88,7 +92,7 @@ func Mount(ctx context.Context, mountpoint string, p *versions.Project, o Option
 		return nil, err
 	}
 	bg, cancel := context.WithCancel(context.WithoutCancel(ctx))
-	c := newCore(p, coreOptions{log: log, conv: o.Converter, staging: staging.Path, bg: bg, noFill: o.NoFill})
+	c := newCore(p, coreOptions{log: log, conv: o.Converter, staging: staging.Path, bg: bg, noFill: o.NoFill, prefetch: o.Prefetch})
 	m := &Server{c: c, dir: dir, staging: staging, cancel: cancel}
 	c.onChange = m.invalidate
 	// Load the table list before mounting: a project we cannot read is an

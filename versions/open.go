@@ -20,7 +20,8 @@ import (
 //     against parquet_sha first (Fetch), then opened.
 //   - A remote (S3) store, not cached yet: served before it is complete
 //     (cache.Partial): the footer at once, ranged GETs for what is read,
-//     the rest filled in the background unless NoFill. Those bytes are not
+//     the rest filled in the background once the reads look sequential
+//     (Prefetch: at once; NoFill: never). Those bytes are not
 //     verified when they are served; the filled copy becomes the cache
 //     entry only once its SHA-256 matches parquet_sha, and a mismatch fails
 //     every later read of the reader with ErrIntegrity.
@@ -31,6 +32,11 @@ type OpenOptions struct {
 	// only, without filling the cache in the background (to measure what
 	// readers fetch).
 	NoFill bool
+	// Prefetch fills the cache with a remote version in the background as
+	// soon as it is opened. Without it (and without NoFill) the fill starts
+	// once the reads look sequential, so that a reader of a few columns
+	// fetches only those.
+	Prefetch bool
 	// Detached, when set, carries the download of a whole copy instead of
 	// the ctx of OpenVersion: a caller that stops waiting (an interrupted
 	// open) gets ctx's error at once, and the download goes on and fills
@@ -66,7 +72,14 @@ func (p *Project) OpenVersion(ctx context.Context, v Version, o OpenOptions) (*V
 			unpin()
 			return nil, err
 		}
-		part, err := p.cache.OpenPartial(ctx, key, v.ParquetSHA, size, !o.NoFill)
+		fill := cache.FillAuto
+		switch {
+		case o.NoFill:
+			fill = cache.FillNever
+		case o.Prefetch:
+			fill = cache.FillNow
+		}
+		part, err := p.cache.OpenPartial(ctx, key, v.ParquetSHA, size, fill)
 		unpin() // the Partial pins the entry itself
 		if err != nil {
 			return nil, fmt.Errorf("read %s@%s: %w", v.Table, v.ID.Short(), mapStoreErr(err))

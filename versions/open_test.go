@@ -74,6 +74,7 @@ func TestOpenVersion(t *testing.T) {
 		{"local store", func(t *testing.T) (*Project, *remoteLike) { return p, nil }, OpenOptions{}, true, true},
 		{"local store, detached", func(t *testing.T) (*Project, *remoteLike) { return p, nil }, OpenOptions{Detached: ctx}, true, true},
 		{"remote, filled", remote, OpenOptions{}, false, true},
+		{"remote, prefetch", remote, OpenOptions{Prefetch: true}, false, true},
 		{"remote, no fill", remote, OpenOptions{NoFill: true}, false, false},
 		{"remote, cached first", func(t *testing.T) (*Project, *remoteLike) {
 			q, rs := remote(t)

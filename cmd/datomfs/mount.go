@@ -41,7 +41,8 @@ type mountOptions struct {
 	daemonArgs  []string
 	startDaemon func(args []string) *exec.Cmd
 	Debug       bool
-	Prefetch    bool
+	Prefetch    bool // --prefetch: fill remote versions from open
+	NoPrefetch  bool // --prefetch=false: never fill them
 	// Passthrough lets the kernel read cached versions from the cache file
 	// directly (FUSE passthrough) where it can.
 	Passthrough bool
@@ -91,6 +92,7 @@ failures with their reason: on stderr, or in --log-file.`,
 		Args: namedArgs(1, "MOUNTPOINT"),
 		RunE: func(cmd *cobra.Command, args []string) error {
 			opts.Mountpoint = args[0]
+			opts.NoPrefetch = cmd.Flags().Changed("prefetch") && !opts.Prefetch
 			if opts.Reader && pf.store == "" {
 				return usagef("--reader needs --store (and --project): a reader mounts from the store alone")
 			}
@@ -148,7 +150,7 @@ failures with their reason: on stderr, or in --log-file.`,
 	opts.CacheSize = 10 << 30
 	cmd.Flags().Var(&opts.CacheSize, "cache-size", "bound of the version cache; least recently used versions not in use are evicted beyond it (10GiB, 500MB; 0: unbounded)")
 	cmd.Flags().BoolVar(&opts.Passthrough, "passthrough", true, "let the kernel read cached versions straight from the cache file (FUSE passthrough, needs root and Linux 6.9+; false: every read goes through datomfs)")
-	cmd.Flags().BoolVar(&opts.Prefetch, "prefetch", true, "fill the cache of a remote version in the background once it is opened (false: fetch only the ranges readers ask for)")
+	cmd.Flags().BoolVar(&opts.Prefetch, "prefetch", false, "fill the cache of a remote version in the background as soon as it is opened (default: once its reads look sequential; false: never, fetch only the ranges readers ask for)")
 	return cmd
 }
 
@@ -207,7 +209,8 @@ func serveMount(ctx context.Context, f *factory, opts *mountOptions, ready *os.F
 		Refresh:       opts.Refresh,
 		AllowOther:    allowOther,
 		Debug:         opts.Debug,
-		NoFill:        !opts.Prefetch,
+		NoFill:        opts.NoPrefetch,
+		Prefetch:      opts.Prefetch,
 		NoPassthrough: !opts.Passthrough,
 	})
 	if err != nil {

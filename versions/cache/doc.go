@@ -7,8 +7,9 @@
 // It owns:
 //   - Get: one shared download per object, verified before it is visible;
 //   - OpenPartial: a remote object served by ranged reads before it is
-//     complete (footer first, misses with priority, the rest filled in the
-//     background), which becomes the verified entry once its hash matches;
+//     complete (footer first, misses with priority and never fetched twice,
+//     the rest filled in the background once reads look sequential or when
+//     asked), which becomes the verified entry once its hash matches;
 //   - the bound (WithMaxBytes): least recently used entries go, never a
 //     pinned one (Pin);
 //   - where staging folders live (StagingBase).

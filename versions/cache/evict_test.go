@@ -134,7 +134,7 @@ func TestCacheKeepsAPartialBeingFilled(t *testing.T) {
 	fx := newEvictFixture(t, 3, 100)
 	c := fx.cache(150)
 	fx.get(t, c, 0)
-	p, err := c.OpenPartial(context.Background(), fx.key(1), fx.shas[1], 100, true)
+	p, err := c.OpenPartial(context.Background(), fx.key(1), fx.shas[1], 100, FillNow)
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -57,7 +57,7 @@ func TestReadPathNotResponding(t *testing.T) {
 	}
 
 	c := New(t.TempDir(), st, slog.New(slog.DiscardHandler))
-	part, err := c.OpenPartial(ctx, key, sha, int64(len(body)), false)
+	part, err := c.OpenPartial(ctx, key, sha, int64(len(body)), FillNever)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -68,12 +68,12 @@ func TestReadPathNotResponding(t *testing.T) {
 
 	// The background fill fails too, and a whole download.
 	p.Resume()
-	part, err = c.OpenPartial(ctx, key, sha, int64(len(body)), false)
+	part, err = c.OpenPartial(ctx, key, sha, int64(len(body)), FillNever)
 	if err != nil {
 		t.Fatal(err)
 	}
 	p.AfterBytes(3<<20, p.Pause) // the fill is under way
-	part.startFill()
+	part.startFill(0)
 	check("fill", part.Wait(ctx))
 	part.Close()
 	_, err = c.Get(ctx, key, sha, nil)
@@ -87,7 +87,7 @@ func TestReadPathNotResponding(t *testing.T) {
 	if _, err := c.Get(ctx, key, sha, nil); err != nil {
 		t.Fatalf("Get after Resume: %v", err)
 	}
-	part, err = c.OpenPartial(ctx, key, sha, int64(len(body)), false)
+	part, err = c.OpenPartial(ctx, key, sha, int64(len(body)), FillNever)
 	if err != nil {
 		t.Fatal(err)
 	}

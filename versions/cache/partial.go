@@ -19,17 +19,41 @@ import (
 // A remote version is served before it is fully cached (design §5): the
 // footer is fetched at once on open (readers ask for it first), the ranges
 // that are asked for are fetched with priority, and the rest is filled in
-// the background with parallel ranged GETs. One S3 GET costs ~25 ms
-// whatever its size, so misses fetch a generous window, not the 128 KiB the
-// kernel asks for. Until the whole object is there and its sha256 matches
-// parquet_sha, bytes come from ranged GETs unverified; the finished copy
-// becomes the verified cache entry, and a mismatch fails every later read.
+// the background with parallel ranged GETs once the reads look sequential
+// (or at once when asked). Until the whole object is there and its sha256
+// matches parquet_sha, bytes come from ranged GETs unverified; the finished
+// copy becomes the verified cache entry, and a mismatch fails every later
+// read.
+//
+// No byte is fetched twice: a block is missing, in flight (one GET carries
+// it, and whoever needs it waits for that GET) or present. Demand reads go
+// first: the fill issues no new GET while a reader waits for one.
+//
+// One S3 GET costs ~25 ms whatever its size, so a reader that goes on where
+// it stopped gets a window ahead that grows with its run (up to
+// partialWindow); a read elsewhere (one column chunk of a parquet file)
+// fetches only the blocks it asks for.
 const (
 	partialBlock  = 256 << 10 // bookkeeping granularity
-	partialWindow = 4 << 20   // bytes fetched on a miss, at least
+	partialWindow = 4 << 20   // most fetched ahead of a sequential reader
 	partialFooter = 64 << 10  // fetched on open
 	fillChunk     = 8 << 20   // one background GET
 	fillWorkers   = 4
+	fillAfter     = 32 << 20 // a sequential run that starts the fill (see fillAt)
+	seqSlack      = 1 << 20  // a read this close to where a run ended continues it
+	maxStreams    = 8        // sequential runs tracked at once
+)
+
+// Fill says when a Partial fetches the whole object in the background.
+type Fill int
+
+const (
+	// FillAuto fills once reads look sequential (a run of fillAt bytes).
+	FillAuto Fill = iota
+	// FillNow fills at once, from open.
+	FillNow
+	// FillNever fetches only what is read.
+	FillNever
 )
 
 // Partial is a version being filled into the cache. It is shared by every
@@ -44,17 +68,33 @@ type Partial struct {
 	unpin      func() // the entry is not evicted while the Partial is open
 
 	mu       sync.Mutex
-	have     []bool // per block
+	idle     *sync.Cond // on mu: broadcast when demand drops to 0
+	have     []bool     // per block
+	nhave    int
+	inflight []*flight // per block: the GET carrying it, or nil
+	demand   int       // readers fetching or waiting for a GET
+	streams  []stream  // recent sequential runs of reads
+	tick     uint64
+	mode     Fill
 	refs     int
 	filling  bool
 	complete chan struct{} // closed once the fill is done: verified in place, or failed
 	err      error         // set before complete is closed, on failure
 }
 
+// flight is one GET under way; done is closed when it has ended.
+type flight struct{ done chan struct{} }
+
+// stream is a run of reads, each starting near where the last ended.
+type stream struct {
+	end, run int64 // run: bytes advanced so far
+	used     uint64
+}
+
 // OpenPartial returns a reader of the object at key that fetches ranges on
-// demand. With fill, the rest is fetched in the background and, once
-// verified, becomes the cache entry (see Cached). Close it when done.
-func (c *Cache) OpenPartial(ctx context.Context, key string, parquetSHA identity.ParquetSHA, size int64, fill bool) (*Partial, error) {
+// demand and fills the rest in the background as fill says; once verified,
+// the filled copy becomes the cache entry (see Cached). Close it when done.
+func (c *Cache) OpenPartial(ctx context.Context, key string, parquetSHA identity.ParquetSHA, size int64, fill Fill) (*Partial, error) {
 	c.mu.Lock()
 	if c.partials == nil {
 		c.partials = map[string]*Partial{}
@@ -64,6 +104,9 @@ func (c *Cache) OpenPartial(ctx context.Context, key string, parquetSHA identity
 	if ok {
 		p.mu.Lock()
 		p.refs++
+		if fill < p.mode { // a later open may ask for more filling
+			p.mode = fill
+		}
 		p.mu.Unlock()
 		c.mu.Unlock()
 	} else {
@@ -83,24 +126,26 @@ func (c *Cache) OpenPartial(ctx context.Context, key string, parquetSHA identity
 			c.mu.Unlock()
 			return nil, fmt.Errorf("cache %s: %w", key, err)
 		}
+		blocks := (size + partialBlock - 1) / partialBlock
 		p = &Partial{
 			c: c, key: key, parquetSHA: parquetSHA, size: size, dst: dst, f: f, unpin: c.Pin(dst),
-			have: make([]bool, (size+partialBlock-1)/partialBlock), refs: 1,
+			have: make([]bool, blocks), inflight: make([]*flight, blocks), mode: fill, refs: 1,
 			complete: make(chan struct{}),
 		}
+		p.idle = sync.NewCond(&p.mu)
 		c.partials[id] = p
 		c.mu.Unlock()
 	}
 	// The footer first: every parquet reader starts there.
 	if size > 0 {
 		start := max(size-partialFooter, 0)
-		if err := p.ensure(ctx, start, size-start); err != nil {
+		if err := p.ensure(ctx, start, size-start, 0, true); err != nil {
 			p.Close()
 			return nil, err
 		}
 	}
-	if fill {
-		p.startFill()
+	if fill == FillNow {
+		p.startFill(0)
 	}
 	return p, nil
 }
@@ -117,7 +162,18 @@ func (p *Partial) ReadAt(ctx context.Context, b []byte, off int64) (int, error) 
 	if off+n > p.size {
 		n = p.size - off
 	}
-	if err := p.ensure(ctx, off, n); err != nil {
+	p.mu.Lock()
+	run, seq := p.observe(off, n)
+	fill := p.mode == FillAuto && run >= p.fillAt()
+	p.mu.Unlock()
+	if fill {
+		p.startFill(off)
+	}
+	var window int64 // a read elsewhere fetches what it asks for
+	if seq {
+		window = min(max(run, partialBlock), partialWindow)
+	}
+	if err := p.ensure(ctx, off, n, window, true); err != nil {
 		return 0, err
 	}
 	m, err := p.f.ReadAt(b[:n], off)
@@ -125,6 +181,45 @@ func (p *Partial) ReadAt(ctx context.Context, b []byte, off int64) (int, error) 
 		err = io.EOF
 	}
 	return m, err
+}
+
+// fillAt is the sequential run that starts a FillAuto fill: long enough
+// that reading one column chunk does not, and at most half of a small
+// object.
+func (p *Partial) fillAt() int64 {
+	return min(max(fillAfter, p.size/8), max(p.size/2, 1))
+}
+
+// observe records a read of [off, off+n) and returns the length of the
+// sequential run it belongs to and whether it continues one. p.mu is held.
+func (p *Partial) observe(off, n int64) (run int64, seq bool) {
+	p.tick++
+	best := -1 // of the runs this read continues, the longest
+	for i, s := range p.streams {
+		if off >= s.end-seqSlack && off <= s.end+seqSlack && (best < 0 || s.run > p.streams[best].run) {
+			best = i
+		}
+	}
+	if best >= 0 {
+		s := &p.streams[best]
+		s.run += max(off+n-s.end, 0)
+		s.end = max(s.end, off+n)
+		s.used = p.tick
+		return s.run, true
+	}
+	s := stream{end: off + n, run: n, used: p.tick}
+	if len(p.streams) < maxStreams {
+		p.streams = append(p.streams, s)
+		return n, false
+	}
+	old := 0
+	for i := range p.streams {
+		if p.streams[i].used < p.streams[old].used {
+			old = i
+		}
+	}
+	p.streams[old] = s
+	return n, false
 }
 
 // Close drops one reference. The background fill holds one of its own, so
@@ -159,39 +254,82 @@ func (p *Partial) Wait(ctx context.Context) error {
 	}
 }
 
-// missing returns the first run of missing blocks within [off, off+n),
-// extended forward to at least window bytes, as a byte range.
-func (p *Partial) missing(off, n, window int64) (int64, int64, bool) {
-	p.mu.Lock()
-	defer p.mu.Unlock()
+// claim finds the first block of [off, off+n) that is not present. If a GET
+// carries it, that GET is returned to wait for. Else the run of blocks from
+// there that are neither present nor in flight, extended forward to at
+// least window bytes, is marked in flight and returned to fetch. p.mu is
+// held.
+func (p *Partial) claim(off, n, window int64) (start, length int64, fl *flight, wait bool) {
 	first, last := off/partialBlock, (off+n-1)/partialBlock
 	for b := first; b <= last; b++ {
 		if p.have[b] {
 			continue
 		}
+		if p.inflight[b] != nil {
+			return 0, 0, p.inflight[b], true
+		}
 		end := b
-		for end+1 < int64(len(p.have)) && !p.have[end+1] && (end+1-b)*partialBlock < max(window, (last-b+1)*partialBlock) {
+		for end+1 < int64(len(p.have)) && !p.have[end+1] && p.inflight[end+1] == nil &&
+			(end+1-b)*partialBlock < max(window, (last-b+1)*partialBlock) {
 			end++
 		}
-		start := b * partialBlock
+		fl := &flight{done: make(chan struct{})}
+		for i := b; i <= end; i++ {
+			p.inflight[i] = fl
+		}
+		start = b * partialBlock
 		stop := min((end+1)*partialBlock, p.size)
-		return start, stop - start, true
+		return start, stop - start, fl, false
 	}
-	return 0, 0, false
+	return 0, 0, nil, false
 }
 
-// ensure fetches every missing block of [off, off+n).
-func (p *Partial) ensure(ctx context.Context, off, n int64) error {
+// ensure makes every block of [off, off+n) present: it fetches those that
+// are missing (with window, see claim) and waits for those in flight. A
+// demand read counts as waiting while it does, and the fill (demand false)
+// claims nothing new while any reader waits.
+func (p *Partial) ensure(ctx context.Context, off, n, window int64, demand bool) error {
+	if demand {
+		p.mu.Lock()
+		p.demand++
+		p.mu.Unlock()
+		defer func() {
+			p.mu.Lock()
+			p.demand--
+			if p.demand == 0 {
+				p.idle.Broadcast()
+			}
+			p.mu.Unlock()
+		}()
+	}
 	for {
-		if p.failed() != nil {
-			return p.failed()
-		}
-		start, length, ok := p.missing(off, n, partialWindow)
-		if !ok {
-			return nil
-		}
-		if err := p.fetch(ctx, start, length); err != nil {
+		if err := p.failed(); err != nil {
 			return err
+		}
+		if err := ctx.Err(); err != nil {
+			return err
+		}
+		p.mu.Lock()
+		for !demand && p.demand > 0 {
+			p.idle.Wait()
+		}
+		start, length, fl, wait := p.claim(off, n, window)
+		p.mu.Unlock()
+		switch {
+		case fl == nil:
+			return nil
+		case wait:
+			// A failed GET leaves its blocks missing: the next claim
+			// fetches them again, for this read.
+			select {
+			case <-fl.done:
+			case <-ctx.Done():
+				return ctx.Err()
+			}
+		default:
+			if err := p.fetch(ctx, start, length, fl); err != nil {
+				return err
+			}
 		}
 	}
 }
@@ -205,8 +343,29 @@ func (p *Partial) failed() error {
 	}
 }
 
-// fetch GETs one block-aligned range into the file and marks it present.
-func (p *Partial) fetch(ctx context.Context, start, length int64) error {
+// fetch GETs one claimed block-aligned range into the file, marks it
+// present (or missing again, on failure) and ends its flight.
+func (p *Partial) fetch(ctx context.Context, start, length int64, fl *flight) error {
+	err := p.get(ctx, start, length)
+	p.mu.Lock()
+	for b := start / partialBlock; b*partialBlock < start+length; b++ {
+		p.inflight[b] = nil
+		if err == nil && !p.have[b] {
+			p.have[b] = true
+			p.nhave++
+		}
+	}
+	// Everything read without a fill: verify and publish it all the same.
+	all := p.nhave == len(p.have) && p.mode != FillNever
+	p.mu.Unlock()
+	close(fl.done)
+	if all {
+		p.startFill(0)
+	}
+	return err
+}
+
+func (p *Partial) get(ctx context.Context, start, length int64) error {
 	rc, err := p.c.store.Open(ctx, p.key, start, length)
 	if err != nil {
 		return fmt.Errorf("read %s: %w", p.key, err)
@@ -219,17 +378,12 @@ func (p *Partial) fetch(ctx context.Context, start, length int64) error {
 	if _, err := p.f.WriteAt(buf, start); err != nil {
 		return fmt.Errorf("cache %s: %w", p.key, err)
 	}
-	p.mu.Lock()
-	for b := start / partialBlock; b*partialBlock < start+length; b++ {
-		p.have[b] = true
-	}
-	p.mu.Unlock()
 	return nil
 }
 
-// startFill fetches the rest in the background, then verifies and publishes
-// the copy as the cache entry.
-func (p *Partial) startFill() {
+// startFill fetches the rest in the background, from off onwards and then
+// from the start, then verifies and publishes the copy as the cache entry.
+func (p *Partial) startFill(off int64) {
 	p.mu.Lock()
 	if p.filling {
 		p.mu.Unlock()
@@ -239,7 +393,7 @@ func (p *Partial) startFill() {
 	p.refs++ // the fill's own reference
 	p.mu.Unlock()
 	go func() {
-		err := p.fill(context.Background())
+		err := p.fill(context.Background(), off)
 		if err != nil {
 			p.c.log.Error("fill cache", "key", p.key, "err", err)
 		}
@@ -251,12 +405,15 @@ func (p *Partial) startFill() {
 	}()
 }
 
-func (p *Partial) fill(ctx context.Context) error {
+func (p *Partial) fill(ctx context.Context, from int64) error {
 	g, gctx := errgroup.WithContext(ctx)
 	g.SetLimit(fillWorkers)
-	for off := int64(0); off < p.size; off += fillChunk {
+	from = from / fillChunk * fillChunk
+	chunks := (p.size + fillChunk - 1) / fillChunk
+	for i := range chunks {
+		off := (from + i*fillChunk) % (chunks * fillChunk)
 		n := min(int64(fillChunk), p.size-off)
-		g.Go(func() error { return p.ensure(gctx, off, n) })
+		g.Go(func() error { return p.ensure(gctx, off, n, n, false) })
 	}
 	if err := g.Wait(); err != nil {
 		return err

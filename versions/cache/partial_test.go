@@ -6,11 +6,15 @@ import (
 	"crypto/sha256"
 	"encoding/hex"
 	"errors"
+	"fmt"
 	"io"
 	"log/slog"
 	"math/rand/v2"
 	"sync/atomic"
 	"testing"
+	"time"
+
+	"golang.org/x/sync/errgroup"
 
 	"github.com/datomfs/datomfs/versions/identity"
 	"github.com/datomfs/datomfs/versions/store"
@@ -53,7 +57,7 @@ func partialFixture(t *testing.T, size int) (*Cache, *countingStore, []byte, ide
 func TestPartialReadsOnlyWhatIsAsked(t *testing.T) {
 	ctx := context.Background()
 	c, cs, body, sha := partialFixture(t, 40<<20)
-	p, err := c.OpenPartial(ctx, "datom/t/x.parquet", sha, int64(len(body)), false)
+	p, err := c.OpenPartial(ctx, "datom/t/x.parquet", sha, int64(len(body)), FillNever)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -81,7 +85,7 @@ func TestPartialReadsOnlyWhatIsAsked(t *testing.T) {
 func TestPartialFillVerifies(t *testing.T) {
 	ctx := context.Background()
 	c, cs, body, sha := partialFixture(t, 20<<20+123)
-	p, err := c.OpenPartial(ctx, "datom/t/x.parquet", sha, int64(len(body)), true)
+	p, err := c.OpenPartial(ctx, "datom/t/x.parquet", sha, int64(len(body)), FillNow)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -102,7 +106,7 @@ func TestPartialFillVerifies(t *testing.T) {
 
 	// A wrong parquet_sha: the fill fails, reads fail, nothing is cached.
 	bad := "00" + sha[2:]
-	p, err = c.OpenPartial(ctx, "datom/t/x.parquet", bad, int64(len(body)), true)
+	p, err = c.OpenPartial(ctx, "datom/t/x.parquet", bad, int64(len(body)), FillNow)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -115,5 +119,164 @@ func TestPartialFillVerifies(t *testing.T) {
 	}
 	if _, cached := c.Cached("datom/t/x.parquet", bad); cached {
 		t.Fatal("a copy that failed verification was cached")
+	}
+}
+
+// haveBytes is how many bytes of p are present.
+func haveBytes(p *Partial) int64 {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	var n int64
+	for b, ok := range p.have {
+		if ok {
+			n += min(int64(partialBlock), p.size-int64(b)*partialBlock)
+		}
+	}
+	return n
+}
+
+// Concurrent overlapping reads (the kernel's readahead, several readers,
+// the fill) fetch each block once: the bytes fetched are the bytes present.
+func TestPartialFetchesEachBlockOnce(t *testing.T) {
+	for _, fill := range []Fill{FillNever, FillNow} {
+		t.Run(map[Fill]string{FillNever: "no fill", FillNow: "fill"}[fill], func(t *testing.T) {
+			ctx := context.Background()
+			c, cs, body, sha := partialFixture(t, 40<<20+4321)
+			p, err := c.OpenPartial(ctx, "datom/t/x.parquet", sha, int64(len(body)), fill)
+			if err != nil {
+				t.Fatal(err)
+			}
+			defer p.Close()
+			var g errgroup.Group
+			for r := range 8 {
+				g.Go(func() error {
+					// Each reader walks the same region in 128 KiB reads,
+					// starting a little apart: they overlap all the time.
+					for off := int64(r) * 100 << 10; off < 24<<20; off += 128 << 10 {
+						b := make([]byte, 128<<10)
+						n, err := p.ReadAt(ctx, b, off)
+						if err != nil || !bytes.Equal(b[:n], body[off:off+int64(n)]) {
+							return fmt.Errorf("ReadAt(%d): %d, %v, equal %v", off, n, err, bytes.Equal(b[:n], body[off:off+int64(n)]))
+						}
+					}
+					return nil
+				})
+			}
+			if err := g.Wait(); err != nil {
+				t.Fatal(err)
+			}
+			if fill == FillNow {
+				if err := p.Wait(ctx); err != nil {
+					t.Fatal(err)
+				}
+			}
+			if got, want := cs.bytes.Load(), haveBytes(p); got != want {
+				t.Fatalf("fetched %d bytes in %d GETs for %d distinct bytes", got, cs.gets.Load(), want)
+			}
+			if fill == FillNow && haveBytes(p) != int64(len(body)) {
+				t.Fatalf("filled %d of %d bytes", haveBytes(p), len(body))
+			}
+		})
+	}
+}
+
+// gatedStore holds every GET that starts before gateBelow until open is
+// closed.
+type gatedStore struct {
+	store.Store
+	gateBelow int64
+	open      chan struct{}
+	held      atomic.Int64
+}
+
+func (g *gatedStore) Open(ctx context.Context, key string, off, n int64) (io.ReadCloser, error) {
+	if off < g.gateBelow {
+		g.held.Add(1)
+		select {
+		case <-g.open:
+		case <-ctx.Done():
+			return nil, ctx.Err()
+		}
+	}
+	return g.Store.Open(ctx, key, off, n)
+}
+
+// A demand read is served while the fill's GETs are still under way.
+func TestPartialDemandBeforeFill(t *testing.T) {
+	ctx := context.Background()
+	c, cs, body, sha := partialFixture(t, 48<<20)
+	gs := &gatedStore{Store: cs, gateBelow: 32 << 20, open: make(chan struct{})}
+	c.store = gs
+	p, err := c.OpenPartial(ctx, "datom/t/x.parquet", sha, int64(len(body)), FillNow)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer p.Close()
+	// The fill's workers take the first chunks and are held there.
+	for gs.held.Load() < fillWorkers {
+		time.Sleep(time.Millisecond)
+	}
+	rctx, cancel := context.WithTimeout(ctx, 30*time.Second)
+	defer cancel()
+	b := make([]byte, 1<<20)
+	off := int64(40 << 20)
+	if n, err := p.ReadAt(rctx, b, off); err != nil || !bytes.Equal(b[:n], body[off:off+int64(n)]) {
+		t.Fatalf("demand read during the fill: %d, %v", n, err)
+	}
+	select {
+	case <-p.complete:
+		t.Fatal("the fill finished while its GETs were held")
+	default:
+	}
+	close(gs.open)
+	if err := p.Wait(ctx); err != nil {
+		t.Fatal(err)
+	}
+	if got := cs.bytes.Load(); got != int64(len(body)) {
+		t.Fatalf("fetched %d bytes for a %d-byte object", got, len(body))
+	}
+}
+
+// A reader of a few column chunks starts no fill; a sequential reader
+// does, and the fill fetches only what the reader has not.
+func TestPartialFillsWhenSequential(t *testing.T) {
+	ctx := context.Background()
+	c, cs, body, sha := partialFixture(t, 64<<20)
+	p, err := c.OpenPartial(ctx, "datom/t/x.parquet", sha, int64(len(body)), FillAuto)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer p.Close()
+	read := func(off, n int64) {
+		t.Helper()
+		for end := off + n; off < end; off += 128 << 10 { // as the kernel asks
+			b := make([]byte, 128<<10)
+			if m, err := p.ReadAt(ctx, b, off); err != nil || !bytes.Equal(b[:m], body[off:off+int64(m)]) {
+				t.Fatalf("ReadAt(%d): %d, %v", off, m, err)
+			}
+		}
+	}
+	chunks := []int64{3 << 20, 13 << 20, 23 << 20, 43 << 20, 53 << 20}
+	for _, off := range chunks {
+		read(off, 1<<20)
+	}
+	p.mu.Lock()
+	filling := p.filling
+	p.mu.Unlock()
+	if filling {
+		t.Fatal("reading a few column chunks started the fill")
+	}
+	if got, most := cs.bytes.Load(), int64(len(chunks))*2<<20+partialFooter+partialBlock; got > most {
+		t.Fatalf("fetched %d bytes for %d 1 MiB reads (at most %d)", got, len(chunks), most)
+	}
+	read(0, p.fillAt()+1<<20)
+	if err := p.Wait(ctx); err != nil {
+		t.Fatalf("a sequential reader did not start the fill: %v", err)
+	}
+	if _, cached := c.Cached("datom/t/x.parquet", sha); !cached {
+		t.Fatal("the filled copy is not a cache entry")
+	}
+	if got := cs.bytes.Load(); got != int64(len(body)) {
+		t.Fatalf("fetched %d bytes for a %d-byte object", got, len(body))
 	}
 }

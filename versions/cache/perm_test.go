@@ -28,7 +28,7 @@ func TestCacheIsPrivate(t *testing.T) {
 		t.Fatal(err)
 	}
 	// A partial copy of an object without parquet_sha (unverified/).
-	p, err := c.OpenPartial(ctx, key, "", int64(len(body)), false)
+	p, err := c.OpenPartial(ctx, key, "", int64(len(body)), FillNever)
 	if err != nil {
 		t.Fatal(err)
 	}
