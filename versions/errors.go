@@ -37,3 +37,13 @@ var (
 	// ErrAuth: the git remote or the store refused our credentials.
 	ErrAuth = errors.New("authentication failed")
 )
+
+// alsoIs returns err, matching sentinel as well for errors.Is, with err's
+// message alone: a lower layer's error that already says what the
+// sentinel says is not told twice.
+func alsoIs(err, sentinel error) error { return &withSentinel{err, sentinel} }
+
+type withSentinel struct{ err, sentinel error }
+
+func (w *withSentinel) Error() string   { return w.err.Error() }
+func (w *withSentinel) Unwrap() []error { return []error{w.err, w.sentinel} }

@@ -3,9 +3,11 @@ package versions
 import (
 	"context"
 	"errors"
+	"fmt"
 	"os"
 	"path/filepath"
 	"reflect"
+	"strings"
 	"testing"
 	"time"
 
@@ -347,5 +349,18 @@ func TestGovernedWriteChecksRef(t *testing.T) {
 	}
 	if got, _ := p.repo.Head(); got != head {
 		t.Fatal("a refused governed write committed")
+	}
+}
+
+// TestAmbiguousSaidOnce: an ambiguous prefix matches ErrAmbiguous and says
+// so once, with the candidates (the CLI adds the hint).
+func TestAmbiguousSaidOnce(t *testing.T) {
+	err := alsoIs(fmt.Errorf("version %q matches 2 versions (ab12, ab34): %w", "ab", meta.ErrAmbiguousVersion), ErrAmbiguous)
+	err = fmt.Errorf("lb@ab: %w", err)
+	if !errors.Is(err, ErrAmbiguous) || !errors.Is(err, meta.ErrAmbiguousVersion) {
+		t.Fatalf("%v does not match both sentinels", err)
+	}
+	if n := strings.Count(err.Error(), "ambiguous"); n != 1 {
+		t.Fatalf("said %d times: %v", n, err)
 	}
 }

@@ -163,7 +163,7 @@ func (p *Project) Resolve(ctx context.Context, table meta.TableName, prefix stri
 	e, err := h.Find(prefix)
 	switch {
 	case errors.Is(err, meta.ErrAmbiguousVersion):
-		return Version{}, fmt.Errorf("%s@%s: %w (use a longer prefix): %w", table, prefix, ErrAmbiguous, err)
+		return Version{}, fmt.Errorf("%s@%s: %w", table, prefix, alsoIs(err, ErrAmbiguous))
 	case errors.Is(err, meta.ErrVersionNotFound):
 		return Version{}, fmt.Errorf("%s@%s: version %w", table, prefix, ErrNotFound)
 	case err != nil:

@@ -14,7 +14,7 @@ var (
 	// ErrVersionNotFound: no version in the history starts with the prefix.
 	ErrVersionNotFound = errors.New("version not found")
 	// ErrAmbiguousVersion: several versions start with the prefix.
-	ErrAmbiguousVersion = errors.New("version prefix is ambiguous, use a longer prefix")
+	ErrAmbiguousVersion = errors.New("ambiguous version prefix")
 	// ErrInvalidHistory reports a version_history.json that breaks 2.5.
 	ErrInvalidHistory = errors.New("invalid version history")
 )
