@@ -575,3 +575,31 @@ func TestCoreTreeCacheInvalidation(t *testing.T) {
 		t.Errorf("history.json after publish lacks %s", latest.ID.Short())
 	}
 }
+
+// The kernel's RELEASE of a handle comes after close(2) has returned, so it
+// can arrive while a rename (or another handle's flush) publishes the file.
+// A release after the file was taken for publishing leaves it to the
+// publisher: removing it would publish nothing (ENOENT or EINVAL at rename).
+func TestCoreLateReleaseKeepsAFileBeingPublished(t *testing.T) {
+	ctx := context.Background()
+	fx := newProjectFixture(t)
+	c := newTestCore(t, fx.Project, fx)
+	w, err := c.create(ctx, tn("lb"), ".extract.parquet.Xa81zq", 0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := w.write(parquetBytes(t, 12, "late"), 0); err != nil {
+		t.Fatal(err)
+	}
+	if err := w.flush(ctx, 0); err != nil {
+		t.Fatal(err)
+	}
+	if !c.staging.take(w.st) { // what rename does before it publishes
+		t.Fatal("take failed")
+	}
+	w.release()
+	if _, err := os.Stat(w.st.path); err != nil {
+		t.Fatalf("a late release removed the file being published: %v", err)
+	}
+	os.Remove(w.st.path)
+}

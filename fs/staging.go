@@ -35,6 +35,7 @@ type staged struct {
 	target   target // what name publishes to; zero for a temporary name
 	mode     uint32
 	consumed bool // published, refused or removed: no longer in the tree
+	taken    bool // taken to be published: the taker removes the file
 }
 
 // target is what a table file name publishes: the table, and what the
@@ -138,14 +139,14 @@ func (a *staging) targetOf(st *staged) target {
 }
 
 // take removes a staged file from the tree; false if it was gone already.
-// The staging file stays for the caller.
+// The staging file stays for the caller, who removes it once published.
 func (a *staging) take(st *staged) bool {
 	a.mu.Lock()
 	defer a.mu.Unlock()
 	if st.consumed {
 		return false
 	}
-	st.consumed = true
+	st.consumed, st.taken = true, true
 	if a.files[stagedKey(st.dir, st.name)] == st {
 		delete(a.files, stagedKey(st.dir, st.name))
 	}
@@ -219,4 +220,12 @@ func (a *staging) set(st *staged, size *int64, mode *uint32, atime, mtime *time.
 		}
 	}
 	return nil
+}
+
+// isTaken reports whether st was taken to be published (its file is then
+// the taker's to remove, not a closing handle's).
+func (a *staging) isTaken(st *staged) bool {
+	a.mu.Lock()
+	defer a.mu.Unlock()
+	return st.taken
 }

@@ -131,10 +131,13 @@ func (w *writeFile) flush(ctx context.Context, caller int) error {
 	return err
 }
 
-// release only cleans up: the kernel ignores its error.
+// release only cleans up: the kernel ignores its error. The kernel sends
+// it after close(2) has returned, so it may come while a rename or another
+// handle's flush publishes the file: that file is the publisher's to
+// remove, not ours.
 func (w *writeFile) release() {
 	w.f.Close()
-	if _, _, ok := w.c.staging.place(w.st); !ok {
+	if _, _, ok := w.c.staging.place(w.st); !ok && !w.c.staging.isTaken(w.st) {
 		os.Remove(w.st.path)
 	}
 }
