@@ -208,21 +208,30 @@ func (p *Project) recoverInterrupted(ctx context.Context) error {
 
 // mirrorLocal writes the store mirrors of table from the clone's files.
 func (p *Project) mirrorLocal(ctx context.Context, table meta.TableName) error {
-	raw, err := os.ReadFile(p.clonePath(meta.MetadataPath(table)))
-	if err != nil {
-		return err
-	}
-	md, err := meta.ParseMetadata(raw)
-	if err != nil {
-		return err
-	}
-	hist, err := p.localHistory(table)
-	if err != nil {
-		return err
-	}
 	man, err := p.localManifest()
 	if err != nil {
 		return err
 	}
-	return p.mirror(ctx, table, versionDocs{metadata: md, history: hist, manifest: man})
+	docs, err := p.localDocs(table, man)
+	if err != nil {
+		return err
+	}
+	return p.mirror(ctx, table, docs)
+}
+
+// localDocs reads a table's documents as the clone has them.
+func (p *Project) localDocs(table meta.TableName, man meta.Manifest) (versionDocs, error) {
+	raw, err := os.ReadFile(p.clonePath(meta.MetadataPath(table)))
+	if err != nil {
+		return versionDocs{}, err
+	}
+	md, err := meta.ParseMetadata(raw)
+	if err != nil {
+		return versionDocs{}, fmt.Errorf("parse %s: %w", meta.MetadataPath(table), err)
+	}
+	hist, err := p.localHistory(table)
+	if err != nil {
+		return versionDocs{}, err
+	}
+	return versionDocs{metadata: md, history: hist, manifest: man}, nil
 }

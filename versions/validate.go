@@ -86,20 +86,12 @@ func (p *Project) validate(ctx context.Context, o ValidateOptions) (ValidateRepo
 			rep.Problems = append(rep.Problems, Problem{Table: dir, What: fmt.Sprintf("folder has a %s but is not a valid table name (%v); not checked", meta.MetadataFile, err)})
 			continue
 		}
-		hist, err := p.localHistory(t)
+		docs, err := p.localDocs(t, man)
 		if err != nil {
 			return rep, err
 		}
+		hist, md := docs.history, docs.metadata
 		rep.Versions += len(hist.Entries())
-		raw, err := os.ReadFile(p.clonePath(meta.MetadataPath(t)))
-		if err != nil {
-			return rep, err
-		}
-		md, err := meta.ParseMetadata(raw)
-		if err != nil {
-			return rep, fmt.Errorf("parse %s: %w", meta.MetadataPath(t), err)
-		}
-		docs := versionDocs{metadata: md, history: hist, manifest: man}
 		stale := p.staleMirrors(ctx, t, docs)
 		for _, pr := range stale {
 			if o.Fix {
