@@ -346,16 +346,12 @@ func sweepOne(p string, remove bool) (bool, error) {
 // sweepTempTree sweeps temporary files written next to their objects (by
 // older versions, or where the shared folder is on another device).
 func (l *Local) sweepTempTree(ctx context.Context, prefix string, remove bool) ([]string, error) {
-	dirKey := prefix[:strings.LastIndex(prefix, "/")+1]
-	base := l.root
-	if dirKey != "" {
-		if err := store.ValidateKey(strings.TrimRight(dirKey, "/")); err != nil {
-			return nil, fmt.Errorf("sweep %q: %w", prefix, err)
-		}
-		base = filepath.Join(l.root, filepath.FromSlash(dirKey))
+	_, base, err := l.prefixDir(prefix)
+	if err != nil {
+		return nil, fmt.Errorf("sweep %q: %w", prefix, err)
 	}
 	var found []string
-	err := filepath.WalkDir(base, func(p string, d fs.DirEntry, err error) error {
+	err = filepath.WalkDir(base, func(p string, d fs.DirEntry, err error) error {
 		if err != nil {
 			if p == base && isMissing(err) {
 				return fs.SkipAll
@@ -405,19 +401,15 @@ func (l *Local) List(ctx context.Context, prefix string) ([]store.Info, error) {
 	if err := ctx.Err(); err != nil {
 		return nil, fmt.Errorf("list %s: %w", prefix, err)
 	}
-	dirKey := prefix[:strings.LastIndex(prefix, "/")+1] // "" or ends in "/"
-	base := l.root
-	if dirKey != "" {
-		if err := store.ValidateKey(strings.TrimRight(dirKey, "/")); err != nil {
-			return nil, fmt.Errorf("list %q: %w", prefix, err)
-		}
-		base = filepath.Join(l.root, filepath.FromSlash(dirKey))
+	dirKey, base, err := l.prefixDir(prefix)
+	if err != nil {
+		return nil, fmt.Errorf("list %q: %w", prefix, err)
 	}
 	if err := l.checkRoot(); err != nil {
 		return nil, fmt.Errorf("list %q: %w", prefix, err)
 	}
 	var out []store.Info
-	err := filepath.WalkDir(base, func(p string, d fs.DirEntry, err error) error {
+	err = filepath.WalkDir(base, func(p string, d fs.DirEntry, err error) error {
 		if err != nil {
 			if p == base && isMissing(err) {
 				return fs.SkipAll
@@ -510,4 +502,17 @@ func classify(op, p string, err error) error {
 		return fmt.Errorf("%s %s: %w: %w", op, p, store.ErrNotFound, err)
 	}
 	return fmt.Errorf("%s %s: %w", op, p, err)
+}
+
+// prefixDir splits prefix at its last "/": the key of the folder holding
+// the keys that start with it ("" or ending in "/") and that folder.
+func (l *Local) prefixDir(prefix string) (dirKey, dir string, err error) {
+	dirKey = prefix[:strings.LastIndex(prefix, "/")+1]
+	if dirKey == "" {
+		return "", l.root, nil
+	}
+	if err := store.ValidateKey(strings.TrimRight(dirKey, "/")); err != nil {
+		return "", "", err
+	}
+	return dirKey, filepath.Join(l.root, filepath.FromSlash(dirKey)), nil
 }
