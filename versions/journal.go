@@ -25,13 +25,14 @@ import (
 const journalName = "journal.json"
 
 type journal struct {
-	Op    string        `json:"op"` // "write" or "pull"
-	Table string        `json:"table,omitempty"`
-	PID   int           `json:"pid"`
-	Head  string        `json:"head"`            // branch tip before
-	Index []byte        `json:"index,omitempty"` // index file before (nil: none)
-	Files []journalFile `json:"files,omitempty"` // write: work tree files before
-	Paths []string      `json:"paths,omitempty"` // pull: paths the fast-forward rewrites
+	Op     string        `json:"op"`               // "write" or "pull"
+	Table  string        `json:"table,omitempty"`  // what is written, for logs: a table or "N tables"
+	Tables []string      `json:"tables,omitempty"` // write: the tables it commits (none: Table)
+	PID    int           `json:"pid"`
+	Head   string        `json:"head"`            // branch tip before
+	Index  []byte        `json:"index,omitempty"` // index file before (nil: none)
+	Files  []journalFile `json:"files,omitempty"` // write: work tree files before
+	Paths  []string      `json:"paths,omitempty"` // pull: paths the fast-forward rewrites
 }
 
 type journalFile struct {
@@ -44,14 +45,15 @@ func (p *Project) journalPath() string {
 	return filepath.Join(p.repo.GitDir(), "datomfs", journalName)
 }
 
-// beginWrite snapshots the clone before a write changes the files rels.
-func (p *Project) beginWrite(name meta.TableName, rels []string) (*journal, error) {
-	table := name.String()
+// beginWrite snapshots the clone before a write of tables (label names them
+// for logs) changes the files rels.
+func (p *Project) beginWrite(label string, tables, rels []string) (*journal, error) {
+	table := label
 	snap, err := p.repo.Snapshot()
 	if err != nil {
 		return nil, fmt.Errorf("snapshot clone before writing %s: %w", table, err)
 	}
-	j := &journal{Op: "write", Table: table, PID: os.Getpid(), Head: snap.Head, Index: snap.Index}
+	j := &journal{Op: "write", Table: table, Tables: tables, PID: os.Getpid(), Head: snap.Head, Index: snap.Index}
 	for _, rel := range rels {
 		b, err := os.ReadFile(filepath.Join(p.dir, rel))
 		switch {
@@ -195,28 +197,37 @@ func (p *Project) recoverInterrupted(ctx context.Context) error {
 		return p.rollback(j)
 	}
 	log.Warn("a write was interrupted after its push landed; updating the store mirrors")
-	table, err := ParseTableName(j.Table) // as the journal file holds it
-	if err == nil {
-		err = p.mirrorLocal(ctx, table)
+	tables := j.Tables
+	if len(tables) == 0 { // a journal written before batches
+		tables = []string{j.Table}
 	}
-	if err != nil {
+	if err := p.mirrorLocal(ctx, tables); err != nil {
 		log.Warn("the store mirrors are stale; run \"datomfs validate --fix\"", "err", err)
 	}
 	p.endJournal()
 	return nil
 }
 
-// mirrorLocal writes the store mirrors of table from the clone's files.
-func (p *Project) mirrorLocal(ctx context.Context, table meta.TableName) error {
+// mirrorLocal writes the store mirrors of tables (as the journal file holds
+// their names) from the clone's files.
+func (p *Project) mirrorLocal(ctx context.Context, tables []string) error {
 	man, err := p.localManifest()
 	if err != nil {
 		return err
 	}
-	docs, err := p.localDocs(table, man)
-	if err != nil {
-		return err
+	var all []versionDocs
+	for _, t := range tables {
+		table, err := ParseTableName(t)
+		if err != nil {
+			return err
+		}
+		docs, err := p.localDocs(table, man)
+		if err != nil {
+			return err
+		}
+		all = append(all, docs)
 	}
-	return p.mirror(ctx, table, docs)
+	return p.mirror(ctx, all...)
 }
 
 // localDocs reads a table's documents as the clone has them.
@@ -233,5 +244,5 @@ func (p *Project) localDocs(table meta.TableName, man meta.Manifest) (versionDoc
 	if err != nil {
 		return versionDocs{}, err
 	}
-	return versionDocs{metadata: md, history: hist, manifest: man}, nil
+	return versionDocs{table: table, metadata: md, history: hist, manifest: man}, nil
 }

@@ -9,7 +9,6 @@ import (
 	"strings"
 
 	"github.com/datomfs/datomfs/internal/redact"
-	"github.com/datomfs/datomfs/versions/identity"
 	"github.com/datomfs/datomfs/versions/meta"
 	"github.com/datomfs/datomfs/versions/repo"
 )
@@ -71,103 +70,6 @@ func tablesOf(paths []string) []string {
 	}
 	sort.Strings(out)
 	return out
-}
-
-// SyncItem is the outcome for one file of a sync.
-type SyncItem struct {
-	File   string
-	Table  string
-	Status string // "new", "changed", "unchanged", "unsupported", "failed"
-	Result WriteResult
-	Err    error
-}
-
-// SyncResult summarises a sync.
-type SyncResult struct {
-	Items []SyncItem
-}
-
-// Count returns how many items have a status.
-func (r SyncResult) Count(status string) int {
-	n := 0
-	for _, it := range r.Items {
-		if it.Status == status {
-			n++
-		}
-	}
-	return n
-}
-
-// Sync onboards every supported file of a flat folder as datom_sync does:
-// the table is the file name without its extension; files whose
-// original_file_sha matches the manifest are skipped. It goes on after a
-// failed file and reports it.
-func (p *Project) Sync(ctx context.Context, dir string, progress func(SyncItem)) (SyncResult, error) {
-	if err := p.requireDeveloper(); err != nil {
-		return SyncResult{}, err
-	}
-	entries, err := os.ReadDir(dir)
-	if err != nil {
-		return SyncResult{}, fmt.Errorf("sync %s: %w", dir, err)
-	}
-	var res SyncResult
-	for _, e := range entries {
-		if e.IsDir() || strings.HasPrefix(e.Name(), ".") {
-			continue
-		}
-		if err := ctx.Err(); err != nil {
-			return res, err
-		}
-		path := filepath.Join(dir, e.Name())
-		item := SyncItem{File: e.Name(), Table: strings.TrimSuffix(e.Name(), filepath.Ext(e.Name()))}
-		if format, ok := FormatOf(e.Name()); !ok {
-			item.Status = "unsupported"
-		} else {
-			item = p.syncOne(ctx, path, format, item)
-		}
-		res.Items = append(res.Items, item)
-		if progress != nil {
-			progress(item)
-		}
-	}
-	return res, nil
-}
-
-func (p *Project) syncOne(ctx context.Context, path string, format Format, item SyncItem) SyncItem {
-	sha, _, err := identity.SHA256File(ctx, path)
-	if err != nil {
-		item.Status, item.Err = "failed", err
-		return item
-	}
-	man, err := p.localManifest()
-	if err != nil {
-		item.Status, item.Err = "failed", err
-		return item
-	}
-	name, err := ParseTableName(item.Table)
-	if err != nil {
-		item.Status, item.Err = "failed", err
-		return item
-	}
-	status := "new"
-	if t, ok := man.Table(name); ok {
-		status = "changed"
-		if t.OriginalFileSHA == sha {
-			item.Status = "unchanged"
-			return item
-		}
-	}
-	res, err := p.Write(ctx, WriteRequest{
-		Table: name, Path: path, Format: format, Import: true,
-		Message: fmt.Sprintf("Sync %s (%s)", item.Table, status),
-	})
-	item.Result = res
-	if err != nil {
-		item.Status, item.Err = "failed", err
-		return item
-	}
-	item.Status = status
-	return item
 }
 
 // Status describes the connection and the clone.

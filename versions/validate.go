@@ -95,7 +95,7 @@ func (p *Project) validate(ctx context.Context, o ValidateOptions) (ValidateRepo
 		stale := p.staleMirrors(ctx, t, docs)
 		for _, pr := range stale {
 			if o.Fix {
-				if err := p.mirror(ctx, t, docs); err != nil {
+				if err := p.mirror(ctx, docs); err != nil {
 					return rep, err
 				}
 				pr.Fixed = true

@@ -238,18 +238,22 @@ func (p *Project) writeStaged(ctx context.Context, name meta.TableName, st *stag
 	}
 	if upload {
 		p.sweepStoreTemp(ctx, p.layout.TablePrefix(name))
-		if err := p.uploadParquet(ctx, name, st); err != nil {
+		if err := p.uploadParquet(ctx, name, st, true); err != nil {
 			return res, err
 		}
 		res.Uploaded = true
 	}
-	docs, err := p.commitAndPush(ctx, name, md, hist, st, req)
+	msg := req.Message
+	if msg == "" {
+		msg = "Update " + name.String()
+	}
+	docs, err := p.commitAndPush(ctx, []tableChange{{name: name, md: md, hist: hist, st: st, message: msg}}, msg)
 	if err != nil {
 		return res, err
 	}
 	err = p.checkpoint("mirror")
 	if err == nil {
-		err = p.mirror(ctx, name, docs)
+		err = p.mirror(ctx, docs...)
 	}
 	if err != nil {
 		return res, fmt.Errorf("version %s of %s is pushed, but the store mirrors are stale: %w (run \"datomfs validate --fix\")", md.Version().Short(), name, err)
@@ -274,12 +278,23 @@ func (p *Project) checkNewTable(name meta.TableName) error {
 	if _, ok := man.Table(name); ok {
 		return nil
 	}
-	if err := meta.CheckPortableName(name); err != nil {
-		return fmt.Errorf("%w: %w", ErrInvalidName, err)
-	}
+	return checkNewName(name, p.tableNames(man))
+}
+
+// tableNames are the clone's tables: the manifest's and any folder that
+// holds a metadata.json.
+func (p *Project) tableNames(man meta.Manifest) []string {
 	existing := discoverTables(p.dir)
 	for _, t := range man.Tables() {
 		existing = append(existing, t.Name.String())
+	}
+	return existing
+}
+
+// checkNewName refuses a name for a new table beside the existing ones.
+func checkNewName(name meta.TableName, existing []string) error {
+	if err := meta.CheckPortableName(name); err != nil {
+		return fmt.Errorf("%w: %w", ErrInvalidName, err)
 	}
 	for _, t := range existing {
 		if t != name.String() && strings.EqualFold(t, name.String()) {
@@ -387,19 +402,20 @@ func (p *Project) decideParquet(ctx context.Context, table meta.TableName, md me
 }
 
 // uploadParquet is step 4: content-addressed, safe to repeat.
-func (p *Project) uploadParquet(ctx context.Context, table meta.TableName, st *staged) error {
+// progress reports to Options.Progress (off in a sync's concurrent uploads).
+func (p *Project) uploadParquet(ctx context.Context, table meta.TableName, st *staged, progress bool) error {
 	key := p.layout.ParquetKey(table, st.hash.DataSHA)
 	f, err := os.Open(st.parquetPath)
 	if err != nil {
 		return fmt.Errorf("upload %s: %w", key, err)
 	}
 	defer f.Close()
-	var progress func(done, total int64)
-	if p.opts.Progress != nil {
-		progress = func(done, total int64) { p.opts.Progress("upload "+table.String(), done, total) }
+	var report func(done, total int64)
+	if progress && p.opts.Progress != nil {
+		report = func(done, total int64) { p.opts.Progress("upload "+table.String(), done, total) }
 	}
 	body := &checkpointReader{r: f, at: st.size / 2, point: func() error { return p.checkpoint("upload-partial") }}
-	if err := p.store.Put(ctx, key, body, st.size, store.PutOptions{Progress: progress}); err != nil {
+	if err := p.store.Put(ctx, key, body, st.size, store.PutOptions{Progress: report}); err != nil {
 		return fmt.Errorf("upload %s: %w", key, mapStoreErr(err))
 	}
 	// Keep the bytes we have for readers. A CSV's parquet is our own
@@ -452,59 +468,78 @@ func (c *checkpointReader) Read(b []byte) (int, error) {
 
 // versionDocs are the JSON documents one write produces.
 type versionDocs struct {
+	table    meta.TableName
 	metadata meta.Metadata
 	history  meta.History
 	manifest meta.Manifest
 }
 
-// commitAndPush is steps 5 and 6: metadata.json, version_history.json and
-// the manifest, committed together and pushed. Any failure, the push's
-// included, rolls the clone back to exactly how the journal found it.
-func (p *Project) commitAndPush(ctx context.Context, name meta.TableName, md meta.Metadata, hist meta.History, st *staged, req WriteRequest) (versionDocs, error) {
-	msg := req.Message
-	if msg == "" {
-		msg = "Update " + name.String()
-	}
+// tableChange is one table's new version, ready to be committed.
+type tableChange struct {
+	name    meta.TableName
+	md      meta.Metadata
+	hist    meta.History // the history before this version
+	st      *staged
+	message string // the history entry's message (and the commit's, alone)
+}
+
+// commitAndPush is steps 5 and 6 for one or more tables (a sync's batch):
+// each table's metadata.json and version_history.json and the manifest,
+// committed together and pushed once. Any failure, the push's included,
+// rolls the clone back to exactly how the journal found it.
+func (p *Project) commitAndPush(ctx context.Context, changes []tableChange, msg string) ([]versionDocs, error) {
 	var author meta.Author // unknown unless git names one
 	if a, ok := p.repo.Author(); ok {
 		author = meta.Author{Name: a.Name, Email: a.Email}
 	}
-	hist = hist.Prepend(meta.EntryFor(md, author, msg))
 	man, err := p.localManifest()
 	if err != nil {
-		return versionDocs{}, err
+		return nil, err
 	}
-	man = man.WithTable(name, meta.ManifestEntry{
-		CurrentVersion:  md.Version(),
-		CurrentDataSHA:  md.DataSHA(),
-		LastUpdated:     p.now(),
-		SizeBytes:       md.SizeBytes(),
-		VersionCount:    len(hist.Entries()),
-		OriginalFileSHA: st.originalFileSHA,
-		OriginalFormat:  st.originalFormat,
-	}, p.now())
-	files := []struct {
+	type file struct {
 		rel  string // repository path, "/"-separated
 		body []byte
-	}{
-		{meta.MetadataPath(name), md.JSON()},
-		{meta.HistoryPath(name), hist.JSON()},
-		{meta.ManifestPath, man.JSON()},
+	}
+	var files []file
+	docs := make([]versionDocs, len(changes))
+	names := make([]string, len(changes))
+	for i, c := range changes {
+		hist := c.hist.Prepend(meta.EntryFor(c.md, author, c.message))
+		man = man.WithTable(c.name, meta.ManifestEntry{
+			CurrentVersion:  c.md.Version(),
+			CurrentDataSHA:  c.md.DataSHA(),
+			LastUpdated:     p.now(),
+			SizeBytes:       c.md.SizeBytes(),
+			VersionCount:    len(hist.Entries()),
+			OriginalFileSHA: c.st.originalFileSHA,
+			OriginalFormat:  c.st.originalFormat,
+		}, p.now())
+		files = append(files, file{meta.MetadataPath(c.name), c.md.JSON()}, file{meta.HistoryPath(c.name), hist.JSON()})
+		docs[i] = versionDocs{table: c.name, metadata: c.md, history: hist}
+		names[i] = c.name.String()
+	}
+	files = append(files, file{meta.ManifestPath, man.JSON()})
+	for i := range docs {
+		docs[i].manifest = man
+	}
+	label := names[0]
+	if len(names) > 1 {
+		label = fmt.Sprintf("%d tables", len(names))
 	}
 	rels := make([]string, len(files))
 	for i, f := range files {
 		rels[i] = filepath.FromSlash(f.rel)
 	}
-	j, err := p.beginWrite(name, rels)
+	j, err := p.beginWrite(label, names, rels)
 	if err != nil {
-		return versionDocs{}, err
+		return nil, err
 	}
-	fail := func(err error) (versionDocs, error) {
+	fail := func(err error) ([]versionDocs, error) {
 		if rerr := p.rollback(j); rerr != nil {
-			p.opts.Logger.Error("undo of a failed write failed; the next write or pull retries it", "table", name.String(), "err", rerr)
-			return versionDocs{}, fmt.Errorf("%w (and the undo failed: %v)", err, rerr)
+			p.opts.Logger.Error("undo of a failed write failed; the next write or pull retries it", "table", label, "err", rerr)
+			return nil, fmt.Errorf("%w (and the undo failed: %v)", err, rerr)
 		}
-		return versionDocs{}, err
+		return nil, err
 	}
 	paths := make([]string, 0, len(files))
 	for _, f := range files {
@@ -517,7 +552,7 @@ func (p *Project) commitAndPush(ctx context.Context, name meta.TableName, md met
 		return fail(err)
 	}
 	if _, _, err := p.repo.Commit(ctx, paths, msg); err != nil {
-		return fail(fmt.Errorf("commit %s: %w", name, err))
+		return fail(fmt.Errorf("commit %s: %w", label, err))
 	}
 	if err := p.checkpoint("push"); err != nil {
 		return fail(err)
@@ -528,37 +563,39 @@ func (p *Project) commitAndPush(ctx context.Context, name meta.TableName, md met
 			// The push may have landed and only its answer been lost.
 			landed, known := p.pushLanded(ctx)
 			if landed {
-				p.opts.Logger.Warn("the push's answer was lost, but the remote has the version", "table", name.String())
+				p.opts.Logger.Warn("the push's answer was lost, but the remote has the version", "table", label)
 				p.endJournal()
-				return versionDocs{metadata: md, history: hist, manifest: man}, nil
+				return docs, nil
 			}
 			if !known {
 				err = fmt.Errorf("%w (the push may still have reached the remote: \"datomfs pull\" shows whether it did)", err)
 			}
 		}
-		return fail(fmt.Errorf("push %s: %w", name, err))
+		return fail(fmt.Errorf("push %s: %w", label, err))
 	}
 	p.endJournal()
-	return versionDocs{metadata: md, history: hist, manifest: man}, nil
+	return docs, nil
 }
 
-// mirror is step 7: the store copies readers use.
-func (p *Project) mirror(ctx context.Context, table meta.TableName, d versionDocs) error {
-	puts := []struct {
-		key  string
-		body []byte
-	}{
-		{p.layout.SnapshotKey(table, d.metadata.Version()), d.metadata.JSON()},
-		{p.layout.MetadataKey(table), d.metadata.JSON()},
-		{p.layout.VersionHistoryKey(table), d.history.JSON()},
-		{p.layout.ManifestKey(), d.manifest.JSON()},
+// mirror is step 7: the store copies readers use, each table's and then
+// the manifest (once: every doc holds the same one).
+func (p *Project) mirror(ctx context.Context, docs ...versionDocs) error {
+	var puts []storePut
+	for _, d := range docs {
+		puts = append(puts,
+			storePut{p.layout.SnapshotKey(d.table, d.metadata.Version()), d.metadata.JSON()},
+			storePut{p.layout.MetadataKey(d.table), d.metadata.JSON()},
+			storePut{p.layout.VersionHistoryKey(d.table), d.history.JSON()})
 	}
-	for _, put := range puts {
-		if err := p.putStoreJSON(ctx, put.key, put.body); err != nil {
-			return err
-		}
+	if err := putAll(len(docs) > 1, puts, func(x storePut) error { return p.putStoreJSON(ctx, x.key, x.body) }); err != nil {
+		return err
 	}
-	return nil
+	// The manifest last: a reader that sees the new version in it finds
+	// its documents.
+	if len(docs) == 0 {
+		return nil
+	}
+	return p.putStoreJSON(ctx, p.layout.ManifestKey(), docs[len(docs)-1].manifest.JSON())
 }
 
 // writeFileAtomic writes a clone file by a rename (readers in other

@@ -24,7 +24,13 @@ func newSyncCmd(f *factory, runF func(context.Context, *syncOptions) error) *cob
 		Short: "Onboard every parquet/CSV file of a flat folder as tables",
 		Long: `Import each supported file of DIR (.parquet, .csv, .tsv, .psv, .txt) as a
 version of the table named after the file, as datom's sync does. Files whose
-bytes are unchanged since their last import (original_file_sha) are skipped.`,
+bytes are unchanged since their last import (original_file_sha) are skipped.
+
+Files are committed and pushed in batches of up to 250 (one commit per
+batch, its message listing datom's "Sync <t> (new|changed)" line for each
+table), so onboarding many files costs a few pushes. A batch that cannot be
+pushed leaves the clone as it was and its files are reported failed;
+earlier batches stay written.`,
 		Example: `  datomfs sync ./extracts -C ~/study001
   datomfs sync ./extracts --json`,
 		Args: namedArgs(1, "DIR"),

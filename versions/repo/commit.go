@@ -5,12 +5,15 @@ import (
 	"errors"
 	"fmt"
 	"io/fs"
+	"os"
 	"path"
 	"path/filepath"
 	"strings"
 	"time"
 
 	git "github.com/go-git/go-git/v5"
+	"github.com/go-git/go-git/v5/plumbing"
+	"github.com/go-git/go-git/v5/plumbing/filemode"
 	"github.com/go-git/go-git/v5/plumbing/format/index"
 	"github.com/go-git/go-git/v5/plumbing/object"
 )
@@ -42,13 +45,8 @@ func (r *Repo) Commit(ctx context.Context, paths []string, msg string) (hash str
 	if err != nil {
 		return "", false, fmt.Errorf("commit in %s: %w", r.dir, err)
 	}
-	for _, p := range clean {
-		if err := ctx.Err(); err != nil {
-			return "", false, err
-		}
-		if err := r.stage(wt, p); err != nil {
-			return "", false, fmt.Errorf("commit in %s: stage %s: %w", r.dir, p, err)
-		}
+	if err := r.stage(ctx, wt, clean); err != nil {
+		return "", false, fmt.Errorf("commit in %s: %w", r.dir, err)
 	}
 	head, err := r.head()
 	if err != nil {
@@ -72,27 +70,86 @@ func (r *Repo) Commit(ctx context.Context, paths []string, msg string) (hash str
 	return h.String(), true, nil
 }
 
-// stage adds or removes one file in the index without a full status scan.
-func (r *Repo) stage(wt *git.Worktree, p string) error {
+// stage adds or removes files in the index without a full status scan,
+// writing the index once (go-git's Add rewrites it per file: a sync's
+// batch of hundreds of tables would rewrite it hundreds of times).
+func (r *Repo) stage(ctx context.Context, wt *git.Worktree, paths []string) error {
+	idx, err := r.g.Storer.Index()
+	if err != nil {
+		return fmt.Errorf("read index: %w", err)
+	}
+	for _, p := range paths {
+		if err := ctx.Err(); err != nil {
+			return err
+		}
+		if err := r.stageOne(wt, idx, p); err != nil {
+			return fmt.Errorf("stage %s: %w", p, err)
+		}
+	}
+	if err := r.g.Storer.SetIndex(idx); err != nil {
+		return fmt.Errorf("write index: %w", err)
+	}
+	return nil
+}
+
+// stageOne puts one file's blob in the object store and its entry in idx,
+// as git add does.
+func (r *Repo) stageOne(wt *git.Worktree, idx *index.Index, p string) error {
 	fi, err := wt.Filesystem.Lstat(p)
 	switch {
 	case errors.Is(err, fs.ErrNotExist):
-		idx, err := r.g.Storer.Index()
-		if err != nil {
-			return fmt.Errorf("read index: %w", err)
-		}
 		if _, err := idx.Remove(p); errors.Is(err, index.ErrEntryNotFound) {
 			return fmt.Errorf("no such file: %w", fs.ErrNotExist)
 		} else if err != nil {
 			return err
 		}
-		return r.g.Storer.SetIndex(idx)
+		return nil
 	case err != nil:
 		return err
 	case fi.IsDir():
 		return errors.New("is a directory; list its files")
+	case !fi.Mode().IsRegular():
+		return errors.New("not a regular file")
 	}
-	return wt.AddWithOptions(&git.AddOptions{Path: p, SkipStatus: true})
+	body, err := os.ReadFile(filepath.Join(r.dir, filepath.FromSlash(p)))
+	if err != nil {
+		return err
+	}
+	obj := r.g.Storer.NewEncodedObject()
+	obj.SetType(plumbing.BlobObject)
+	obj.SetSize(int64(len(body)))
+	w, err := obj.Writer()
+	if err != nil {
+		return err
+	}
+	if _, err := w.Write(body); err != nil {
+		w.Close()
+		return err
+	}
+	if err := w.Close(); err != nil {
+		return err
+	}
+	h, err := r.g.Storer.SetEncodedObject(obj)
+	if err != nil {
+		return fmt.Errorf("store blob: %w", err)
+	}
+	e, err := idx.Entry(p)
+	if errors.Is(err, index.ErrEntryNotFound) {
+		e, err = idx.Add(p), nil
+	}
+	if err != nil {
+		return err
+	}
+	// The stat fields let git (and go-git's status) see the file as
+	// unchanged without reading it.
+	e.Hash = h
+	e.ModifiedAt = fi.ModTime()
+	if e.Mode, err = filemode.NewFromOSFileMode(fi.Mode()); err != nil {
+		return err
+	}
+	e.Size = uint32(fi.Size())
+	fillStatInfo(e, fi)
+	return nil
 }
 
 // repoPath validates a path relative to the repository root and returns it
