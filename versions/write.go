@@ -2,6 +2,8 @@ package versions
 
 import (
 	"context"
+	"crypto/sha256"
+	"encoding/hex"
 	"errors"
 	"fmt"
 	"io"
@@ -415,7 +417,7 @@ func (p *Project) uploadParquet(ctx context.Context, table meta.TableName, st *s
 		report = func(done, total int64) { p.opts.Progress("upload "+table.String(), done, total) }
 	}
 	body := &checkpointReader{r: f, at: st.size / 2, point: func() error { return p.checkpoint("upload-partial") }}
-	if err := p.store.Put(ctx, key, body, st.size, store.PutOptions{Progress: report}); err != nil {
+	if err := p.store.Put(ctx, key, body, st.size, store.PutOptions{Progress: report, SHA256: shaBytes(st.parquetSHA)}); err != nil {
 		return fmt.Errorf("upload %s: %w", key, mapStoreErr(err))
 	}
 	// Keep the bytes we have for readers. A CSV's parquet is our own
@@ -426,6 +428,15 @@ func (p *Project) uploadParquet(ctx context.Context, table meta.TableName, st *s
 		p.cache.Add(key, st.parquetSHA, st.parquetPath, own)
 	}
 	return nil
+}
+
+// shaBytes is a parquet_sha as raw bytes (nil if it is not hex SHA-256).
+func shaBytes(s identity.ParquetSHA) []byte {
+	b, err := hex.DecodeString(string(s))
+	if err != nil || len(b) != sha256.Size {
+		return nil
+	}
+	return b
 }
 
 // pushLanded asks the remote, briefly, whether a push whose answer was

@@ -35,6 +35,12 @@ type PutOptions struct {
 	// far and the total size; the last call has done == total. It may be
 	// called from other goroutines but never concurrently with itself.
 	Progress func(done, total int64)
+	// SHA256, when set, is the SHA-256 the caller already knows of the
+	// bytes (a version's parquet_sha, hashed while staging): a store that
+	// checks uploads end to end (S3's x-amz-checksum-sha256) sends it
+	// instead of reading the bytes once more to compute it. A wrong value
+	// fails the Put.
+	SHA256 []byte
 }
 
 // ContentTypeJSON is the Content-Type of JSON objects on S3 (contract 3.2).

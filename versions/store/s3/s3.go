@@ -9,8 +9,10 @@ import (
 	"context"
 	"crypto/sha256"
 	"encoding/base64"
+	"encoding/binary"
 	"errors"
 	"fmt"
+	"hash/crc32"
 	"io"
 	"log/slog"
 	"net"
@@ -339,7 +341,7 @@ func (s *S3) Put(ctx context.Context, key string, r io.Reader, size int64, opts 
 	if size > s.threshold {
 		return s.putMultipart(ctx, key, r, size, opts)
 	}
-	body, sum, err := readBody(ctx, r, size)
+	body, sum, err := readBody(ctx, r, size, opts.SHA256)
 	if err != nil {
 		return fmt.Errorf("put %s: %w", what, err)
 	}
@@ -363,9 +365,10 @@ func (s *S3) Put(ctx context.Context, key string, r io.Reader, size int64, opts 
 }
 
 // readBody returns exactly size bytes of r as a seekable body, and their
-// SHA-256. Files (io.ReaderAt + io.Seeker) are read in place from their
-// current offset; other readers are buffered in memory.
-func readBody(ctx context.Context, r io.Reader, size int64) (io.ReadSeeker, []byte, error) {
+// SHA-256 (known, when the caller gave it). Files (io.ReaderAt +
+// io.Seeker) are read in place from their current offset, and not at all
+// when the SHA-256 is known; other readers are buffered in memory.
+func readBody(ctx context.Context, r io.Reader, size int64, known []byte) (io.ReadSeeker, []byte, error) {
 	h := sha256.New()
 	if ra, ok := r.(interface {
 		io.ReaderAt
@@ -374,6 +377,17 @@ func readBody(ctx context.Context, r io.Reader, size int64) (io.ReadSeeker, []by
 		pos, err := ra.Seek(0, io.SeekCurrent)
 		if err == nil {
 			sr := io.NewSectionReader(ra, pos, size)
+			if len(known) == sha256.Size {
+				// The server checks the bytes against it; only the size
+				// is ours to check.
+				if end, err := ra.Seek(0, io.SeekEnd); err == nil && end-pos != size {
+					if end-pos < size {
+						return nil, nil, fmt.Errorf("%w: input ended after %d of %d bytes", store.ErrSizeMismatch, end-pos, size)
+					}
+					return nil, nil, fmt.Errorf("%w: input has more than %d bytes", store.ErrSizeMismatch, size)
+				}
+				return sr, known, nil
+			}
 			n, err := io.Copy(h, store.ContextReader(ctx, sr))
 			if err != nil {
 				return nil, nil, fmt.Errorf("read input: %w", err)
@@ -393,6 +407,9 @@ func readBody(ctx context.Context, r io.Reader, size int64) (io.ReadSeeker, []by
 	buf := make([]byte, size)
 	if err := readFull(ctx, r, buf); err != nil {
 		return nil, nil, err
+	}
+	if len(known) == sha256.Size {
+		return bytes.NewReader(buf), known, nil
 	}
 	h.Write(buf)
 	return bytes.NewReader(buf), h.Sum(nil), nil
@@ -424,10 +441,14 @@ func expectEOF(r io.Reader, size int64) error {
 
 func (s *S3) putMultipart(ctx context.Context, key string, r io.Reader, size int64, opts store.PutOptions) (err error) {
 	what := s.objectURL(key)
+	// Parts carry CRC32C checksums (hardware-fast, checked by the server
+	// per part): a SHA-256 per part would hash every byte a second time
+	// after staging already did (the version's parquet_sha is checked when
+	// the object is read).
 	create := &s3.CreateMultipartUploadInput{
 		Bucket:            aws.String(s.bucket),
 		Key:               aws.String(key),
-		ChecksumAlgorithm: types.ChecksumAlgorithmSha256,
+		ChecksumAlgorithm: types.ChecksumAlgorithmCrc32c,
 	}
 	if opts.ContentType != "" {
 		create.ContentType = aws.String(opts.ContentType)
@@ -477,8 +498,7 @@ func (s *S3) putMultipart(ctx context.Context, key string, r io.Reader, size int
 	for range s.concurrency {
 		wg.Go(func() {
 			for j := range jobs {
-				sum := sha256.Sum256(j.buf)
-				cs := base64.StdEncoding.EncodeToString(sum[:])
+				cs := crc32cBase64(j.buf)
 				out, err := s.client.UploadPart(wctx, &s3.UploadPartInput{
 					Bucket:            aws.String(s.bucket),
 					Key:               aws.String(key),
@@ -486,13 +506,13 @@ func (s *S3) putMultipart(ctx context.Context, key string, r io.Reader, size int
 					PartNumber:        aws.Int32(j.n),
 					Body:              bytes.NewReader(j.buf),
 					ContentLength:     aws.Int64(int64(len(j.buf))),
-					ChecksumAlgorithm: types.ChecksumAlgorithmSha256,
-					ChecksumSHA256:    aws.String(cs),
+					ChecksumAlgorithm: types.ChecksumAlgorithmCrc32c,
+					ChecksumCRC32C:    aws.String(cs),
 				})
 				if err != nil {
 					cancel(s.mapErr(wctx, fmt.Sprintf("put part %d of", j.n), what, err))
 				} else {
-					parts[j.n-1] = types.CompletedPart{PartNumber: aws.Int32(j.n), ETag: out.ETag, ChecksumSHA256: aws.String(cs)}
+					parts[j.n-1] = types.CompletedPart{PartNumber: aws.Int32(j.n), ETag: out.ETag, ChecksumCRC32C: aws.String(cs)}
 					mu.Lock()
 					done += int64(len(j.buf))
 					if opts.Progress != nil {
@@ -544,6 +564,16 @@ func (s *S3) putMultipart(ctx context.Context, key string, r io.Reader, size int
 		return s.mapErr(ctx, "complete upload of", what, err)
 	}
 	return nil
+}
+
+var castagnoli = crc32.MakeTable(crc32.Castagnoli)
+
+// crc32cBase64 is S3's x-amz-checksum-crc32c of b: the big-endian CRC32C,
+// base64.
+func crc32cBase64(b []byte) string {
+	var sum [4]byte
+	binary.BigEndian.PutUint32(sum[:], crc32.Checksum(b, castagnoli))
+	return base64.StdEncoding.EncodeToString(sum[:])
 }
 
 // List pages through ListObjectsV2.

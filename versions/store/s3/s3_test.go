@@ -191,6 +191,79 @@ func TestChecksumAndContentType(t *testing.T) {
 	}
 }
 
+// TestKnownSHA256: a Put told the bytes' SHA-256 (a version's parquet_sha)
+// sends it as the checksum without hashing again; the server checks it, so
+// a wrong one fails the Put and stores nothing. A multipart upload's parts
+// carry CRC32C checksums, also checked by the server.
+func TestKnownSHA256(t *testing.T) {
+	v := newServer(t)
+	s := v.newStore(t, func(o *Options) { o.MultipartThreshold = MinPartSize; o.PartSize = MinPartSize })
+	ctx := context.Background()
+	data := storetest.Bytes(7, 4096)
+	path := filepath.Join(t.TempDir(), "x.parquet")
+	if err := os.WriteFile(path, data, 0o644); err != nil {
+		t.Fatal(err)
+	}
+	sum := sha256.Sum256(data)
+	put := func(key string, known []byte) error {
+		f, err := os.Open(path)
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer f.Close()
+		return s.Put(ctx, key, f, int64(len(data)), store.PutOptions{SHA256: known})
+	}
+	if err := put("proj/datom/lb/good.parquet", sum[:]); err != nil {
+		t.Fatal(err)
+	}
+	out, err := s.client.HeadObject(ctx, &s3.HeadObjectInput{Bucket: aws.String(s.bucket), Key: aws.String("proj/datom/lb/good.parquet"), ChecksumMode: types.ChecksumModeEnabled})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got, want := aws.ToString(out.ChecksumSHA256), base64.StdEncoding.EncodeToString(sum[:]); got != want {
+		t.Errorf("stored SHA-256 checksum %q, want %q", got, want)
+	}
+	wrong := sha256.Sum256([]byte("other bytes"))
+	if err := put("proj/datom/lb/bad.parquet", wrong[:]); err == nil {
+		t.Error("a Put with a wrong known SHA-256 succeeded")
+	}
+	if _, err := s.Stat(ctx, "proj/datom/lb/bad.parquet"); !errors.Is(err, store.ErrNotFound) {
+		t.Errorf("a refused Put left an object: %v", err)
+	}
+	// A file that is not the size said is refused before any request.
+	f, _ := os.Open(path)
+	defer f.Close()
+	if err := s.Put(ctx, "proj/datom/lb/short.parquet", f, int64(len(data))+1, store.PutOptions{SHA256: sum[:]}); !errors.Is(err, store.ErrSizeMismatch) {
+		t.Errorf("short file with a known SHA-256: %v, want ErrSizeMismatch", err)
+	}
+
+	big := storetest.Bytes(8, 2*MinPartSize+5)
+	if err := s.Put(ctx, "proj/datom/lb/big.parquet", bytes.NewReader(big), int64(len(big)), store.PutOptions{}); err != nil {
+		t.Fatal(err)
+	}
+	out, err = s.client.HeadObject(ctx, &s3.HeadObjectInput{Bucket: aws.String(s.bucket), Key: aws.String("proj/datom/lb/big.parquet"), ChecksumMode: types.ChecksumModeEnabled})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if aws.ToString(out.ChecksumCRC32C) == "" {
+		t.Errorf("multipart object has no CRC32C checksum: %+v", out)
+	}
+	// The server refuses a part whose CRC32C does not match its bytes.
+	up, err := s.client.CreateMultipartUpload(ctx, &s3.CreateMultipartUploadInput{Bucket: aws.String(s.bucket), Key: aws.String("proj/datom/x"), ChecksumAlgorithm: types.ChecksumAlgorithmCrc32c})
+	if err != nil {
+		t.Fatal(err)
+	}
+	_, err = s.client.UploadPart(ctx, &s3.UploadPartInput{
+		Bucket: aws.String(s.bucket), Key: aws.String("proj/datom/x"), UploadId: up.UploadId, PartNumber: aws.Int32(1),
+		Body: bytes.NewReader(big[:MinPartSize]), ChecksumAlgorithm: types.ChecksumAlgorithmCrc32c,
+		ChecksumCRC32C: aws.String(crc32cBase64(big[1 : MinPartSize+1])),
+	})
+	if err == nil {
+		t.Error("a part with a wrong CRC32C was accepted")
+	}
+	s.client.AbortMultipartUpload(ctx, &s3.AbortMultipartUploadInput{Bucket: aws.String(s.bucket), Key: aws.String("proj/datom/x"), UploadId: up.UploadId})
+}
+
 // TestGetHook: store.WithGetHook over S3 sees each ranged GET with the
 // bytes the response carried (the CLI logs them; e2e tests parse the log).
 func TestGetHook(t *testing.T) {
