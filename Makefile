@@ -5,7 +5,7 @@
 GO  ?= go
 BIN := bin/datomfs
 
-.PHONY: all setup build demo test torture bench clean
+.PHONY: all setup build demo test torture bench bench-peers clean
 
 all: build
 
@@ -26,6 +26,11 @@ torture: setup
 
 bench: setup
 	bash bench/run.sh
+
+# datomfs against rclone, s3fs and pyarrow over a loopback S3 gateway
+# (1 GB, cold; installs rclone and s3fs from Debian when missing).
+bench-peers: setup
+	bash bench/peers.sh
 
 clean:
 	rm -rf bin demo
