@@ -1,0 +1,94 @@
+package bench
+
+// A write's cost as history grows (issue 10, "the median write at 10,000
+// versions is within 1.2× of the median write at 100 versions"): a table
+// whose version_history.json already holds N entries (written directly,
+// committed and pushed with git), then real Project.Writes of new data on
+// top, on a local store and a local bare remote.
+//
+//	go test ./bench -run '^$' -bench 'WriteHistory' -benchtime 1x
+//
+// Reports ms_median per write for each N; nothing asserts a timing.
+
+import (
+	"context"
+	"fmt"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"sort"
+	"testing"
+	"time"
+
+	"github.com/datomfs/datomfs/internal/studygen"
+	"github.com/datomfs/datomfs/internal/testenv/projecttest"
+	"github.com/datomfs/datomfs/versions"
+	"github.com/datomfs/datomfs/versions/identity"
+	"github.com/datomfs/datomfs/versions/meta"
+)
+
+func BenchmarkWriteHistory(b *testing.B) {
+	const writes = 11
+	ctx := context.Background()
+	// Distinct data for every write: one extract per cut-off.
+	var inputs []string
+	for i := 0; i < writes; i++ {
+		paths, err := studygen.Write(b.TempDir(), "parquet", studygen.Options{Subjects: 20, Seed: uint64(100 + i)})
+		if err != nil {
+			b.Fatal(err)
+		}
+		inputs = append(inputs, paths["lb"])
+	}
+	for _, n := range []int{100, 10000} {
+		b.Run(fmt.Sprintf("history=%d", n), func(b *testing.B) {
+			var medians []float64
+			for it := 0; it < b.N; it++ {
+				fx := projecttest.New(b, projecttest.Options{Name: "bench"})
+				seedHistory(b, fx.Dir, "lb", n)
+				var ds []time.Duration
+				for _, in := range inputs {
+					start := time.Now()
+					if _, err := fx.Project.Write(ctx, versions.WriteRequest{Table: meta.MustTableName("lb"), Path: in, Format: versions.FormatParquet}); err != nil {
+						b.Fatal(err)
+					}
+					ds = append(ds, time.Since(start))
+				}
+				ds = ds[1:] // the first write warms caches
+				sort.Slice(ds, func(i, j int) bool { return ds[i] < ds[j] })
+				medians = append(medians, float64(ds[len(ds)/2].Microseconds())/1000)
+			}
+			sort.Float64s(medians)
+			b.ReportMetric(medians[len(medians)/2], "ms_median")
+		})
+	}
+}
+
+// seedHistory gives table n fake earlier versions in the clone, committed
+// and pushed, as if written long ago.
+func seedHistory(b *testing.B, dir, table string, n int) {
+	b.Helper()
+	t0 := time.Date(2020, 1, 1, 0, 0, 0, 0, time.UTC)
+	var h meta.History
+	for i := 0; i < n; i++ {
+		h = h.Prepend(meta.HistoryEntry{
+			Version:       identity.MetadataSHA(fakeSHA("v", table, i)),
+			DataSHA:       identity.DataSHA(fakeSHA("d", table, i)),
+			Timestamp:     t0.Add(time.Duration(i) * time.Minute),
+			Author:        meta.Author{Name: "Bench", Email: "bench@example.org"},
+			CommitMessage: fmt.Sprintf("Update %s (%d)", table, i),
+			ParquetSHA:    identity.ParquetSHA(fakeSHA("p", table, i)),
+		})
+	}
+	path := filepath.Join(dir, filepath.FromSlash(meta.HistoryPath(meta.MustTableName(table))))
+	if err := os.MkdirAll(filepath.Dir(path), 0o755); err != nil {
+		b.Fatal(err)
+	}
+	if err := os.WriteFile(path, h.File(), 0o644); err != nil {
+		b.Fatal(err)
+	}
+	for _, args := range [][]string{{"add", "."}, {"-c", "user.name=Bench", "-c", "user.email=bench@example.org", "commit", "-qm", "seed history"}, {"push", "-q"}} {
+		if out, err := exec.Command("git", append([]string{"-C", dir}, args...)...).CombinedOutput(); err != nil {
+			b.Fatalf("git %v: %v %s", args, err, out)
+		}
+	}
+}
