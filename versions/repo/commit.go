@@ -12,7 +12,6 @@ import (
 	"time"
 
 	git "github.com/go-git/go-git/v5"
-	"github.com/go-git/go-git/v5/plumbing"
 	"github.com/go-git/go-git/v5/plumbing/filemode"
 	"github.com/go-git/go-git/v5/plumbing/format/index"
 	"github.com/go-git/go-git/v5/plumbing/object"
@@ -115,21 +114,7 @@ func (r *Repo) stageOne(wt *git.Worktree, idx *index.Index, p string) error {
 	if err != nil {
 		return err
 	}
-	obj := r.g.Storer.NewEncodedObject()
-	obj.SetType(plumbing.BlobObject)
-	obj.SetSize(int64(len(body)))
-	w, err := obj.Writer()
-	if err != nil {
-		return err
-	}
-	if _, err := w.Write(body); err != nil {
-		w.Close()
-		return err
-	}
-	if err := w.Close(); err != nil {
-		return err
-	}
-	h, err := r.g.Storer.SetEncodedObject(obj)
+	h, err := r.writeBlob(body)
 	if err != nil {
 		return fmt.Errorf("store blob: %w", err)
 	}

@@ -8,10 +8,8 @@ import (
 
 	"github.com/go-git/go-git/v5/plumbing"
 	"github.com/go-git/go-git/v5/plumbing/filemode"
-	"github.com/go-git/go-git/v5/plumbing/format/packfile"
 	"github.com/go-git/go-git/v5/plumbing/object"
 	"github.com/go-git/go-git/v5/plumbing/protocol/packp"
-	"github.com/go-git/go-git/v5/plumbing/protocol/packp/capability"
 	"github.com/go-git/go-git/v5/plumbing/transport"
 	"github.com/go-git/go-git/v5/plumbing/transport/client"
 )
@@ -67,23 +65,20 @@ func (r *Repo) pushFastForward(ctx context.Context, head plumbing.Hash) error {
 	if commits == nil {
 		return errNoFastPush
 	}
-	objs, err := r.newObjects(commits)
+	objs, bases, err := r.newObjects(commits)
 	if err != nil {
 		return err
 	}
 
 	req := packp.NewReferenceUpdateRequestFromCapabilities(ar.Capabilities)
 	req.Commands = []*packp.Command{{Name: r.branchRef(), Old: remoteTip, New: head}}
-	cfg, err := r.g.Storer.Config()
-	if err != nil {
-		return err
-	}
 	rd, wr := io.Pipe()
 	req.Packfile = rd
 	done := make(chan error, 1)
 	go func() {
-		enc := packfile.NewEncoder(wr, r.g.Storer, !ar.Capabilities.Supports(capability.OFSDelta))
-		if _, err := enc.Encode(objs, cfg.Pack.Window); err != nil {
+		n, err := r.writeThinPack(wr, objs, bases)
+		r.lastPushPack.Store(n)
+		if err != nil {
 			done <- wr.CloseWithError(err)
 			return
 		}
@@ -139,8 +134,11 @@ func (r *Repo) commitsSince(head, base plumbing.Hash) ([]*object.Commit, error) 
 }
 
 // newObjects lists the objects the commits introduce: each commit, and the
-// trees and blobs of its tree that differ from every parent's.
-func (r *Repo) newObjects(commits []*object.Commit) ([]plumbing.Hash, error) {
+// trees and blobs of its tree that differ from every parent's; and, for a
+// blob whose path held another blob in a parent, that blob (a delta base,
+// which the remote has or the pack carries: thinpack.go).
+func (r *Repo) newObjects(commits []*object.Commit) ([]plumbing.Hash, map[plumbing.Hash]plumbing.Hash, error) {
+	bases := map[plumbing.Hash]plumbing.Hash{}
 	set := map[plumbing.Hash]bool{}
 	var out []plumbing.Hash
 	add := func(h plumbing.Hash) {
@@ -155,28 +153,28 @@ func (r *Repo) newObjects(commits []*object.Commit) ([]plumbing.Hash, error) {
 		for _, ph := range c.ParentHashes {
 			pc, err := r.g.CommitObject(ph)
 			if err != nil {
-				return nil, fmt.Errorf("read commit %s: %w", ph, err)
+				return nil, nil, fmt.Errorf("read commit %s: %w", ph, err)
 			}
 			pt, err := pc.Tree()
 			if err != nil {
-				return nil, fmt.Errorf("read tree of %s: %w", ph, err)
+				return nil, nil, fmt.Errorf("read tree of %s: %w", ph, err)
 			}
 			parents = append(parents, pt)
 		}
 		t, err := c.Tree()
 		if err != nil {
-			return nil, fmt.Errorf("read tree of %s: %w", c.Hash, err)
+			return nil, nil, fmt.Errorf("read tree of %s: %w", c.Hash, err)
 		}
-		if err := r.addNewTree(t, parents, add); err != nil {
-			return nil, err
+		if err := r.addNewTree(t, parents, add, bases); err != nil {
+			return nil, nil, err
 		}
 	}
-	return out, nil
+	return out, bases, nil
 }
 
 // addNewTree adds t and, recursively, its entries that none of the old
 // trees holds at the same path with the same hash.
-func (r *Repo) addNewTree(t *object.Tree, old []*object.Tree, add func(plumbing.Hash)) error {
+func (r *Repo) addNewTree(t *object.Tree, old []*object.Tree, add func(plumbing.Hash), bases map[plumbing.Hash]plumbing.Hash) error {
 	for _, o := range old {
 		if o != nil && o.Hash == t.Hash {
 			return nil
@@ -186,6 +184,7 @@ func (r *Repo) addNewTree(t *object.Tree, old []*object.Tree, add func(plumbing.
 	for _, e := range t.Entries {
 		same := false
 		var oldSubs []*object.Tree
+		var oldBlob plumbing.Hash
 		for _, o := range old {
 			if o == nil {
 				continue
@@ -203,6 +202,9 @@ func (r *Repo) addNewTree(t *object.Tree, old []*object.Tree, add func(plumbing.
 					oldSubs = append(oldSubs, st)
 				}
 			}
+			if oe.Mode.IsFile() && e.Mode.IsFile() && oldBlob.IsZero() {
+				oldBlob = oe.Hash
+			}
 		}
 		if same {
 			continue
@@ -213,13 +215,16 @@ func (r *Repo) addNewTree(t *object.Tree, old []*object.Tree, add func(plumbing.
 			if err != nil {
 				return fmt.Errorf("read tree %s: %w", e.Name, err)
 			}
-			if err := r.addNewTree(sub, oldSubs, add); err != nil {
+			if err := r.addNewTree(sub, oldSubs, add, bases); err != nil {
 				return err
 			}
 		case filemode.Submodule:
 			// a gitlink names a commit of another repository: nothing to send
 		default:
 			add(e.Hash)
+			if !oldBlob.IsZero() {
+				bases[e.Hash] = oldBlob
+			}
 		}
 	}
 	return nil

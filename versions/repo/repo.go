@@ -16,6 +16,7 @@ import (
 	"os"
 	"path/filepath"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	git "github.com/go-git/go-git/v5"
@@ -73,6 +74,16 @@ type Repo struct {
 	remote string
 	auth   *Auth
 	net    netdeadline.Timeouts // of HTTP(S) remote operations
+
+	// lastPushPack is the size of the last pack the fast push sent
+	// (tests: thin packs send deltas, not whole histories).
+	lastPushPack atomic.Int64
+
+	// Blobs this process wrote, for pushes (blobs.go).
+	blobsMu   sync.Mutex
+	blobs     map[plumbing.Hash][]byte
+	blobOrder []plumbing.Hash
+	blobBytes int
 }
 
 // Init creates a new repository in dir (created if missing) on the default
