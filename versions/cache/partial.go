@@ -42,6 +42,11 @@ const (
 	fillAfter     = 32 << 20 // a sequential run that starts the fill (see fillAt)
 	seqSlack      = 1 << 20  // a read this close to where a run ended continues it
 	maxStreams    = 8        // sequential runs tracked at once
+	aheadWindows  = 2        // windows a sequential reader's GETs run ahead
+	// aheadAfter is the run after which GETs run ahead of a reader: longer
+	// than the column chunks of common row group sizes (1Mi rows of
+	// float64: 8 MiB), so that reading one column fetches no more than it.
+	aheadAfter = 16 << 20
 )
 
 // Fill says when a Partial fetches the whole object in the background.
@@ -67,19 +72,21 @@ type Partial struct {
 	f          *os.File
 	unpin      func() // the entry is not evicted while the Partial is open
 
-	mu       sync.Mutex
-	idle     *sync.Cond // on mu: broadcast when demand drops to 0
-	have     []bool     // per block
-	nhave    int
-	inflight []*flight // per block: the GET carrying it, or nil
-	demand   int       // readers fetching or waiting for a GET
-	streams  []stream  // recent sequential runs of reads
-	tick     uint64
-	mode     Fill
-	refs     int
-	filling  bool
-	complete chan struct{} // closed once the fill is done: verified in place, or failed
-	err      error         // set before complete is closed, on failure
+	mu        sync.Mutex
+	idle      *sync.Cond // on mu: broadcast when demand drops to 0
+	have      []bool     // per block
+	nhave     int
+	inflight  []*flight // per block: the GET carrying it, or nil
+	demand    int       // readers fetching or waiting for a GET
+	streams   []stream  // recent sequential runs of reads
+	ahead     int       // read-ahead GETs under way
+	aheadGets int       // read-ahead GETs started (tests)
+	tick      uint64
+	mode      Fill
+	refs      int
+	filling   bool
+	complete  chan struct{} // closed once the fill is done: verified in place, or failed
+	err       error         // set before complete is closed, on failure
 }
 
 // flight is one GET under way; done is closed when it has ended.
@@ -176,11 +183,53 @@ func (p *Partial) ReadAt(ctx context.Context, b []byte, off int64) (int, error) 
 	if err := p.ensure(ctx, off, n, window, true); err != nil {
 		return 0, err
 	}
+	if seq && run >= aheadAfter {
+		p.readAhead(off + n)
+	}
 	m, err := p.f.ReadAt(b[:n], off)
 	if err == nil && int64(m) < int64(len(b)) {
 		err = io.EOF
 	}
 	return m, err
+}
+
+// readAhead starts, for a reader well into a sequential run, the GET of
+// the next window past from that is neither present nor in flight (within
+// aheadWindows windows), so that the reader finds it under way instead of
+// waiting a whole GET at every window's end. It is not a demand read: the
+// background fill does not wait for it.
+func (p *Partial) readAhead(from int64) {
+	if from >= p.size {
+		return
+	}
+	p.mu.Lock()
+	limit := min(from+aheadWindows*partialWindow, p.size)
+	b := from / partialBlock
+	for b*partialBlock < limit && (p.have[b] || p.inflight[b] != nil) {
+		b++
+	}
+	if b*partialBlock >= limit || p.ahead >= aheadWindows {
+		p.mu.Unlock()
+		return
+	}
+	start, length, fl, wait := p.claim(b*partialBlock, 1, partialWindow)
+	if fl == nil || wait {
+		p.mu.Unlock()
+		return
+	}
+	p.ahead++
+	p.aheadGets++
+	p.refs++ // the GET's own reference
+	p.mu.Unlock()
+	go func() {
+		if err := p.fetch(context.Background(), start, length, fl); err != nil {
+			p.c.log.Debug("read ahead", "key", p.key, "err", err) // the reader fetches it again
+		}
+		p.mu.Lock()
+		p.ahead--
+		p.mu.Unlock()
+		p.Close()
+	}()
 }
 
 // fillAt is the sequential run that starts a FillAuto fill: long enough

@@ -135,6 +135,76 @@ func haveBytes(p *Partial) int64 {
 	return n
 }
 
+// quiesce waits until no read-ahead GET is under way.
+func quiesce(t *testing.T, p *Partial) {
+	t.Helper()
+	for deadline := time.Now().Add(30 * time.Second); ; time.Sleep(5 * time.Millisecond) {
+		p.mu.Lock()
+		n := p.ahead
+		p.mu.Unlock()
+		if n == 0 {
+			return
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("%d read-ahead GETs still under way", n)
+		}
+	}
+}
+
+// slowStore adds latency to every GET, as S3 has.
+type slowStore struct {
+	store.Store
+	delay time.Duration
+}
+
+func (s slowStore) Open(ctx context.Context, key string, off, n int64) (io.ReadCloser, error) {
+	time.Sleep(s.delay)
+	return s.Store.Open(ctx, key, off, n)
+}
+
+// A reader well into a sequential run finds the next windows already being
+// fetched (it waits for GETs it did not start); a reader of column-chunk
+// sized runs gets no read-ahead; either way no byte is fetched twice.
+func TestPartialReadsAhead(t *testing.T) {
+	ctx := context.Background()
+	c, cs, body, sha := partialFixture(t, 48<<20)
+	c.store = slowStore{Store: cs, delay: 20 * time.Millisecond}
+	p, err := c.OpenPartial(ctx, "datom/t/x.parquet", sha, int64(len(body)), FillNever)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer p.Close()
+	read := func(off, n int64) {
+		t.Helper()
+		for end := off + n; off < end; off += 128 << 10 {
+			b := make([]byte, 128<<10)
+			if m, err := p.ReadAt(ctx, b, off); err != nil || !bytes.Equal(b[:m], body[off:off+int64(m)]) {
+				t.Fatalf("ReadAt(%d): %d, %v", off, m, err)
+			}
+		}
+	}
+	read(0, 8<<20) // one column chunk
+	quiesce(t, p)
+	if got := haveBytes(p); got > 8<<20+partialWindow+partialFooter {
+		t.Fatalf("an 8 MiB run fetched %d bytes: read-ahead before aheadAfter", got)
+	}
+	start := cs.gets.Load()
+	read(8<<20, 40<<20-partialFooter) // on to the end: a long sequential run
+	quiesce(t, p)
+	gets := cs.gets.Load() - start
+	if got, want := cs.bytes.Load(), haveBytes(p); got != want {
+		t.Fatalf("fetched %d bytes for %d distinct bytes", got, want)
+	}
+	if haveBytes(p) != int64(len(body)) {
+		t.Fatalf("have %d of %d bytes after reading everything", haveBytes(p), len(body))
+	}
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	if p.aheadGets == 0 {
+		t.Fatalf("no read-ahead GET in a %d-GET sequential run", gets)
+	}
+}
+
 // Concurrent overlapping reads (the kernel's readahead, several readers,
 // the fill) fetch each block once: the bytes fetched are the bytes present.
 func TestPartialFetchesEachBlockOnce(t *testing.T) {
@@ -170,6 +240,7 @@ func TestPartialFetchesEachBlockOnce(t *testing.T) {
 					t.Fatal(err)
 				}
 			}
+			quiesce(t, p)
 			if got, want := cs.bytes.Load(), haveBytes(p); got != want {
 				t.Fatalf("fetched %d bytes in %d GETs for %d distinct bytes", got, cs.gets.Load(), want)
 			}
