@@ -10,6 +10,7 @@ import (
 	"sync"
 
 	"github.com/datomfs/datomfs/versions/cache"
+	"github.com/datomfs/datomfs/versions/meta"
 )
 
 // Reading a version's bytes: OpenVersion decides how, and is the one place
@@ -168,8 +169,10 @@ func (r *VersionReader) Close() error {
 }
 
 // VersionSize is the size of v's stored object: the cached copy's when
-// there is one, else one Stat of the store, remembered (versions never
-// change).
+// there is one, else the store's, remembered (versions never change). A
+// listing asks for every version of a table: from a remote store the
+// second miss of a table lists the table's objects once (a LIST page
+// carries 1,000 sizes) instead of one HEAD per version.
 func (p *Project) VersionSize(ctx context.Context, v Version) (int64, error) {
 	key := p.Key(v)
 	if size, ok := p.sizes.Load(key); ok {
@@ -181,12 +184,62 @@ func (p *Project) VersionSize(ctx context.Context, v Version) (int64, error) {
 			return fi.Size(), nil
 		}
 	}
+	if p.RemoteStore() && p.sizeMisses(v.Table) > 1 {
+		p.primeSizes(ctx, v.Table)
+		if size, ok := p.sizes.Load(key); ok {
+			return size.(int64), nil
+		}
+	}
 	info, err := p.store.Stat(ctx, key)
 	if err != nil {
 		return 0, fmt.Errorf("stat %s@%s: %w", v.Table, v.ID.Short(), mapStoreErr(err))
 	}
 	p.sizes.Store(key, info.Size)
 	return info.Size, nil
+}
+
+// tableSizes is what VersionSize knows of one table's listing.
+type tableSizes struct {
+	mu     sync.Mutex
+	misses int
+	primed bool
+}
+
+func (p *Project) tableSizes(table meta.TableName) *tableSizes {
+	ts, _ := p.sizeTables.LoadOrStore(table.String(), &tableSizes{})
+	return ts.(*tableSizes)
+}
+
+// sizeMisses counts a size the project did not know for table.
+func (p *Project) sizeMisses(table meta.TableName) int {
+	ts := p.tableSizes(table)
+	ts.mu.Lock()
+	defer ts.mu.Unlock()
+	ts.misses++
+	return ts.misses
+}
+
+// primeSizes remembers the size of every parquet object of table, from
+// one listing of its prefix (once per table; concurrent callers wait for
+// it). A failed listing is not an error: the caller stats the object.
+func (p *Project) primeSizes(ctx context.Context, table meta.TableName) {
+	ts := p.tableSizes(table)
+	ts.mu.Lock()
+	defer ts.mu.Unlock()
+	if ts.primed {
+		return
+	}
+	infos, err := p.store.List(ctx, p.layout.TablePrefix(table))
+	if err != nil {
+		p.opts.Logger.Debug("list table objects for their sizes", "table", table.String(), "err", err)
+		return
+	}
+	ts.primed = true
+	for _, in := range infos {
+		if strings.HasSuffix(in.Key, ".parquet") {
+			p.sizes.Store(in.Key, in.Size)
+		}
+	}
 }
 
 // RenditionPath is where a file derived from v's bytes (ext ".csv": the

@@ -19,7 +19,17 @@ import (
 // it reads the way it reads a remote store; it counts ranged reads.
 type remoteLike struct {
 	store.Store
-	gets atomic.Int64
+	gets, stats, lists atomic.Int64
+}
+
+func (r *remoteLike) Stat(ctx context.Context, key string) (store.Info, error) {
+	r.stats.Add(1)
+	return r.Store.Stat(ctx, key)
+}
+
+func (r *remoteLike) List(ctx context.Context, prefix string) ([]store.Info, error) {
+	r.lists.Add(1)
+	return r.Store.List(ctx, prefix)
 }
 
 func (r *remoteLike) Location() string { return "s3://bucket/" + r.Store.Location() }
@@ -223,5 +233,49 @@ func TestNewMountStaging(t *testing.T) {
 		}
 		d.Remove()
 		live.Remove()
+	}
+}
+
+// TestVersionSizesFromOneListing: a listing of a table's versions on a
+// remote store costs one HEAD and one LIST, not a HEAD per version, and
+// gives each object's true size.
+func TestVersionSizesFromOneListing(t *testing.T) {
+	ctx := context.Background()
+	p, _ := testProject(t)
+	for _, cut := range []string{"2026-01-31", "2026-02-28", "2026-03-31", "2026-04-30"} {
+		if _, err := p.Write(ctx, WriteRequest{Table: tn("lb"), Path: extractFiles(t, cut)["lb"], Format: FormatParquet}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	storeRoot := p.store.Location()
+	rs := &remoteLike{}
+	q, err := Open(ctx, p.Dir(), Options{CacheDir: t.TempDir(), OpenStore: func(ctx context.Context, loc store.Location) (store.Store, error) {
+		ls, err := local.New(storeRoot, local.Options{})
+		rs.Store = ls
+		return rs, err
+	}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	vs, err := q.Versions(ctx, tn("lb"))
+	if err != nil || len(vs) != 4 {
+		t.Fatalf("versions: %v %v", vs, err)
+	}
+	stats, lists := rs.stats.Load(), rs.lists.Load()
+	for _, v := range vs {
+		got, err := q.VersionSize(ctx, v)
+		if err != nil {
+			t.Fatal(err)
+		}
+		fi, err := os.Stat(filepath.Join(storeRoot, q.Key(v)))
+		if err != nil {
+			t.Fatal(err)
+		}
+		if got != fi.Size() {
+			t.Errorf("%s: size %d, object is %d bytes", v.ID.Short(), got, fi.Size())
+		}
+	}
+	if s, l := rs.stats.Load()-stats, rs.lists.Load()-lists; s != 1 || l != 1 {
+		t.Errorf("sizes of 4 versions took %d HEADs and %d LISTs, want 1 and 1", s, l)
 	}
 }

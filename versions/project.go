@@ -107,6 +107,9 @@ type Project struct {
 	// sizes remembers the size of version objects by store key
 	// (VersionSize): versions never change.
 	sizes sync.Map
+	// sizeTables holds, per table, whether its sizes were listed at once
+	// (*tableSizes, VersionSize).
+	sizeTables sync.Map
 
 	// writeMu serialises writes and pulls of this process on the clone.
 	writeMu sync.Mutex
