@@ -1,6 +1,7 @@
 package rds
 
 import (
+	"bufio"
 	"context"
 	"errors"
 	"fmt"
@@ -116,11 +117,20 @@ func Write(ctx context.Context, r parquet.ReaderAtSeeker, w io.Writer, opts Opti
 		}
 	}
 
-	zw, err := gzip.NewWriterLevel(w, gzip.DefaultCompression)
+	bw := bufio.NewWriterSize(w, 1<<20)
+	zw, err := gzip.NewWriterLevel(bw, gzip.DefaultCompression)
 	if err != nil {
 		return err
 	}
-	e := newEncoder(zw)
+	// Compression runs beside the decoding.
+	pw := newPipeWriter(zw)
+	closed := false
+	defer func() {
+		if !closed {
+			pw.Close()
+		}
+	}()
+	e := newEncoder(pw)
 	e.header()
 	// The data.frame: a list of columns, then its attributes.
 	e.vector(vecSXP, int64(len(t.cols)), true, true)
@@ -141,7 +151,14 @@ func Write(ctx context.Context, r parquet.ReaderAtSeeker, w io.Writer, opts Opti
 	if err := e.flush(); err != nil {
 		return fmt.Errorf("write rds: %w", err)
 	}
+	closed = true
+	if err := pw.Close(); err != nil {
+		return fmt.Errorf("write rds: %w", err)
+	}
 	if err := zw.Close(); err != nil {
+		return fmt.Errorf("write rds: %w", err)
+	}
+	if err := bw.Flush(); err != nil {
 		return fmt.Errorf("write rds: %w", err)
 	}
 	return nil
@@ -436,7 +453,7 @@ func (t *table) writeColumn(ctx context.Context, e *encoder, c *column) error {
 		var err error
 		switch c.r {
 		case rCharacter:
-			err = writeStrings(e, c, a)
+			err = writeStrings(&b, c, a)
 		case rFactor:
 			err = f.codes(&b, c, a)
 		default:
@@ -671,22 +688,22 @@ func hasNUL(s []byte) bool {
 	return false
 }
 
-// writeStrings writes one array of a character column, element by element.
-func writeStrings(e *encoder, c *column, arr arrow.Array) error {
+// writeStrings appends one array of a character column.
+func writeStrings(b *batch, c *column, arr arrow.Array) error {
 	a, ok := textArray(arr)
 	if !ok {
 		return fmt.Errorf("column %q: unexpected %s array", c.name, arr.DataType())
 	}
 	for i := 0; i < a.Len(); i++ {
 		if a.IsNull(i) {
-			e.naString()
+			b.naString()
 			continue
 		}
 		s := a.ValueBytes(i)
 		if hasNUL(s) {
 			return nulInText(c)
 		}
-		e.charsxp(s)
+		b.charsxp(s)
 	}
 	return nil
 }

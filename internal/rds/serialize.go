@@ -137,22 +137,16 @@ func (e *encoder) vector(typ int32, n int64, object, attr bool) {
 
 // charsxp writes one string element (a CHARSXP): ASCII or UTF-8.
 func (e *encoder) charsxp(s []byte) {
-	level := int32(asciiLevel)
-	for _, c := range s {
-		if c >= 0x80 {
-			level = utf8Level
-			break
-		}
-	}
-	e.flags(charSXP, false, false, false, level)
-	e.int32(int32(len(s)))
-	e.write(s)
+	var b batch
+	b.charsxp(s)
+	e.write(b.b)
 }
 
 // naString writes NA_character_.
 func (e *encoder) naString() {
-	e.flags(charSXP, false, false, false, 0)
-	e.int32(-1)
+	var b batch
+	b.naString()
+	e.write(b.b)
 }
 
 // symbol writes a symbol, or a reference to it once it was written.
@@ -211,6 +205,27 @@ func (b *batch) int32(v int32)     { b.b = binary.BigEndian.AppendUint32(b.b, ui
 func (b *batch) bits(v uint64)     { b.b = binary.BigEndian.AppendUint64(b.b, v) }
 func (b *batch) float64(v float64) { b.bits(math.Float64bits(v)) }
 func (b *batch) naReal()           { b.bits(naRealBits) }
+
+// charsxp appends one string element (a CHARSXP), marked ASCII or UTF-8
+// as R marks strings it makes.
+func (b *batch) charsxp(s []byte) {
+	level := int32(asciiLevel)
+	for _, c := range s {
+		if c >= 0x80 {
+			level = utf8Level
+			break
+		}
+	}
+	b.int32(charSXP | level<<12)
+	b.int32(int32(len(s)))
+	b.b = append(b.b, s...)
+}
+
+// naString appends NA_character_ (a CHARSXP of length -1).
+func (b *batch) naString() {
+	b.int32(charSXP)
+	b.int32(-1)
+}
 
 // flushBatch writes and empties b.
 func (e *encoder) flushBatch(b *batch) {
