@@ -57,9 +57,11 @@ def nulls(arr, p=0.1):
 
 def ints(lo, hi, dtype, edges=()):
     v = rng.integers(lo, hi, n, dtype=np.int64, endpoint=True)
+    mask = nulls(v)
     for i, e in enumerate(edges):
         v[i % n] = e
-    return pa.array(v.astype(dtype), mask=nulls(v))
+        mask[i % n] = False  # the edges decide the R type: never null
+    return pa.array(v.astype(dtype), mask=mask)
 
 
 def words():
