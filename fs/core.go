@@ -17,7 +17,7 @@ import (
 // The mount's core: what the tree holds and the rules of every operation,
 // free of FUSE types and testable without a mount. Its rooms are the tree
 // of tables and versions (tree.go), the files being written (staging.go,
-// published by write.go) and the CSV renditions (renditions.go). Nodes
+// published by write.go) and the renditions (renditions.go). Nodes
 // (nodes.go) make one call into it per operation and hand any error to
 // core.errno (errno.go). Errors wrap the versions sentinels (ErrNotFound,
 // ErrImmutable, ErrReadOnly, ErrInvalidName, ErrInvalidInput, ErrExists)
