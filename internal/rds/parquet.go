@@ -145,8 +145,14 @@ func Write(ctx context.Context, r parquet.ReaderAtSeeker, w io.Writer, opts Opti
 	e.attributes([]attr{
 		{"names", stringsAttr(names...)},
 		{"class", stringsAttr("data.frame")},
-		// Compact row names 1..n: c(NA_integer_, -n).
-		{"row.names", func(e *encoder) { e.ints(naInteger, -n) }},
+		// Compact row names 1..n: c(NA_integer_, -n) (none for no rows).
+		{"row.names", func(e *encoder) {
+			if n == 0 {
+				e.ints()
+			} else {
+				e.ints(naInteger, -n)
+			}
+		}},
 	})
 	if err := e.flush(); err != nil {
 		return fmt.Errorf("write rds: %w", err)

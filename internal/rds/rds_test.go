@@ -563,3 +563,73 @@ func TestConverterLeavesNothingOnRefusal(t *testing.T) {
 		t.Fatalf("rendition %+v", c)
 	}
 }
+
+// Lengths beyond 2^31-1 take R's long form: -1, then the upper and lower
+// 32 bits.
+func TestEncoderLength(t *testing.T) {
+	tests := []struct {
+		n    int64
+		want []int32
+	}{
+		{0, []int32{0}},
+		{5, []int32{5}},
+		{math.MaxInt32, []int32{math.MaxInt32}},
+		{math.MaxInt32 + 1, []int32{-1, 0, math.MinInt32}},
+		{1<<40 + 3, []int32{-1, 1 << 8, 3}},
+	}
+	for _, tc := range tests {
+		var buf bytes.Buffer
+		e := newEncoder(&buf)
+		e.length(tc.n)
+		if err := e.flush(); err != nil {
+			t.Fatal(err)
+		}
+		var got []int32
+		for i := 0; i+4 <= buf.Len(); i += 4 {
+			got = append(got, int32(binary.BigEndian.Uint32(buf.Bytes()[i:])))
+		}
+		if !slices.Equal(got, tc.want) {
+			t.Errorf("length(%d) = %v, want %v", tc.n, got, tc.want)
+		}
+	}
+}
+
+// Symbols are written once; later uses are references to their place in
+// the stream's reference table.
+func TestEncoderSymbolReferences(t *testing.T) {
+	var buf bytes.Buffer
+	e := newEncoder(&buf)
+	e.symbol("class")
+	e.symbol("names")
+	e.symbol("class")
+	e.symbol("names")
+	if err := e.flush(); err != nil {
+		t.Fatal(err)
+	}
+	b := buf.Bytes()
+	tail := b[len(b)-8:]
+	if got := []int32{int32(binary.BigEndian.Uint32(tail)), int32(binary.BigEndian.Uint32(tail[4:]))}; !slices.Equal(got, []int32{1<<8 | refSXP, 2<<8 | refSXP}) {
+		t.Errorf("references %#x, want class → 1, names → 2", got)
+	}
+	// SYMSXP + CHARSXP header + length + "class", then the same for "names".
+	if want := 2*(4+4+4) + 5 + 5 + 8; len(b) != want {
+		t.Errorf("%d bytes, want %d", len(b), want)
+	}
+}
+
+// A table without rows is a data.frame of empty vectors whose row names
+// are integer(0), as R makes it.
+func TestNoRows(t *testing.T) {
+	path := writeParquet(t, []col{{"a", fromJSON(t, arrow.PrimitiveTypes.Int32, `[]`)}}, 0)
+	body, err := render(t, path, Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	df := decodeRDS(t, body)
+	if len(df.elems) != 1 || df.elems[0].typ != intSXP || len(df.elems[0].ints) != 0 {
+		t.Fatalf("columns %+v", df.elems)
+	}
+	if rn := df.attrs["row.names"]; rn == nil || rn.typ != intSXP || len(rn.ints) != 0 {
+		t.Errorf("row.names %+v, want integer(0)", rn)
+	}
+}
