@@ -144,28 +144,24 @@ func copyFile(src, dst string) error {
 // readToStdout copies the verified parquet file src, or its CSV or .rds
 // rendition, to stdout.
 func readToStdout(ctx context.Context, opts *readOptions, src string) error {
-	if opts.Format == "rds" {
-		fh, err := os.Open(src)
-		if err != nil {
-			return err
-		}
-		defer fh.Close()
-		if err := rds.Write(ctx, fh, opts.IO.Out, rds.Options{}); err != nil {
-			return fmt.Errorf("render .rds: %w", err)
-		}
-		return nil
-	}
-	if opts.Format == "csv" {
+	if opts.Format == "csv" || opts.Format == "rds" {
+		// Rendered whole first: a refused or failed rendition writes
+		// nothing to stdout.
 		dir, err := os.MkdirTemp("", "datomfs-read-")
 		if err != nil {
 			return err
 		}
 		defer os.RemoveAll(dir)
-		csvPath := filepath.Join(dir, "out.csv")
-		if err := (query.Converter{}).ParquetToCSV(ctx, src, csvPath); err != nil {
-			return fmt.Errorf("render CSV: %w", err)
+		out := filepath.Join(dir, "out."+opts.Format)
+		if opts.Format == "csv" {
+			err = (query.Converter{}).ParquetToCSV(ctx, src, out)
+		} else {
+			err = (rds.Converter{}).ParquetToRDS(ctx, src, out)
 		}
-		src = csvPath
+		if err != nil {
+			return fmt.Errorf("render %s: %w", opts.Format, err)
+		}
+		src = out
 	}
 	fh, err := os.Open(src)
 	if err != nil {
