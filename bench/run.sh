@@ -4,7 +4,7 @@
 set -euo pipefail
 cd "$(dirname "$0")"
 export PATH="$PWD/../.venv/bin:$(go env GOPATH)/bin:$PATH"
-for s in hash.sh query.sh mount.sh; do
+for s in hash.sh query.sh mount.sh rds.sh; do
   if [ -f "$s" ]; then
     echo "=== $s"
     bash "$s"

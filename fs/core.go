@@ -17,7 +17,7 @@ import (
 // The mount's core: what the tree holds and the rules of every operation,
 // free of FUSE types and testable without a mount. Its rooms are the tree
 // of tables and versions (tree.go), the files being written (staging.go,
-// published by write.go) and the CSV renditions (renditions.go). Nodes
+// published by write.go) and the renditions (renditions.go). Nodes
 // (nodes.go) make one call into it per operation and hand any error to
 // core.errno (errno.go). Errors wrap the versions sentinels (ErrNotFound,
 // ErrImmutable, ErrReadOnly, ErrInvalidName, ErrInvalidInput, ErrExists)
@@ -156,13 +156,14 @@ func (c *core) readdir(ctx context.Context, dir meta.TableName) ([]dirEntry, err
 		d := dir.String()
 		for i, v := range t.versions {
 			out = append(out, dirEntry{"@" + t.names[i] + ".parquet", syscall.S_IFREG, inoOf("version", d, string(v.ID), "parquet")})
-			if c.renditions.enabled() {
-				out = append(out, dirEntry{"@" + t.names[i] + ".csv", syscall.S_IFREG, inoOf("version", d, string(v.ID), "csv")})
+			for _, kind := range c.renditions.kinds() {
+				out = append(out, dirEntry{"@" + t.names[i] + "." + kind, syscall.S_IFREG, inoOf("version", d, string(v.ID), kind)})
 			}
 		}
 		if len(t.versions) > 0 {
 			out = append(out,
 				dirEntry{currentName, syscall.S_IFLNK, inoOf("current", d)},
+				dirEntry{currentRDSName, syscall.S_IFLNK, inoOf("current", d, "rds")},
 				dirEntry{historyName, syscall.S_IFREG, inoOf("history", d)})
 		}
 	}
@@ -393,13 +394,13 @@ func (c *core) openVersion(ctx context.Context, v versions.Version, flags uint32
 	return c.p.OpenVersion(ctx, v, versions.OpenOptions{NoFill: c.noFill, Prefetch: c.prefetch, Detached: c.bg})
 }
 
-// openCSV opens a version's CSV rendition, making it first if needed; the
-// version's cache entry stays pinned until unpin.
-func (c *core) openCSV(ctx context.Context, v versions.Version, flags uint32) (*os.File, func(), error) {
+// openRendition opens a version's rendition of a kind (csv, rds), making
+// it first if needed; the version's cache entry stays pinned until unpin.
+func (c *core) openRendition(ctx context.Context, v versions.Version, kind string, flags uint32) (*os.File, func(), error) {
 	if flags&writeFlags != 0 {
-		return nil, nil, c.immutable(versionPath(v, "csv"))
+		return nil, nil, c.immutable(versionPath(v, kind))
 	}
-	return c.renditions.open(ctx, v)
+	return c.renditions.open(ctx, v, kind)
 }
 
 // openHistory returns history.json's bytes for one open.

@@ -2,6 +2,7 @@ package fs
 
 import (
 	"bytes"
+	"compress/gzip"
 	"context"
 	"errors"
 	"fmt"
@@ -15,6 +16,13 @@ import (
 	"syscall"
 	"testing"
 
+	"github.com/apache/arrow-go/v18/arrow"
+	"github.com/apache/arrow-go/v18/arrow/array"
+	"github.com/apache/arrow-go/v18/arrow/memory"
+	"github.com/apache/arrow-go/v18/parquet"
+	"github.com/apache/arrow-go/v18/parquet/pqarrow"
+
+	"github.com/datomfs/datomfs/internal/rds"
 	"github.com/datomfs/datomfs/versions"
 )
 
@@ -435,7 +443,8 @@ func TestCoreTree(t *testing.T) {
 		got = append(got, e.name)
 	}
 	slices.Sort(got)
-	want := []string{vname(fx.V1.ID, ".csv"), vname(fx.V1.ID, ".parquet"), vname(fx.V2.ID, ".csv"), vname(fx.V2.ID, ".parquet"), currentName, historyName}
+	want := []string{vname(fx.V1.ID, ".csv"), vname(fx.V1.ID, ".parquet"), vname(fx.V1.ID, ".rds"),
+		vname(fx.V2.ID, ".csv"), vname(fx.V2.ID, ".parquet"), vname(fx.V2.ID, ".rds"), currentName, currentRDSName, historyName}
 	slices.Sort(want)
 	if !slices.Equal(got, want) {
 		t.Errorf("tables/lb:\n got %v\nwant %v", got, want)
@@ -446,14 +455,19 @@ func TestCoreTree(t *testing.T) {
 	if cur, err := c.tree.current(ctx, tn("lb")); err != nil || cur != vname(fx.V2.ID, ".parquet") {
 		t.Errorf("current: %q %v", cur, err)
 	}
+	if cur, err := c.tree.currentRDS(ctx, tn("lb")); err != nil || cur != vname(fx.V2.ID, ".rds") {
+		t.Errorf("current.rds: %q %v", cur, err)
+	}
 
 	// Versions and history.json open for reading only.
 	for _, flags := range []uint32{syscall.O_WRONLY, syscall.O_RDWR, syscall.O_RDONLY | syscall.O_TRUNC, syscall.O_RDONLY | syscall.O_APPEND} {
 		if _, err := c.openVersion(ctx, fx.V1, flags); !errors.Is(err, versions.ErrImmutable) {
 			t.Errorf("open version with %#x: %v", flags, err)
 		}
-		if _, _, err := c.openCSV(ctx, fx.V1, flags); !errors.Is(err, versions.ErrImmutable) {
-			t.Errorf("open rendition with %#x: %v", flags, err)
+		for _, kind := range []string{kindCSV, kindRDS} {
+			if _, _, err := c.openRendition(ctx, fx.V1, kind, flags); !errors.Is(err, versions.ErrImmutable) {
+				t.Errorf("open %s rendition with %#x: %v", kind, flags, err)
+			}
 		}
 		if _, err := c.openHistory(ctx, tn("lb"), flags); !errors.Is(err, versions.ErrImmutable) {
 			t.Errorf("open history with %#x: %v", flags, err)
@@ -468,20 +482,39 @@ func TestCoreTree(t *testing.T) {
 	if err != nil || !bytes.Equal(body, storeBytes(t, fx.Project, fx.V1)) {
 		t.Errorf("read of a version: %d bytes, %v", len(body), err)
 	}
-	f, unpin, err := c.openCSV(ctx, fx.V1, syscall.O_RDONLY)
+	for _, kind := range []string{kindCSV, kindRDS} {
+		f, unpin, err := c.openRendition(ctx, fx.V1, kind, syscall.O_RDONLY)
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer unpin()
+		defer f.Close()
+		if fi, err := f.Stat(); err != nil || fi.Size() == 0 {
+			t.Errorf("%s rendition: %v %v", kind, fi, err)
+		}
+		if size, ok := c.renditions.size(fx.V1, kind); !ok || size == 0 {
+			t.Errorf("%s rendition size after open: %d %v", kind, size, ok)
+		}
+		if _, err := os.Stat(f.Name()); err != nil {
+			t.Error(err)
+		}
+		if !strings.HasSuffix(f.Name(), "."+kind) {
+			t.Errorf("%s rendition cached as %s", kind, f.Name())
+		}
+	}
+	// An .rds rendition is gzip (saveRDS's default) of R's XDR format.
+	rdsPath := fx.Project.RenditionPath(fx.V1, ".rds")
+	raw, err := os.ReadFile(rdsPath)
 	if err != nil {
 		t.Fatal(err)
 	}
-	defer unpin()
-	defer f.Close()
-	if fi, err := f.Stat(); err != nil || fi.Size() == 0 {
-		t.Errorf("rendition: %v %v", fi, err)
+	zr, err := gzip.NewReader(bytes.NewReader(raw))
+	if err != nil {
+		t.Fatalf("rds rendition is not gzip: %v", err)
 	}
-	if size, ok := c.renditions.size(fx.V1); !ok || size == 0 {
-		t.Errorf("rendition size after open: %d %v", size, ok)
-	}
-	if _, err := os.Stat(f.Name()); err != nil {
-		t.Error(err)
+	head := make([]byte, 6)
+	if _, err := io.ReadFull(zr, head); err != nil || string(head) != "X\n\x00\x00\x00\x03" {
+		t.Errorf("rds rendition starts %q (%v), want XDR version 3", head, err)
 	}
 }
 
@@ -602,4 +635,61 @@ func TestCoreLateReleaseKeepsAFileBeingPublished(t *testing.T) {
 		t.Fatalf("a late release removed the file being published: %v", err)
 	}
 	os.Remove(w.st.path)
+}
+
+// A version whose .rds rendition is refused (a column R's arrow would not
+// give as a plain vector, here a binary one) opens with EINVAL and a log
+// line naming the column; the refusal is remembered (versions never
+// change) and nothing is left in the cache.
+func TestCoreRDSRefusal(t *testing.T) {
+	ctx := context.Background()
+	fx := newProjectFixture(t)
+	c := newTestCore(t, fx.Project, fx)
+	schema := arrow.NewSchema([]arrow.Field{
+		{Name: "id", Type: arrow.PrimitiveTypes.Int32},
+		{Name: "blob", Type: arrow.BinaryTypes.Binary, Nullable: true},
+	}, nil)
+	b := array.NewRecordBuilder(memory.DefaultAllocator, schema)
+	defer b.Release()
+	b.Field(0).(*array.Int32Builder).Append(1)
+	b.Field(1).(*array.BinaryBuilder).Append([]byte{0, 1})
+	rec := b.NewRecord()
+	defer rec.Release()
+	tbl := array.NewTableFromRecords(schema, []arrow.Record{rec})
+	defer tbl.Release()
+	var buf bytes.Buffer
+	if err := pqarrow.WriteTable(tbl, &buf, 1024, parquet.NewWriterProperties(), pqarrow.DefaultWriterProps()); err != nil {
+		t.Fatal(err)
+	}
+	bad := filepath.Join(t.TempDir(), "blob.parquet")
+	if err := os.WriteFile(bad, buf.Bytes(), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	calls := 0
+	c.renditions.toRDS = func(ctx context.Context, _, dst string) error {
+		calls++
+		return rds.Converter{}.ParquetToRDS(ctx, bad, dst)
+	}
+	for i := 0; i < 2; i++ {
+		_, _, err := c.openRendition(ctx, fx.V1, kindRDS, syscall.O_RDONLY)
+		if !errors.Is(err, rds.ErrUnsupported) {
+			t.Fatalf("open #%d: %v, want rds.ErrUnsupported", i+1, err)
+		}
+		if en := c.errno("open", "lb", versionPath(fx.V1, kindRDS), err); en != syscall.EINVAL {
+			t.Errorf("errno %v, want EINVAL", en)
+		}
+	}
+	if calls != 1 {
+		t.Errorf("converter ran %d times, want once", calls)
+	}
+	if line := fx.Log.String(); !strings.Contains(line, `column \"blob\" (binary)`) || !strings.Contains(line, "errno=\"invalid argument\"") {
+		t.Errorf("log does not name the column and errno:\n%s", line)
+	}
+	if _, ok := c.renditions.size(fx.V1, kindRDS); ok {
+		t.Error("a refused rendition left a file in the cache")
+	}
+	leftovers, _ := filepath.Glob(filepath.Join(fx.Cache, "objects", "*", "*.rds*"))
+	if len(leftovers) != 0 {
+		t.Errorf("left in the cache: %v", leftovers)
+	}
 }

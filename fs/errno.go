@@ -6,6 +6,7 @@ import (
 	"log/slog"
 	"syscall"
 
+	"github.com/datomfs/datomfs/internal/rds"
 	"github.com/datomfs/datomfs/versions"
 	"github.com/datomfs/datomfs/versions/store"
 )
@@ -32,6 +33,7 @@ var (
 //	versions.ErrImmutable (touching a version)   EPERM
 //	versions.ErrInvalidName                      EINVAL
 //	versions.ErrInvalidInput (corrupt/refused)   EINVAL
+//	rds.ErrUnsupported (no R type for a column)  EINVAL
 //	versions.ErrExists                           EEXIST
 //	versions.ErrAuth, store.ErrPermission        EACCES
 //	versions.ErrPushRejected (retries used up)   EAGAIN (try again: someone keeps pushing)
@@ -52,6 +54,7 @@ var errnoTable = []struct {
 	{versions.ErrImmutable, syscall.EPERM},
 	{versions.ErrInvalidName, syscall.EINVAL},
 	{versions.ErrInvalidInput, syscall.EINVAL},
+	{rds.ErrUnsupported, syscall.EINVAL},
 	{versions.ErrExists, syscall.EEXIST},
 	{versions.ErrAuth, syscall.EACCES},
 	{store.ErrPermission, syscall.EACCES},

@@ -262,6 +262,7 @@ func (m *Server) invalidate(c changes) {
 				continue
 			}
 			_ = dir.NotifyEntry(currentName)
+			_ = dir.NotifyEntry(currentRDSName)
 			_ = dir.NotifyEntry(historyName)
 			if h := dir.GetChild(historyName); h != nil {
 				_ = h.NotifyContent(0, 0)

@@ -12,6 +12,7 @@ import (
 	"syscall"
 	"testing"
 
+	"github.com/datomfs/datomfs/internal/rds"
 	"github.com/datomfs/datomfs/internal/testenv"
 	"github.com/datomfs/datomfs/versions"
 	"github.com/datomfs/datomfs/versions/store"
@@ -30,6 +31,7 @@ func TestErrnoTable(t *testing.T) {
 		{wrap(versions.ErrImmutable), syscall.EPERM},
 		{wrap(versions.ErrInvalidName), syscall.EINVAL},
 		{wrap(versions.ErrInvalidInput), syscall.EINVAL},
+		{wrap(&rds.UnsupportedError{Refusals: []rds.Refusal{{Column: "b", Type: "binary"}}}), syscall.EINVAL},
 		{wrap(versions.ErrExists), syscall.EEXIST},
 		{wrap(versions.ErrAuth), syscall.EACCES},
 		{wrap(store.ErrPermission), syscall.EACCES},

@@ -213,15 +213,20 @@ func (n *tableNode) Setattr(ctx context.Context, f gofs.FileHandle, in *fuse.Set
 func (n *tableNode) Lookup(ctx context.Context, name string, out *fuse.EntryOut) (*gofs.Inode, syscall.Errno) {
 	c, path, table := n.c, dirPath(n.table, name), n.table.String()
 	switch name {
-	case currentName:
-		target, err := c.tree.current(ctx, n.table)
+	case currentName, currentRDSName:
+		ln := &linkNode{c: c, table: n.table, rds: name == currentRDSName}
+		target, err := ln.target(ctx)
 		if err != nil {
 			return nil, c.errno("lookup", table, path, err)
 		}
 		setAttr(&out.Attr, syscall.S_IFLNK|0o777, int64(len(target)), c.tree.updated(n.table))
 		out.SetEntryTimeout(mutableTimeout)
 		out.SetAttrTimeout(mutableTimeout)
-		return n.NewInode(ctx, &linkNode{c: c, table: n.table}, gofs.StableAttr{Mode: syscall.S_IFLNK, Ino: inoOf("current", table)}), 0
+		ino := inoOf("current", table)
+		if ln.rds {
+			ino = inoOf("current", table, "rds")
+		}
+		return n.NewInode(ctx, ln, gofs.StableAttr{Mode: syscall.S_IFLNK, Ino: ino}), 0
 	case historyName:
 		body, err := c.tree.historyJSON(ctx, n.table)
 		if err != nil {
@@ -237,7 +242,10 @@ func (n *tableNode) Lookup(ctx context.Context, name string, out *fuse.EntryOut)
 		if err != nil {
 			return nil, c.errno("lookup", table, path, err)
 		}
-		vn := &versionNode{c: c, v: v, csv: kind == "csv"}
+		vn := &versionNode{c: c, v: v}
+		if kind != "parquet" {
+			vn.rendition = kind
+		}
 		timeout, err := vn.attr(ctx, &out.Attr)
 		if err != nil {
 			return nil, c.errno("lookup", table, path, err)
@@ -304,13 +312,15 @@ func renameNode(ctx context.Context, c *core, dir meta.TableName, name string, n
 	return c.errno("rename", tableLabel(dstDir, newName), path, c.rename(ctx, dir, name, dstDir, newName, flags))
 }
 
-// ---- versions: @<id>.parquet and @<id>.csv ----
+// ---- versions: @<id>.parquet and its renditions @<id>.csv, @<id>.rds ----
 
 type versionNode struct {
 	gofs.Inode
-	c   *core
-	v   versions.Version
-	csv bool
+	c *core
+	v versions.Version
+	// rendition is the kind of rendition ("csv", "rds"); "" for the
+	// parquet file itself.
+	rendition string
 }
 
 var (
@@ -320,17 +330,17 @@ var (
 )
 
 func (n *versionNode) path() string {
-	if n.csv {
-		return versionPath(n.v, "csv")
+	if n.rendition != "" {
+		return versionPath(n.v, n.rendition)
 	}
 	return versionPath(n.v, "parquet")
 }
 
 // attr fills a version's attributes and says how long they may be cached:
-// long, except for a CSV rendition not generated yet (size unknown: 0).
+// long, except for a rendition not generated yet (size unknown: 0).
 func (n *versionNode) attr(ctx context.Context, a *fuse.Attr) (time.Duration, error) {
-	if n.csv {
-		size, ok := n.c.renditions.size(n.v)
+	if n.rendition != "" {
+		size, ok := n.c.renditions.size(n.v, n.rendition)
 		setAttr(a, syscall.S_IFREG|0o444, size, n.v.Timestamp)
 		if !ok {
 			return uncached, nil
@@ -359,8 +369,8 @@ func (n *versionNode) Setattr(ctx context.Context, f gofs.FileHandle, in *fuse.S
 }
 
 func (n *versionNode) Open(ctx context.Context, flags uint32) (gofs.FileHandle, uint32, syscall.Errno) {
-	if n.csv {
-		f, unpin, err := n.c.openCSV(ctx, n.v, flags)
+	if n.rendition != "" {
+		f, unpin, err := n.c.openRendition(ctx, n.v, n.rendition, flags)
 		if err != nil {
 			return nil, 0, n.c.errno("open", n.v.Table.String(), n.path(), err)
 		}
@@ -383,12 +393,27 @@ func (n *versionNode) Open(ctx context.Context, flags uint32) (gofs.FileHandle, 
 	return &versionFile{r: r}, fuse.FOPEN_KEEP_CACHE, 0
 }
 
-// ---- current.parquet ----
+// ---- current.parquet, current.rds ----
 
 type linkNode struct {
 	gofs.Inode
 	c     *core
 	table meta.TableName
+	rds   bool // current.rds → @<id>.rds
+}
+
+func (n *linkNode) name() string {
+	if n.rds {
+		return currentRDSName
+	}
+	return currentName
+}
+
+func (n *linkNode) target(ctx context.Context) (string, error) {
+	if n.rds {
+		return n.c.tree.currentRDS(ctx, n.table)
+	}
+	return n.c.tree.current(ctx, n.table)
 }
 
 var (
@@ -398,17 +423,17 @@ var (
 )
 
 func (n *linkNode) Readlink(ctx context.Context) ([]byte, syscall.Errno) {
-	target, err := n.c.tree.current(ctx, n.table)
+	target, err := n.target(ctx)
 	if err != nil {
-		return nil, n.c.errno("readlink", n.table.String(), dirPath(n.table, currentName), err)
+		return nil, n.c.errno("readlink", n.table.String(), dirPath(n.table, n.name()), err)
 	}
 	return []byte(target), 0
 }
 
 func (n *linkNode) Getattr(ctx context.Context, f gofs.FileHandle, out *fuse.AttrOut) syscall.Errno {
-	target, err := n.c.tree.current(ctx, n.table)
+	target, err := n.target(ctx)
 	if err != nil {
-		return n.c.errno("getattr", n.table.String(), dirPath(n.table, currentName), err)
+		return n.c.errno("getattr", n.table.String(), dirPath(n.table, n.name()), err)
 	}
 	setAttr(&out.Attr, syscall.S_IFLNK|0o777, int64(len(target)), n.c.tree.updated(n.table))
 	out.SetTimeout(mutableTimeout)
@@ -416,7 +441,7 @@ func (n *linkNode) Getattr(ctx context.Context, f gofs.FileHandle, out *fuse.Att
 }
 
 func (n *linkNode) Setattr(ctx context.Context, f gofs.FileHandle, in *fuse.SetAttrIn, out *fuse.AttrOut) syscall.Errno {
-	return n.c.errno("setattr", n.table.String(), dirPath(n.table, currentName), n.c.immutable(currentName))
+	return n.c.errno("setattr", n.table.String(), dirPath(n.table, n.name()), n.c.immutable(n.name()))
 }
 
 // ---- history.json ----

@@ -2,11 +2,13 @@ package fs
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"os"
 	"sync"
 	"time"
 
+	"github.com/datomfs/datomfs/internal/rds"
 	"github.com/datomfs/datomfs/versions"
 )
 
@@ -16,48 +18,71 @@ type CSVConverter interface {
 	ParquetToCSV(ctx context.Context, parquetPath, csvPath string) error
 }
 
-// renditions are the @<id>.csv files: each made once from the version's
-// verified copy by the converter, and kept in the cache next to that copy
-// (Project.RenditionPath), so that the cache's bound counts it and evicts
-// it with the copy.
+// Rendition kinds: the file name's extension without the dot.
+const (
+	kindCSV = "csv"
+	kindRDS = "rds"
+)
+
+// renditions are the @<id>.csv and @<id>.rds files: each made once from
+// the version's verified copy (CSV by the converter, .rds by internal/rds),
+// and kept in the cache next to that copy (Project.RenditionPath), so that
+// the cache's bound counts it and evicts it with the copy.
 type renditions struct {
 	p    *versions.Project
-	conv CSVConverter // nil: no renditions
+	conv CSVConverter // nil: no CSV renditions
 	// bg carries the conversions: an interrupted reader stops waiting, the
 	// rendition is still made.
 	bg context.Context
 
 	mu   sync.Mutex
-	runs map[string]*csvCall // rendition path → running conversion
+	runs map[string]*convCall // rendition path → running conversion
+	// refused remembers the .rds renditions refused (a column R cannot
+	// hold as arrow gives it): versions never change, so neither does the
+	// refusal.
+	refused map[string]error
+	// toRDS makes an .rds rendition (tests replace it).
+	toRDS func(ctx context.Context, parquetPath, rdsPath string) error
 }
 
-type csvCall struct {
+type convCall struct {
 	done chan struct{}
 	err  error
 }
 
 func newRenditions(p *versions.Project, conv CSVConverter, bg context.Context) *renditions {
-	return &renditions{p: p, conv: conv, bg: bg, runs: map[string]*csvCall{}}
+	return &renditions{p: p, conv: conv, bg: bg, runs: map[string]*convCall{}, refused: map[string]error{},
+		toRDS: rds.Converter{}.ParquetToRDS}
 }
 
-// enabled says whether the mount lists and serves renditions.
-func (r *renditions) enabled() bool { return r.conv != nil }
+// kinds lists the renditions the mount lists and serves.
+func (r *renditions) kinds() []string {
+	if r.conv == nil {
+		return []string{kindRDS}
+	}
+	return []string{kindCSV, kindRDS}
+}
+
+// enabled says whether the mount lists and serves renditions of a kind.
+func (r *renditions) enabled(kind string) bool {
+	return kind == kindRDS || kind == kindCSV && r.conv != nil
+}
 
 // size is the rendition's size if it was made already.
-func (r *renditions) size(v versions.Version) (int64, bool) {
-	fi, err := os.Stat(r.p.RenditionPath(v, ".csv"))
+func (r *renditions) size(v versions.Version, kind string) (int64, bool) {
+	fi, err := os.Stat(r.p.RenditionPath(v, "."+kind))
 	if err != nil {
 		return 0, false
 	}
 	return fi.Size(), true
 }
 
-// open opens the CSV rendition of v, making it first if needed. The
+// open opens the rendition of v of a kind, making it first if needed. The
 // version's cache entry stays pinned until unpin.
-func (r *renditions) open(ctx context.Context, v versions.Version) (f *os.File, unpin func(), err error) {
+func (r *renditions) open(ctx context.Context, v versions.Version, kind string) (f *os.File, unpin func(), err error) {
 	// Pinned before the rendition is made from the cached copy.
 	unpin = r.p.PinVersion(v)
-	path, err := r.csv(ctx, v)
+	path, err := r.make1(ctx, v, kind)
 	if err != nil {
 		unpin()
 		return nil, nil, err
@@ -71,27 +96,34 @@ func (r *renditions) open(ctx context.Context, v versions.Version) (f *os.File, 
 	return f, unpin, nil
 }
 
-// csv returns the path of v's CSV rendition, making it once: concurrent
-// callers share one conversion.
-func (r *renditions) csv(ctx context.Context, v versions.Version) (string, error) {
-	dst := r.p.RenditionPath(v, ".csv")
+// make1 returns the path of v's rendition of a kind, making it once:
+// concurrent callers share one conversion.
+func (r *renditions) make1(ctx context.Context, v versions.Version, kind string) (string, error) {
+	dst := r.p.RenditionPath(v, "."+kind)
 	if _, err := os.Stat(dst); err == nil {
 		return dst, nil
 	}
-	if r.conv == nil {
-		return "", fmt.Errorf("CSV rendition of %s@%s: no converter: %w", v.Table, v.ID.Short(), errUnsupport)
+	if !r.enabled(kind) {
+		return "", fmt.Errorf("%s rendition of %s@%s: no converter: %w", kind, v.Table, v.ID.Short(), errUnsupport)
 	}
 	r.mu.Lock()
+	if err, ok := r.refused[dst]; ok {
+		r.mu.Unlock()
+		return "", err
+	}
 	call, running := r.runs[dst]
 	if !running {
-		call = &csvCall{done: make(chan struct{})}
+		call = &convCall{done: make(chan struct{})}
 		r.runs[dst] = call
 	}
 	r.mu.Unlock()
 	if !running {
 		go func() {
-			call.err = r.make(v, dst)
+			call.err = r.make(v, kind, dst)
 			r.mu.Lock()
+			if errors.Is(call.err, rds.ErrUnsupported) {
+				r.refused[dst] = call.err
+			}
 			delete(r.runs, dst)
 			r.mu.Unlock()
 			close(call.done)
@@ -106,22 +138,32 @@ func (r *renditions) csv(ctx context.Context, v versions.Version) (string, error
 }
 
 // make converts v's verified copy into dst (through a temporary file).
-func (r *renditions) make(v versions.Version, dst string) error {
+func (r *renditions) make(v versions.Version, kind, dst string) error {
 	src, err := r.p.Fetch(r.bg, v)
 	if err != nil {
 		return err
 	}
+	what := fmt.Sprintf("%s rendition of %s@%s", kind, v.Table, v.ID.Short())
+	if kind == kindCSV {
+		what = fmt.Sprintf("CSV rendition of %s@%s", v.Table, v.ID.Short())
+	}
 	tmp := fmt.Sprintf("%s.tmp-%d", dst, time.Now().UnixNano())
 	defer os.Remove(tmp)
-	if err := r.conv.ParquetToCSV(r.bg, src, tmp); err != nil {
-		return fmt.Errorf("CSV rendition of %s@%s: %w", v.Table, v.ID.Short(), err)
+	switch kind {
+	case kindCSV:
+		err = r.conv.ParquetToCSV(r.bg, src, tmp)
+	case kindRDS:
+		err = r.toRDS(r.bg, src, tmp)
+	}
+	if err != nil {
+		return fmt.Errorf("%s: %w", what, err)
 	}
 	// DuckDB creates it by the umask; the cache is private.
 	if err := os.Chmod(tmp, 0o600); err != nil {
-		return fmt.Errorf("CSV rendition of %s@%s: %w", v.Table, v.ID.Short(), err)
+		return fmt.Errorf("%s: %w", what, err)
 	}
 	if err := os.Rename(tmp, dst); err != nil {
-		return fmt.Errorf("CSV rendition of %s@%s: %w", v.Table, v.ID.Short(), err)
+		return fmt.Errorf("%s: %w", what, err)
 	}
 	return nil
 }

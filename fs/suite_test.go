@@ -2,6 +2,7 @@ package fs
 
 import (
 	"bytes"
+	"context"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -15,6 +16,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/datomfs/datomfs/internal/rds"
 	"github.com/datomfs/datomfs/internal/testenv"
 )
 
@@ -30,6 +32,7 @@ var mountSuite = map[string]func(t *testing.T, fx *fixture){
 	"CurrentSymlink":     testCurrentSymlink,
 	"HistoryJSON":        testHistoryJSON,
 	"CSVRendition":       testCSVRendition,
+	"RDSRendition":       testRDSRendition,
 	"CopyInParquet":      testCopyInParquet,
 	"CopyInCSV":          testCopyInCSV,
 	"CopyInWhileForking": testCopyInWhileForking,
@@ -129,9 +132,9 @@ func testListTables(t *testing.T, fx *fixture) {
 func testListTable(t *testing.T, fx *fixture) {
 	got := names(t, fx.path("lb"))
 	want := []string{
-		vname(fx.V1.ID, ".csv"), vname(fx.V1.ID, ".parquet"),
-		vname(fx.V2.ID, ".csv"), vname(fx.V2.ID, ".parquet"),
-		"current.parquet", "history.json",
+		vname(fx.V1.ID, ".csv"), vname(fx.V1.ID, ".parquet"), vname(fx.V1.ID, ".rds"),
+		vname(fx.V2.ID, ".csv"), vname(fx.V2.ID, ".parquet"), vname(fx.V2.ID, ".rds"),
+		"current.parquet", "current.rds", "history.json",
 	}
 	slices.Sort(want)
 	if !slices.Equal(got, want) {
@@ -228,6 +231,18 @@ func testCurrentSymlink(t *testing.T, fx *fixture) {
 	if !bytes.Equal(got, storeBytes(t, fx.Project, fx.V2)) {
 		t.Error("current.parquet does not read as the current version")
 	}
+	target, err = os.Readlink(fx.path("lb", "current.rds"))
+	if want := vname(fx.V2.ID, ".rds"); err != nil || target != want {
+		t.Errorf("readlink current.rds: %q (%v), want %q", target, err, want)
+	}
+	viaLink, err := os.ReadFile(fx.path("lb", "current.rds"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	direct, err := os.ReadFile(fx.path("lb", vname(fx.V2.ID, ".rds")))
+	if err != nil || !bytes.Equal(viaLink, direct) || len(direct) == 0 {
+		t.Errorf("current.rds reads %d bytes, @v2.rds %d (%v)", len(viaLink), len(direct), err)
+	}
 }
 
 type historyEntry struct {
@@ -292,6 +307,46 @@ func testCSVRendition(t *testing.T, fx *fixture) {
 		} else if fi.Mode().Perm() != 0o600 {
 			t.Errorf("%s: mode %v, want 0600", c, fi.Mode().Perm())
 		}
+	}
+}
+
+// testRDSRendition reads @v1.rds through the mount: R's XDR format in
+// gzip, the same bytes the converter makes from the version's parquet, its
+// size known once made, kept private in the cache. (R reads it in e2e.)
+func testRDSRendition(t *testing.T, fx *fixture) {
+	path := fx.path("lb", vname(fx.V1.ID, ".rds"))
+	got, err := os.ReadFile(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	src := filepath.Join(t.TempDir(), "v1.parquet")
+	if err := os.WriteFile(src, fx.Src[fx.V1.ID.Short()], 0o600); err != nil {
+		t.Fatal(err)
+	}
+	want := filepath.Join(t.TempDir(), "v1.rds")
+	if err := (rds.Converter{}).ParquetToRDS(context.Background(), src, want); err != nil {
+		t.Fatal(err)
+	}
+	if wb, _ := os.ReadFile(want); !bytes.Equal(got, wb) {
+		t.Errorf("@v1.rds: %d bytes, the converter makes %d", len(got), len(wb))
+	}
+	eventually(t, "the .rds size is reported", func() bool {
+		fi, err := os.Stat(path)
+		return err == nil && fi.Size() == int64(len(got))
+	})
+	cached, _ := filepath.Glob(filepath.Join(fx.Cache, "objects", "*", "*.rds"))
+	if len(cached) == 0 {
+		t.Fatalf("no .rds rendition under %s", fx.Cache)
+	}
+	for _, c := range cached {
+		if fi, err := os.Stat(c); err != nil {
+			t.Error(err)
+		} else if fi.Mode().Perm() != 0o600 {
+			t.Errorf("%s: mode %v, want 0600", c, fi.Mode().Perm())
+		}
+	}
+	if err := copyIn(path, []byte("x")); !errors.Is(err, syscall.EPERM) && !errors.Is(err, syscall.EACCES) {
+		t.Errorf("overwrite @v1.rds: %v, want EPERM (or EACCES from the kernel)", err)
 	}
 }
 

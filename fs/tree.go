@@ -19,8 +19,9 @@ import (
 
 // Fixed names inside a table folder.
 const (
-	currentName = "current.parquet"
-	historyName = "history.json"
+	currentName    = "current.parquet"
+	currentRDSName = "current.rds"
+	historyName    = "history.json"
 )
 
 // tree is the mount's view of the project: the table list (the clone's
@@ -265,6 +266,16 @@ func (t *tree) current(ctx context.Context, table meta.TableName) (string, error
 	return "@" + s.names[0] + ".parquet", nil
 }
 
+// currentRDS returns the listed name of the current version's .rds
+// rendition (the target of current.rds).
+func (t *tree) currentRDS(ctx context.Context, table meta.TableName) (string, error) {
+	target, err := t.current(ctx, table)
+	if err != nil {
+		return "", err
+	}
+	return strings.TrimSuffix(target, ".parquet") + ".rds", nil
+}
+
 // historyJSON is history.json: the table's version history, newest first,
 // as the project's version_history.json holds it.
 // The bytes are made once per loaded history and shared: callers must not
@@ -292,9 +303,10 @@ func (t *tree) historyJSON(ctx context.Context, table meta.TableName) ([]byte, e
 }
 
 // isHistoryName reports whether name in a table folder is part of the
-// history (a version, current.parquet, history.json).
+// history (a version or its renditions, current.parquet, current.rds,
+// history.json).
 func (t *tree) isHistoryName(ctx context.Context, table meta.TableName, name string) bool {
-	if name == currentName || name == historyName {
+	if name == currentName || name == currentRDSName || name == historyName {
 		return true
 	}
 	if prefix, _, ok := versionName(name); ok {
@@ -383,12 +395,13 @@ func commonPrefix(a, b string) int {
 	return n
 }
 
-// versionName parses "@<prefix>.parquet" or "@<prefix>.csv".
+// versionName parses "@<prefix>.parquet", "@<prefix>.csv" or
+// "@<prefix>.rds".
 func versionName(name string) (prefix, kind string, ok bool) {
 	if !strings.HasPrefix(name, "@") {
 		return "", "", false
 	}
-	for _, k := range []string{".parquet", ".csv"} {
+	for _, k := range []string{".parquet", ".csv", ".rds"} {
 		if p, found := strings.CutSuffix(name[1:], k); found && p != "" && isHex(p) {
 			return p, k[1:], true
 		}

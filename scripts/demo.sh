@@ -78,15 +78,18 @@ if [ -n "$fuse_ok" ]; then
   first_parquet="$M/tables/lb/@$first.parquet"
   first_csv="$M/tables/lb/@$first.csv"
   current_parquet="$M/tables/lb/current.parquet"
+  current_rds="$M/tables/lb/current.rds"
 else
   echo "== the new lb cut: datomfs write extract-2026-03/lb.parquet --table lb"
   "$B" write "$D/extract-2026-03/lb.parquet" --table lb -C "$D/study" -m "lb cut 2026-03-31"
   "$B" read "lb@$first" -o "$D/lb-first.parquet" -C "$D/study"
   "$B" read "lb@$first" -o "$D/lb-first.csv" -C "$D/study"
   "$B" read lb -o "$D/lb-current.parquet" -C "$D/study"
+  "$B" read lb -o "$D/lb-current.rds" -C "$D/study"
   first_parquet="$D/lb-first.parquet"
   first_csv="$D/lb-first.csv"
   current_parquet="$D/lb-current.parquet"
+  current_rds="$D/lb-current.rds"
 fi
 
 echo
@@ -104,6 +107,8 @@ echo
 if command -v Rscript >/dev/null 2>&1; then
   echo "== R reads the first version's CSV rendition"
   Rscript -e 'f <- commandArgs(TRUE)[1]; lb <- read.csv(f); cat(f, ": ", nrow(lb), " rows\n", sep = ""); print(head(table(lb$LBTESTCD)))' "$first_csv"
+  echo "== R reads the current version typed, without arrow: readRDS() of its .rds rendition"
+  Rscript -e 'f <- commandArgs(TRUE)[1]; lb <- readRDS(f); cat(f, ":\n", sep = ""); str(lb)' "$current_rds"
 else
   echo "== R: Rscript is not installed; read.csv(\"$first_csv\") reads the same rows"
 fi

@@ -11,6 +11,8 @@ command -v fusermount3 >/dev/null 2>&1 || need_apt+=(fuse3)
 command -v rsync >/dev/null 2>&1 || need_apt+=(rsync)
 command -v Rscript >/dev/null 2>&1 || need_apt+=(r-base-core)
 command -v git >/dev/null 2>&1 || need_apt+=(git)
+# digest: SHA-256 for the R implementation of datom-cv1 in the .rds tests.
+{ command -v Rscript >/dev/null 2>&1 && Rscript -e 'quit(status = !requireNamespace("digest", quietly = TRUE))' >/dev/null 2>&1; } || need_apt+=(r-cran-digest)
 if [ ${#need_apt[@]} -gt 0 ]; then
   SUDO=""
   [ "$(id -u)" -eq 0 ] || SUDO="sudo"

@@ -4,6 +4,7 @@ import (
 	"errors"
 	"fmt"
 
+	"github.com/datomfs/datomfs/internal/rds"
 	"github.com/datomfs/datomfs/query"
 	"github.com/datomfs/datomfs/versions"
 )
@@ -70,6 +71,8 @@ func defaultHint(err error) string {
 		return "names start with a letter and use letters, digits, space, _ ( ) -"
 	case errors.Is(err, query.ErrBadCSV):
 		return "every row needs the header's number of fields, quote fields that contain the delimiter (\"a,b\"), and give every column a unique name"
+	case errors.Is(err, rds.ErrUnsupported):
+		return "read it as parquet (-o FILE.parquet) or CSV instead; .rds holds only columns R's arrow reads as plain vectors"
 	case errors.Is(err, versions.ErrInvalidInput):
 		return `check the file with "datomfs hash FILE"`
 	case errors.Is(err, versions.ErrUnreachable):

@@ -4,6 +4,8 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
+	"os"
+	"path/filepath"
 	"strings"
 	"testing"
 
@@ -26,8 +28,8 @@ func TestUsageMessages(t *testing.T) {
 		{[]string{"query", "SELECT 1", "-o", "r.xlsx"}, []string{"-o r.xlsx: unknown extension"}},
 		{[]string{"diff", "lb", "a", "-o", "r.xlsx"}, []string{"-o r.xlsx: unknown extension"}},
 		{[]string{"query", "SELECT 1", "--json", "--format", "csv"}, []string{"--json and --format csv disagree"}},
-		{[]string{"read", "lb", "-o", "x.xlsx"}, []string{"must end in .parquet or .csv"}},
-		{[]string{"read", "lb", "-o", "-", "--format", "json"}, []string{"--format json: read writes parquet or csv"}},
+		{[]string{"read", "lb", "-o", "x.xlsx"}, []string{"must end in .parquet, .csv or .rds"}},
+		{[]string{"read", "lb", "-o", "-", "--format", "json"}, []string{"--format json: read writes parquet, csv or rds"}},
 	}
 	for _, c := range cases {
 		io, _, _, errOut := TestIO()
@@ -98,6 +100,8 @@ func TestReadToStdout(t *testing.T) {
 		{[]string{"lb", "-o", "-", "--format", "csv"}, "csv"},
 		{[]string{"lb", "-o", "x.CSV"}, "csv"},
 		{[]string{"lb", "-o", "x.dat", "--format", "parquet"}, "parquet"},
+		{[]string{"lb", "-o", "x.RDS"}, "rds"},
+		{[]string{"lb", "-o", "-", "--format", "rds"}, "rds"},
 	} {
 		if err := runCmd(t, newReadCmd(f, capture), c.args...); err != nil || got.Format != c.format {
 			t.Errorf("%v: %v %+v", c.args, err, got)
@@ -109,10 +113,14 @@ func TestReadToStdout(t *testing.T) {
 	if _, ok := err.(*usageError); !ok {
 		t.Errorf("parquet to a terminal: %v", err)
 	}
+	err = runCmd(t, newReadCmd(&factory{IO: tty}, capture), "lb", "-o", "-", "--format", "rds")
+	if _, ok := err.(*usageError); !ok {
+		t.Errorf("rds to a terminal: %v", err)
+	}
 
 	p, _ := cliProject(t)
 	project := func(context.Context) (*versions.Project, error) { return p, nil }
-	for _, format := range []string{"csv", "parquet"} {
+	for _, format := range []string{"csv", "parquet", "rds"} {
 		io, _, out, errOut := TestIO()
 		opts := &readOptions{IO: io, Project: project, Table: "lb", Output: "-", Format: format}
 		if err := readRun(context.Background(), opts); err != nil {
@@ -126,6 +134,17 @@ func TestReadToStdout(t *testing.T) {
 		case "parquet":
 			if !bytes.HasPrefix(out.Bytes(), []byte("PAR1")) || !bytes.HasSuffix(out.Bytes(), []byte("PAR1")) {
 				t.Errorf("parquet to stdout: %d bytes", out.Len())
+			}
+		case "rds":
+			// -o - and -o FILE.rds write the same bytes.
+			file := filepath.Join(t.TempDir(), "lb.rds")
+			fio, _, _, _ := TestIO()
+			if err := readRun(context.Background(), &readOptions{IO: fio, Project: project, Table: "lb", Output: file, Format: "rds"}); err != nil {
+				t.Fatal(err)
+			}
+			body, err := os.ReadFile(file)
+			if err != nil || !bytes.Equal(body, out.Bytes()) || !bytes.HasPrefix(body, []byte{0x1f, 0x8b}) {
+				t.Errorf("rds: stdout %d bytes, file %d bytes (%v), want the same gzip stream", out.Len(), len(body), err)
 			}
 		}
 		if errOut.Len() != 0 {

@@ -10,6 +10,7 @@ import (
 
 	"github.com/spf13/cobra"
 
+	"github.com/datomfs/datomfs/internal/rds"
 	"github.com/datomfs/datomfs/query"
 	"github.com/datomfs/datomfs/versions"
 )
@@ -20,7 +21,7 @@ type readOptions struct {
 	Table   string
 	Version string
 	Output  string // "-" is stdout
-	Format  string // "parquet" or "csv"
+	Format  string // "parquet", "csv" or "rds"
 }
 
 func newReadCmd(f *factory, runF func(context.Context, *readOptions) error) *cobra.Command {
@@ -28,14 +29,21 @@ func newReadCmd(f *factory, runF func(context.Context, *readOptions) error) *cob
 	opts := &readOptions{IO: f.IO}
 	cmd := &cobra.Command{
 		Use:   "read TABLE[@VERSION] -o FILE",
-		Short: "Read a version of a table into a parquet or CSV file",
+		Short: "Read a version of a table into a parquet, CSV or .rds file",
 		Long: `Read the current version of TABLE, or the version named by any unique prefix
-of its id, into FILE (.parquet or .csv by extension, or --format), or to
-stdout with -o - (parquet unless --format csv; parquet is not written to a
-terminal). The bytes are checked against the recorded parquet_sha before
-they are handed out.`,
+of its id, into FILE (.parquet, .csv or .rds by extension, or --format), or
+to stdout with -o - (parquet unless --format csv or rds; parquet and rds are
+not written to a terminal). The bytes are checked against the recorded
+parquet_sha before they are handed out.
+
+An .rds file is what base R's readRDS() reads: the data.frame arrow's
+read_parquet would give, columns typed as R's arrow types them (factor,
+Date, POSIXct, hms, difftime, integer64, ...), without the arrow package.
+It is the same file as the mount's @<id>.rds. A column R's arrow would not
+give as a plain vector (binary, list, struct) is refused, naming it.`,
 		Example: `  datomfs read lb -o lb.parquet
   datomfs read lb@19f44e3a -o lb_old.csv
+  datomfs read lb -o lb.rds            # then in R: lb <- readRDS("lb.rds")
   datomfs read lb -o - --format csv | head
   datomfs read lb -o - | duckdb -c "SELECT count(*) FROM read_parquet('/dev/stdin')"
   datomfs read dm --store s3://acme-data/study001 --project STUDY_001 -o dm.parquet`,
@@ -43,24 +51,24 @@ they are handed out.`,
 		RunE: func(cmd *cobra.Command, args []string) error {
 			opts.Table, opts.Version, _ = strings.Cut(args[0], "@")
 			if opts.Output == "" {
-				return usagef("-o FILE is required (a .parquet or .csv path)")
+				return usagef("-o FILE is required (a .parquet, .csv or .rds path)")
 			}
 			switch opts.Format = strings.ToLower(opts.Format); {
-			case opts.Format == "parquet" || opts.Format == "csv":
+			case opts.Format == "parquet" || opts.Format == "csv" || opts.Format == "rds":
 			case opts.Format != "":
-				return usagef("--format %s: read writes parquet or csv", opts.Format)
+				return usagef("--format %s: read writes parquet, csv or rds", opts.Format)
 			case opts.Output == "-":
 				opts.Format = "parquet"
 			default:
 				switch ext := strings.ToLower(filepath.Ext(opts.Output)); ext {
-				case ".parquet", ".csv":
+				case ".parquet", ".csv", ".rds":
 					opts.Format = ext[1:]
 				default:
-					return usagef("-o %s: the output must end in .parquet or .csv (or give --format)", opts.Output)
+					return usagef("-o %s: the output must end in .parquet, .csv or .rds (or give --format)", opts.Output)
 				}
 			}
-			if opts.Output == "-" && opts.Format == "parquet" && opts.IO.StdoutTTY {
-				return usagef("parquet is not written to a terminal: pipe it, or use --format csv")
+			if opts.Output == "-" && opts.Format != "csv" && opts.IO.StdoutTTY {
+				return usagef("%s is not written to a terminal: pipe it, or use --format csv", opts.Format)
 			}
 			opts.Project = f.loader(pf, true)
 			if runF != nil {
@@ -71,8 +79,8 @@ they are handed out.`,
 	}
 	pf.register(cmd, true)
 	cmd.ValidArgsFunction = completeTables(f, pf, false)
-	cmd.Flags().StringVarP(&opts.Output, "output", "o", "", "output file (.parquet or .csv), or - for stdout")
-	cmd.Flags().StringVar(&opts.Format, "format", "", "parquet or csv (default: from -o's extension; parquet for -o -)")
+	cmd.Flags().StringVarP(&opts.Output, "output", "o", "", "output file (.parquet, .csv or .rds), or - for stdout")
+	cmd.Flags().StringVar(&opts.Format, "format", "", "parquet, csv or rds (default: from -o's extension; parquet for -o -)")
 	return cmd
 }
 
@@ -98,9 +106,12 @@ func readRun(ctx context.Context, opts *readOptions) error {
 	}
 	tmp := opts.Output + ".datomfs-tmp"
 	defer os.Remove(tmp)
-	if opts.Format == "csv" {
+	switch opts.Format {
+	case "csv":
 		err = (query.Converter{}).ParquetToCSV(ctx, src, tmp)
-	} else {
+	case "rds":
+		err = (rds.Converter{}).ParquetToRDS(ctx, src, tmp)
+	default:
 		err = copyFile(src, tmp)
 	}
 	if err != nil {
@@ -130,20 +141,27 @@ func copyFile(src, dst string) error {
 	return out.Close()
 }
 
-// readToStdout copies the verified parquet file src, or its CSV rendition,
-// to stdout.
+// readToStdout copies the verified parquet file src, or its CSV or .rds
+// rendition, to stdout.
 func readToStdout(ctx context.Context, opts *readOptions, src string) error {
-	if opts.Format == "csv" {
+	if opts.Format == "csv" || opts.Format == "rds" {
+		// Rendered whole first: a refused or failed rendition writes
+		// nothing to stdout.
 		dir, err := os.MkdirTemp("", "datomfs-read-")
 		if err != nil {
 			return err
 		}
 		defer os.RemoveAll(dir)
-		csvPath := filepath.Join(dir, "out.csv")
-		if err := (query.Converter{}).ParquetToCSV(ctx, src, csvPath); err != nil {
-			return fmt.Errorf("render CSV: %w", err)
+		out := filepath.Join(dir, "out."+opts.Format)
+		if opts.Format == "csv" {
+			err = (query.Converter{}).ParquetToCSV(ctx, src, out)
+		} else {
+			err = (rds.Converter{}).ParquetToRDS(ctx, src, out)
 		}
-		src = csvPath
+		if err != nil {
+			return fmt.Errorf("render %s: %w", opts.Format, err)
+		}
+		src = out
 	}
 	fh, err := os.Open(src)
 	if err != nil {

@@ -16,8 +16,9 @@ import (
 // complete entries once the entries together exceed the bound.
 //
 //   - An entry is a verified (or, for pre-cv1 versions, per-key) parquet
-//     copy under objects/ or unverified/ plus the CSV rendition the mount
-//     keeps next to it (same name, .csv); both count and both go together.
+//     copy under objects/ or unverified/ plus the renditions the mount
+//     keeps next to it (same name, .csv and .rds); all count and all go
+//     together.
 //     Files being filled (.dl-*, .partial-*, *.add-tmp) are not entries:
 //     they are neither counted nor evicted.
 //   - Recency is an in-memory LRU, seeded on start from the files' mtimes
@@ -45,7 +46,7 @@ type evictor struct {
 
 type evictEntry struct {
 	base string
-	size int64 // parquet + csv
+	size int64 // parquet + renditions
 }
 
 // WithMaxBytes bounds the cache at max bytes of complete entries (0 or
@@ -82,7 +83,7 @@ func (c *Cache) Used() int64 {
 	return c.evict.total
 }
 
-// Pin marks the cache entry at path (a PathFor path, or its .csv rendition)
+// Pin marks the cache entry at path (a PathFor path, or a rendition's)
 // as in use: it is not evicted until the returned function is called (once;
 // later calls do nothing). Pinning counts as a use. Pin an entry before
 // fetching it, so that it cannot go between the fetch and the open.
@@ -227,11 +228,30 @@ func isEntryFile(name string) bool {
 	if strings.HasPrefix(name, ".") {
 		return false
 	}
-	return strings.HasSuffix(name, ".parquet") || strings.HasSuffix(name, ".csv")
+	if strings.HasSuffix(name, ".parquet") {
+		return true
+	}
+	for _, ext := range renditionExts {
+		if strings.HasSuffix(name, ext) {
+			return true
+		}
+	}
+	return false
 }
 
+// renditionExts are the renditions the mount keeps next to a parquet copy.
+var renditionExts = []string{".csv", ".rds"}
+
 func entryBase(path string) string {
-	return strings.TrimSuffix(strings.TrimSuffix(path, ".parquet"), ".csv")
+	if base, ok := strings.CutSuffix(path, ".parquet"); ok {
+		return base
+	}
+	for _, ext := range renditionExts {
+		if base, ok := strings.CutSuffix(path, ext); ok {
+			return base
+		}
+	}
+	return path
 }
 
 // entrySize is the size of an entry's files; ok is false when it has no
@@ -242,8 +262,10 @@ func entrySize(base string) (int64, bool) {
 		return 0, false
 	}
 	size := info.Size()
-	if csv, err := os.Stat(base + ".csv"); err == nil {
-		size += csv.Size()
+	for _, ext := range renditionExts {
+		if r, err := os.Stat(base + ext); err == nil {
+			size += r.Size()
+		}
 	}
 	return size, true
 }
@@ -251,8 +273,10 @@ func entrySize(base string) (int64, bool) {
 // removeEntry removes an entry's files; the parquet goes last, so that an
 // entry is never seen as cached without it.
 func removeEntry(base string) error {
-	if err := os.Remove(base + ".csv"); err != nil && !errors.Is(err, fs.ErrNotExist) {
-		return err
+	for _, ext := range renditionExts {
+		if err := os.Remove(base + ext); err != nil && !errors.Is(err, fs.ErrNotExist) {
+			return err
+		}
 	}
 	if err := os.Remove(base + ".parquet"); err != nil && !errors.Is(err, fs.ErrNotExist) {
 		return err

@@ -9,6 +9,7 @@ import (
 	"log/slog"
 	"os"
 	"path/filepath"
+	"strings"
 	"testing"
 	"time"
 
@@ -168,28 +169,41 @@ func TestCacheEntryLargerThanTheBoundStays(t *testing.T) {
 	}
 }
 
-func TestCacheCountsAndEvictsCSVRenditions(t *testing.T) {
-	fx := newEvictFixture(t, 3, 100)
-	c := fx.cache(350)
-	p0 := fx.get(t, c, 0)
-	csv0 := p0[:len(p0)-len(".parquet")] + ".csv"
-	if err := os.WriteFile(csv0, bytes.Repeat([]byte("x"), 100), 0o644); err != nil {
-		t.Fatal(err)
-	}
-	c.Pin(csv0)() // the mount pins the rendition when it opens it
-	if c.Used() != 200 {
-		t.Fatalf("used %d, want 200 (parquet + csv)", c.Used())
-	}
-	fx.get(t, c, 1)
-	fx.get(t, c, 2) // 400 > 350
-	if got := fx.cached(c); got != "011" {
-		t.Fatalf("cached %s, want 011", got)
-	}
-	if _, err := os.Stat(csv0); !os.IsNotExist(err) {
-		t.Errorf("the evicted entry's rendition is still there (%v)", err)
-	}
-	if c.Used() != 200 {
-		t.Errorf("used %d, want 200", c.Used())
+// The mount keeps renditions (.csv, .rds) next to a version's copy: they
+// count and go with it.
+func TestCacheCountsAndEvictsRenditions(t *testing.T) {
+	for _, exts := range [][]string{{".csv"}, {".rds"}, {".csv", ".rds"}} {
+		t.Run(strings.Join(exts, "+"), func(t *testing.T) {
+			fx := newEvictFixture(t, 3, 100)
+			k := int64(len(exts))
+			c := fx.cache(100*k + 250)
+			p0 := fx.get(t, c, 0)
+			var renditions []string
+			for _, ext := range exts {
+				r := p0[:len(p0)-len(".parquet")] + ext
+				if err := os.WriteFile(r, bytes.Repeat([]byte("x"), 100), 0o644); err != nil {
+					t.Fatal(err)
+				}
+				c.Pin(r)() // the mount pins the rendition when it opens it
+				renditions = append(renditions, r)
+			}
+			if c.Used() != 100*(1+k) {
+				t.Fatalf("used %d, want %d (parquet + %v)", c.Used(), 100*(1+k), exts)
+			}
+			fx.get(t, c, 1)
+			fx.get(t, c, 2) // over the bound
+			if got := fx.cached(c); got != "011" {
+				t.Fatalf("cached %s, want 011", got)
+			}
+			for _, r := range renditions {
+				if _, err := os.Stat(r); !os.IsNotExist(err) {
+					t.Errorf("the evicted entry's rendition %s is still there (%v)", filepath.Base(r), err)
+				}
+			}
+			if c.Used() != 200 {
+				t.Errorf("used %d, want 200", c.Used())
+			}
+		})
 	}
 }
 
