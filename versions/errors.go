@@ -4,6 +4,7 @@ import (
 	"errors"
 
 	"github.com/datomfs/datomfs/versions/cache"
+	"github.com/datomfs/datomfs/versions/store"
 )
 
 // Sentinel errors callers branch on. Lower-level errors (store, repo, meta)
@@ -36,6 +37,12 @@ var (
 	ErrIntegrity = cache.ErrIntegrity
 	// ErrAuth: the git remote or the store refused our credentials.
 	ErrAuth = errors.New("authentication failed")
+	// ErrStoreCredentials: no credentials for the store were found (S3:
+	// the AWS credential chain found none).
+	ErrStoreCredentials = store.ErrNoCredentials
+	// ErrStoreUnreachable is the store's part of ErrUnreachable (the git
+	// remote's is not).
+	ErrStoreUnreachable = store.ErrUnreachable
 )
 
 // alsoIs returns err, matching sentinel as well for errors.Is, with err's

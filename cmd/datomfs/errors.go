@@ -3,6 +3,8 @@ package main
 import (
 	"errors"
 	"fmt"
+	"io/fs"
+	"strings"
 
 	"github.com/datomfs/datomfs/internal/rds"
 	"github.com/datomfs/datomfs/query"
@@ -56,6 +58,18 @@ func exitCode(err error) int {
 	return exitError
 }
 
+// unreachableHint says what to check for the part that could not be
+// reached: an S3 store, a store folder, or the git remote.
+func unreachableHint(err error) string {
+	switch {
+	case errors.Is(err, versions.ErrStoreUnreachable) && strings.Contains(err.Error(), "s3://"):
+		return "check the network, the bucket's name and AWS_ENDPOINT_URL (for an S3-compatible server)"
+	case errors.Is(err, versions.ErrStoreUnreachable):
+		return "check that the store folder exists and is mounted (the store is a local path)"
+	}
+	return `check the network and the git remote's URL ("git remote -v" in the clone)`
+}
+
 // defaultHint is the advice for errors that carry none of their own.
 func defaultHint(err error) string {
 	switch {
@@ -73,10 +87,14 @@ func defaultHint(err error) string {
 		return "every row needs the header's number of fields, quote fields that contain the delimiter (\"a,b\"), and give every column a unique name"
 	case errors.Is(err, rds.ErrUnsupported):
 		return "read it as parquet (-o FILE.parquet) or CSV instead; .rds holds only columns R's arrow reads as plain vectors"
+	case errors.Is(err, fs.ErrNotExist) && !errors.Is(err, versions.ErrUnreachable):
+		return "" // "no such file" says it all
 	case errors.Is(err, versions.ErrInvalidInput):
 		return `check the file with "datomfs hash FILE"`
+	case errors.Is(err, versions.ErrStoreCredentials):
+		return "S3 needs credentials: set AWS_PROFILE (a profile in ~/.aws/config), or AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY; AWS_ENDPOINT_URL names an S3-compatible server"
 	case errors.Is(err, versions.ErrUnreachable):
-		return "check the network, the store location and credentials (AWS_*), or the git remote"
+		return unreachableHint(err)
 	case errors.Is(err, versions.ErrAuth):
 		return "set DATOMFS_GIT_TOKEN (or GITHUB_TOKEN) to a token with access to the remote"
 	case errors.Is(err, versions.ErrReadOnly):

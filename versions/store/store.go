@@ -103,6 +103,9 @@ var (
 	// ErrPermission: the store refused the operation (EACCES, EPERM, EROFS,
 	// S3 AccessDenied or a bad signature). Permanent: do not retry.
 	ErrPermission = errors.New("permission denied")
+	// ErrNoCredentials: no credentials could be found for the store (S3:
+	// the AWS credential chain found none). Permanent: do not retry.
+	ErrNoCredentials = errors.New("no credentials for the store")
 	// ErrNoSpace: the store is full (ENOSPC, EDQUOT). Permanent: do not retry.
 	ErrNoSpace = errors.New("no space left in store")
 	// ErrUnreachable: the store as a whole cannot be used: connection
@@ -120,6 +123,6 @@ var (
 
 // IsPermanent reports whether err is a failure that retrying cannot fix.
 func IsPermanent(err error) bool {
-	return errors.Is(err, ErrPermission) || errors.Is(err, ErrNoSpace) ||
+	return errors.Is(err, ErrPermission) || errors.Is(err, ErrNoSpace) || errors.Is(err, ErrNoCredentials) ||
 		errors.Is(err, ErrBadKey) || errors.Is(err, ErrSizeMismatch)
 }

@@ -30,6 +30,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/s3"
 	"github.com/aws/aws-sdk-go-v2/service/s3/types"
 	"github.com/aws/smithy-go"
+	"github.com/aws/smithy-go/logging"
 
 	"github.com/datomfs/datomfs/internal/netdeadline"
 	"github.com/datomfs/datomfs/internal/redact"
@@ -191,9 +192,17 @@ func New(ctx context.Context, opts Options) (*S3, error) {
 		load = append(load, config.WithCredentialsProvider(aws.CredentialsProviderFunc(
 			func(context.Context) (aws.Credentials, error) { return creds, nil })))
 	}
+	// The SDK's own log lines (credential fallbacks, retries) go to our
+	// log at debug level, not to the user's terminal.
+	load = append(load, config.WithLogger(sdkLogger{s.log}))
 	cfg, err := config.LoadDefaultConfig(ctx, load...)
 	if err != nil {
 		return nil, fmt.Errorf("s3 store %s: load AWS configuration: %w", s.Location(), err)
+	}
+	// A failure to find credentials is told apart from the server's
+	// answers (ErrNoCredentials, with its own hint).
+	if cfg.Credentials != nil {
+		cfg.Credentials = credentialsProvider{cfg.Credentials}
 	}
 	if cfg.Region == "" {
 		cfg.Region = DefaultRegion
@@ -218,6 +227,29 @@ func New(ctx context.Context, opts Options) (*S3, error) {
 	})
 	return s, nil
 }
+
+// sdkLogger writes the SDK's log lines to the store's log at debug level.
+type sdkLogger struct{ log *slog.Logger }
+
+func (l sdkLogger) Logf(class logging.Classification, format string, v ...any) {
+	l.log.Debug("aws sdk: "+fmt.Sprintf(format, v...), "class", string(class))
+}
+
+// credentialsProvider marks the credential chain's failures.
+type credentialsProvider struct{ aws.CredentialsProvider }
+
+func (c credentialsProvider) Retrieve(ctx context.Context) (aws.Credentials, error) {
+	creds, err := c.CredentialsProvider.Retrieve(ctx)
+	if err != nil {
+		return creds, &credentialsError{err}
+	}
+	return creds, nil
+}
+
+type credentialsError struct{ err error }
+
+func (e *credentialsError) Error() string { return e.err.Error() }
+func (e *credentialsError) Unwrap() error { return e.err }
 
 // notRespondingIsFinal tells the SDK's retryer not to retry an idle
 // timeout, and leaves every other error to the SDK's own checks.
@@ -654,6 +686,14 @@ func (s *S3) mapErr(ctx context.Context, op, what string, err error) error {
 		return fmt.Errorf("%s %s: %w: %w", op, what, store.ErrPermission, err)
 	case isCode(err, 507, "QuotaExceeded", "StorageFull", "InsufficientStorage"):
 		return fmt.Errorf("%s %s: %w: %w", op, what, store.ErrNoSpace, err)
+	}
+	var ce *credentialsError
+	if errors.As(err, &ce) {
+		// The chain's message goes on about the last source it tried
+		// (the EC2 metadata service); its first reason is enough.
+		why := strings.TrimPrefix(ce.err.Error(), "failed to refresh cached credentials, ")
+		why, _, _ = strings.Cut(why, ", operation error")
+		return fmt.Errorf("%s %s: %w (%s)", op, what, store.ErrNoCredentials, why)
 	}
 	if ie, ok := netdeadline.AsIdle(err); ok {
 		// One line: the SDK's wrapping adds nothing here.
