@@ -203,6 +203,12 @@ func serveMount(ctx context.Context, f *factory, opts *mountOptions, ready *os.F
 		allowOther = false
 		fmt.Fprintln(opts.IO.ErrOut, "note: other users cannot read this mount (add user_allow_other to /etc/fuse.conf to allow it)")
 	}
+	// Signals are ours before the mount is announced: a script that sees
+	// "Mounted" and sends SIGTERM must get a clean unmount, not the
+	// default action (which would leave the mount point dead).
+	sig := make(chan os.Signal, 2)
+	signal.Notify(sig, syscall.SIGINT, syscall.SIGTERM)
+	defer signal.Stop(sig)
 	srv, err := fs.Mount(ctx, opts.Mountpoint, p, fs.Options{
 		Logger:        f.Logger,
 		Converter:     query.Converter{},
@@ -234,9 +240,6 @@ func serveMount(ctx context.Context, f *factory, opts *mountOptions, ready *os.F
 		fmt.Fprintf(opts.IO.ErrOut, "Stop with Ctrl-C, or: fusermount3 -u %s\n", srv.Dir())
 	}
 
-	sig := make(chan os.Signal, 2)
-	signal.Notify(sig, syscall.SIGINT, syscall.SIGTERM)
-	defer signal.Stop(sig)
 	done := make(chan struct{})
 	go func() {
 		srv.Wait()
