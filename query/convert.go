@@ -122,13 +122,70 @@ func csvDuckErr(err error) error {
 }
 
 // ParquetToCSV writes a parquet file as CSV with a header row; missing values
-// are written as NA so that R's read.csv reads them as NA.
+// are written as NA so that R's read.csv reads them as NA. Times are
+// written as the query output writes them (formatTime): ISO 8601 with a
+// "T", an instant (TIMESTAMPTZ) in UTC with "Z", fractions without
+// trailing zeros; DuckDB's own CSV form ("2026-01-15 09:00:00+00", in the
+// session's time zone) would be a second way of printing time.
 func (Converter) ParquetToCSV(ctx context.Context, parquetPath, csvPath string) error {
-	return runOnce(ctx, fmt.Sprintf(
-		"COPY (SELECT * FROM read_parquet(%s)) TO %s (FORMAT csv, HEADER, NULLSTR 'NA')",
-		sqlString(parquetPath), sqlString(csvPath)))
+	db, err := sql.Open("duckdb", "")
+	if err != nil {
+		return fmt.Errorf("open duckdb: %w", err)
+	}
+	defer db.Close()
+	src := fmt.Sprintf("read_parquet(%s)", sqlString(parquetPath))
+	cols, err := describe(ctx, db, src)
+	if err != nil {
+		return err
+	}
+	list := make([]string, len(cols))
+	for i, c := range cols {
+		list[i] = csvColumn(c.name, c.typ)
+	}
+	_, err = db.ExecContext(ctx, fmt.Sprintf("COPY (SELECT %s FROM %s) TO %s (FORMAT csv, HEADER, NULLSTR 'NA')",
+		strings.Join(list, ", "), src, sqlString(csvPath)))
+	if err != nil {
+		return cleanDuckErr(err)
+	}
+	return nil
 }
 
+type column struct{ name, typ string }
+
+// describe lists the columns of a relation with their DuckDB types.
+func describe(ctx context.Context, db *sql.DB, relation string) ([]column, error) {
+	rows, err := db.QueryContext(ctx, "SELECT column_name, column_type FROM (DESCRIBE SELECT * FROM "+relation+")")
+	if err != nil {
+		return nil, cleanDuckErr(err)
+	}
+	defer rows.Close()
+	var cols []column
+	for rows.Next() {
+		var c column
+		if err := rows.Scan(&c.name, &c.typ); err != nil {
+			return nil, err
+		}
+		cols = append(cols, c)
+	}
+	return cols, rows.Err()
+}
+
+// csvColumn is the select-list item that writes one column for CSV: times
+// as formatTime prints them, everything else as DuckDB does.
+func csvColumn(name, typ string) string {
+	q := quoteIdent(name)
+	// strftime's %f is microseconds; trailing zeros (and a bare ".") go.
+	trim := func(expr string) string {
+		return fmt.Sprintf(`regexp_replace(%s, '\.?0+$', '')`, expr)
+	}
+	switch {
+	case typ == "TIMESTAMP WITH TIME ZONE":
+		return fmt.Sprintf(`%s || 'Z' AS %s`, trim(fmt.Sprintf(`strftime(timezone('UTC', %s), '%%Y-%%m-%%dT%%H:%%M:%%S.%%f')`, q)), q)
+	case typ == "TIMESTAMP" || typ == "TIMESTAMP_MS" || typ == "TIMESTAMP_S" || typ == "TIMESTAMP_NS":
+		return fmt.Sprintf(`%s AS %s`, trim(fmt.Sprintf(`strftime(%s::TIMESTAMP, '%%Y-%%m-%%dT%%H:%%M:%%S.%%f')`, q)), q)
+	}
+	return q
+}
 func runOnce(ctx context.Context, stmt string) error {
 	db, err := sql.Open("duckdb", "")
 	if err != nil {
@@ -150,3 +207,6 @@ func cleanDuckErr(err error) error {
 	}
 	return &sqlError{msg: msg}
 }
+
+// quoteIdent quotes a column name for DuckDB.
+func quoteIdent(name string) string { return `"` + strings.ReplaceAll(name, `"`, `""`) + `"` }

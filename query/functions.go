@@ -139,7 +139,7 @@ func (s *historySource) ColumnInfos() []duckdb.ColumnInfo {
 	return columnInfos(
 		"version", duckdb.TYPE_VARCHAR,
 		"data_sha", duckdb.TYPE_VARCHAR,
-		"timestamp", duckdb.TYPE_TIMESTAMP,
+		"timestamp", duckdb.TYPE_TIMESTAMP_TZ,
 		"author", duckdb.TYPE_VARCHAR,
 		"commit_message", duckdb.TYPE_VARCHAR,
 		"nrow", duckdb.TYPE_BIGINT,
@@ -201,7 +201,7 @@ func (s *versionFilesSource) ColumnInfos() []duckdb.ColumnInfo {
 	return columnInfos(
 		"_datomfs_file", duckdb.TYPE_VARCHAR,
 		"_version", duckdb.TYPE_VARCHAR,
-		"_timestamp", duckdb.TYPE_TIMESTAMP,
+		"_timestamp", duckdb.TYPE_TIMESTAMP_TZ,
 	)
 }
 
