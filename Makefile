@@ -5,7 +5,7 @@
 GO  ?= go
 BIN := bin/datomfs
 
-.PHONY: all setup build demo test torture bench bench-peers clean
+.PHONY: all setup build demo test torture bench bench-peers man clean
 
 all: build
 
@@ -32,5 +32,9 @@ bench: setup
 bench-peers: setup
 	bash bench/peers.sh
 
+# Man pages from the commands' own help, into man/ (man -l man/datomfs.1).
+man: build
+	$(BIN) man --dir man
+
 clean:
-	rm -rf bin demo
+	rm -rf bin demo man

@@ -21,5 +21,6 @@ func commands(f *factory) []*cobra.Command {
 		newDiffCmd(f, nil),
 		newMountCmd(f, nil),
 		newVersionCmd(f, nil),
+		newManCmd(f),
 	}
 }
