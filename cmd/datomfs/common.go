@@ -11,6 +11,7 @@ import (
 	"text/tabwriter"
 	"time"
 
+	"github.com/schollz/progressbar/v3"
 	"github.com/spf13/cobra"
 
 	"github.com/datomfs/datomfs/query"
@@ -104,28 +105,43 @@ func (tp *tablePrinter) flush() {
 	}
 }
 
-// progress draws one updating line on a terminal.
+// progress draws one bar per transfer on a terminal (schollz/progressbar:
+// bytes, rate and time left), only ever on a TTY (options checks).
 type progress struct {
-	out  io.Writer
-	last time.Time
+	out   io.Writer
+	what  string
+	total int64
+	bar   *progressbar.ProgressBar
 }
 
 func newProgress(out io.Writer) *progress { return &progress{out: out} }
 
 func (p *progress) update(what string, done, total int64) {
-	now := time.Now()
-	final := total > 0 && done >= total
-	if !final && now.Sub(p.last) < 200*time.Millisecond {
-		return
+	if p.bar == nil || what != p.what || total != p.total {
+		if p.bar != nil && !p.bar.IsFinished() {
+			p.bar.Finish()
+		}
+		p.what, p.total = what, total
+		max := total
+		if max <= 0 {
+			max = -1 // unknown: a spinner with the bytes so far
+		}
+		p.bar = progressbar.NewOptions64(max,
+			progressbar.OptionSetWriter(p.out),
+			progressbar.OptionSetDescription(what),
+			progressbar.OptionShowBytes(true),
+			progressbar.OptionShowTotalBytes(true),
+			progressbar.OptionShowCount(),
+			progressbar.OptionUseIECUnits(true),
+			progressbar.OptionSetPredictTime(true),
+			progressbar.OptionSetWidth(24),
+			progressbar.OptionThrottle(100*time.Millisecond),
+			progressbar.OptionOnCompletion(func() { fmt.Fprintln(p.out) }),
+		)
 	}
-	p.last = now
-	if total > 0 {
-		fmt.Fprintf(p.out, "\r%s: %s / %s (%d%%)", what, humanBytes(done), humanBytes(total), done*100/total)
-	} else {
-		fmt.Fprintf(p.out, "\r%s: %s", what, humanBytes(done))
-	}
-	if final {
-		fmt.Fprintln(p.out)
+	p.bar.Set64(done)
+	if total > 0 && done >= total && !p.bar.IsFinished() {
+		p.bar.Finish()
 	}
 }
 
