@@ -15,6 +15,7 @@ import (
 	"strings"
 	"syscall"
 	"testing"
+	"time"
 
 	"github.com/apache/arrow-go/v18/arrow"
 	"github.com/apache/arrow-go/v18/arrow/array"
@@ -691,5 +692,45 @@ func TestCoreRDSRefusal(t *testing.T) {
 	leftovers, _ := filepath.Glob(filepath.Join(fx.Cache, "objects", "*", "*.rds*"))
 	if len(leftovers) != 0 {
 		t.Errorf("left in the cache: %v", leftovers)
+	}
+}
+
+// Building a large rendition is logged at the default level: its start,
+// the bytes written so far while it runs, and its size and time when done.
+func TestCoreRenditionProgressLog(t *testing.T) {
+	oldAt, oldEvery := renditionLogAt, renditionLogEvery
+	renditionLogAt, renditionLogEvery = 0, 20*time.Millisecond
+	t.Cleanup(func() { renditionLogAt, renditionLogEvery = oldAt, oldEvery })
+	ctx := context.Background()
+	fx := newProjectFixture(t)
+	c := newTestCore(t, fx.Project, fx)
+	c.renditions.toRDS = func(ctx context.Context, _, dst string) error {
+		f, err := os.Create(dst)
+		if err != nil {
+			return err
+		}
+		defer f.Close()
+		for i := 0; i < 5; i++ { // a slow conversion
+			f.Write(make([]byte, 1000))
+			time.Sleep(30 * time.Millisecond)
+		}
+		return nil
+	}
+	f, unpin, err := c.openRendition(ctx, fx.V1, kindRDS, syscall.O_RDONLY)
+	if err != nil {
+		t.Fatal(err)
+	}
+	f.Close()
+	unpin()
+	log := fx.Log.String()
+	for _, want := range []string{
+		"datomfs: building rds rendition of lb@" + fx.V1.ID.Short(),
+		"written_bytes=",
+		"datomfs: built rds rendition of lb@" + fx.V1.ID.Short(),
+		"bytes=5000",
+	} {
+		if !strings.Contains(log, want) {
+			t.Errorf("log lacks %q:\n%s", want, log)
+		}
 	}
 }

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"log/slog"
 	"os"
 	"sync"
 	"time"
@@ -137,8 +138,59 @@ func (r *renditions) make1(ctx context.Context, v versions.Version, kind string)
 	}
 }
 
+// renditionLogAt is the source size from which building a rendition is
+// logged at the default level, with its progress every renditionLogEvery.
+var (
+	renditionLogAt    int64 = 64 << 20
+	renditionLogEvery       = 5 * time.Second
+)
+
+// logProgress logs the building of a large rendition: its start, the
+// bytes written so far while it runs, and its size and time when done (the
+// returned func, deferred). Small ones are logged at debug level.
+func (r *renditions) logProgress(what, src, tmp, dst string) (done func(err *error)) {
+	log := r.p.Logger()
+	level := slog.LevelDebug
+	var srcSize int64
+	if fi, err := os.Stat(src); err == nil {
+		srcSize = fi.Size()
+	}
+	if srcSize >= renditionLogAt {
+		level = slog.LevelInfo
+	}
+	start := time.Now()
+	log.Log(r.bg, level, "datomfs: building "+what, "parquet_bytes", srcSize)
+	stop := make(chan struct{})
+	ticks := time.NewTicker(renditionLogEvery)
+	go func() {
+		defer ticks.Stop()
+		for {
+			select {
+			case <-stop:
+				return
+			case <-ticks.C:
+				if fi, err := os.Stat(tmp); err == nil {
+					log.Log(r.bg, level, "datomfs: building "+what, "written_bytes", fi.Size(), "seconds", int(time.Since(start).Seconds()))
+				}
+			}
+		}
+	}()
+	return func(err *error) {
+		close(stop)
+		secs := fmt.Sprintf("%.1f", time.Since(start).Seconds())
+		if *err != nil {
+			return // core.errno logs the failure with its reason
+		}
+		var size int64
+		if fi, err := os.Stat(dst); err == nil {
+			size = fi.Size()
+		}
+		log.Log(r.bg, level, "datomfs: built "+what, "bytes", size, "seconds", secs)
+	}
+}
+
 // make converts v's verified copy into dst (through a temporary file).
-func (r *renditions) make(v versions.Version, kind, dst string) error {
+func (r *renditions) make(v versions.Version, kind, dst string) (err error) {
 	src, err := r.p.Fetch(r.bg, v)
 	if err != nil {
 		return err
@@ -149,6 +201,7 @@ func (r *renditions) make(v versions.Version, kind, dst string) error {
 	}
 	tmp := fmt.Sprintf("%s.tmp-%d", dst, time.Now().UnixNano())
 	defer os.Remove(tmp)
+	defer r.logProgress(what, src, tmp, dst)(&err)
 	switch kind {
 	case kindCSV:
 		err = r.conv.ParquetToCSV(r.bg, src, tmp)
