@@ -84,7 +84,11 @@ func noteRemoteHead(io *IOStreams, p *versions.Project) {
 		fmt.Fprintf(io.ErrOut, "note: the remote's HEAD named a branch that does not exist; it now names %s, so git clone checks out the files\n", h.Target)
 	case h.Missing:
 		b := p.Branch()
-		fmt.Fprintf(io.ErrOut, "hint: the remote's default branch is %q, which does not exist (datomfs pushed %q), so git clone checks out nothing: set the repository's default branch to %q (GitHub: Settings → General → Default branch; GitLab: Settings → Repository → Branch defaults; a bare repository on a server: git symbolic-ref HEAD refs/heads/%s in it)\n", h.Target, b, b, b)
+		which := "the remote's default branch does not exist"
+		if h.Target != "" {
+			which = fmt.Sprintf("the remote's default branch is %q, which does not exist", h.Target)
+		}
+		fmt.Fprintf(io.ErrOut, "hint: %s (datomfs pushed %q), so git clone checks out nothing: set the repository's default branch to %q (GitHub: Settings → General → Default branch; GitLab: Settings → Repository → Branch defaults; a bare repository on a server: git symbolic-ref HEAD refs/heads/%s in it)\n", which, b, b, b)
 	}
 }
 

@@ -35,7 +35,8 @@ func localRemotePath(remote string) string {
 }
 
 // RemoteHead says what the remote's HEAD names after a push of branch:
-// Target is the branch it names ("" when the server does not say) and
+// Target is the branch it names ("" when the server does not say, as git
+// does not when that branch is missing) and
 // Missing is true when that branch does not exist on the remote, so a plain
 // "git clone" checks out nothing. Fixed is true when FollowPushedBranch
 // pointed a local bare repository's HEAD at branch.
@@ -68,15 +69,21 @@ func (r *Repo) FollowPushedBranch(ctx context.Context) (RemoteHead, error) {
 	}
 	var h RemoteHead
 	branches := map[string]bool{}
+	advertised := false
 	for _, ref := range refs {
 		switch {
 		case ref.Name().IsBranch():
 			branches[ref.Name().Short()] = true
-		case ref.Name() == plumbing.HEAD && ref.Type() == plumbing.SymbolicReference:
-			h.Target = ref.Target().Short()
+		case ref.Name() == plumbing.HEAD:
+			advertised = true
+			if ref.Type() == plumbing.SymbolicReference {
+				h.Target = ref.Target().Short()
+			}
 		}
 	}
-	h.Missing = h.Target != "" && !branches[h.Target]
+	// git does not advertise a HEAD that names a missing branch (nor its
+	// target): a remote with branches but no HEAD is that case.
+	h.Missing = (h.Target != "" && !branches[h.Target]) || (!advertised && len(branches) > 0)
 	return h, nil
 }
 

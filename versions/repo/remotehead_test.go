@@ -6,6 +6,8 @@ import (
 	"os/exec"
 	"path/filepath"
 	"testing"
+
+	"github.com/datomfs/datomfs/internal/testenv"
 )
 
 // TestFollowPushedBranch: a bare remote made by "git init --bare
@@ -75,5 +77,43 @@ func TestLocalRemotePath(t *testing.T) {
 		if got := localRemotePath(in); got != want {
 			t.Errorf("localRemotePath(%q) = %q, want %q", in, got, want)
 		}
+	}
+}
+
+// TestFollowPushedBranchHTTP: a hosted remote (git http-backend) whose
+// default branch names one that was never pushed is only inspected: its
+// HEAD is not ours to change, and the result says what is wrong so that
+// init can tell the user how to fix it in the hosting settings.
+func TestFollowPushedBranchHTTP(t *testing.T) {
+	ctx := context.Background()
+	isolate(t)
+	const token = "tok-head-9c1d"
+	t.Setenv("DATOMFS_GIT_TOKEN", token)
+	srv := testenv.GitHTTP(t, token)
+	url := srv.NewBareRepo(t, "data.git")
+	gitCLI(t, filepath.Join(srv.Root, "data.git"), "symbolic-ref", "HEAD", "refs/heads/master")
+	r, err := Init(ctx, t.TempDir(), url, InitOptions{Branch: "main"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	mustCommit(t, r, "Initialize datom repository", map[string]string{"README.md": "# s1\n"})
+	if err := r.Push(ctx); err != nil {
+		t.Fatal(err)
+	}
+	h, err := r.FollowPushedBranch(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	// git advertises no HEAD (and so no name) for a missing branch.
+	if want := (RemoteHead{Missing: true}); h != want {
+		t.Fatalf("FollowPushedBranch = %+v, want %+v", h, want)
+	}
+	if got := gitCLI(t, filepath.Join(srv.Root, "data.git"), "symbolic-ref", "HEAD"); got != "refs/heads/master" {
+		t.Errorf("a hosted remote's HEAD was changed to %q", got)
+	}
+	// Once its default branch is main, nothing is wrong.
+	gitCLI(t, filepath.Join(srv.Root, "data.git"), "symbolic-ref", "HEAD", "refs/heads/main")
+	if h, err := r.FollowPushedBranch(ctx); err != nil || h != (RemoteHead{Target: "main"}) {
+		t.Errorf("after the fix: %+v, %v", h, err)
 	}
 }
