@@ -12,6 +12,7 @@ package bench
 // ms_ls_warm, ms_find_cold, ms_find_warm); nothing asserts a timing.
 
 import (
+	"bytes"
 	"context"
 	"crypto/sha256"
 	"encoding/hex"
@@ -35,6 +36,26 @@ func fakeSHA(parts ...any) string {
 	return hex.EncodeToString(s[:])
 }
 
+// historyFile is version_history.json for entries (oldest first), built
+// in one pass (History.Prepend copies the history each time: quadratic).
+func historyFile(b *testing.B, entries []meta.HistoryEntry) []byte {
+	b.Helper()
+	var buf bytes.Buffer
+	buf.WriteString("[\n")
+	for i := len(entries) - 1; i >= 0; i-- {
+		one := meta.History{}.Prepend(entries[i]).JSON() // "[\n  {...}\n]"
+		buf.Write(one[2 : len(one)-2])
+		if i > 0 {
+			buf.WriteString(",\n")
+		}
+	}
+	buf.WriteString("\n]\n")
+	if _, err := meta.ParseHistory(buf.Bytes()); err != nil {
+		b.Fatalf("built history: %v", err)
+	}
+	return buf.Bytes()
+}
+
 // listProject makes a developer clone with tables t0000.. of perTable
 // versions each, plus (if big > 0) a table "big" with big versions.
 func listProject(b *testing.B, tables, perTable, big int) (*versions.Project, versions.Options, string) {
@@ -52,24 +73,35 @@ func listProject(b *testing.B, tables, perTable, big int) (*versions.Project, ve
 	t0 := time.Date(2025, 1, 1, 0, 0, 0, 0, time.UTC)
 	add := func(name string, n int) {
 		tn := meta.MustTableName(name)
-		var h meta.History
-		var last meta.HistoryEntry
+		var entries []meta.HistoryEntry // oldest first
 		for i := 0; i < n; i++ {
-			last = meta.HistoryEntry{
+			entries = append(entries, meta.HistoryEntry{
 				Version:       identity.MetadataSHA(fakeSHA("v", name, i)),
 				DataSHA:       identity.DataSHA(fakeSHA("d", name, i)),
 				Timestamp:     t0.Add(time.Duration(i) * time.Second),
 				Author:        meta.Author{Name: "Bench", Email: "bench@example.org"},
 				CommitMessage: fmt.Sprintf("Update %s (%d)", name, i),
 				ParquetSHA:    identity.ParquetSHA(fakeSHA("p", name, i)),
+			})
+		}
+		last := entries[len(entries)-1]
+		h := historyFile(b, entries)
+		// The versions' objects exist, as they do in a real store (a
+		// missing one is an error every listing would retry).
+		for _, e := range entries {
+			obj := filepath.Join(pf.Store, filepath.FromSlash(pf.Project.Key(versions.Version{Table: tn, DataSHA: e.DataSHA})))
+			if err := os.MkdirAll(filepath.Dir(obj), 0o755); err != nil {
+				b.Fatal(err)
 			}
-			h = h.Prepend(last)
+			if err := os.WriteFile(obj, []byte("PAR1"), 0o644); err != nil {
+				b.Fatal(err)
+			}
 		}
 		if err := os.MkdirAll(filepath.Join(dir, name), 0o755); err != nil {
 			b.Fatal(err)
 		}
 		// Listings read only the history; metadata.json need only exist.
-		for path, body := range map[string][]byte{meta.HistoryPath(tn): h.File(), meta.MetadataPath(tn): []byte("{}\n")} {
+		for path, body := range map[string][]byte{meta.HistoryPath(tn): h, meta.MetadataPath(tn): []byte("{}\n")} {
 			if err := os.WriteFile(filepath.Join(dir, filepath.FromSlash(path)), body, 0o644); err != nil {
 				b.Fatal(err)
 			}
@@ -156,6 +188,10 @@ func walk(b *testing.B, root string) (time.Duration, int) {
 	return d, n
 }
 
+// tableEntries is what a table folder of n versions lists: @<id>.parquet
+// and @<id>.rds per version, current.parquet, current.rds, history.json.
+func tableEntries(n int) int { return 2*n + 3 }
+
 // BenchmarkMountListBigTable: ls of tables/ and of one table with 10,000
 // versions, on a fresh mount (cold) and again (warm).
 func BenchmarkMountListBigTable(b *testing.B) {
@@ -167,8 +203,8 @@ func BenchmarkMountListBigTable(b *testing.B) {
 		mounts = append(mounts, d)
 		tablesCold = append(tablesCold, timeReadDir(b, filepath.Join(srv.Dir(), "tables"), 1))
 		big := filepath.Join(srv.Dir(), "tables", "big")
-		lsCold = append(lsCold, timeReadDir(b, big, 10002))
-		lsWarm = append(lsWarm, timeReadDir(b, big, 10002))
+		lsCold = append(lsCold, timeReadDir(b, big, tableEntries(10000)))
+		lsWarm = append(lsWarm, timeReadDir(b, big, tableEntries(10000)))
 		unmountList(b, srv)
 	}
 	b.StopTimer()
@@ -191,7 +227,7 @@ func BenchmarkMountListFind(b *testing.B) {
 		tablesCold = append(tablesCold, timeReadDir(b, tables, 1000))
 		tablesWarm = append(tablesWarm, timeReadDir(b, tables, 1000))
 		fc, n := walk(b, tables)
-		if want := 1 + 1000*(1+20+2); n != want {
+		if want := 1 + 1000*(1+tableEntries(20)); n != want {
 			b.Fatalf("find saw %d names, want %d", n, want)
 		}
 		findCold = append(findCold, fc)

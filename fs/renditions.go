@@ -44,7 +44,22 @@ type renditions struct {
 	refused map[string]error
 	// toRDS makes an .rds rendition (tests replace it).
 	toRDS func(ctx context.Context, parquetPath, rdsPath string) error
+	// sizes remembers what size found (rendition path → sizeSeen): a
+	// listing asks for every version's renditions at every READDIRPLUS.
+	sizes sync.Map
 }
+
+// sizeSeen is a rendition's size (a rendition, made from immutable bytes,
+// keeps its size even when evicted and made again), or that it was missing
+// at a moment (it may be made since, by this mount or another sharing the
+// cache, so that is believed only briefly).
+type sizeSeen struct {
+	size    int64
+	missing time.Time // zero: size is known
+}
+
+// missingFor is how long a rendition found missing is believed missing.
+const missingFor = 2 * time.Second
 
 type convCall struct {
 	done chan struct{}
@@ -71,10 +86,22 @@ func (r *renditions) enabled(kind string) bool {
 
 // size is the rendition's size if it was made already.
 func (r *renditions) size(v versions.Version, kind string) (int64, bool) {
-	fi, err := os.Stat(r.p.RenditionPath(v, "."+kind))
+	path := r.p.RenditionPath(v, "."+kind)
+	if s, ok := r.sizes.Load(path); ok {
+		seen := s.(sizeSeen)
+		if seen.missing.IsZero() {
+			return seen.size, true
+		}
+		if time.Since(seen.missing) < missingFor {
+			return 0, false
+		}
+	}
+	fi, err := os.Stat(path)
 	if err != nil {
+		r.sizes.Store(path, sizeSeen{missing: time.Now()})
 		return 0, false
 	}
+	r.sizes.Store(path, sizeSeen{size: fi.Size()})
 	return fi.Size(), true
 }
 
@@ -218,5 +245,6 @@ func (r *renditions) make(v versions.Version, kind, dst string) (err error) {
 	if err := os.Rename(tmp, dst); err != nil {
 		return fmt.Errorf("%s: %w", what, err)
 	}
+	r.sizes.Delete(dst) // it was missing a moment ago
 	return nil
 }

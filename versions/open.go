@@ -178,10 +178,14 @@ func (p *Project) VersionSize(ctx context.Context, v Version) (int64, error) {
 	if size, ok := p.sizes.Load(key); ok {
 		return size.(int64), nil
 	}
-	if path, ok := p.cache.Cached(key, v.ParquetSHA); ok {
-		if fi, err := os.Stat(path); err == nil {
-			p.sizes.Store(key, fi.Size())
-			return fi.Size(), nil
+	// A remote store's object: the cached copy's size spares a HEAD. A
+	// local store is asked directly (one stat either way).
+	if p.RemoteStore() {
+		if path, ok := p.cache.Cached(key, v.ParquetSHA); ok {
+			if fi, err := os.Stat(path); err == nil {
+				p.sizes.Store(key, fi.Size())
+				return fi.Size(), nil
+			}
 		}
 	}
 	if p.RemoteStore() && p.sizeMisses(v.Table) > 1 {

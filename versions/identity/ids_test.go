@@ -82,3 +82,31 @@ func TestParquetSHAJSON(t *testing.T) {
 		t.Errorf("a malformed parquet_sha must be refused: %v", err)
 	}
 }
+
+func TestValidKeySHA(t *testing.T) {
+	for s, want := range map[string]bool{
+		"abcdef":                true,
+		"0123456789abcdef":      true,
+		strings.Repeat("a", 64): true,
+		strings.Repeat("a", 65): false,
+		"abcde":                 false,
+		"":                      false,
+		"ABCDEF":                false,
+		"abcdeg":                false,
+		"abc/ef":                false,
+		"abcde\n":               false,
+		"../../x":               false,
+		"abcdef\x00":            false,
+		strings.Repeat("0", 6):  true,
+		strings.Repeat("f", 63): true,
+	} {
+		if got := ValidKeySHA(s); got != want {
+			t.Errorf("ValidKeySHA(%q) = %v, want %v", s, got, want)
+		}
+	}
+	for s, ok := range map[string]bool{strings.Repeat("0", 64): true, strings.Repeat("G", 64): false, strings.Repeat("A", 64): false, "ab": false} {
+		if _, err := ParseDataSHA(s); (err == nil) != ok {
+			t.Errorf("ParseDataSHA(%q): %v", s, err)
+		}
+	}
+}
