@@ -17,14 +17,17 @@ import (
 	"crypto/sha256"
 	"encoding/hex"
 	"fmt"
+	"io"
 	"io/fs"
 	"os"
+	"os/exec"
 	"path/filepath"
 	"strings"
 	"testing"
 	"time"
 
 	datomfs "github.com/datomfs/datomfs/fs"
+	"github.com/datomfs/datomfs/internal/testenv"
 	"github.com/datomfs/datomfs/internal/testenv/projecttest"
 	"github.com/datomfs/datomfs/versions"
 	"github.com/datomfs/datomfs/versions/identity"
@@ -241,4 +244,53 @@ func BenchmarkMountListFind(b *testing.B) {
 	b.ReportMetric(median(tablesWarm), "ms_tables_warm")
 	b.ReportMetric(median(findCold), "ms_find_cold")
 	b.ReportMetric(median(findWarm), "ms_find_warm")
+	// The peer: rclone mounting the store folder itself (the same
+	// objects: every version's parquet and the mirrors), walked the same
+	// way on a fresh mount each time.
+	if _, err := exec.LookPath("rclone"); err != nil {
+		b.Logf("rclone not installed (apt-get install rclone): no peer figure")
+		return
+	}
+	var rcloneCold []time.Duration
+	for i := 0; i < b.N; i++ {
+		mnt := rcloneMount(b, p.StoreLocation())
+		d, _ := walk(b, mnt)
+		rcloneCold = append(rcloneCold, d)
+		rcloneUnmount(b, mnt)
+	}
+	b.ReportMetric(median(rcloneCold), "ms_find_rclone_cold")
+	b.ReportMetric(median(findCold)/median(rcloneCold), "find_vs_rclone")
+}
+
+// rcloneMount mounts dir read-only with rclone's local backend.
+func rcloneMount(b *testing.B, dir string) string {
+	b.Helper()
+	mnt := filepath.Join(b.TempDir(), "rclone")
+	if err := os.Mkdir(mnt, 0o755); err != nil {
+		b.Fatal(err)
+	}
+	cmd := exec.Command("rclone", "mount", dir, mnt, "--read-only", "--config", "/dev/null")
+	cmd.Stdout, cmd.Stderr = io.Discard, io.Discard
+	if err := cmd.Start(); err != nil {
+		b.Fatal(err)
+	}
+	b.Cleanup(func() {
+		testenv.ForceUnmount(mnt)
+		cmd.Process.Kill()
+		cmd.Wait()
+	})
+	for i := 0; i < 200 && !testenv.Mounted(mnt); i++ {
+		time.Sleep(25 * time.Millisecond)
+	}
+	if !testenv.Mounted(mnt) {
+		b.Fatal("rclone mount did not appear")
+	}
+	return mnt
+}
+
+func rcloneUnmount(b *testing.B, mnt string) {
+	b.Helper()
+	if out, err := exec.Command("fusermount3", "-u", mnt).CombinedOutput(); err != nil {
+		b.Fatalf("unmount rclone: %v %s", err, out)
+	}
 }
