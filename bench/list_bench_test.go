@@ -39,6 +39,23 @@ func fakeSHA(parts ...any) string {
 	return hex.EncodeToString(s[:])
 }
 
+// fakeEntries are n history entries of table (oldest first), step apart
+// from t0, naming versions that were never written.
+func fakeEntries(table string, n int, t0 time.Time, step time.Duration) []meta.HistoryEntry {
+	entries := make([]meta.HistoryEntry, n)
+	for i := range entries {
+		entries[i] = meta.HistoryEntry{
+			Version:       identity.MetadataSHA(fakeSHA("v", table, i)),
+			DataSHA:       identity.DataSHA(fakeSHA("d", table, i)),
+			Timestamp:     t0.Add(time.Duration(i) * step),
+			Author:        meta.Author{Name: "Bench", Email: "bench@example.org"},
+			CommitMessage: fmt.Sprintf("Update %s (%d)", table, i),
+			ParquetSHA:    identity.ParquetSHA(fakeSHA("p", table, i)),
+		}
+	}
+	return entries
+}
+
 // historyFile is version_history.json for entries (oldest first), built
 // in one pass (History.Prepend copies the history each time: quadratic).
 func historyFile(b *testing.B, entries []meta.HistoryEntry) []byte {
@@ -76,17 +93,7 @@ func listProject(b *testing.B, tables, perTable, big int) (*versions.Project, ve
 	t0 := time.Date(2025, 1, 1, 0, 0, 0, 0, time.UTC)
 	add := func(name string, n int) {
 		tn := meta.MustTableName(name)
-		var entries []meta.HistoryEntry // oldest first
-		for i := 0; i < n; i++ {
-			entries = append(entries, meta.HistoryEntry{
-				Version:       identity.MetadataSHA(fakeSHA("v", name, i)),
-				DataSHA:       identity.DataSHA(fakeSHA("d", name, i)),
-				Timestamp:     t0.Add(time.Duration(i) * time.Second),
-				Author:        meta.Author{Name: "Bench", Email: "bench@example.org"},
-				CommitMessage: fmt.Sprintf("Update %s (%d)", name, i),
-				ParquetSHA:    identity.ParquetSHA(fakeSHA("p", name, i)),
-			})
-		}
+		entries := fakeEntries(name, n, t0, time.Second)
 		last := entries[len(entries)-1]
 		h := historyFile(b, entries)
 		// The versions' objects exist, as they do in a real store (a

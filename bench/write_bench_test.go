@@ -23,7 +23,6 @@ import (
 	"github.com/datomfs/datomfs/internal/studygen"
 	"github.com/datomfs/datomfs/internal/testenv/projecttest"
 	"github.com/datomfs/datomfs/versions"
-	"github.com/datomfs/datomfs/versions/identity"
 	"github.com/datomfs/datomfs/versions/meta"
 )
 
@@ -68,17 +67,7 @@ func BenchmarkWriteHistory(b *testing.B) {
 func seedHistory(b *testing.B, dir, table string, n int) {
 	b.Helper()
 	t0 := time.Date(2020, 1, 1, 0, 0, 0, 0, time.UTC)
-	var entries []meta.HistoryEntry
-	for i := 0; i < n; i++ {
-		entries = append(entries, meta.HistoryEntry{
-			Version:       identity.MetadataSHA(fakeSHA("v", table, i)),
-			DataSHA:       identity.DataSHA(fakeSHA("d", table, i)),
-			Timestamp:     t0.Add(time.Duration(i) * time.Minute),
-			Author:        meta.Author{Name: "Bench", Email: "bench@example.org"},
-			CommitMessage: fmt.Sprintf("Update %s (%d)", table, i),
-			ParquetSHA:    identity.ParquetSHA(fakeSHA("p", table, i)),
-		})
-	}
+	entries := fakeEntries(table, n, t0, time.Minute)
 	path := filepath.Join(dir, filepath.FromSlash(meta.HistoryPath(meta.MustTableName(table))))
 	if err := os.MkdirAll(filepath.Dir(path), 0o755); err != nil {
 		b.Fatal(err)

@@ -39,6 +39,23 @@ func (r *remoteLike) Open(ctx context.Context, key string, off, n int64) (io.Rea
 	return r.Store.Open(ctx, key, off, n)
 }
 
+// openAsRemote opens p's clone again as if its store were S3 (remoteLike
+// over the same folder), with a fresh cache.
+func openAsRemote(t *testing.T, p *Project) (*Project, *remoteLike) {
+	t.Helper()
+	storeRoot := p.store.Location()
+	rs := &remoteLike{}
+	q, err := Open(context.Background(), p.Dir(), Options{CacheDir: t.TempDir(), OpenStore: func(ctx context.Context, loc store.Location) (store.Store, error) {
+		ls, err := local.New(storeRoot, local.Options{})
+		rs.Store = ls
+		return rs, err
+	}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return q, rs
+}
+
 // TestOpenVersion covers the read paths: a verified local copy (after a
 // download from a local store, or already cached), and a remote version
 // served before it is cached, with and without the background fill.
@@ -58,21 +75,7 @@ func TestOpenVersion(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	storeRoot := p.store.Location()
-	// remote opens the same clone as if its store were S3, with a fresh
-	// cache.
-	remote := func(t *testing.T) (*Project, *remoteLike) {
-		rs := &remoteLike{}
-		q, err := Open(ctx, p.Dir(), Options{CacheDir: t.TempDir(), OpenStore: func(ctx context.Context, loc store.Location) (store.Store, error) {
-			ls, err := local.New(storeRoot, local.Options{})
-			rs.Store = ls
-			return rs, err
-		}})
-		if err != nil {
-			t.Fatal(err)
-		}
-		return q, rs
-	}
+	remote := func(t *testing.T) (*Project, *remoteLike) { return openAsRemote(t, p) }
 
 	for _, c := range []struct {
 		name      string
@@ -248,15 +251,7 @@ func TestVersionSizesFromOneListing(t *testing.T) {
 		}
 	}
 	storeRoot := p.store.Location()
-	rs := &remoteLike{}
-	q, err := Open(ctx, p.Dir(), Options{CacheDir: t.TempDir(), OpenStore: func(ctx context.Context, loc store.Location) (store.Store, error) {
-		ls, err := local.New(storeRoot, local.Options{})
-		rs.Store = ls
-		return rs, err
-	}})
-	if err != nil {
-		t.Fatal(err)
-	}
+	q, rs := openAsRemote(t, p)
 	vs, err := q.Versions(ctx, tn("lb"))
 	if err != nil || len(vs) != 4 {
 		t.Fatalf("versions: %v %v", vs, err)
