@@ -8,6 +8,7 @@ import (
 	"io/fs"
 	"os"
 	"path/filepath"
+	"strconv"
 
 	"github.com/datomfs/datomfs/internal/atomicfile"
 	"github.com/datomfs/datomfs/versions/meta"
@@ -38,11 +39,22 @@ type journal struct {
 type journalFile struct {
 	Path    string `json:"path"` // relative to the clone root
 	Existed bool   `json:"existed"`
-	Before  []byte `json:"before,omitempty"`
+	// The prior bytes: Saved names a hard link to the prior file in the
+	// journal's folder (writes replace clone files by rename, so the
+	// linked file keeps its bytes; a history of 10,000 versions is
+	// megabytes, not worth copying into every journal), else Before holds
+	// them (a file system without hard links).
+	Saved  string `json:"saved,omitempty"`
+	Before []byte `json:"before,omitempty"`
 }
 
 func (p *Project) journalPath() string {
 	return filepath.Join(p.repo.GitDir(), "datomfs", journalName)
+}
+
+// journalFiles is the folder of the prior files a journal links.
+func (p *Project) journalFiles() string {
+	return filepath.Join(p.repo.GitDir(), "datomfs", "journal-files")
 }
 
 // beginWrite snapshots the clone before a write of tables (label names them
@@ -54,21 +66,58 @@ func (p *Project) beginWrite(label string, tables, rels []string) (*journal, err
 		return nil, fmt.Errorf("snapshot clone before writing %s: %w", table, err)
 	}
 	j := &journal{Op: "write", Table: table, Tables: tables, PID: os.Getpid(), Head: snap.Head, Index: snap.Index}
-	for _, rel := range rels {
-		b, err := os.ReadFile(filepath.Join(p.dir, rel))
-		switch {
-		case errors.Is(err, fs.ErrNotExist):
+	// Left by a journal already settled (recoverInterrupted ran under
+	// this lock): nothing refers to it.
+	saved := p.journalFiles()
+	if err := os.RemoveAll(saved); err != nil {
+		return nil, fmt.Errorf("snapshot clone before writing %s: %w", table, err)
+	}
+	linked := false
+	for i, rel := range rels {
+		path := filepath.Join(p.dir, rel)
+		if _, err := os.Lstat(path); errors.Is(err, fs.ErrNotExist) {
 			j.Files = append(j.Files, journalFile{Path: rel})
-		case err != nil:
+			continue
+		}
+		name := strconv.Itoa(i)
+		if err := os.MkdirAll(saved, 0o700); err == nil && os.Link(path, filepath.Join(saved, name)) == nil {
+			j.Files = append(j.Files, journalFile{Path: rel, Existed: true, Saved: name})
+			linked = true
+			continue
+		}
+		b, err := os.ReadFile(path)
+		if err != nil {
 			return nil, fmt.Errorf("snapshot %s before writing %s: %w", rel, table, err)
-		default:
-			j.Files = append(j.Files, journalFile{Path: rel, Existed: true, Before: b})
+		}
+		j.Files = append(j.Files, journalFile{Path: rel, Existed: true, Before: b})
+	}
+	if linked {
+		// The links must outlive a crash as surely as the journal naming them.
+		if err := fsyncDir(saved); err != nil {
+			return nil, fmt.Errorf("snapshot clone before writing %s: %w", table, err)
 		}
 	}
 	if err := p.saveJournal(j); err != nil {
 		return nil, err
 	}
 	return j, nil
+}
+
+// prior is the bytes a journaled file had before the write.
+func (p *Project) prior(f journalFile) ([]byte, error) {
+	if f.Saved == "" {
+		return f.Before, nil
+	}
+	return os.ReadFile(filepath.Join(p.journalFiles(), f.Saved))
+}
+
+func fsyncDir(dir string) error {
+	d, err := os.Open(dir)
+	if err != nil {
+		return err
+	}
+	defer d.Close()
+	return d.Sync()
 }
 
 func (p *Project) saveJournal(j *journal) error {
@@ -108,6 +157,10 @@ func (p *Project) loadJournal() (*journal, error) {
 func (p *Project) endJournal() {
 	if err := os.Remove(p.journalPath()); err != nil && !errors.Is(err, fs.ErrNotExist) {
 		p.opts.Logger.Warn("remove write journal", "err", err)
+		return // the journal still names its files
+	}
+	if err := os.RemoveAll(p.journalFiles()); err != nil {
+		p.opts.Logger.Warn("remove write journal's files", "err", err)
 	}
 }
 
@@ -118,7 +171,11 @@ func (p *Project) rollback(j *journal) error {
 	for _, f := range j.Files {
 		path := filepath.Join(p.dir, f.Path)
 		if f.Existed {
-			if err := writeFileAtomic(path, f.Before); err != nil {
+			b, err := p.prior(f)
+			if err == nil {
+				err = writeFileAtomic(path, b)
+			}
+			if err != nil {
 				errs = append(errs, fmt.Errorf("restore %s: %w", f.Path, err))
 			}
 			continue

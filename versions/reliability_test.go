@@ -16,6 +16,7 @@ import (
 	"time"
 
 	"github.com/datomfs/datomfs/internal/testenv"
+	"github.com/datomfs/datomfs/versions/meta"
 )
 
 // cloneState is everything a failed write must leave as it found: the work
@@ -564,4 +565,57 @@ func TestStagingUnderSweeps(t *testing.T) {
 	}
 	close(stop)
 	wg.Wait()
+}
+
+// TestJournalLinksPriorFiles: the journal keeps a file's prior bytes as a
+// hard link (a history of thousands of versions is megabytes), not inside
+// itself; the undo restores them from the link and removes the links.
+func TestJournalLinksPriorFiles(t *testing.T) {
+	ctx := context.Background()
+	p, _ := testProject(t)
+	jan, mar := extractFiles(t, "2026-01-31"), extractFiles(t, "2026-03-31")
+	if _, err := p.Write(ctx, WriteRequest{Table: tn("lb"), Path: jan["lb"], Format: FormatParquet}); err != nil {
+		t.Fatal(err)
+	}
+	priorHistory, err := os.ReadFile(p.clonePath(meta.HistoryPath(tn("lb"))))
+	if err != nil {
+		t.Fatal(err)
+	}
+	before := stateOf(t, p)
+	injected := errors.New("injected failure")
+	checked := false
+	p.testHook = func(pt string) error {
+		if pt != "push" {
+			return nil
+		}
+		j, err := p.loadJournal()
+		if err != nil || j == nil {
+			t.Fatalf("no journal at push: %v", err)
+		}
+		for _, f := range j.Files {
+			if !f.Existed {
+				continue
+			}
+			if f.Saved == "" || f.Before != nil {
+				t.Errorf("%s: journaled by copy (saved %q, %d bytes inline)", f.Path, f.Saved, len(f.Before))
+			}
+			if f.Path == filepath.FromSlash(meta.HistoryPath(tn("lb"))) {
+				got, err := p.prior(f)
+				if err != nil || string(got) != string(priorHistory) {
+					t.Errorf("the linked history is not the prior one: %v", err)
+				}
+				checked = true
+			}
+		}
+		return injected
+	}
+	_, err = p.Write(ctx, WriteRequest{Table: tn("lb"), Path: mar["lb"], Format: FormatParquet})
+	p.testHook = nil
+	if !errors.Is(err, injected) || !checked {
+		t.Fatalf("write: %v (history checked: %v)", err, checked)
+	}
+	sameState(t, "undo from links", before, stateOf(t, p))
+	if _, err := os.Stat(p.journalFiles()); !errors.Is(err, os.ErrNotExist) {
+		t.Errorf("the journal's links were left behind: %v", err)
+	}
 }
