@@ -1,0 +1,331 @@
+package repo
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io/fs"
+	"sort"
+	"strings"
+	"time"
+
+	git "github.com/go-git/go-git/v5"
+	"github.com/go-git/go-git/v5/config"
+	"github.com/go-git/go-git/v5/plumbing"
+	"github.com/go-git/go-git/v5/plumbing/object"
+	"github.com/go-git/go-git/v5/plumbing/transport"
+)
+
+// Points in time: the commits of the branch with their times, a file as a
+// commit recorded it, and annotated tags (created here, pushed on their
+// own, fetched with the branch).
+
+// ErrTagExists: a tag of that name already exists (locally, or on the
+// remote with another target).
+var ErrTagExists = errors.New("tag already exists")
+
+// CommitInfo is one commit of the branch's history.
+type CommitInfo struct {
+	Hash string
+	When time.Time // committer time, UTC
+	// FirstParent is the commit's first parent ("" for a root commit).
+	FirstParent string
+}
+
+// Commits lists every commit reachable from the branch tip, the tip's
+// first-parent chain first (newest first), then the commits merged in
+// from other lines. An unborn branch has none.
+func (r *Repo) Commits(ctx context.Context) (firstParent, others []CommitInfo, err error) {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	head, err := r.head()
+	if err != nil || head.IsZero() {
+		return nil, nil, err
+	}
+	seen := map[plumbing.Hash]bool{}
+	var pending []plumbing.Hash
+	info := func(c *object.Commit) CommitInfo {
+		ci := CommitInfo{Hash: c.Hash.String(), When: c.Committer.When.UTC()}
+		if len(c.ParentHashes) > 0 {
+			ci.FirstParent = c.ParentHashes[0].String()
+		}
+		return ci
+	}
+	for h := head; !h.IsZero(); {
+		if err := ctx.Err(); err != nil {
+			return nil, nil, err
+		}
+		if seen[h] {
+			break
+		}
+		seen[h] = true
+		c, err := r.g.CommitObject(h)
+		if errors.Is(err, plumbing.ErrObjectNotFound) {
+			break // shallow history
+		}
+		if err != nil {
+			return nil, nil, fmt.Errorf("read commit %s: %w", h, err)
+		}
+		firstParent = append(firstParent, info(c))
+		h = plumbing.ZeroHash
+		if len(c.ParentHashes) > 0 {
+			h = c.ParentHashes[0]
+			pending = append(pending, c.ParentHashes[1:]...)
+		}
+	}
+	for len(pending) > 0 {
+		if err := ctx.Err(); err != nil {
+			return nil, nil, err
+		}
+		h := pending[len(pending)-1]
+		pending = pending[:len(pending)-1]
+		if seen[h] {
+			continue
+		}
+		seen[h] = true
+		c, err := r.g.CommitObject(h)
+		if errors.Is(err, plumbing.ErrObjectNotFound) {
+			continue
+		}
+		if err != nil {
+			return nil, nil, fmt.Errorf("read commit %s: %w", h, err)
+		}
+		others = append(others, info(c))
+		pending = append(pending, c.ParentHashes...)
+	}
+	return firstParent, others, nil
+}
+
+// FileAt returns the content of path (slash separated, relative to the
+// root) as commit hash recorded it; fs.ErrNotExist when it had none.
+func (r *Repo) FileAt(hash, path string) ([]byte, error) {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	c, err := r.g.CommitObject(plumbing.NewHash(hash))
+	if err != nil {
+		return nil, fmt.Errorf("read commit %s: %w", hash, err)
+	}
+	f, err := c.File(path)
+	if errors.Is(err, object.ErrFileNotFound) || errors.Is(err, object.ErrDirectoryNotFound) {
+		return nil, fmt.Errorf("%s at %s: %w", path, hash[:min(len(hash), 8)], fs.ErrNotExist)
+	}
+	if err != nil {
+		return nil, fmt.Errorf("read %s at %s: %w", path, hash, err)
+	}
+	s, err := f.Contents()
+	if err != nil {
+		return nil, fmt.Errorf("read %s at %s: %w", path, hash, err)
+	}
+	return []byte(s), nil
+}
+
+// Tag is a tag of the repository.
+type Tag struct {
+	Name   string
+	Commit string // the commit it names
+	// Annotated tags only (zero for lightweight ones):
+	Tagger  Author
+	When    time.Time // UTC
+	Message string
+}
+
+// ValidTagName checks name with git's rules for a ref name
+// (git check-ref-format, as go-git applies them) as refs/tags/<name>.
+func ValidTagName(name string) error {
+	ref := plumbing.NewTagReferenceName(name)
+	if err := ref.Validate(); err != nil {
+		return fmt.Errorf("tag name %q: git cannot hold it (%w)", name, err)
+	}
+	// Rules go-git leaves out: no DEL, no "/" at either end, no "//".
+	if strings.ContainsRune(name, 0x7f) || strings.HasPrefix(name, "/") || strings.HasSuffix(name, "/") || strings.Contains(name, "//") {
+		return fmt.Errorf("tag name %q: git cannot hold it (%w)", name, plumbing.ErrInvalidReferenceName)
+	}
+	return nil
+}
+
+// Tags lists the repository's tags that name a commit, sorted by name.
+func (r *Repo) Tags() ([]Tag, error) {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	iter, err := r.g.Tags()
+	if err != nil {
+		return nil, fmt.Errorf("list tags in %s: %w", r.dir, err)
+	}
+	defer iter.Close()
+	var out []Tag
+	err = iter.ForEach(func(ref *plumbing.Reference) error {
+		t, ok, err := r.tagOf(ref)
+		if err != nil {
+			return err
+		}
+		if ok {
+			out = append(out, t)
+		}
+		return nil
+	})
+	if err != nil {
+		return nil, fmt.Errorf("list tags in %s: %w", r.dir, err)
+	}
+	sort.Slice(out, func(i, j int) bool { return out[i].Name < out[j].Name })
+	return out, nil
+}
+
+// LookupTag finds one tag; ok is false when there is none (or it does not
+// name a commit).
+func (r *Repo) LookupTag(name string) (Tag, bool, error) {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	if ValidTagName(name) != nil {
+		return Tag{}, false, nil
+	}
+	ref, err := r.g.Storer.Reference(plumbing.NewTagReferenceName(name))
+	if errors.Is(err, plumbing.ErrReferenceNotFound) {
+		return Tag{}, false, nil
+	}
+	if err != nil {
+		return Tag{}, false, fmt.Errorf("read tag %s: %w", name, err)
+	}
+	return r.tagOf(ref)
+}
+
+// tagOf reads a tag reference: annotated (a tag object, peeled to its
+// commit) or lightweight (the commit itself).
+func (r *Repo) tagOf(ref *plumbing.Reference) (Tag, bool, error) {
+	if ref.Type() != plumbing.HashReference {
+		return Tag{}, false, nil
+	}
+	t := Tag{Name: ref.Name().Short()}
+	h := ref.Hash()
+	for range 10 { // tags of tags, peeled
+		to, err := r.g.TagObject(h)
+		if errors.Is(err, plumbing.ErrObjectNotFound) {
+			break
+		}
+		if err != nil {
+			return Tag{}, false, fmt.Errorf("read tag %s: %w", t.Name, err)
+		}
+		if t.When.IsZero() {
+			t.Tagger = Author{Name: to.Tagger.Name, Email: to.Tagger.Email}
+			t.When = to.Tagger.When.UTC()
+			t.Message = strings.TrimRight(to.Message, "\n")
+		}
+		if to.TargetType != plumbing.CommitObject && to.TargetType != plumbing.TagObject {
+			return Tag{}, false, nil
+		}
+		h = to.Target
+	}
+	if _, err := r.g.CommitObject(h); err != nil {
+		if errors.Is(err, plumbing.ErrObjectNotFound) {
+			return Tag{}, false, nil
+		}
+		return Tag{}, false, fmt.Errorf("read tag %s: %w", t.Name, err)
+	}
+	t.Commit = h.String()
+	return t, true, nil
+}
+
+// CreateTag makes an annotated tag name on commit with msg, by the
+// repository's author (else datom / datom@noreply) at when. A tag of
+// that name that exists already is ErrTagExists.
+func (r *Repo) CreateTag(name, commit, msg string, when time.Time) (Tag, error) {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	if err := ValidTagName(name); err != nil {
+		return Tag{}, err
+	}
+	h := plumbing.NewHash(commit)
+	if _, err := r.g.CommitObject(h); err != nil {
+		return Tag{}, fmt.Errorf("tag %s: commit %s: %w", name, commit, err)
+	}
+	who, ok := r.author()
+	if !ok {
+		who = Author{Name: fallbackName, Email: fallbackEmail}
+	}
+	if strings.TrimSpace(msg) == "" {
+		msg = name
+	}
+	sig := &object.Signature{Name: who.Name, Email: who.Email, When: when}
+	_, err := r.g.CreateTag(name, h, &git.CreateTagOptions{Tagger: sig, Message: msg})
+	if errors.Is(err, git.ErrTagExists) {
+		return Tag{}, fmt.Errorf("tag %s: %w", name, ErrTagExists)
+	}
+	if err != nil {
+		return Tag{}, fmt.Errorf("tag %s: %w", name, err)
+	}
+	return Tag{Name: name, Commit: commit, Tagger: who, When: when.UTC(), Message: strings.TrimRight(msg, "\n")}, nil
+}
+
+// DeleteTag removes a local tag (nothing if there is none).
+func (r *Repo) DeleteTag(name string) error {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	err := r.g.Storer.RemoveReference(plumbing.NewTagReferenceName(name))
+	if err != nil && !errors.Is(err, plumbing.ErrReferenceNotFound) {
+		return fmt.Errorf("delete tag %s: %w", name, err)
+	}
+	return nil
+}
+
+// PushTag pushes the local tag name to origin. A remote tag of that name
+// with another target is ErrPushRejected and ErrTagExists (another
+// engineer made it first); the same tag there already is success.
+func (r *Repo) PushTag(ctx context.Context, name string) error {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	if r.remote == "" {
+		return fmt.Errorf("push tag %s from %s: no remote %q configured", name, r.dir, remoteName)
+	}
+	refName := plumbing.NewTagReferenceName(name)
+	local, err := r.g.Storer.Reference(refName)
+	if err != nil {
+		return fmt.Errorf("push tag %s: %w", name, err)
+	}
+	ctx = remoteCtx(ctx, r.net)
+	rem, err := r.g.Remote(remoteName)
+	if err != nil {
+		return fmt.Errorf("push tag %s: %w", name, err)
+	}
+	remoteTag := func() (plumbing.Hash, error) {
+		refs, err := rem.ListContext(ctx, &git.ListOptions{Auth: r.auth.method(r.remote)})
+		if err != nil && !errors.Is(err, transport.ErrEmptyRemoteRepository) {
+			return plumbing.ZeroHash, mapRemoteErr("push tag to", r.remote, err, r.auth.secret())
+		}
+		for _, ref := range refs {
+			if ref.Name() == refName {
+				return ref.Hash(), nil
+			}
+		}
+		return plumbing.ZeroHash, nil
+	}
+	rejected := fmt.Errorf("push tag %s to %s: %w: %w (on the remote with another target)", name, remoteName, ErrPushRejected, ErrTagExists)
+	there, err := remoteTag()
+	switch {
+	case err != nil:
+		return err
+	case there == local.Hash():
+		return nil
+	case !there.IsZero():
+		return rejected
+	}
+	spec := config.RefSpec(refName.String() + ":" + refName.String())
+	err = r.g.PushContext(ctx, &git.PushOptions{
+		RemoteName: remoteName,
+		RefSpecs:   []config.RefSpec{spec},
+		Auth:       r.auth.method(r.remote),
+	})
+	if err == nil || errors.Is(err, git.NoErrAlreadyUpToDate) {
+		return nil
+	}
+	// Another push of that name may have landed since the check (go-git
+	// then fails in its own fast-forward check, or the server refuses).
+	if there, lerr := remoteTag(); lerr == nil && !there.IsZero() {
+		if there == local.Hash() {
+			return nil
+		}
+		return rejected
+	}
+	if isRejected(err) {
+		return rejected
+	}
+	return mapRemoteErr("push tag to", r.remote, err, r.auth.secret())
+}
