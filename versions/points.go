@@ -401,7 +401,9 @@ type HistoryEntryLabel struct {
 	ID    identity.MetadataSHA
 }
 
-func (l HistoryEntryLabel) String() string { return fmt.Sprintf("version %s of %s", l.ID.Short(), l.Table) }
+func (l HistoryEntryLabel) String() string {
+	return fmt.Sprintf("version %s of %s", l.ID.Short(), l.Table)
+}
 
 // headPoint is the clone's tip, or a reader's current manifest.
 func (p *Project) headPoint(ctx context.Context) (Point, error) {
