@@ -514,6 +514,9 @@ func (p *Project) resolveRef(ctx context.Context, table meta.TableName, h meta.H
 	}
 	pt, err := rs[0].point(ctx)
 	if err != nil {
+		if strings.HasPrefix(err.Error(), "@"+ref+":") {
+			return Version{}, fmt.Errorf("%s%w", table, err) // "lb@ref: ..."
+		}
 		return Version{}, fmt.Errorf("%s@%s: %w", table, ref, err)
 	}
 	return p.versionAtPoint(table, h, cur, pt)
@@ -860,4 +863,17 @@ func (p *Project) readerTags(ctx context.Context) (map[string]TagInfo, error) {
 	p.pit.readerTags, p.pit.readerTagsTime = tags, time.Now()
 	p.pit.mu.Unlock()
 	return tags, nil
+}
+
+// VersionAt is one table's version at a point (from At).
+func (p *Project) VersionAt(ctx context.Context, table meta.TableName, pt Point) (Version, error) {
+	h, err := p.History(ctx, table)
+	if err != nil {
+		return Version{}, err
+	}
+	cur, err := p.currentID(ctx, table)
+	if err != nil {
+		return Version{}, err
+	}
+	return p.versionAtPoint(table, h, cur, pt)
 }

@@ -27,15 +27,18 @@ func newReadCmd(f *factory, runF func(context.Context, *readOptions) error) *cob
 	pf := &projectFlags{}
 	opts := &readOptions{IO: f.IO}
 	cmd := &cobra.Command{
-		Use:   "read TABLE[@VERSION] -o FILE",
+		Use:   "read TABLE[@VERSION|@REF] -o FILE",
 		Short: "Read a version of a table into a parquet or CSV file",
 		Long: `Read the current version of TABLE, or the version named by any unique prefix
-of its id, into FILE (.parquet or .csv by extension, or --format), or to
+of its id, or TABLE's version at a point in time (a tag, an ISO date or
+datetime in UTC, a date meaning its end, a commit prefix), into FILE (.parquet or .csv by extension, or --format), or to
 stdout with -o - (parquet unless --format csv; parquet is not written to a
 terminal). The bytes are checked against the recorded parquet_sha before
 they are handed out.`,
 		Example: `  datomfs read lb -o lb.parquet
   datomfs read lb@19f44e3a -o lb_old.csv
+  datomfs read lb@db-lock -o lb_lock.parquet
+  datomfs read lb@2026-03-31 -o lb_march.parquet
   datomfs read lb -o - --format csv | head
   datomfs read lb -o - | duckdb -c "SELECT count(*) FROM read_parquet('/dev/stdin')"
   datomfs read dm --store s3://acme-data/study001 --project STUDY_001 -o dm.parquet`,
