@@ -112,6 +112,31 @@ func TestReaderMountIsReadOnly(t *testing.T) {
 	}
 }
 
+// A reader mount (store only) shows the tags mirrored to the store.
+func TestReaderMountSeesTags(t *testing.T) {
+	fx := newProjectFixture(t)
+	if _, err := fx.Project.Tag(context.Background(), versions.TagRequest{Name: "db-lock"}); err != nil {
+		t.Fatal(err)
+	}
+	writeVersion(t, fx.Project, "lb", parquetBytes(t, 5, "three"))
+	rd, err := versions.OpenReader(context.Background(), fx.Store, "STUDY_001", fx.options())
+	if err != nil {
+		t.Fatalf("open reader: %v", err)
+	}
+	fx.mount(t, rd)
+	snap := filepath.Join(fx.Dir, "snapshots")
+	if got := names(t, snap); len(got) != 1 || got[0] != "db-lock" {
+		t.Fatalf("ls snapshots on a reader mount: %v, want [db-lock]", got)
+	}
+	got, err := os.ReadFile(filepath.Join(snap, "db-lock", "tables", "lb.parquet"))
+	if err != nil || !bytes.Equal(got, storeBytes(t, fx.Project, fx.V2)) {
+		t.Errorf("reader snapshots/db-lock/tables/lb.parquet: %d bytes, %v; want V2's bytes", len(got), err)
+	}
+	if err := copyIn(filepath.Join(snap, "db-lock", "tables", "x.parquet"), parquetBytes(t, 1, "x")); !errors.Is(err, syscall.EROFS) {
+		t.Errorf("create under snapshots/ on a reader mount: %v, want EROFS", err)
+	}
+}
+
 func openRW(path string) error {
 	f, err := os.OpenFile(path, os.O_RDWR, 0)
 	if err == nil {

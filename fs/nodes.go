@@ -80,6 +80,10 @@ func (n *rootNode) OnAdd(ctx context.Context) {
 	if n.tables != nil {
 		n.tables(t)
 	}
+	for i, dir := range []string{snapshotsName, atName} {
+		d := n.NewPersistentInode(ctx, newPointsNode(n.c, dir), gofs.StableAttr{Mode: syscall.S_IFDIR, Ino: uint64(3 + i)})
+		n.AddChild(dir, d, false)
+	}
 }
 
 func (n *rootNode) Getattr(ctx context.Context, f gofs.FileHandle, out *fuse.AttrOut) syscall.Errno {
@@ -297,6 +301,8 @@ func renameNode(ctx context.Context, c *core, dir meta.TableName, name string, n
 	case *tablesNode:
 	case *tableNode:
 		dstDir = p.table
+	case *pointsNode, *pointNode, *pointTablesNode:
+		return c.errno("rename", dir.String(), dirPath(dir, name)+" -> "+newName, c.frozen(newName))
 	default: // out of tables/ and the table folders
 		return c.errno("rename", dir.String(), dirPath(dir, name)+" -> "+newName, c.renameOut())
 	}
@@ -308,9 +314,10 @@ func renameNode(ctx context.Context, c *core, dir meta.TableName, name string, n
 
 type versionNode struct {
 	gofs.Inode
-	c   *core
-	v   versions.Version
-	csv bool
+	c      *core
+	v      versions.Version
+	csv    bool
+	frozen bool // under snapshots/ or at/: changes are EROFS
 }
 
 var (
@@ -355,10 +362,18 @@ func (n *versionNode) Getattr(ctx context.Context, f gofs.FileHandle, out *fuse.
 }
 
 func (n *versionNode) Setattr(ctx context.Context, f gofs.FileHandle, in *fuse.SetAttrIn, out *fuse.AttrOut) syscall.Errno {
+	if n.frozen {
+		return n.c.errno("setattr", n.v.Table.String(), n.path(), n.c.frozen(n.path()))
+	}
 	return n.c.errno("setattr", n.v.Table.String(), n.path(), n.c.immutable(n.path()))
 }
 
 func (n *versionNode) Open(ctx context.Context, flags uint32) (gofs.FileHandle, uint32, syscall.Errno) {
+	if n.frozen {
+		if err := n.c.checkFrozenOpen(n.path(), flags); err != nil {
+			return nil, 0, n.c.errno("open", n.v.Table.String(), n.path(), err)
+		}
+	}
 	if n.csv {
 		f, unpin, err := n.c.openCSV(ctx, n.v, flags)
 		if err != nil {
