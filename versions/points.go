@@ -797,33 +797,26 @@ func (p *Project) mirrorTag(ctx context.Context, t TagInfo) error {
 	return p.putStoreJSON(ctx, p.layout.TagKey(t.Name), tagDoc(t))
 }
 
-// MirrorTags writes the store mirror of every tag of the clone that the
-// store lacks or has out of date; it returns the names written.
-func (p *Project) MirrorTags(ctx context.Context) ([]string, error) {
-	if err := p.requireDeveloper(); err != nil {
-		return nil, err
-	}
+// staleTagMirrors lists the clone's tags whose store mirror is missing or
+// out of date (tags with a "/", which datomfs does not make, are left out).
+func (p *Project) staleTagMirrors(ctx context.Context) ([]TagInfo, error) {
 	tags, err := p.Tags(ctx)
 	if err != nil {
 		return nil, err
 	}
-	var done []string
+	var out []TagInfo
 	for _, t := range tags {
 		if strings.Contains(t.Name, "/") {
-			continue // only names datomfs can create are mirrored
+			continue
 		}
-		want := tagDoc(t)
 		if raw, err := p.getStoreFile(ctx, p.layout.TagKey(t.Name)); err == nil {
-			if have, err := parseTagDoc(raw); err == nil && string(tagDoc(have)) == string(want) {
+			if have, err := parseTagDoc(raw); err == nil && string(tagDoc(have)) == string(tagDoc(t)) {
 				continue
 			}
 		}
-		if err := p.mirrorTag(ctx, t); err != nil {
-			return done, err
-		}
-		done = append(done, t.Name)
+		out = append(out, t)
 	}
-	return done, nil
+	return out, nil
 }
 
 // readerTags reads the store's tag mirrors (cached for readerTagsTTL).

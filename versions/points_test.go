@@ -237,6 +237,29 @@ func runPoints(t *testing.T, store string) {
 		t.Fatalf("reader fetch of lb@db-lock: %v", err)
 	}
 
+	// A lost tag mirror is reported by validate and written by --fix.
+	if err := p.store.Remove(ctx, p.layout.TagKey("interim")); err != nil {
+		t.Fatal(err)
+	}
+	for _, fix := range []bool{false, true} {
+		rep, err := p.Validate(ctx, ValidateOptions{Fix: fix})
+		if err != nil {
+			t.Fatal(err)
+		}
+		var found *Problem
+		for i, pr := range rep.Problems {
+			if pr.Key == p.layout.TagKey("interim") {
+				found = &rep.Problems[i]
+			}
+		}
+		if found == nil || found.Fixed != fix || len(rep.Problems) != 1 {
+			t.Errorf("validate (fix %v) with a lost tag mirror: %+v", fix, rep.Problems)
+		}
+	}
+	if rep, err := p.Validate(ctx, ValidateOptions{}); err != nil || len(rep.Problems) != 0 {
+		t.Errorf("validate after --fix: %+v %v", rep.Problems, err)
+	}
+
 	// Tags made at once from two clones: different names both land; the
 	// same name lands once, the other clone is refused and keeps nothing.
 	p2, err := Clone(ctx, remote, filepath.Join(t.TempDir(), "clone2"), CloneOptions{}, Options{CacheDir: t.TempDir(), Clock: testenv.TickingClock()})
