@@ -384,7 +384,7 @@ func (p *Project) At(ctx context.Context, ref string) (Point, error) {
 }
 
 // ambiguous is the error for a ref several readings match.
-func ambiguous(what string, version *HistoryEntryLabel, rs []reading) error {
+func ambiguous(what string, version *versionLabel, rs []reading) error {
 	var labels []string
 	if version != nil {
 		labels = append(labels, version.String())
@@ -395,13 +395,13 @@ func ambiguous(what string, version *HistoryEntryLabel, rs []reading) error {
 	return fmt.Errorf("%s is ambiguous: %s: %w", what, strings.Join(labels, "; "), ErrAmbiguous)
 }
 
-// HistoryEntryLabel names a version in an ambiguity message.
-type HistoryEntryLabel struct {
+// versionLabel names a version in an ambiguity message.
+type versionLabel struct {
 	Table meta.TableName
 	ID    identity.MetadataSHA
 }
 
-func (l HistoryEntryLabel) String() string {
+func (l versionLabel) String() string {
 	return fmt.Sprintf("version %s of %s", l.ID.Short(), l.Table)
 }
 
@@ -500,9 +500,9 @@ func (p *Project) resolveRef(ctx context.Context, table meta.TableName, h meta.H
 	case version != nil && len(rs) == 0:
 		return versionOf(table, *version, version.Version == cur), nil
 	case version != nil || len(rs) > 1 || (len(rs) == 1 && rs[0].point == nil):
-		var label *HistoryEntryLabel
+		var label *versionLabel
 		if version != nil {
-			label = &HistoryEntryLabel{Table: table, ID: version.Version}
+			label = &versionLabel{Table: table, ID: version.Version}
 		}
 		return Version{}, ambiguous(table.String()+"@"+ref, label, rs)
 	case len(rs) == 0:
