@@ -5,11 +5,15 @@ import (
 	"errors"
 	"fmt"
 	"io/fs"
+	"os"
+	"path/filepath"
 	"sort"
+	"strconv"
 	"strings"
 	"sync"
 	"time"
 
+	"github.com/datomfs/datomfs/internal/atomicfile"
 	"github.com/datomfs/datomfs/versions/datomjson"
 	"github.com/datomfs/datomfs/versions/identity"
 	"github.com/datomfs/datomfs/versions/meta"
@@ -173,7 +177,10 @@ func isHexString(s string) bool {
 
 // pointState is what a Project remembers about points in time.
 type pointState struct {
-	mu        sync.Mutex
+	mu sync.Mutex
+	// graph holds every commit seen (loaded from and saved to the clone's
+	// commit index file); idx is the view at one HEAD.
+	graph     map[string]repo.CommitNode
 	idx       *commitIndex
 	manifests map[string]meta.Manifest // by commit (immutable)
 	// readerTags caches a reader's tag mirrors for a few seconds.
@@ -187,39 +194,118 @@ const readerTagsTTL = 5 * time.Second
 // commitIndex is the clone's commits at one HEAD.
 type commitIndex struct {
 	head   string
-	line   []repo.CommitInfo // first-parent chain from HEAD, newest first
-	sorted []repo.CommitInfo // every reachable commit, by hash
+	line   []repo.CommitNode // first-parent chain from HEAD, newest first
+	sorted []repo.CommitNode // every commit reachable from HEAD, by hash
 }
 
-// commits returns the commit index at the clone's current HEAD.
+// commitIndexFile keeps the commit graph between runs (.git/datomfs/):
+// a CLI call then reads only the commits made since the last one instead
+// of walking the whole history. One line per commit: hash, committer time
+// (Unix seconds), parents joined by ",". A damaged file is rebuilt.
+const commitIndexFile = "commits"
+
+func (p *Project) commitIndexPath() string {
+	return filepath.Join(p.repo.GitDir(), "datomfs", commitIndexFile)
+}
+
+func (p *Project) loadCommitGraph() map[string]repo.CommitNode {
+	graph := map[string]repo.CommitNode{}
+	raw, err := os.ReadFile(p.commitIndexPath())
+	if err != nil {
+		return graph
+	}
+	for _, line := range strings.Split(string(raw), "\n") {
+		if line == "" {
+			continue
+		}
+		f := strings.Split(line, " ")
+		sec, err := strconv.ParseInt(f[min(1, len(f)-1)], 10, 64)
+		if len(f) != 3 || len(f[0]) != 40 || err != nil {
+			return map[string]repo.CommitNode{} // damaged: rebuild
+		}
+		n := repo.CommitNode{Hash: f[0], When: time.Unix(sec, 0).UTC()}
+		if f[2] != "" {
+			n.Parents = strings.Split(f[2], ",")
+		}
+		graph[n.Hash] = n
+	}
+	return graph
+}
+
+func (p *Project) saveCommitGraph(graph map[string]repo.CommitNode) {
+	var b strings.Builder
+	for _, n := range graph {
+		fmt.Fprintf(&b, "%s %d %s\n", n.Hash, n.When.Unix(), strings.Join(n.Parents, ","))
+	}
+	path := p.commitIndexPath()
+	if err := os.MkdirAll(filepath.Dir(path), 0o700); err == nil {
+		err = atomicfile.Write(path, []byte(b.String()), 0o600, false)
+		if err == nil {
+			return
+		}
+	}
+	p.opts.Logger.Debug("could not save the commit index (it is rebuilt when needed)", "path", path)
+}
+
+// commits returns the commit index at the clone's current HEAD, reading
+// only the commits the saved graph lacks.
 func (p *Project) commits(ctx context.Context) (*commitIndex, error) {
 	head, err := p.repo.Head()
 	if err != nil {
 		return nil, err
 	}
 	p.pit.mu.Lock()
-	idx := p.pit.idx
-	p.pit.mu.Unlock()
-	if idx != nil && idx.head == head {
-		return idx, nil
+	defer p.pit.mu.Unlock()
+	if p.pit.idx != nil && p.pit.idx.head == head {
+		return p.pit.idx, nil
 	}
-	line, others, err := p.repo.Commits(ctx)
+	if p.pit.graph == nil {
+		p.pit.graph = p.loadCommitGraph()
+	}
+	graph := p.pit.graph
+	head, added, err := p.repo.NewCommits(ctx, func(h string) bool { _, ok := graph[h]; return ok })
 	if err != nil {
 		return nil, err
 	}
-	idx = &commitIndex{head: head, line: line}
-	idx.sorted = append(append([]repo.CommitInfo{}, line...), others...)
+	for _, n := range added {
+		graph[n.Hash] = n
+	}
+	if len(added) > 0 {
+		p.saveCommitGraph(graph)
+	}
+	idx := &commitIndex{head: head}
+	for h := head; h != ""; {
+		n, ok := graph[h]
+		if !ok {
+			break
+		}
+		idx.line = append(idx.line, n)
+		h = ""
+		if len(n.Parents) > 0 {
+			h = n.Parents[0]
+		}
+	}
+	seen := map[string]bool{}
+	for stack := []string{head}; len(stack) > 0; {
+		h := stack[len(stack)-1]
+		stack = stack[:len(stack)-1]
+		n, ok := graph[h]
+		if !ok || seen[h] {
+			continue
+		}
+		seen[h] = true
+		idx.sorted = append(idx.sorted, n)
+		stack = append(stack, n.Parents...)
+	}
 	sort.Slice(idx.sorted, func(i, j int) bool { return idx.sorted[i].Hash < idx.sorted[j].Hash })
-	p.pit.mu.Lock()
 	p.pit.idx = idx
-	p.pit.mu.Unlock()
 	return idx, nil
 }
 
 // byPrefix lists the commits whose hash starts with prefix.
-func (idx *commitIndex) byPrefix(prefix string) []repo.CommitInfo {
+func (idx *commitIndex) byPrefix(prefix string) []repo.CommitNode {
 	i := sort.Search(len(idx.sorted), func(i int) bool { return idx.sorted[i].Hash >= prefix })
-	var out []repo.CommitInfo
+	var out []repo.CommitNode
 	for ; i < len(idx.sorted) && strings.HasPrefix(idx.sorted[i].Hash, prefix); i++ {
 		out = append(out, idx.sorted[i])
 	}
@@ -228,21 +314,21 @@ func (idx *commitIndex) byPrefix(prefix string) []repo.CommitInfo {
 
 // atOrBefore is the newest commit of the first-parent line made at or
 // before t.
-func (idx *commitIndex) atOrBefore(t time.Time) (repo.CommitInfo, bool) {
+func (idx *commitIndex) atOrBefore(t time.Time) (repo.CommitNode, bool) {
 	for _, c := range idx.line {
 		if !c.When.After(t) {
 			return c, true
 		}
 	}
-	return repo.CommitInfo{}, false
+	return repo.CommitNode{}, false
 }
 
-func (idx *commitIndex) find(hash string) (repo.CommitInfo, bool) {
+func (idx *commitIndex) find(hash string) (repo.CommitNode, bool) {
 	i := sort.Search(len(idx.sorted), func(i int) bool { return idx.sorted[i].Hash >= hash })
 	if i < len(idx.sorted) && idx.sorted[i].Hash == hash {
 		return idx.sorted[i], true
 	}
-	return repo.CommitInfo{}, false
+	return repo.CommitNode{}, false
 }
 
 // manifestAt is the manifest as commit recorded it (empty before the
@@ -288,7 +374,7 @@ func pinnedOf(m meta.Manifest) []PinnedTable {
 }
 
 // pointAtCommit is the point of commit c, named ref of kind.
-func (p *Project) pointAtCommit(ref string, kind RefKind, c repo.CommitInfo) (Point, error) {
+func (p *Project) pointAtCommit(ref string, kind RefKind, c repo.CommitNode) (Point, error) {
 	m, err := p.manifestAt(c.Hash)
 	if err != nil {
 		return Point{}, err

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"os"
 	"path/filepath"
 	"strings"
 	"sync"
@@ -168,6 +169,22 @@ func runPoints(t *testing.T, store string) {
 		}
 	}
 	check(p, cases)
+
+	// The commit index is kept in the clone: a fresh Project (the next CLI
+	// call) reads it, and rebuilds a damaged one.
+	if raw, err := os.ReadFile(p.commitIndexPath()); err != nil || strings.Count(string(raw), "\n") < 5 {
+		t.Fatalf("commit index file: %q %v", raw, err)
+	}
+	for _, damage := range []string{"", "garbage\n", cut2.Commit + " x y\n"} {
+		if damage != "" {
+			os.WriteFile(p.commitIndexPath(), []byte(damage), 0o600)
+		}
+		q, err := Open(ctx, p.Dir(), Options{CacheDir: t.TempDir()})
+		if err != nil {
+			t.Fatal(err)
+		}
+		check(q, []want{{"lb", cut2.Commit[:10], lb2, nil, ""}, {"lb", cut2.Time.Format(time.RFC3339), lb2, nil, ""}, {"lb", "db-lock", lb2, nil, ""}})
+	}
 
 	// The whole project at the tag.
 	pt, err := p.At(ctx, "db-lock")

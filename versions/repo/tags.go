@@ -24,76 +24,51 @@ import (
 // remote with another target).
 var ErrTagExists = errors.New("tag already exists")
 
-// CommitInfo is one commit of the branch's history.
-type CommitInfo struct {
-	Hash string
-	When time.Time // committer time, UTC
-	// FirstParent is the commit's first parent ("" for a root commit).
-	FirstParent string
+// CommitNode is one commit of the branch's history.
+type CommitNode struct {
+	Hash    string
+	When    time.Time // committer time, UTC
+	Parents []string
 }
 
-// Commits lists every commit reachable from the branch tip, the tip's
-// first-parent chain first (newest first), then the commits merged in
-// from other lines. An unborn branch has none.
-func (r *Repo) Commits(ctx context.Context) (firstParent, others []CommitInfo, err error) {
+// NewCommits lists the commits reachable from the branch tip that known
+// does not hold, without walking past known ones: with known holding what
+// an earlier call returned, the cost follows the new commits, not the
+// history. It returns the tip ("" for an unborn branch).
+func (r *Repo) NewCommits(ctx context.Context, known func(hash string) bool) (head string, out []CommitNode, err error) {
 	r.mu.Lock()
 	defer r.mu.Unlock()
-	head, err := r.head()
-	if err != nil || head.IsZero() {
-		return nil, nil, err
+	h, err := r.head()
+	if err != nil || h.IsZero() {
+		return "", nil, err
 	}
 	seen := map[plumbing.Hash]bool{}
-	var pending []plumbing.Hash
-	info := func(c *object.Commit) CommitInfo {
-		ci := CommitInfo{Hash: c.Hash.String(), When: c.Committer.When.UTC()}
-		if len(c.ParentHashes) > 0 {
-			ci.FirstParent = c.ParentHashes[0].String()
-		}
-		return ci
-	}
-	for h := head; !h.IsZero(); {
-		if err := ctx.Err(); err != nil {
-			return nil, nil, err
-		}
-		if seen[h] {
-			break
-		}
-		seen[h] = true
-		c, err := r.g.CommitObject(h)
-		if errors.Is(err, plumbing.ErrObjectNotFound) {
-			break // shallow history
-		}
-		if err != nil {
-			return nil, nil, fmt.Errorf("read commit %s: %w", h, err)
-		}
-		firstParent = append(firstParent, info(c))
-		h = plumbing.ZeroHash
-		if len(c.ParentHashes) > 0 {
-			h = c.ParentHashes[0]
-			pending = append(pending, c.ParentHashes[1:]...)
-		}
-	}
+	pending := []plumbing.Hash{h}
 	for len(pending) > 0 {
 		if err := ctx.Err(); err != nil {
-			return nil, nil, err
+			return "", nil, err
 		}
-		h := pending[len(pending)-1]
+		c := pending[len(pending)-1]
 		pending = pending[:len(pending)-1]
-		if seen[h] {
+		if seen[c] || known(c.String()) {
 			continue
 		}
-		seen[h] = true
-		c, err := r.g.CommitObject(h)
+		seen[c] = true
+		obj, err := r.g.CommitObject(c)
 		if errors.Is(err, plumbing.ErrObjectNotFound) {
-			continue
+			continue // shallow or incomplete history
 		}
 		if err != nil {
-			return nil, nil, fmt.Errorf("read commit %s: %w", h, err)
+			return "", nil, fmt.Errorf("read commit %s: %w", c, err)
 		}
-		others = append(others, info(c))
-		pending = append(pending, c.ParentHashes...)
+		n := CommitNode{Hash: c.String(), When: obj.Committer.When.UTC()}
+		for _, ph := range obj.ParentHashes {
+			n.Parents = append(n.Parents, ph.String())
+		}
+		out = append(out, n)
+		pending = append(pending, obj.ParentHashes...)
 	}
-	return firstParent, others, nil
+	return h.String(), out, nil
 }
 
 // FileAt returns the content of path (slash separated, relative to the
