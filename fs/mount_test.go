@@ -11,6 +11,7 @@ import (
 	"sync"
 	"syscall"
 	"testing"
+	"time"
 
 	"github.com/datomfs/datomfs/internal/testenv"
 	"github.com/datomfs/datomfs/versions"
@@ -134,6 +135,16 @@ func TestReaderMountSeesTags(t *testing.T) {
 	}
 	if err := copyIn(filepath.Join(snap, "db-lock", "tables", "x.parquet"), parquetBytes(t, 1, "x")); !errors.Is(err, syscall.EROFS) {
 		t.Errorf("create under snapshots/ on a reader mount: %v, want EROFS", err)
+	}
+	// A reader resolves at/<datetime> by the versions' timestamps.
+	at := filepath.Join(fx.Dir, "at", fx.V2.Timestamp.Format(time.RFC3339), "tables", "lb.parquet")
+	got, err = os.ReadFile(at)
+	if err != nil || !bytes.Equal(got, storeBytes(t, fx.Project, fx.V2)) {
+		t.Errorf("reader at/<V2's time>/tables/lb.parquet: %d bytes, %v; want V2's bytes", len(got), err)
+	}
+	before := filepath.Join(fx.Dir, "at", fx.V1.Timestamp.Add(-time.Second).Format(time.RFC3339), "tables", "lb.parquet")
+	if _, err := os.Stat(before); !errors.Is(err, os.ErrNotExist) {
+		t.Errorf("reader at/<before the first version>: %v, want ENOENT", err)
 	}
 }
 

@@ -42,11 +42,21 @@ type pointView struct {
 }
 
 // points caches the views of points that name a commit (a commit's
-// tables never change); a reader's views are made per lookup.
+// tables never change) and, for a few seconds, a reader's views of dates
+// (each costs a read of every table's history from the store).
 type points struct {
-	mu    sync.Mutex
-	views map[string]*pointView // by commit
+	mu     sync.Mutex
+	views  map[string]*pointView // by commit
+	recent map[string]recentView // a reader's dates, by folder path
 }
+
+type recentView struct {
+	v    *pointView
+	made time.Time
+}
+
+// recentTTL is how long a reader's view of a date is reused.
+const recentTTL = 5 * time.Second
 
 // pointFolder resolves a name in snapshots/ (a tag) or at/ (an ISO date
 // or datetime) to its view. A name that is not a tag (snapshots/) or not
@@ -61,6 +71,13 @@ func (c *core) pointFolder(ctx context.Context, dir, name string) (*pointView, e
 		if _, ok := versions.ParseInstant(name); !ok {
 			return nil, fmt.Errorf("%s/%s: not a date: %w", dir, name, versions.ErrNotFound)
 		}
+	}
+	key := dir + "/" + name
+	c.points.mu.Lock()
+	r, ok := c.points.recent[key]
+	c.points.mu.Unlock()
+	if ok && time.Since(r.made) < recentTTL {
+		return r.v, nil
 	}
 	pt, err := c.p.At(ctx, name)
 	if err != nil {
@@ -87,14 +104,24 @@ func (c *core) pointFolder(ctx context.Context, dir, name string) (*pointView, e
 		v.names = append(v.names, x.Table.String())
 	}
 	sort.Strings(v.names)
+	c.points.mu.Lock()
 	if pt.Commit != "" {
-		c.points.mu.Lock()
 		if c.points.views == nil {
 			c.points.views = map[string]*pointView{}
 		}
 		c.points.views[pt.Commit] = v
-		c.points.mu.Unlock()
+	} else {
+		if c.points.recent == nil {
+			c.points.recent = map[string]recentView{}
+		}
+		for k, r := range c.points.recent {
+			if time.Since(r.made) >= recentTTL {
+				delete(c.points.recent, k)
+			}
+		}
+		c.points.recent[key] = recentView{v: v, made: time.Now()}
 	}
+	c.points.mu.Unlock()
 	return v, nil
 }
 
