@@ -4,16 +4,20 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"io"
 	"io/fs"
 	"sort"
 	"strings"
 	"time"
 
 	git "github.com/go-git/go-git/v5"
-	"github.com/go-git/go-git/v5/config"
 	"github.com/go-git/go-git/v5/plumbing"
+	"github.com/go-git/go-git/v5/plumbing/format/packfile"
 	"github.com/go-git/go-git/v5/plumbing/object"
+	"github.com/go-git/go-git/v5/plumbing/protocol/packp"
+	"github.com/go-git/go-git/v5/plumbing/protocol/packp/capability"
 	"github.com/go-git/go-git/v5/plumbing/transport"
+	"github.com/go-git/go-git/v5/plumbing/transport/client"
 )
 
 // Points in time: the commits of the branch with their times, a file as a
@@ -273,26 +277,15 @@ func (r *Repo) PushTag(ctx context.Context, name string) error {
 		return plumbing.ZeroHash, nil
 	}
 	rejected := fmt.Errorf("push tag %s to %s: %w: %w (on the remote with another target)", name, remoteName, ErrPushRejected, ErrTagExists)
-	there, err := remoteTag()
+	err = r.pushTagObject(ctx, refName, local.Hash())
 	switch {
-	case err != nil:
-		return err
-	case there == local.Hash():
+	case err == nil:
 		return nil
-	case !there.IsZero():
+	case errors.Is(err, ErrTagExists):
 		return rejected
 	}
-	spec := config.RefSpec(refName.String() + ":" + refName.String())
-	err = r.g.PushContext(ctx, &git.PushOptions{
-		RemoteName: remoteName,
-		RefSpecs:   []config.RefSpec{spec},
-		Auth:       r.auth.method(r.remote),
-	})
-	if err == nil || errors.Is(err, git.NoErrAlreadyUpToDate) {
-		return nil
-	}
-	// Another push of that name may have landed since the check (go-git
-	// then fails in its own fast-forward check, or the server refuses).
+	// Another push of that name may have landed since the advertisement
+	// (the server then refuses the creation).
 	if there, lerr := remoteTag(); lerr == nil && !there.IsZero() {
 		if there == local.Hash() {
 			return nil
@@ -303,4 +296,66 @@ func (r *Repo) PushTag(ctx context.Context, name string) error {
 		return rejected
 	}
 	return mapRemoteErr("push tag to", r.remote, err, r.auth.secret())
+}
+
+// pushTagObject creates refName on the remote with the annotated tag
+// object h, sending that one object: its commit is on the remote already
+// (Tag checks), so, unlike go-git's push, nothing walks the history. The
+// same tag there already is success; another one is ErrTagExists.
+func (r *Repo) pushTagObject(ctx context.Context, refName plumbing.ReferenceName, h plumbing.Hash) error {
+	ep, err := transport.NewEndpoint(r.remote)
+	if err != nil {
+		return err
+	}
+	cl, err := client.NewClient(ep)
+	if err != nil {
+		return err
+	}
+	sess, err := cl.NewReceivePackSession(ep, r.auth.method(r.remote))
+	if err != nil {
+		return err
+	}
+	defer sess.Close()
+	ar, err := sess.AdvertisedReferencesContext(ctx)
+	if err != nil {
+		return err
+	}
+	if there, ok := ar.References[refName.String()]; ok {
+		if there == h {
+			return nil
+		}
+		return ErrTagExists
+	}
+	req := packp.NewReferenceUpdateRequestFromCapabilities(ar.Capabilities)
+	req.Commands = []*packp.Command{{Name: refName, Old: plumbing.ZeroHash, New: h}}
+	cfg, err := r.g.Storer.Config()
+	if err != nil {
+		return err
+	}
+	rd, wr := io.Pipe()
+	req.Packfile = rd
+	done := make(chan error, 1)
+	go func() {
+		enc := packfile.NewEncoder(wr, r.g.Storer, !ar.Capabilities.Supports(capability.OFSDelta))
+		if _, err := enc.Encode([]plumbing.Hash{h}, cfg.Pack.Window); err != nil {
+			done <- wr.CloseWithError(err)
+			return
+		}
+		done <- wr.Close()
+	}()
+	rs, err := sess.ReceivePack(ctx, req)
+	if err != nil {
+		rd.Close()
+		<-done
+		return err
+	}
+	if err := <-done; err != nil {
+		return err
+	}
+	if rs != nil {
+		if err := rs.Error(); err != nil {
+			return err
+		}
+	}
+	return nil
 }
