@@ -314,10 +314,9 @@ func renameNode(ctx context.Context, c *core, dir meta.TableName, name string, n
 
 type versionNode struct {
 	gofs.Inode
-	c      *core
-	v      versions.Version
-	csv    bool
-	frozen bool // under snapshots/ or at/: changes are EROFS
+	c   *core
+	v   versions.Version
+	csv bool
 }
 
 var (
@@ -362,18 +361,10 @@ func (n *versionNode) Getattr(ctx context.Context, f gofs.FileHandle, out *fuse.
 }
 
 func (n *versionNode) Setattr(ctx context.Context, f gofs.FileHandle, in *fuse.SetAttrIn, out *fuse.AttrOut) syscall.Errno {
-	if n.frozen {
-		return n.c.errno("setattr", n.v.Table.String(), n.path(), n.c.frozen(n.path()))
-	}
 	return n.c.errno("setattr", n.v.Table.String(), n.path(), n.c.immutable(n.path()))
 }
 
 func (n *versionNode) Open(ctx context.Context, flags uint32) (gofs.FileHandle, uint32, syscall.Errno) {
-	if n.frozen {
-		if err := n.c.checkFrozenOpen(n.path(), flags); err != nil {
-			return nil, 0, n.c.errno("open", n.v.Table.String(), n.path(), err)
-		}
-	}
 	if n.csv {
 		f, unpin, err := n.c.openCSV(ctx, n.v, flags)
 		if err != nil {

@@ -10,7 +10,7 @@ import (
 
 // The adapter of snapshots/ and at/ (rules in snapshots.go): folders
 // snapshots/ and at/, a point's folder, its tables/, and version files
-// (versionNode, frozen). Every change is refused with EROFS.
+// (pointFileNode, a versionNode). Every change is refused with EROFS.
 
 // frozenDir gives a folder under a point in time the refusals of every
 // change.
@@ -213,7 +213,7 @@ func (n *pointTablesNode) Lookup(ctx context.Context, name string, out *fuse.Ent
 	if err != nil {
 		return nil, n.c.errno("lookup", "", path, err)
 	}
-	vn := &versionNode{c: n.c, v: ver, csv: kind == "csv", frozen: true}
+	vn := &pointFileNode{versionNode{c: n.c, v: ver, csv: kind == "csv"}}
 	timeout, err := vn.attr(ctx, &out.Attr)
 	if err != nil {
 		return nil, n.c.errno("lookup", ver.Table.String(), path, err)
@@ -232,4 +232,27 @@ func (n *pointTablesNode) Readdir(ctx context.Context) (gofs.DirStream, syscall.
 		return nil, n.c.errno("readdir", "", n.path, err)
 	}
 	return dirStream(n.c.pointTables(v)), 0
+}
+
+// ---- <point>/tables/<t>.parquet and .csv ----
+
+// pointFileNode is a version file under a point in time: read as the
+// version's own file is, and any change is EROFS.
+type pointFileNode struct{ versionNode }
+
+var (
+	_ gofs.NodeGetattrer = (*pointFileNode)(nil)
+	_ gofs.NodeSetattrer = (*pointFileNode)(nil)
+	_ gofs.NodeOpener    = (*pointFileNode)(nil)
+)
+
+func (n *pointFileNode) Setattr(ctx context.Context, f gofs.FileHandle, in *fuse.SetAttrIn, out *fuse.AttrOut) syscall.Errno {
+	return n.c.errno("setattr", n.v.Table.String(), n.path(), n.c.frozen(n.path()))
+}
+
+func (n *pointFileNode) Open(ctx context.Context, flags uint32) (gofs.FileHandle, uint32, syscall.Errno) {
+	if err := n.c.checkFrozenOpen(n.path(), flags); err != nil {
+		return nil, 0, n.c.errno("open", n.v.Table.String(), n.path(), err)
+	}
+	return n.versionNode.Open(ctx, flags)
 }
