@@ -27,18 +27,15 @@ func newReadCmd(f *factory, runF func(context.Context, *readOptions) error) *cob
 	pf := &projectFlags{}
 	opts := &readOptions{IO: f.IO}
 	cmd := &cobra.Command{
-		Use:   "read TABLE[@VERSION|@REF] -o FILE",
+		Use:   "read TABLE[@VERSION] -o FILE",
 		Short: "Read a version of a table into a parquet or CSV file",
 		Long: `Read the current version of TABLE, or the version named by any unique prefix
-of its id, or TABLE's version at a point in time (a tag, an ISO date or
-datetime in UTC, a date meaning its end, a commit prefix), into FILE (.parquet or .csv by extension, or --format), or to
+of its id, into FILE (.parquet or .csv by extension, or --format), or to
 stdout with -o - (parquet unless --format csv; parquet is not written to a
 terminal). The bytes are checked against the recorded parquet_sha before
 they are handed out.`,
 		Example: `  datomfs read lb -o lb.parquet
   datomfs read lb@19f44e3a -o lb_old.csv
-  datomfs read lb@db-lock -o lb_lock.parquet
-  datomfs read lb@2026-03-31 -o lb_march.parquet
   datomfs read lb -o - --format csv | head
   datomfs read lb -o - | duckdb -c "SELECT count(*) FROM read_parquet('/dev/stdin')"
   datomfs read dm --store s3://acme-data/study001 --project STUDY_001 -o dm.parquet`,
@@ -72,6 +69,14 @@ they are handed out.`,
 			return readRun(cmd.Context(), opts)
 		},
 	}
+	// Points in time (versions/points.go).
+	cmd.Use = "read TABLE[@VERSION|@REF] -o FILE"
+	cmd.Long += `
+
+TABLE@REF is TABLE's version at a point in time: a tag, an ISO date or
+datetime in UTC (a date means its end), a commit prefix, HEAD.`
+	cmd.Example = strings.Replace(cmd.Example, "\n", "\n  datomfs read lb@db-lock -o lb_lock.parquet\n  datomfs read lb@2026-03-31 -o lb_march.parquet\n", 1)
+
 	pf.register(cmd, true)
 	cmd.ValidArgsFunction = completeTables(f, pf, false)
 	cmd.Flags().StringVarP(&opts.Output, "output", "o", "", "output file (.parquet or .csv), or - for stdout")
