@@ -37,6 +37,7 @@ type core struct {
 	tree       *tree
 	staging    *staging
 	renditions *renditions
+	points     points // snapshots/ and at/ (snapshots.go)
 
 	// onChange tells the FUSE layer what a reload changed (invalidations).
 	onChange func(changes)

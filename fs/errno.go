@@ -30,6 +30,7 @@ var (
 //	versions.ErrNotFound                         ENOENT
 //	versions.ErrAmbiguous (prefix matches >1)    ENOENT (logged, unlike a plain miss)
 //	versions.ErrReadOnly (reader mount)          EROFS
+//	errFrozen (under snapshots/ or at/)          EROFS
 //	versions.ErrImmutable (touching a version)   EPERM
 //	versions.ErrInvalidName                      EINVAL
 //	versions.ErrInvalidInput (corrupt/refused)   EINVAL
@@ -51,6 +52,7 @@ var errnoTable = []struct {
 	{versions.ErrNotFound, syscall.ENOENT},
 	{versions.ErrAmbiguous, syscall.ENOENT},
 	{versions.ErrReadOnly, syscall.EROFS},
+	{errFrozen, syscall.EROFS},
 	{versions.ErrImmutable, syscall.EPERM},
 	{versions.ErrInvalidName, syscall.EINVAL},
 	{versions.ErrInvalidInput, syscall.EINVAL},

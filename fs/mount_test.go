@@ -11,6 +11,7 @@ import (
 	"sync"
 	"syscall"
 	"testing"
+	"time"
 
 	"github.com/datomfs/datomfs/internal/rds"
 	"github.com/datomfs/datomfs/internal/testenv"
@@ -111,6 +112,41 @@ func TestReaderMountIsReadOnly(t *testing.T) {
 		if !errors.Is(err, syscall.EROFS) {
 			t.Errorf("%s on a reader mount: %v, want EROFS", what, err)
 		}
+	}
+}
+
+// A reader mount (store only) shows the tags mirrored to the store.
+func TestReaderMountSeesTags(t *testing.T) {
+	fx := newProjectFixture(t)
+	if _, err := fx.Project.Tag(context.Background(), versions.TagRequest{Name: "db-lock"}); err != nil {
+		t.Fatal(err)
+	}
+	writeVersion(t, fx.Project, "lb", parquetBytes(t, 5, "three"))
+	rd, err := versions.OpenReader(context.Background(), fx.Store, "STUDY_001", fx.options())
+	if err != nil {
+		t.Fatalf("open reader: %v", err)
+	}
+	fx.mount(t, rd)
+	snap := filepath.Join(fx.Dir, "snapshots")
+	if got := names(t, snap); len(got) != 1 || got[0] != "db-lock" {
+		t.Fatalf("ls snapshots on a reader mount: %v, want [db-lock]", got)
+	}
+	got, err := os.ReadFile(filepath.Join(snap, "db-lock", "tables", "lb.parquet"))
+	if err != nil || !bytes.Equal(got, storeBytes(t, fx.Project, fx.V2)) {
+		t.Errorf("reader snapshots/db-lock/tables/lb.parquet: %d bytes, %v; want V2's bytes", len(got), err)
+	}
+	if err := copyIn(filepath.Join(snap, "db-lock", "tables", "x.parquet"), parquetBytes(t, 1, "x")); !errors.Is(err, syscall.EROFS) {
+		t.Errorf("create under snapshots/ on a reader mount: %v, want EROFS", err)
+	}
+	// A reader resolves at/<datetime> by the versions' timestamps.
+	at := filepath.Join(fx.Dir, "at", fx.V2.Timestamp.Format(time.RFC3339), "tables", "lb.parquet")
+	got, err = os.ReadFile(at)
+	if err != nil || !bytes.Equal(got, storeBytes(t, fx.Project, fx.V2)) {
+		t.Errorf("reader at/<V2's time>/tables/lb.parquet: %d bytes, %v; want V2's bytes", len(got), err)
+	}
+	before := filepath.Join(fx.Dir, "at", fx.V1.Timestamp.Add(-time.Second).Format(time.RFC3339), "tables", "lb.parquet")
+	if _, err := os.Stat(before); !errors.Is(err, os.ErrNotExist) {
+		t.Errorf("reader at/<before the first version>: %v, want ENOENT", err)
 	}
 }
 

@@ -80,6 +80,10 @@ func (n *rootNode) OnAdd(ctx context.Context) {
 	if n.tables != nil {
 		n.tables(t)
 	}
+	for i, dir := range []string{snapshotsName, atName} {
+		d := n.NewPersistentInode(ctx, newPointsNode(n.c, dir), gofs.StableAttr{Mode: syscall.S_IFDIR, Ino: uint64(3 + i)})
+		n.AddChild(dir, d, false)
+	}
 }
 
 func (n *rootNode) Getattr(ctx context.Context, f gofs.FileHandle, out *fuse.AttrOut) syscall.Errno {
@@ -305,6 +309,8 @@ func renameNode(ctx context.Context, c *core, dir meta.TableName, name string, n
 	case *tablesNode:
 	case *tableNode:
 		dstDir = p.table
+	case *pointsNode, *pointNode, *pointTablesNode:
+		return c.errno("rename", dir.String(), dirPath(dir, name)+" -> "+newName, c.frozen(newName))
 	default: // out of tables/ and the table folders
 		return c.errno("rename", dir.String(), dirPath(dir, name)+" -> "+newName, c.renameOut())
 	}

@@ -45,6 +45,7 @@ var mountSuite = map[string]func(t *testing.T, fx *fixture){
 	"HistoryIsImmutable": testHistoryIsImmutable,
 	"MkdirTable":         testMkdirTable,
 	"ParallelReads":      testParallelReads,
+	"Snapshots":          testSnapshots,
 }
 
 // runMountSuite runs every check on its own mounted fixture.
@@ -117,8 +118,8 @@ func names(t *testing.T, dir string) []string {
 func vname(v interface{ Short() string }, ext string) string { return "@" + v.Short() + ext }
 
 func testListTables(t *testing.T, fx *fixture) {
-	if got := names(t, fx.Dir); !slices.Equal(got, []string{"tables"}) {
-		t.Errorf("ls /: %v, want [tables]", got)
+	if got := names(t, fx.Dir); !slices.Equal(got, []string{"at", "snapshots", "tables"}) {
+		t.Errorf("ls /: %v, want [at snapshots tables]", got)
 	}
 	if got := names(t, fx.path()); !slices.Equal(got, []string{"ae", "lb"}) {
 		t.Errorf("ls tables: %v, want [ae lb]", got)

@@ -300,3 +300,94 @@ func (e *Engine) Summary(ctx context.Context, d *Diff) (DiffSummary, error) {
 	}
 	return s, rows.Err()
 }
+
+// TableChange is one table's line in a project diff.
+type TableChange struct {
+	Table  string `json:"table"`
+	Status string `json:"status"` // "added", "removed", "changed", "same data" (metadata only) or "unchanged"
+	From   string `json:"from"`   // version id at From ("" when the table did not exist)
+	To     string `json:"to"`     // version id at To ("" when the table is gone)
+	// Summary counts the rows (and columns) that differ; for an added or
+	// removed table, all its rows.
+	Summary DiffSummary `json:"summary"`
+	// Keyed is true when rows were matched by the diff's key columns (so
+	// that changed rows are counted); tables without them are matched on
+	// all values.
+	Keyed bool `json:"keyed"`
+}
+
+// ProjectDiff compares every table between two points in time (tags,
+// dates, commit prefixes, HEAD: versions.Project.At): tables added,
+// removed and changed, with their row counts. keys, when given, match rows
+// in the tables that have all of them.
+func (e *Engine) ProjectDiff(ctx context.Context, from, to string, keys []string) (fromPt, toPt versions.Point, out []TableChange, err error) {
+	if fromPt, err = e.p.At(ctx, from); err != nil {
+		return fromPt, toPt, nil, err
+	}
+	if toPt, err = e.p.At(ctx, to); err != nil {
+		return fromPt, toPt, nil, err
+	}
+	fromVs, err := e.p.VersionsAt(ctx, fromPt)
+	if err != nil {
+		return fromPt, toPt, nil, err
+	}
+	toVs, err := e.p.VersionsAt(ctx, toPt)
+	if err != nil {
+		return fromPt, toPt, nil, err
+	}
+	before := map[meta.TableName]versions.Version{}
+	for _, v := range fromVs {
+		before[v.Table] = v
+	}
+	seen := map[meta.TableName]bool{}
+	for _, v := range toVs {
+		seen[v.Table] = true
+		old, ok := before[v.Table]
+		c := TableChange{Table: v.Table.String(), To: string(v.ID)}
+		switch {
+		case !ok:
+			c.Status = "added"
+			nrow, _, err := e.shape(ctx, v)
+			if err != nil {
+				return fromPt, toPt, nil, err
+			}
+			c.Summary.RowsAdded = nrow
+		case old.ID == v.ID:
+			c.Status, c.From = "unchanged", string(old.ID)
+		case old.DataSHA == v.DataSHA:
+			c.Status, c.From = "same data", string(old.ID)
+		default:
+			c.Status, c.From = "changed", string(old.ID)
+			if c.Summary, c.Keyed, err = e.tableSummary(ctx, v.Table, old, v, keys); err != nil {
+				return fromPt, toPt, nil, err
+			}
+		}
+		out = append(out, c)
+	}
+	for _, v := range fromVs {
+		if seen[v.Table] {
+			continue
+		}
+		nrow, _, err := e.shape(ctx, v)
+		if err != nil {
+			return fromPt, toPt, nil, err
+		}
+		out = append(out, TableChange{Table: v.Table.String(), Status: "removed", From: string(v.ID), Summary: DiffSummary{RowsRemoved: nrow}})
+	}
+	return fromPt, toPt, out, nil
+}
+
+// tableSummary counts the differences between two versions, keyed when
+// both have every key column.
+func (e *Engine) tableSummary(ctx context.Context, table meta.TableName, from, to versions.Version, keys []string) (DiffSummary, bool, error) {
+	d, err := e.Diff(ctx, table, string(from.ID), string(to.ID), keys)
+	if len(keys) > 0 && errors.Is(err, versions.ErrNotFound) {
+		keys = nil // a key column is missing in this table
+		d, err = e.Diff(ctx, table, string(from.ID), string(to.ID), nil)
+	}
+	if err != nil {
+		return DiffSummary{}, false, err
+	}
+	s, err := e.Summary(ctx, d)
+	return s, len(keys) > 0, err
+}

@@ -33,6 +33,11 @@ type Options struct {
 	Threads int
 	// MemoryLimit is DuckDB's memory_limit setting, e.g. "2GB" ("" = default).
 	MemoryLimit string
+	// At, when set, is a point in time (a tag, an ISO date or datetime, a
+	// commit prefix: versions.Project.At) that bare table names mean:
+	// "lb" is lb's version at that point, so that a script runs unchanged
+	// against a frozen cut. "lb@ref" still names any version.
+	At string
 }
 
 // Engine is an embedded DuckDB over a project. Every table name resolves to
@@ -50,6 +55,8 @@ type Engine struct {
 
 	mu sync.Mutex // held for the whole of a statement (until Rows.Close)
 	st stmtState
+
+	at *versions.Point // Options.At, resolved once
 }
 
 // stmtState is what the DuckDB callbacks of the running statement share.
@@ -70,6 +77,13 @@ func New(ctx context.Context, p *versions.Project, opts Options) (_ *Engine, err
 	}
 	e := &Engine{p: p, log: opts.Logger}
 	e.st.ctx = context.Background()
+	if opts.At != "" {
+		pt, err := p.At(ctx, opts.At)
+		if err != nil {
+			return nil, err
+		}
+		e.at = &pt
+	}
 	connector, err := duckdb.NewConnector("", nil)
 	if err != nil {
 		return nil, fmt.Errorf("open duckdb: %w", err)
@@ -107,6 +121,9 @@ func New(ctx context.Context, p *versions.Project, opts Options) (_ *Engine, err
 	}
 	return e, nil
 }
+
+// At is the point in time bare table names mean (Options.At), or nil.
+func (e *Engine) At() *versions.Point { return e.at }
 
 // Project is the project the Engine reads.
 func (e *Engine) Project() *versions.Project { return e.p }
@@ -281,7 +298,8 @@ func (e *Engine) Tables(ctx context.Context) ([]string, error) {
 // 'file.parquet').
 func splitRef(ident string) (table meta.TableName, prefix string, ok bool) {
 	name := ident
-	if i := strings.LastIndexByte(ident, '@'); i >= 0 {
+	// The first '@': table names have none, tags may.
+	if i := strings.IndexByte(ident, '@'); i >= 0 {
 		name, prefix = ident[:i], ident[i+1:]
 		if prefix == "" {
 			return meta.TableName{}, "", false
@@ -339,10 +357,14 @@ func (e *Engine) tableVersions(ctx context.Context, table meta.TableName) ([]ver
 }
 
 // resolve finds the version a name refers to through Project.Resolve, the
-// one prefix resolver ("" is the current version).
+// one prefix resolver ("" is the current version, or the version at
+// Options.At).
 func (e *Engine) resolve(ctx context.Context, table meta.TableName, prefix string) (versions.Version, error) {
 	if _, err := e.tableVersions(ctx, table); err != nil {
 		return versions.Version{}, err
+	}
+	if prefix == "" && e.at != nil {
+		return e.p.VersionAt(ctx, table, *e.at)
 	}
 	return e.p.Resolve(ctx, table, prefix)
 }

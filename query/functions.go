@@ -18,6 +18,9 @@ import (
 //
 //	history('t')       one row per version, newest first
 //	all_versions('t')  every version's rows plus _version and _timestamp
+//	snapshot('ref')    one row per table at a point in time (a tag, an ISO
+//	                   date or datetime, a commit prefix, HEAD): table,
+//	                   version, data_sha, timestamp
 //
 // all_versions is a table macro over read_parquet(union_by_name) so DuckDB
 // reads the parquet files itself (projection and filter pushdown included);
@@ -44,6 +47,12 @@ func (e *Engine) registerFunctions(ctx context.Context) error {
 		BindArguments: e.bindHistory,
 	}); err != nil {
 		return fmt.Errorf("register history(): %w", err)
+	}
+	if err := duckdb.RegisterTableUDF(e.conn, "snapshot", duckdb.RowTableFunction{
+		Config:        duckdb.TableFunctionConfig{Arguments: []duckdb.TypeInfo{varchar}},
+		BindArguments: e.bindSnapshot,
+	}); err != nil {
+		return fmt.Errorf("register snapshot(): %w", err)
 	}
 	if err := duckdb.RegisterTableUDF(e.conn, "datomfs_version_files", duckdb.RowTableFunction{
 		Config:        duckdb.TableFunctionConfig{Arguments: []duckdb.TypeInfo{varchar}},
@@ -166,6 +175,66 @@ func (s *historySource) FillRow(row duckdb.Row) (bool, error) {
 	vals := []any{string(r.v.ID), string(r.v.DataSHA), ts, r.v.Author, r.v.Message, r.nrow, r.ncol}
 	for i, v := range vals {
 		if err := duckdb.SetRowValue(row, i, v); err != nil {
+			return false, err
+		}
+	}
+	return true, nil
+}
+
+// bindSnapshot backs snapshot('ref'): the version of every table at a
+// point in time.
+func (e *Engine) bindSnapshot(_ map[string]any, args ...any) (duckdb.RowTableSource, error) {
+	ref, ok := "", len(args) == 1
+	if ok {
+		ref, ok = args[0].(string)
+	}
+	if !ok || ref == "" {
+		return nil, e.record(errors.New("snapshot() takes a tag, a date or a commit, e.g. snapshot('db-lock')"))
+	}
+	ctx := e.stmtCtx()
+	pt, err := e.p.At(ctx, ref)
+	if err != nil {
+		return nil, e.record(err)
+	}
+	vs, err := e.p.VersionsAt(ctx, pt)
+	if err != nil {
+		return nil, e.record(err)
+	}
+	return &snapshotSource{vs: vs}, nil
+}
+
+type snapshotSource struct {
+	vs []versions.Version
+	i  int
+}
+
+func (s *snapshotSource) ColumnInfos() []duckdb.ColumnInfo {
+	return columnInfos(
+		"table", duckdb.TYPE_VARCHAR,
+		"version", duckdb.TYPE_VARCHAR,
+		"data_sha", duckdb.TYPE_VARCHAR,
+		"timestamp", duckdb.TYPE_TIMESTAMP,
+	)
+}
+
+func (s *snapshotSource) Cardinality() *duckdb.CardinalityInfo {
+	return &duckdb.CardinalityInfo{Cardinality: uint(len(s.vs)), Exact: true}
+}
+
+func (s *snapshotSource) Init() {}
+
+func (s *snapshotSource) FillRow(row duckdb.Row) (bool, error) {
+	if s.i >= len(s.vs) {
+		return false, nil
+	}
+	v := s.vs[s.i]
+	s.i++
+	ts := any(nil)
+	if t := v.Timestamp; !t.IsZero() {
+		ts = t
+	}
+	for i, x := range []any{v.Table.String(), string(v.ID), string(v.DataSHA), ts} {
+		if err := duckdb.SetRowValue(row, i, x); err != nil {
 			return false, err
 		}
 	}

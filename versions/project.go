@@ -117,6 +117,10 @@ type Project struct {
 	// path (faults.go); an error it returns fails the write there.
 	testHook func(point string) error
 
+	// pit remembers commits, manifests at commits and tag mirrors
+	// (points.go).
+	pit pointState
+
 	// initHead is what Init found about the remote's HEAD (init.go).
 	initHead    repo.RemoteHead
 	initHeadErr error

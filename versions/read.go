@@ -143,7 +143,9 @@ func versionOf(table meta.TableName, e meta.HistoryEntry, current bool) Version 
 	}
 }
 
-// Resolve finds a version by any unique prefix of its id ("" = current).
+// Resolve finds a version by any unique prefix of its id ("" = current),
+// or by a point in time: a tag, an ISO date or datetime, a commit prefix,
+// HEAD (points.go). A ref that is more than one of these is ErrAmbiguous.
 func (p *Project) Resolve(ctx context.Context, table meta.TableName, prefix string) (Version, error) {
 	h, err := p.History(ctx, table)
 	if err != nil {
@@ -157,9 +159,10 @@ func (p *Project) Resolve(ctx context.Context, table meta.TableName, prefix stri
 	if err != nil {
 		return Version{}, err
 	}
-	if prefix == "" {
-		prefix = string(cur)
+	if prefix != "" {
+		return p.resolveRef(ctx, table, h, cur, prefix)
 	}
+	prefix = string(cur)
 	e, err := h.Find(prefix)
 	switch {
 	case errors.Is(err, meta.ErrAmbiguousVersion):

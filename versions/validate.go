@@ -125,6 +125,21 @@ func (p *Project) validate(ctx context.Context, o ValidateOptions) (ValidateRepo
 		}
 		rep.Problems = append(rep.Problems, pr)
 	}
+	// The tag mirrors readers resolve tags with (points.go).
+	stale, err := p.staleTagMirrors(ctx)
+	if err != nil {
+		return rep, err
+	}
+	for _, t := range stale {
+		pr := Problem{Key: p.layout.TagKey(t.Name), What: fmt.Sprintf("tag %s has no up-to-date mirror for readers", t.Name), Fixable: true}
+		if o.Fix {
+			if err := p.mirrorTag(ctx, t); err != nil {
+				return rep, err
+			}
+			pr.Fixed = true
+		}
+		rep.Problems = append(rep.Problems, pr)
+	}
 	// Temporary files of killed writes.
 	if sw, ok := store.As[store.TempSweeper](p.store); ok {
 		left, err := sw.SweepTemp(ctx, p.layout.Root(), o.Fix)

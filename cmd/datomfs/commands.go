@@ -19,6 +19,8 @@ func commands(f *factory) []*cobra.Command {
 		newProjectsCmd(f, nil),
 		newQueryCmd(f, nil),
 		newDiffCmd(f, nil),
+		newTagCmd(f, nil),
+		newTagsCmd(f, nil),
 		newMountCmd(f, nil),
 		newVersionCmd(f, nil),
 		newManCmd(f),

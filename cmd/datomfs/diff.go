@@ -31,10 +31,19 @@ func newDiffCmd(f *factory, runF func(context.Context, *diffOptions) error) *cob
 	opts := &diffOptions{IO: f.IO}
 	var jsonOut bool
 	cmd := &cobra.Command{
-		Use:   "diff TABLE V1 [V2]",
-		Short: "Compare two versions of a table: schema, then rows",
-		Long: `Compare version V1 of TABLE with V2 (any unique prefixes; V2 defaults to the
-current version). Schema changes come first (added, removed and retyped
+		Use:   "diff [TABLE V1 [V2]] [--from REF] [--to REF]",
+		Short: "Compare two versions of a table, or the whole project at two points in time",
+		Long: `Compare version V1 of TABLE with V2 (any unique prefixes, or points in time:
+a tag, an ISO date or datetime in UTC, a commit prefix, HEAD; V2 defaults to
+the current version). --from and --to may name them instead.
+
+Without TABLE, --from REF [--to REF] (default HEAD) compares the whole
+project: one line per table that was added, removed or changed, with its
+rows removed, added and (with --key, in the tables that have the key
+columns) changed; unchanged tables are listed too. Then ask for one table's
+rows with "datomfs diff TABLE --from REF --to REF".
+
+For one table, schema changes come first (added, removed and retyped
 columns), then the rows over the columns both versions have, marked in a
 _diff column:
 
@@ -46,15 +55,33 @@ Without --key, rows are matched on all their values (EXCEPT ALL); with
 differ is shown as a changed pair. A summary line ends the report.
 With --format csv or parquet, the schema changes and the summary go to
 stderr so that stdout (or -o FILE) holds only the rows.`,
-		Example: `  datomfs diff lb 19f44e3a c1ffea90
+		Example: `  datomfs diff --from db-lock --to HEAD
+  datomfs diff --from 2026-01-31 --to db-lock --key USUBJID --json
+  datomfs diff lb --from db-lock --to HEAD --key USUBJID --key LBSEQ
+  datomfs diff lb 19f44e3a c1ffea90
   datomfs diff lb 19f4 --key USUBJID --key LBSEQ
   datomfs diff ae 19f4 c1ff --format json | jq .summary
   datomfs diff lb 19f4 c1ff -o lb_changes.parquet`,
-		Args: namedArgs(2, "TABLE", "V1", "V2"),
+		Args: namedArgs(0, "TABLE", "V1", "V2"),
 		RunE: func(cmd *cobra.Command, args []string) error {
-			opts.Table, opts.From = args[0], args[1]
-			if len(args) == 3 {
+			from, to := opts.From, opts.To
+			if len(args) > 0 {
+				opts.Table = args[0]
+			}
+			if len(args) > 1 {
+				if from != "" || (len(args) > 2 && to != "") {
+					return usagef("give the versions as arguments or as --from/--to, not both")
+				}
+				opts.From = args[1]
+			}
+			if len(args) > 2 {
 				opts.To = args[2]
+			}
+			switch {
+			case opts.Table == "" && opts.From == "":
+				return usagef("missing TABLE and V1, or --from REF (usage: %s)", cmd.UseLine())
+			case opts.Table != "" && opts.From == "":
+				return usagef("missing V1 or --from REF (usage: %s)", cmd.UseLine())
 			}
 			if err := jsonFlag(jsonOut, &opts.Format); err != nil {
 				return err
@@ -77,6 +104,8 @@ stderr so that stdout (or -o FILE) holds only the rows.`,
 	}
 	pf.register(cmd, true)
 	cmd.ValidArgsFunction = completeTables(f, pf, true)
+	cmd.Flags().StringVar(&opts.From, "from", "", "the older side: a version prefix, a tag, a date or a commit")
+	cmd.Flags().StringVar(&opts.To, "to", "", "the newer side (default: the current version, HEAD)")
 	cmd.Flags().StringArrayVar(&opts.Keys, "key", nil, "key column identifying a row (repeat for a composite key)")
 	cmd.Flags().BoolVar(&jsonOut, "json", false, "print JSON (the same as --format json)")
 	cmd.Flags().StringVar(&opts.Format, "format", "", "output format: table, csv, json or parquet (default: table on a terminal, else csv)")
@@ -101,6 +130,9 @@ func diffRun(ctx context.Context, opts *diffOptions) error {
 		return err
 	}
 	defer e.Close()
+	if opts.Table == "" {
+		return projectDiffRun(ctx, e, opts)
+	}
 	table, err := versions.ParseTableName(opts.Table)
 	if err != nil {
 		return err
@@ -162,6 +194,68 @@ func diffRun(ctx context.Context, opts *diffOptions) error {
 			fmt.Fprintln(opts.IO.ErrOut, sum.Line(d))
 			return nil
 		}
+	}
+	if opts.Output != "" {
+		return query.WriteFileAtomic(opts.Output, report)
+	}
+	return report(opts.IO.Out)
+}
+
+// projectDiffJSON is the --format json document of a project diff.
+type projectDiffJSON struct {
+	From   string              `json:"from"`
+	To     string              `json:"to"`
+	Keys   []string            `json:"keys"`
+	Tables []query.TableChange `json:"tables"`
+}
+
+// projectDiffRun compares the whole project between two points in time.
+func projectDiffRun(ctx context.Context, e *query.Engine, opts *diffOptions) error {
+	to := opts.To
+	if to == "" {
+		to = "HEAD"
+	}
+	fromPt, toPt, changes, err := e.ProjectDiff(ctx, opts.From, to, opts.Keys)
+	if err != nil {
+		return err
+	}
+	format := resolveFormat(opts.Format, opts.Output, opts.IO.StdoutTTY)
+	report := func(w io.Writer) error {
+		switch format {
+		case query.FormatJSON:
+			keys := opts.Keys
+			if keys == nil {
+				keys = []string{}
+			}
+			if changes == nil {
+				changes = []query.TableChange{}
+			}
+			return writeJSON(w, projectDiffJSON{From: fromPt.Describe(), To: toPt.Describe(), Keys: keys, Tables: changes})
+		case query.FormatParquet:
+			return usagef("a project diff is a table, CSV or JSON report")
+		}
+		tty := format == query.FormatTable
+		tp := newTablePrinter(w, tty)
+		if tty {
+			fmt.Fprintf(w, "%s -> %s\n", fromPt.Describe(), toPt.Describe())
+			tp.row("TABLE", "STATUS", "FROM", "TO", "ROWS -", "ROWS +", "ROWS ~", "COLUMNS")
+		} else {
+			tp.row("table", "status", "from", "to", "rows_removed", "rows_added", "rows_changed", "columns")
+		}
+		for _, c := range changes {
+			from, to := c.From, c.To
+			if tty {
+				from, to = short8(from), short8(to)
+			}
+			changed := "-"
+			if c.Keyed {
+				changed = fmt.Sprint(c.Summary.RowsChanged)
+			}
+			cols := fmt.Sprintf("+%d -%d ~%d", c.Summary.ColumnsAdded, c.Summary.ColumnsRemoved, c.Summary.ColumnsRetyped)
+			tp.row(c.Table, c.Status, from, to, fmt.Sprint(c.Summary.RowsRemoved), fmt.Sprint(c.Summary.RowsAdded), changed, cols)
+		}
+		tp.flush()
+		return nil
 	}
 	if opts.Output != "" {
 		return query.WriteFileAtomic(opts.Output, report)

@@ -78,7 +78,7 @@ func defaultHint(err error) string {
 	case errors.Is(err, versions.ErrDiverged):
 		return "the clone has local commits the remote lacks; push or reset them with git, then retry"
 	case errors.Is(err, versions.ErrAmbiguous):
-		return "use a longer version prefix (see \"datomfs history TABLE\")"
+		return "use a longer version or commit prefix (see \"datomfs history TABLE\", \"datomfs tags\")"
 	case errors.Is(err, versions.ErrNotFound):
 		return `see "datomfs list" and "datomfs history TABLE" for what exists`
 	case errors.Is(err, versions.ErrInvalidName):

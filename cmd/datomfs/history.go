@@ -2,6 +2,7 @@ package main
 
 import (
 	"context"
+	"strings"
 	"time"
 
 	"github.com/spf13/cobra"
@@ -14,6 +15,7 @@ type historyOptions struct {
 	IO      *IOStreams
 	Project func(context.Context) (*versions.Project, error)
 	Table   string
+	At      string // the part after '@': the history as it was then
 	JSON    bool
 }
 
@@ -21,13 +23,17 @@ func newHistoryCmd(f *factory, runF func(context.Context, *historyOptions) error
 	pf := &projectFlags{}
 	opts := &historyOptions{IO: f.IO}
 	cmd := &cobra.Command{
-		Use:   "history TABLE",
+		Use:   "history TABLE[@REF]",
 		Short: "Show a table's versions, newest first",
+		Long: `Show a table's versions, newest first. TABLE@REF shows the history as it
+was at REF (a version prefix, a tag, an ISO date or datetime in UTC, a
+commit prefix): REF's version of the table and the versions before it.`,
 		Example: `  datomfs history lb
+  datomfs history lb@db-lock
   datomfs history lb --json | jq '.[0].version'`,
-		Args: namedArgs(1, "TABLE"),
+		Args: namedArgs(1, "TABLE[@REF]"),
 		RunE: func(cmd *cobra.Command, args []string) error {
-			opts.Table = args[0]
+			opts.Table, opts.At, _ = strings.Cut(args[0], "@")
 			opts.Project = f.loader(pf, false)
 			if runF != nil {
 				return runF(cmd.Context(), opts)
@@ -63,6 +69,18 @@ func historyRun(ctx context.Context, opts *historyOptions) error {
 	vs, err := p.Versions(ctx, table)
 	if err != nil {
 		return err
+	}
+	if opts.At != "" {
+		at, err := p.Resolve(ctx, table, opts.At)
+		if err != nil {
+			return err
+		}
+		for i, v := range vs {
+			if v.ID == at.ID {
+				vs = vs[i:]
+				break
+			}
+		}
 	}
 	rows := make([]historyRow, 0, len(vs))
 	for _, v := range vs {

@@ -21,6 +21,8 @@ type queryOptions struct {
 	SQL     string
 	Format  string // "" = table on a terminal, csv when piped (or from -o's extension)
 	Output  string
+	// At makes bare table names mean their version at that point in time.
+	At string
 	// HistoryFile keeps the interactive shell's statements ("" = none).
 	HistoryFile string
 
@@ -38,12 +40,17 @@ func newQueryCmd(f *factory, runF func(context.Context, *queryOptions) error) *c
 		Short: "Run SQL over every table and version (interactive without SQL)",
 		Long: `Run SQL on an embedded DuckDB where every table is a view of its current
 version and "TABLE@VERSION" (any unique prefix of the version id) is that
-version. Table functions:
+version; "TABLE@REF" is the table at a point in time: a tag ("lb@db-lock"),
+an ISO date or datetime in UTC ("lb@2026-03-31": the end of that day), a
+commit prefix. With --at REF every bare table name means its version at
+REF, so a script runs unchanged against a frozen cut. Table functions:
 
   history('t')        one row per version: version, data_sha, timestamp,
                       author, commit_message, nrow, ncol (newest first)
   all_versions('t')   the rows of every version plus _version and _timestamp
                       (columns matched by name across versions)
+  snapshot('ref')     one row per table at a point in time: table, version,
+                      data_sha, timestamp
 
 Only the versions a statement names are downloaded (into the verified cache).
 Output is an aligned table on a terminal (fitted to its width, long cells
@@ -59,6 +66,9 @@ Piped statements run without prompt and leave no history.`,
   datomfs query 'SELECT * FROM "lb@19f44e3a" EXCEPT SELECT * FROM lb'
   datomfs query "SELECT _version, count(*) FROM all_versions('lb') GROUP BY ALL" --format json
   datomfs query "SELECT * FROM history('lb')" -o lb_history.csv
+  datomfs query --at db-lock "SELECT count(*) FROM lb"
+  datomfs query 'SELECT * FROM "lb@db-lock" EXCEPT SELECT * FROM "lb@2026-01-31"'
+  datomfs query "SELECT * FROM snapshot('db-lock')"
   datomfs query --store s3://acme-data/study001 --project STUDY_001 "SELECT * FROM dm" -o dm.parquet
   datomfs query -C ./study001            # interactive shell`,
 		Args: namedArgs(0, "SQL"),
@@ -96,6 +106,7 @@ Piped statements run without prompt and leave no history.`,
 	cmd.Flags().BoolVar(&jsonOut, "json", false, "print JSON (the same as --format json)")
 	cmd.Flags().StringVar(&opts.Format, "format", "", "output format: table, csv, json, line or parquet (default: table on a terminal, else csv)")
 	cmd.Flags().StringVarP(&opts.Output, "output", "o", "", "write the result to FILE (replaced only on success)")
+	cmd.Flags().StringVar(&opts.At, "at", "", "bare table names mean their version at this tag, ISO date/datetime (UTC) or commit")
 	return cmd
 }
 
@@ -145,7 +156,11 @@ func openEngine(ctx context.Context, project func(context.Context) (*versions.Pr
 }
 
 func queryRun(ctx context.Context, opts *queryOptions) error {
-	e, err := openEngine(ctx, opts.Project, opts.Logger)
+	p, err := opts.Project(ctx)
+	if err != nil {
+		return err
+	}
+	e, err := query.New(ctx, p, query.Options{Logger: opts.Logger, At: opts.At})
 	if err != nil {
 		return err
 	}

@@ -77,6 +77,14 @@ give as a plain vector (binary, list, struct) is refused, naming it.`,
 			return readRun(cmd.Context(), opts)
 		},
 	}
+	// Points in time (versions/points.go).
+	cmd.Use = "read TABLE[@VERSION|@REF] -o FILE"
+	cmd.Long += `
+
+TABLE@REF is TABLE's version at a point in time: a tag, an ISO date or
+datetime in UTC (a date means its end), a commit prefix, HEAD.`
+	cmd.Example = strings.Replace(cmd.Example, "\n", "\n  datomfs read lb@db-lock -o lb_lock.parquet\n  datomfs read lb@2026-03-31 -o lb_march.parquet\n", 1)
+
 	pf.register(cmd, true)
 	cmd.ValidArgsFunction = completeTables(f, pf, false)
 	cmd.Flags().StringVarP(&opts.Output, "output", "o", "", "output file (.parquet, .csv or .rds), or - for stdout")

@@ -37,9 +37,14 @@ func (r *Repo) fetch(ctx context.Context) error {
 	}
 	err := r.g.FetchContext(remoteCtx(ctx, r.net), &git.FetchOptions{
 		RemoteName: remoteName,
-		RefSpecs:   []config.RefSpec{config.RefSpec("+refs/heads/*:refs/remotes/" + remoteName + "/*")},
-		Auth:       r.auth.method(r.remote),
-		Tags:       git.NoTags,
+		RefSpecs: []config.RefSpec{
+			config.RefSpec("+refs/heads/*:refs/remotes/" + remoteName + "/*"),
+			// Tags (datomfs tag): the remote's are the project's points
+			// in time. Local tags the remote lacks stay.
+			config.RefSpec("+refs/tags/*:refs/tags/*"),
+		},
+		Auth: r.auth.method(r.remote),
+		Tags: git.NoTags,
 	})
 	switch {
 	case err == nil, errors.Is(err, git.NoErrAlreadyUpToDate):

@@ -78,6 +78,14 @@ func (l Layout) ManifestKey() string { return l.Key(".metadata", meta.ManifestFi
 // .datom/governance.json.
 func (l Layout) GovernanceKey() string { return l.Key(".metadata", meta.GovernanceFile) }
 
+// TagKey is .metadata/tags/<tag>.json, datomfs's mirror of a git tag of
+// the data repo for readers (the commit and the table versions it pins).
+// datom reads no key there.
+func (l Layout) TagKey(tag string) string { return l.Key(".metadata", "tags", tag+".json") }
+
+// TagsPrefix is the List prefix of the tag mirrors.
+func (l Layout) TagsPrefix() string { return l.Key(".metadata", "tags") + "/" }
+
 // Governance store keys (contract 3.3, 8): use a Layout with the governance
 // prefix.
 
