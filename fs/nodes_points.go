@@ -213,7 +213,10 @@ func (n *pointTablesNode) Lookup(ctx context.Context, name string, out *fuse.Ent
 	if err != nil {
 		return nil, n.c.errno("lookup", "", path, err)
 	}
-	vn := &pointFileNode{versionNode{c: n.c, v: ver, csv: kind == "csv"}}
+	vn := &pointFileNode{versionNode{c: n.c, v: ver}}
+	if kind != "parquet" {
+		vn.rendition = kind
+	}
 	timeout, err := vn.attr(ctx, &out.Attr)
 	if err != nil {
 		return nil, n.c.errno("lookup", ver.Table.String(), path, err)
@@ -234,7 +237,7 @@ func (n *pointTablesNode) Readdir(ctx context.Context) (gofs.DirStream, syscall.
 	return dirStream(n.c.pointTables(v)), 0
 }
 
-// ---- <point>/tables/<t>.parquet and .csv ----
+// ---- <point>/tables/<t>.parquet, .csv and .rds ----
 
 // pointFileNode is a version file under a point in time: read as the
 // version's own file is, and any change is EROFS.

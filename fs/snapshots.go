@@ -144,24 +144,26 @@ func (c *core) snapshotNames(ctx context.Context) ([]dirEntry, error) {
 	return out, nil
 }
 
-// pointTables lists <point>/tables/: <t>.parquet (and <t>.csv) per table.
+// pointTables lists <point>/tables/: <t>.parquet and its renditions per
+// table.
 func (c *core) pointTables(v *pointView) []dirEntry {
 	var out []dirEntry
 	for _, name := range v.names {
 		ver := v.tables[name]
 		out = append(out, dirEntry{name + ".parquet", syscall.S_IFREG, pinnedIno(ver, "parquet")})
-		if c.renditions.enabled() {
-			out = append(out, dirEntry{name + ".csv", syscall.S_IFREG, pinnedIno(ver, "csv")})
+		for _, kind := range c.renditions.kinds() {
+			out = append(out, dirEntry{name + "." + kind, syscall.S_IFREG, pinnedIno(ver, kind)})
 		}
 	}
 	return out
 }
 
-// pointFile finds <t>.parquet or <t>.csv in a point's tables/.
+// pointFile finds <t>.parquet (or a rendition, <t>.csv, <t>.rds) in a
+// point's tables/.
 func (c *core) pointFile(v *pointView, name string) (ver versions.Version, kind string, err error) {
-	for _, k := range []string{".parquet", ".csv"} {
+	for _, k := range []string{".parquet", "." + kindCSV, "." + kindRDS} {
 		table, ok := strings.CutSuffix(name, k)
-		if !ok || (k == ".csv" && !c.renditions.enabled()) {
+		if !ok || (k != ".parquet" && !c.renditions.enabled(k[1:])) {
 			continue
 		}
 		if ver, ok := v.tables[table]; ok {

@@ -45,7 +45,7 @@ func testSnapshots(t *testing.T, fx *fixture) {
 	if got := names(t, snap("cut-2")); !slices.Equal(got, []string{"tables"}) {
 		t.Errorf("ls snapshots/cut-2: %v", got)
 	}
-	if got := names(t, snap("cut-2", "tables")); !slices.Equal(got, []string{"ae.csv", "ae.parquet", "lb.csv", "lb.parquet"}) {
+	if got := names(t, snap("cut-2", "tables")); !slices.Equal(got, []string{"ae.csv", "ae.parquet", "ae.rds", "lb.csv", "lb.parquet", "lb.rds"}) {
 		t.Errorf("ls snapshots/cut-2/tables: %v", got)
 	}
 	for table, v := range map[string]versions.Version{"lb": fx.V2, "ae": fx.AE} {
