@@ -178,12 +178,32 @@ type listRow struct {
 	VersionCount   int    `json:"version_count"`
 }
 
+// historyRow is an entry of "history --json", datom's version_history.json.
 type historyRow struct {
-	Version       string `json:"version"`
-	DataSHA       string `json:"data_sha"`
-	Timestamp     string `json:"timestamp"`
-	Author        string `json:"author"`
-	CommitMessage string `json:"commit_message"`
+	Version       string     `json:"version"`
+	DataSHA       string     `json:"data_sha"`
+	Timestamp     string     `json:"timestamp"`
+	Author        histAuthor `json:"author"`
+	CommitMessage string     `json:"commit_message"`
+	ParquetSHA    string     `json:"parquet_sha"`
+}
+
+// histAuthor is datom's author: {"name", "email"} or the string "unknown";
+// it reads as "Name <email>" or "unknown".
+type histAuthor string
+
+func (a *histAuthor) UnmarshalJSON(b []byte) error {
+	var who struct{ Name, Email string }
+	if err := json.Unmarshal(b, &who); err == nil {
+		*a = histAuthor(who.Name + " <" + who.Email + ">")
+		return nil
+	}
+	var s string
+	if err := json.Unmarshal(b, &s); err != nil {
+		return err
+	}
+	*a = histAuthor(s)
+	return nil
 }
 
 func decode[T any](t *testing.T, r result) T {

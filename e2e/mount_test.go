@@ -144,6 +144,15 @@ print(cur.equals(src), old.equals(osrc), len(cur))`, filepath.Join(lbDir, "curre
 			t.Fatalf("pandas frames differ from the sources: %s", out)
 		}
 	})
+	t.Run("history.json is history --json", func(t *testing.T) {
+		mounted, err := os.ReadFile(filepath.Join(lbDir, "history.json"))
+		if err != nil {
+			t.Fatal(err)
+		}
+		if cli := p.e.must("history", "lb", "--json", "-C", p.dir).out; cli != string(mounted) {
+			t.Fatalf("the mount's history.json and history --json differ:\n%s\n---\n%s", mounted, cli)
+		}
+	})
 	t.Run("polars", func(t *testing.T) {
 		out := python(t, `
 import sys, polars as pl

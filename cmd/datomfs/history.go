@@ -8,7 +8,6 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/datomfs/datomfs/versions"
-	"github.com/datomfs/datomfs/versions/meta"
 )
 
 type historyOptions struct {
@@ -43,18 +42,14 @@ commit prefix): REF's version of the table and the versions before it.`,
 	}
 	pf.register(cmd, true)
 	cmd.ValidArgsFunction = completeTables(f, pf, false)
-	cmd.Flags().BoolVar(&opts.JSON, "json", false, "print JSON: version, data_sha, timestamp, author, commit_message")
+	cmd.Flags().BoolVar(&opts.JSON, "json", false, "print datom's version_history.json (as the mount's history.json): version, data_sha, timestamp, author ({name, email} or \"unknown\"), commit_message, parquet_sha")
 	return cmd
 }
 
+// historyRow is one line of the history table.
 type historyRow struct {
-	Version       string `json:"version"`
-	DataSHA       string `json:"data_sha"`
-	Timestamp     string `json:"timestamp"`
-	Author        string `json:"author"`
-	CommitMessage string `json:"commit_message"`
-
-	at time.Time // Timestamp, for the table
+	Version, DataSHA, Author, CommitMessage string
+	at                                      time.Time
 }
 
 func historyRun(ctx context.Context, opts *historyOptions) error {
@@ -70,6 +65,7 @@ func historyRun(ctx context.Context, opts *historyOptions) error {
 	if err != nil {
 		return err
 	}
+	from := 0
 	if opts.At != "" {
 		at, err := p.Resolve(ctx, table, opts.At)
 		if err != nil {
@@ -77,17 +73,24 @@ func historyRun(ctx context.Context, opts *historyOptions) error {
 		}
 		for i, v := range vs {
 			if v.ID == at.ID {
-				vs = vs[i:]
+				vs, from = vs[i:], i
 				break
 			}
 		}
 	}
+	if opts.JSON {
+		// Exactly datom's version_history.json (the mount's history.json):
+		// author as datom writes it, parquet_sha and any other keys kept.
+		hist, err := p.History(ctx, table)
+		if err != nil {
+			return err
+		}
+		_, err = opts.IO.Out.Write(hist.From(from).File())
+		return err
+	}
 	rows := make([]historyRow, 0, len(vs))
 	for _, v := range vs {
-		rows = append(rows, historyRow{Version: string(v.ID), DataSHA: string(v.DataSHA), Timestamp: meta.FormatTimestamp(v.Timestamp), Author: v.Author, CommitMessage: v.Message, at: v.Timestamp})
-	}
-	if opts.JSON {
-		return writeJSON(opts.IO.Out, rows)
+		rows = append(rows, historyRow{Version: string(v.ID), DataSHA: string(v.DataSHA), Author: v.Author, CommitMessage: v.Message, at: v.Timestamp})
 	}
 	tty := opts.IO.StdoutTTY
 	tp := newTablePrinter(opts.IO.Out, tty)

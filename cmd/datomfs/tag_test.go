@@ -122,7 +122,9 @@ func TestTagRun(t *testing.T) {
 	if err := historyRun(ctx, &historyOptions{IO: io, Project: project, Table: "lb", At: string(res[0].Version)[:8], JSON: true}); err != nil {
 		t.Fatal(err)
 	}
-	var hist []historyRow
+	var hist []struct {
+		Version string `json:"version"`
+	}
 	if err := json.Unmarshal(out.Bytes(), &hist); err != nil || len(hist) != 1 || hist[0].Version != string(res[0].Version) {
 		t.Errorf("history lb@v1: %s %v", out, err)
 	}

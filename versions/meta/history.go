@@ -147,6 +147,18 @@ func (h History) Entries() []HistoryEntry {
 	return out
 }
 
+// From returns the history from its i-th newest entry on (0: all of it),
+// entries kept exactly as read.
+func (h History) From(i int) History {
+	if i <= 0 {
+		return h
+	}
+	if i >= len(h.items) {
+		return History{}
+	}
+	return History{items: h.items[i:]}
+}
+
 // Latest returns the newest entry.
 func (h History) Latest() (HistoryEntry, bool) {
 	if len(h.items) == 0 {
