@@ -238,7 +238,7 @@ func newProject(name string, cfg meta.ProjectConfig, role Role, dir string, r *r
 	return &Project{
 		name: name, cfg: cfg, role: role, dir: dir, repo: r,
 		store: st, layout: layout, opts: opts,
-		loc: store.Location{Type: cfg.Storage.Type, Root: cfg.Storage.Root, Prefix: cfg.Storage.Prefix, Region: cfg.Storage.Region},
+		loc:   store.Location{Type: cfg.Storage.Type, Root: cfg.Storage.Root, Prefix: cfg.Storage.Prefix, Region: cfg.Storage.Region},
 		cache: cache.New(opts.CacheDir, st, opts.Logger).WithMaxBytes(opts.CacheMaxBytes),
 	}
 }
