@@ -11,6 +11,9 @@ command -v fusermount3 >/dev/null 2>&1 || need_apt+=(fuse3)
 command -v rsync >/dev/null 2>&1 || need_apt+=(rsync)
 command -v Rscript >/dev/null 2>&1 || need_apt+=(r-base-core)
 command -v git >/dev/null 2>&1 || need_apt+=(git)
+# Java and Maven: Spark reads the Iceberg metadata in the engine tests.
+command -v java >/dev/null 2>&1 || need_apt+=(openjdk-17-jre-headless)
+command -v mvn >/dev/null 2>&1 || need_apt+=(maven)
 if [ ${#need_apt[@]} -gt 0 ]; then
   SUDO=""
   [ "$(id -u)" -eq 0 ] || SUDO="sudo"
@@ -25,6 +28,23 @@ if [ ! -x .venv/bin/python ] || ! cmp -s requirements-test.txt .venv/.requiremen
   python3 -m venv .venv
   .venv/bin/pip install -q --disable-pip-version-check -r requirements-test.txt
   cp requirements-test.txt .venv/.requirements
+fi
+
+# Engines that read the Iceberg metadata (e2e/iceberg_engines_test.go):
+# pyiceberg and pyspark in their own venv, pinned in requirements-engines.txt,
+# and the Iceberg Spark runtime that matches that pyspark, from Maven Central.
+if [ ! -x .venv-engines/bin/python ] || ! cmp -s requirements-engines.txt .venv-engines/.requirements 2>/dev/null; then
+  echo "setup: python venv (.venv-engines) from requirements-engines.txt"
+  python3 -m venv .venv-engines
+  .venv-engines/bin/pip install -q --disable-pip-version-check -r requirements-engines.txt
+  cp requirements-engines.txt .venv-engines/.requirements
+fi
+iceberg_spark=iceberg-spark-runtime-3.5_2.12
+iceberg_version=1.10.1
+if [ ! -s ".engines/jars/$iceberg_spark-$iceberg_version.jar" ]; then
+  echo "setup: $iceberg_spark $iceberg_version (Maven Central) into .engines/jars"
+  rm -f .engines/jars/iceberg-spark-runtime-*.jar
+  mvn -q -B dependency:copy "-Dartifact=org.apache.iceberg:$iceberg_spark:$iceberg_version" -DoutputDirectory=.engines/jars
 fi
 
 # Pinned Go tools (S3 gateway for the integration tests).

@@ -20,6 +20,7 @@ func commands(f *factory) []*cobra.Command {
 		newQueryCmd(f, nil),
 		newDiffCmd(f, nil),
 		newMountCmd(f, nil),
+		newIcebergCmd(f, nil, nil),
 		newVersionCmd(f, nil),
 	}
 }
