@@ -1,0 +1,229 @@
+package e2e
+
+import (
+	"bytes"
+	"encoding/json"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"slices"
+	"strings"
+	"testing"
+
+	"github.com/datomfs/datomfs/internal/testenv"
+)
+
+// enginesPython is the interpreter with pyiceberg and pyspark
+// (.venv-engines, made by scripts/setup.sh from requirements-engines.txt).
+func enginesPython(t *testing.T) string {
+	t.Helper()
+	py := os.Getenv("DATOMFS_ENGINES_PYTHON")
+	if py == "" {
+		py, _ = filepath.Abs("../.venv-engines/bin/python")
+	}
+	if _, err := os.Stat(py); err != nil {
+		t.Fatalf("no Python with pyiceberg and pyspark at %s: run scripts/setup.sh (make setup) or set DATOMFS_ENGINES_PYTHON", py)
+	}
+	return py
+}
+
+// sparkRuntimeJar is the Iceberg Spark runtime scripts/setup.sh fetched.
+func sparkRuntimeJar(t *testing.T) string {
+	t.Helper()
+	jars, _ := filepath.Glob("../.engines/jars/iceberg-spark-runtime-*.jar")
+	if len(jars) != 1 {
+		t.Fatalf("want one Iceberg Spark runtime in .engines/jars, found %v: run scripts/setup.sh (make setup)", jars)
+	}
+	abs, _ := filepath.Abs(jars[0])
+	if _, err := exec.LookPath("java"); err != nil {
+		t.Fatalf("Spark needs java on PATH: run scripts/setup.sh (make setup)")
+	}
+	return abs
+}
+
+// engine runs the engines script; stdout is its JSON answer.
+func engine(t *testing.T, env []string, args ...string) []byte {
+	t.Helper()
+	script, _ := filepath.Abs("testdata/iceberg_engines.py")
+	cmd := exec.Command(enginesPython(t), append([]string{script}, args...)...)
+	cmd.Env = append(os.Environ(), env...)
+	var out, errb bytes.Buffer
+	cmd.Stdout, cmd.Stderr = &out, &errb
+	if err := cmd.Run(); err != nil {
+		t.Fatalf("%s %s: %v\nstderr:\n%s", filepath.Base(script), args[0], err, tail(errb.String(), 40))
+	}
+	return out.Bytes()
+}
+
+type icebergInfo struct {
+	Table            string            `json:"table"`
+	MetadataLocation string            `json:"metadata_location"`
+	Snapshots        int               `json:"snapshots"`
+	CurrentSnapshot  int64             `json:"current_snapshot_id"`
+	CurrentVersion   string            `json:"current_version"`
+	UpToDate         bool              `json:"up_to_date"`
+	Warehouse        string            `json:"warehouse"`
+	Read             map[string]string `json:"read"`
+}
+
+type pySnapshot struct {
+	SnapshotID   int64    `json:"snapshot_id"`
+	ParentID     *int64   `json:"parent_id"`
+	SchemaID     int      `json:"schema_id"`
+	Operation    string   `json:"operation"`
+	Tag          string   `json:"tag"`
+	VersionID    string   `json:"version_id"`
+	DataSHA      string   `json:"data_sha"`
+	Author       string   `json:"author"`
+	Message      string   `json:"message"`
+	Rows         int64    `json:"rows"`
+	Columns      []string `json:"columns"`
+	TagScanEqual bool     `json:"tag_scan_equal"`
+	Path         string   `json:"path"`
+}
+
+// TestIcebergEngines: a table with three versions (the third adds a
+// column) and the first made current again, written through the CLI whose
+// writes keep the Iceberg metadata current, read by pyiceberg over a local
+// store and S3, and by Spark (local store): one snapshot per version in
+// history order with the datom version in its summary; every snapshot's
+// scan hashes to its version's data_sha; time travel by snapshot id and by
+// tag; main at the current version.
+func TestIcebergEngines(t *testing.T) {
+	for _, mk := range []func(*testing.T) backend{localBackend, s3Backend} {
+		b := mk(t)
+		t.Run(b.name, func(t *testing.T) { testIcebergEngines(t, b) })
+	}
+}
+
+func testIcebergEngines(t *testing.T, b backend) {
+	e := newEngineer(t, "Alice", b)
+	remote := testenv.BareRemote(t)
+	dir := filepath.Join(t.TempDir(), "clone")
+	e.must("init", dir, "--project", "STUDY_001", "--store", b.store, "--remote", remote)
+	jan := extract(t, "2026-01-31", "parquet")["lb"]
+	feb := extract(t, "2026-02-28", "parquet")["lb"]
+	wide := filepath.Join(t.TempDir(), "lb_flag.parquet")
+	engine(t, nil, "variant", feb, wide)
+	e.must("write", jan, "--table", "lb", "-C", dir, "-m", "LB January cut")
+	e.must("write", feb, "--table", "lb", "-C", dir, "-m", "LB February cut")
+	e.must("write", wide, "--table", "lb", "-C", dir, "-m", "LB with flag")
+	// The January cut again, with its message: its version becomes current
+	// again without a new history entry.
+	e.must("write", jan, "--table", "lb", "-C", dir, "-m", "LB January cut")
+
+	hist := decode[[]historyRow](t, e.must("history", "lb", "-C", dir, "--json"))
+	slices.Reverse(hist) // oldest first, as the snapshots
+	if len(hist) != 3 {
+		t.Fatalf("history has %d versions, want 3", len(hist))
+	}
+	infos := decode[[]icebergInfo](t, e.must("iceberg", "-C", dir, "--json"))
+	if len(infos) != 1 || infos[0].Table != "lb" || !infos[0].UpToDate || infos[0].Snapshots != 3 {
+		t.Fatalf("datomfs iceberg --json: %+v", infos)
+	}
+	info := infos[0]
+	if info.CurrentVersion != hist[0].Version[:8] {
+		t.Fatalf("current version %s, want the January cut %s", info.CurrentVersion, hist[0].Version[:8])
+	}
+	wantPrefix := "file://" + b.store + "/iceberg/lb/metadata/"
+	if b.s3 != nil {
+		wantPrefix = "s3://study-data/proj/iceberg/lb/metadata/"
+	}
+	if !strings.HasPrefix(info.MetadataLocation, wantPrefix) {
+		t.Fatalf("metadata location %s, want under %s", info.MetadataLocation, wantPrefix)
+	}
+	for _, engine := range []string{"pyiceberg", "duckdb", "spark", "trino"} {
+		if !strings.Contains(info.Read[engine], "lb") {
+			t.Errorf("no %s snippet for lb: %q", engine, info.Read[engine])
+		}
+	}
+
+	// A rebuild changes nothing: the same metadata file, nothing written.
+	before := b.objects(t)
+	e.must("iceberg", "sync", "-C", dir)
+	if after := b.objects(t); !equalObjects(before, after) {
+		t.Fatalf("iceberg sync changed the store: %v → %v", keysOf(before), keysOf(after))
+	}
+
+	out := t.TempDir()
+	var py struct {
+		Current     int64        `json:"current"`
+		CurrentRows int64        `json:"current_rows"`
+		Snapshots   []pySnapshot `json:"snapshots"`
+		History     []int64      `json:"history"`
+	}
+	if err := json.Unmarshal(engine(t, b.env, "pyiceberg", info.MetadataLocation, out), &py); err != nil {
+		t.Fatal(err)
+	}
+	if len(py.Snapshots) != len(hist) {
+		t.Fatalf("pyiceberg sees %d snapshots, want %d", len(py.Snapshots), len(hist))
+	}
+	for i, s := range py.Snapshots {
+		h := hist[i]
+		if s.VersionID != h.Version || s.DataSHA != h.DataSHA || s.Tag != h.Version[:8] || s.Message != h.CommitMessage || s.Author != h.Author {
+			t.Errorf("snapshot %d: %+v, want version %s data_sha %s message %q author %q", i, s, h.Version, h.DataSHA, h.CommitMessage, h.Author)
+		}
+		if s.Operation != "overwrite" || !s.TagScanEqual {
+			t.Errorf("snapshot %d: operation %s, scan by tag equal to scan by id: %v", i, s.Operation, s.TagScanEqual)
+		}
+		if i > 0 && (s.ParentID == nil || *s.ParentID != py.Snapshots[i-1].SnapshotID) {
+			t.Errorf("snapshot %d: parent %v, want %d", i, s.ParentID, py.Snapshots[i-1].SnapshotID)
+		}
+		// The rows of the snapshot are the version's rows: same data_sha.
+		if got := strings.TrimSpace(e.must("hash", s.Path).out); got != h.DataSHA {
+			t.Errorf("snapshot %d (version %s): scan hashes to %s, want %s", i, s.Tag, got, h.DataSHA)
+		}
+	}
+	if py.Snapshots[2].SchemaID == py.Snapshots[1].SchemaID || !slices.Contains(py.Snapshots[2].Columns, "flag") || slices.Contains(py.Snapshots[1].Columns, "flag") {
+		t.Errorf("the third version's new column is not a new schema: %+v / %+v", py.Snapshots[1], py.Snapshots[2])
+	}
+	if py.Current != py.Snapshots[0].SnapshotID || py.Current != info.CurrentSnapshot || py.CurrentRows != py.Snapshots[0].Rows {
+		t.Errorf("main at snapshot %d (%d rows), want the January cut's %d (%d rows)", py.Current, py.CurrentRows, py.Snapshots[0].SnapshotID, py.Snapshots[0].Rows)
+	}
+
+	if b.s3 != nil {
+		return // Spark reads the local store (S3 would need hadoop-aws and the AWS bundle)
+	}
+	type want struct {
+		SnapshotID int64  `json:"snapshot_id"`
+		Tag        string `json:"tag"`
+	}
+	var ws []want
+	for _, s := range py.Snapshots {
+		ws = append(ws, want{s.SnapshotID, s.Tag})
+	}
+	wsJSON, _ := json.Marshal(ws)
+	var sp struct {
+		CurrentRows int64 `json:"current_rows"`
+		Snapshots   []struct {
+			SnapshotID int64    `json:"snapshot_id"`
+			Rows       int64    `json:"rows"`
+			Columns    []string `json:"columns"`
+		} `json:"snapshots"`
+		Listed []int64 `json:"listed"`
+	}
+	if err := json.Unmarshal(engine(t, nil, "spark", info.Warehouse, "lb", sparkRuntimeJar(t), t.TempDir(), string(wsJSON)), &sp); err != nil {
+		t.Fatal(err)
+	}
+	for i, s := range sp.Snapshots {
+		p := py.Snapshots[i]
+		if s.Rows != p.Rows || !slices.Equal(s.Columns, p.Columns) {
+			t.Errorf("Spark at version %s: %d rows %v, want %d rows %v", p.Tag, s.Rows, s.Columns, p.Rows, p.Columns)
+		}
+	}
+	if len(sp.Snapshots) != 3 || len(sp.Listed) != 3 || sp.CurrentRows != py.CurrentRows {
+		t.Errorf("Spark: %+v", sp)
+	}
+}
+
+func equalObjects(a, b map[string][]byte) bool {
+	if len(a) != len(b) {
+		return false
+	}
+	for k, v := range a {
+		if w, ok := b[k]; !ok || !bytes.Equal(v, w) {
+			return false
+		}
+	}
+	return true
+}
