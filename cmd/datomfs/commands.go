@@ -21,6 +21,7 @@ func commands(f *factory) []*cobra.Command {
 		newDiffCmd(f, nil),
 		newMountCmd(f, nil),
 		newIcebergCmd(f, nil, nil),
+		newServeCmd(f, nil),
 		newVersionCmd(f, nil),
 	}
 }
