@@ -1,14 +1,18 @@
 package e2e
 
 import (
+	"bufio"
 	"bytes"
 	"encoding/json"
+	"io"
 	"os"
 	"os/exec"
 	"path/filepath"
 	"slices"
 	"strings"
+	"syscall"
 	"testing"
+	"time"
 
 	"github.com/datomfs/datomfs/internal/testenv"
 )
@@ -84,8 +88,8 @@ type pySnapshot struct {
 
 // TestIcebergEngines: a table with three versions (the third adds a
 // column) and the first made current again, written through the CLI whose
-// writes keep the Iceberg metadata current, read by pyiceberg over a local
-// store and S3, and by Spark (local store): one snapshot per version in
+// writes keep the Iceberg metadata current, read by pyiceberg and DuckDB
+// over a local store and S3, and by Spark (local store): one snapshot per version in
 // history order with the datom version in its summary; every snapshot's
 // scan hashes to its version's data_sha; time travel by snapshot id and by
 // tag; main at the current version.
@@ -181,6 +185,50 @@ func testIcebergEngines(t *testing.T, b backend) {
 		t.Errorf("main at snapshot %d (%d rows), want the January cut's %d (%d rows)", py.Current, py.CurrentRows, py.Snapshots[0].SnapshotID, py.Snapshots[0].Rows)
 	}
 
+	// DuckDB's iceberg extension: the metadata file, the table folder
+	// (version-hint.text), each snapshot.
+	var ids []int64
+	for _, s := range py.Snapshots {
+		ids = append(ids, s.SnapshotID)
+	}
+	idsJSON, _ := json.Marshal(ids)
+	var dk struct {
+		CurrentRows int64   `json:"current_rows"`
+		FolderRows  int64   `json:"folder_rows"`
+		Snapshots   []int64 `json:"snapshots"`
+		Rows        []int64 `json:"rows"`
+	}
+	if err := json.Unmarshal(engine(t, b.env, "duckdb", info.MetadataLocation, string(idsJSON)), &dk); err != nil {
+		t.Fatal(err)
+	}
+	if !slices.Equal(dk.Snapshots, ids) || dk.CurrentRows != py.CurrentRows || dk.FolderRows != py.CurrentRows {
+		t.Errorf("DuckDB: snapshots %v (want %v), current %d rows, folder %d rows (want %d)", dk.Snapshots, ids, dk.CurrentRows, dk.FolderRows, py.CurrentRows)
+	}
+	for i, n := range dk.Rows {
+		if n != py.Snapshots[i].Rows {
+			t.Errorf("DuckDB at version %s: %d rows, want %d", py.Snapshots[i].Tag, n, py.Snapshots[i].Rows)
+		}
+	}
+
+	// The same table through the REST catalog (datomfs serve iceberg-rest).
+	restURI := serveREST(t, e, dir)
+	var rc struct {
+		Tables    []string `json:"tables"`
+		Current   int64    `json:"current"`
+		Snapshots []int64  `json:"snapshots"`
+		Rows      []int64  `json:"rows"`
+	}
+	if err := json.Unmarshal(engine(t, b.env, "rest", restURI, "lb"), &rc); err != nil {
+		t.Fatal(err)
+	}
+	var pyRows []int64
+	for _, s := range py.Snapshots {
+		pyRows = append(pyRows, s.Rows)
+	}
+	if !slices.Equal(rc.Tables, []string{"iceberg.lb"}) || rc.Current != py.Current || !slices.Equal(rc.Snapshots, ids) || !slices.Equal(rc.Rows, pyRows) {
+		t.Errorf("REST catalog: %+v, want snapshots %v rows %v current %d", rc, ids, pyRows, py.Current)
+	}
+
 	if b.s3 != nil {
 		return // Spark reads the local store (S3 would need hadoop-aws and the AWS bundle)
 	}
@@ -199,20 +247,58 @@ func testIcebergEngines(t *testing.T, b backend) {
 			SnapshotID int64    `json:"snapshot_id"`
 			Rows       int64    `json:"rows"`
 			Columns    []string `json:"columns"`
+			RESTRows   int64    `json:"rest_rows"`
 		} `json:"snapshots"`
 		Listed []int64 `json:"listed"`
 	}
-	if err := json.Unmarshal(engine(t, nil, "spark", info.Warehouse, "lb", sparkRuntimeJar(t), t.TempDir(), string(wsJSON)), &sp); err != nil {
+	if err := json.Unmarshal(engine(t, nil, "spark", info.Warehouse, "lb", sparkRuntimeJar(t), t.TempDir(), string(wsJSON), restURI), &sp); err != nil {
 		t.Fatal(err)
 	}
 	for i, s := range sp.Snapshots {
 		p := py.Snapshots[i]
-		if s.Rows != p.Rows || !slices.Equal(s.Columns, p.Columns) {
-			t.Errorf("Spark at version %s: %d rows %v, want %d rows %v", p.Tag, s.Rows, s.Columns, p.Rows, p.Columns)
+		if s.Rows != p.Rows || s.RESTRows != p.Rows || !slices.Equal(s.Columns, p.Columns) {
+			t.Errorf("Spark at version %s: %d rows (%d through REST) %v, want %d rows %v", p.Tag, s.Rows, s.RESTRows, s.Columns, p.Rows, p.Columns)
 		}
 	}
 	if len(sp.Snapshots) != 3 || len(sp.Listed) != 3 || sp.CurrentRows != py.CurrentRows {
 		t.Errorf("Spark: %+v", sp)
+	}
+}
+
+// serveREST starts "datomfs serve iceberg-rest" on a free loopback port
+// for the clone and returns its URL; the server is stopped at cleanup.
+func serveREST(t *testing.T, e *engineer, dir string) string {
+	t.Helper()
+	cmd := exec.Command(datomfsBin, "serve", "iceberg-rest", "-C", dir, "--addr", "127.0.0.1:0")
+	cmd.Env = e.env
+	stderr, err := cmd.StderrPipe()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() {
+		cmd.Process.Signal(syscall.SIGTERM)
+		cmd.Wait()
+	})
+	found := make(chan string, 1)
+	go func() {
+		sc := bufio.NewScanner(stderr)
+		for sc.Scan() {
+			if _, rest, ok := strings.Cut(sc.Text(), " on http://"); ok {
+				found <- "http://" + strings.Fields(rest)[0]
+				break
+			}
+		}
+		io.Copy(io.Discard, stderr)
+	}()
+	select {
+	case u := <-found:
+		return u
+	case <-time.After(30 * time.Second):
+		t.Fatal("datomfs serve iceberg-rest did not say where it listens within 30s")
+		return ""
 	}
 }
 

@@ -2,13 +2,31 @@
 
   iceberg_engines.py variant IN OUT          OUT = IN plus an int32 column "flag" (a schema change)
   iceberg_engines.py pyiceberg METADATA OUT  every snapshot scanned to OUT/<tag>.parquet; JSON on stdout
-  iceberg_engines.py spark WAREHOUSE TABLE JAR WORK SNAPSHOTS_JSON
+  iceberg_engines.py duckdb METADATA SNAPSHOT_IDS_JSON
+                                             count(*) of iceberg_scan at each snapshot, of the
+                                             table folder (version-hint.text) and its snapshots; JSON
+  iceberg_engines.py rest URI TABLE           the table through a REST catalog (pyiceberg): snapshots
+                                             and their row counts; JSON
+  iceberg_engines.py spark WAREHOUSE TABLE JAR WORK SNAPSHOTS_JSON [REST_URI]
                                              per snapshot: count(*) VERSION AS OF <id>, columns
-                                             VERSION AS OF '<tag>'; JSON on stdout
+                                             VERSION AS OF '<tag>', and the same count through the
+                                             REST catalog; JSON on stdout
 """
 import json
 import os
 import sys
+
+
+def s3_props():
+    """pyiceberg's S3 settings from the environment the test gives (Versity)."""
+    if "AWS_ENDPOINT_URL" not in os.environ:
+        return {}
+    return {
+        "s3.endpoint": os.environ["AWS_ENDPOINT_URL"],
+        "s3.access-key-id": os.environ["AWS_ACCESS_KEY_ID"],
+        "s3.secret-access-key": os.environ["AWS_SECRET_ACCESS_KEY"],
+        "s3.region": os.environ.get("AWS_REGION", "us-east-1"),
+    }
 
 
 def variant(src, dst):
@@ -24,15 +42,7 @@ def pyiceberg(meta, out):
     import pyarrow.parquet as pq
     from pyiceberg.table import StaticTable
 
-    props = {}
-    if meta.startswith("s3://"):
-        props = {
-            "s3.endpoint": os.environ["AWS_ENDPOINT_URL"],
-            "s3.access-key-id": os.environ["AWS_ACCESS_KEY_ID"],
-            "s3.secret-access-key": os.environ["AWS_SECRET_ACCESS_KEY"],
-            "s3.region": os.environ.get("AWS_REGION", "us-east-1"),
-        }
-    t = StaticTable.from_metadata(meta, properties=props)
+    t = StaticTable.from_metadata(meta, properties=s3_props())
     res = {"current": t.current_snapshot().snapshot_id, "current_rows": t.scan().to_arrow().num_rows, "snapshots": []}
     for s in t.snapshots():
         tbl = t.scan(snapshot_id=s.snapshot_id).to_arrow()
@@ -59,7 +69,46 @@ def pyiceberg(meta, out):
     print(json.dumps(res))
 
 
-def spark(warehouse, table, jar, work, snapshots):
+def duckdb_scan(meta, snapshot_ids):
+    import glob
+    import duckdb
+
+    con = duckdb.connect(config={"allow_unsigned_extensions": "true"})
+    # The extensions come from PyPI (duckdb-extension-*), not DuckDB's site.
+    for ext in ("avro", "iceberg", "httpfs"):
+        mod = __import__("duckdb_extension_" + ext)
+        path = glob.glob(os.path.join(os.path.dirname(mod.__file__), "extensions", "*", ext + ".duckdb_extension"))[0]
+        con.execute(f"LOAD '{path}'")
+    if meta.startswith("s3://"):
+        endpoint = os.environ["AWS_ENDPOINT_URL"].split("://", 1)[1]
+        con.execute(f"""CREATE SECRET (TYPE s3, KEY_ID '{os.environ["AWS_ACCESS_KEY_ID"]}',
+            SECRET '{os.environ["AWS_SECRET_ACCESS_KEY"]}', ENDPOINT '{endpoint}',
+            REGION '{os.environ.get("AWS_REGION", "us-east-1")}', URL_STYLE 'path', USE_SSL false)""")
+    q = lambda sql: con.execute(sql).fetchall()
+    folder = meta.rsplit("/metadata/", 1)[0]
+    out = {
+        "current_rows": q(f"SELECT count(*) FROM iceberg_scan('{meta}')")[0][0],
+        "folder_rows": q(f"SELECT count(*) FROM iceberg_scan('{folder}')")[0][0],
+        "snapshots": [r[0] for r in q(f"SELECT snapshot_id FROM iceberg_snapshots('{meta}') ORDER BY sequence_number")],
+        "rows": [q(f"SELECT count(*) FROM iceberg_scan('{meta}', snapshot_from_id => {i})")[0][0] for i in json.loads(snapshot_ids)],
+    }
+    print(json.dumps(out))
+
+
+def rest(uri, table):
+    from pyiceberg.catalog import load_catalog
+
+    cat = load_catalog("datom", type="rest", uri=uri, **s3_props())
+    t = cat.load_table("iceberg." + table)
+    print(json.dumps({
+        "tables": [".".join(i) for i in cat.list_tables("iceberg")],
+        "current": t.current_snapshot().snapshot_id,
+        "snapshots": [s.snapshot_id for s in t.snapshots()],
+        "rows": [t.scan(snapshot_id=s.snapshot_id).to_arrow().num_rows for s in t.snapshots()],
+    }))
+
+
+def spark(warehouse, table, jar, work, snapshots, rest_uri=""):
     from pyspark.sql import SparkSession
 
     spark = (SparkSession.builder.master("local[1]")
@@ -68,6 +117,9 @@ def spark(warehouse, table, jar, work, snapshots):
              .config("spark.sql.catalog.datom", "org.apache.iceberg.spark.SparkCatalog")
              .config("spark.sql.catalog.datom.type", "hadoop")
              .config("spark.sql.catalog.datom.warehouse", warehouse)
+             .config("spark.sql.catalog.rest", "org.apache.iceberg.spark.SparkCatalog")
+             .config("spark.sql.catalog.rest.type", "rest")
+             .config("spark.sql.catalog.rest.uri", rest_uri or "http://127.0.0.1:1")
              .config("spark.sql.warehouse.dir", os.path.join(work, "spark-warehouse"))
              .config("spark.local.dir", os.path.join(work, "spark-local"))
              .config("spark.ui.enabled", "false")
@@ -79,7 +131,10 @@ def spark(warehouse, table, jar, work, snapshots):
     for s in json.loads(snapshots):
         n = spark.sql(f"SELECT count(*) FROM {name} VERSION AS OF {s['snapshot_id']}").collect()[0][0]
         cols = spark.sql(f"SELECT * FROM {name} VERSION AS OF '{s['tag']}'").columns
-        out["snapshots"].append({"snapshot_id": s["snapshot_id"], "rows": n, "columns": cols})
+        entry = {"snapshot_id": s["snapshot_id"], "rows": n, "columns": cols}
+        if rest_uri:
+            entry["rest_rows"] = spark.sql(f"SELECT count(*) FROM rest.iceberg.{table} VERSION AS OF {s['snapshot_id']}").collect()[0][0]
+        out["snapshots"].append(entry)
     out["listed"] = [r.snapshot_id for r in spark.sql(f"SELECT snapshot_id FROM {name}.snapshots ORDER BY committed_at").collect()]
     spark.stop()
     print(json.dumps(out))
@@ -91,7 +146,11 @@ if __name__ == "__main__":
         variant(*sys.argv[2:4])
     elif mode == "pyiceberg":
         pyiceberg(*sys.argv[2:4])
+    elif mode == "duckdb":
+        duckdb_scan(*sys.argv[2:4])
+    elif mode == "rest":
+        rest(*sys.argv[2:4])
     elif mode == "spark":
-        spark(*sys.argv[2:7])
+        spark(*sys.argv[2:8])
     else:
         sys.exit("unknown mode " + mode)
