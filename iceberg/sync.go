@@ -92,11 +92,18 @@ func (pl place) url(key string) string {
 // It is idempotent: a second run writes nothing new, and two runs from the
 // same history give byte-identical metadata.json.
 func SyncTable(ctx context.Context, p *versions.Project, name meta.TableName, o Options) (TableResult, error) {
-	res := TableResult{Table: name.String()}
 	vs, err := p.Versions(ctx, name)
 	if err != nil {
-		return res, fmt.Errorf("history of %s: %w", name, err)
+		return TableResult{Table: name.String()}, fmt.Errorf("history of %s: %w", name, err)
 	}
+	return syncVersions(ctx, p, name, vs, o)
+}
+
+// syncVersions is SyncTable with the table's versions (newest first)
+// already read.
+func syncVersions(ctx context.Context, p *versions.Project, name meta.TableName, vs []versions.Version, o Options) (TableResult, error) {
+	res := TableResult{Table: name.String()}
+	vs = slices.Clone(vs)
 	slices.Reverse(vs) // oldest first
 	if len(vs) == 0 {
 		return res, nil
@@ -207,7 +214,13 @@ func Sync(ctx context.Context, p *versions.Project, o Options) ([]TableResult, e
 	g.SetLimit(limit)
 	for i, t := range tables {
 		g.Go(func() error {
-			r, err := SyncTable(gctx, p, t.Name, o)
+			// The current version from the listing: reading the manifest
+			// again for each table would make a sync quadratic.
+			var r TableResult
+			h, err := p.History(gctx, t.Name)
+			if err == nil {
+				r, err = syncVersions(gctx, p, t.Name, versions.VersionsOf(t.Name, h, t.CurrentVersion), o)
+			}
 			r.Table, r.Err = t.Name.String(), err
 			out[i] = r
 			return nil
