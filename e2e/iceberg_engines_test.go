@@ -313,3 +313,24 @@ func equalObjects(a, b map[string][]byte) bool {
 	}
 	return true
 }
+
+// TestIcebergAfterMountCopyIn: a copy into the mount is a new version, and
+// by the time close returns its table's Iceberg metadata describes it.
+func TestIcebergAfterMountCopyIn(t *testing.T) {
+	b := localBackend(t)
+	p := newProject(t, b) // dm written by the CLI
+	m := mountDatomfs(t, p.e, "-C", p.dir)
+	feb := extract(t, "2026-02-28", "parquet")["dm"]
+	src, err := os.ReadFile(feb)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(filepath.Join(m.dir, "tables", "dm", "dm.parquet"), src, 0o644); err != nil {
+		t.Fatalf("copy into the mount: %v\n%s", err, m.stderr)
+	}
+	hist := historyOf(t, p.e, p.dir, "dm")
+	infos := decode[[]icebergInfo](t, p.e.must("iceberg", "-C", p.dir, "--json"))
+	if len(hist) != 2 || len(infos) != 1 || infos[0].Snapshots != 2 || !infos[0].UpToDate || infos[0].CurrentVersion != hist[0].Version[:8] {
+		t.Fatalf("after the copy-in: history %d versions, iceberg %+v\n%s", len(hist), infos, m.stderr)
+	}
+}
