@@ -267,7 +267,7 @@ type TableInfo struct {
 	Snapshots        int    `json:"snapshots"`
 	CurrentSnapshot  int64  `json:"current_snapshot_id,omitempty"`
 	CurrentVersion   string `json:"current_version,omitempty"`
-	UpToDate         bool   `json:"up_to_date"` // one snapshot per version of the table
+	UpToDate         bool   `json:"up_to_date"` // one snapshot per version, main at the current one
 }
 
 // Locate reads where each table's current Iceberg metadata is, without
@@ -283,7 +283,8 @@ func Locate(ctx context.Context, p *versions.Project) ([]TableInfo, error) {
 	for _, t := range tables {
 		tbl := t.Name.String()
 		dirKey := pl.key(tbl, "metadata") + "/"
-		info := TableInfo{Table: tbl, TableLocation: pl.url(pl.key(tbl))}
+		// A table without versions has no metadata and needs none.
+		info := TableInfo{Table: tbl, TableLocation: pl.url(pl.key(tbl)), UpToDate: t.VersionCount == 0}
 		hint, err := readHint(ctx, st, dirKey)
 		if err != nil && !errors.Is(err, store.ErrNotFound) {
 			return nil, err

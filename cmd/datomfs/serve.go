@@ -20,7 +20,11 @@ func newServeCmd(f *factory, runF func(context.Context, *serveRESTOptions) error
 	cmd := &cobra.Command{
 		Use:   "serve <service>",
 		Short: "Serve the project to other programs",
-		Args:  namedArgs(1, "SERVICE"),
+		Long: `Serve the project to other programs. Services:
+
+  iceberg-rest   a read-only Apache Iceberg REST catalog of the tables`,
+		Example: `  datomfs serve iceberg-rest -C ~/study001`,
+		Args:    namedArgs(1, "SERVICE"),
 		RunE: func(cmd *cobra.Command, args []string) error {
 			return usagef("unknown service %q (want iceberg-rest)", args[0])
 		},
