@@ -344,3 +344,35 @@ func TestFieldIDsByPath(t *testing.T) {
 		t.Errorf("name mapping has %d top-level fields, want 3", n)
 	}
 }
+
+// TestLocateUnreadableMetadata: a table whose metadata file is damaged is
+// reported (not up to date, with the reason); the others are still listed,
+// and a sync repairs it.
+func TestLocateUnreadableMetadata(t *testing.T) {
+	ctx := context.Background()
+	var opts versions.Options
+	opts.AfterWrite = AfterWrite(Options{})
+	fx := projecttest.New(t, projecttest.Options{Versions: opts})
+	in := t.TempDir()
+	a := filepath.Join(in, "a.parquet")
+	writeParquet(t, a, 4, 0)
+	write(t, fx.Project, "ae", a)
+	write(t, fx.Project, "lb", a)
+	bad := filepath.Join(fx.Store, "iceberg", "lb", "metadata", "v1.metadata.json")
+	if err := os.WriteFile(bad, []byte("{not json"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	infos, err := Locate(ctx, fx.Project)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(infos) != 2 || !infos[0].UpToDate || infos[1].UpToDate || !strings.Contains(infos[1].Error, "v1.metadata.json") {
+		t.Fatalf("locate: %+v", infos)
+	}
+	if _, err := Sync(ctx, fx.Project, Options{}); err != nil {
+		t.Fatal(err)
+	}
+	if infos, err = Locate(ctx, fx.Project); err != nil || !infos[1].UpToDate || infos[1].Error != "" {
+		t.Fatalf("after sync: %+v %v", infos, err)
+	}
+}

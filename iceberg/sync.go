@@ -267,7 +267,8 @@ type TableInfo struct {
 	Snapshots        int    `json:"snapshots"`
 	CurrentSnapshot  int64  `json:"current_snapshot_id,omitempty"`
 	CurrentVersion   string `json:"current_version,omitempty"`
-	UpToDate         bool   `json:"up_to_date"` // one snapshot per version, main at the current one
+	UpToDate         bool   `json:"up_to_date"`      // one snapshot per version, main at the current one
+	Error            string `json:"error,omitempty"` // why the metadata could not be read
 }
 
 // Locate reads where each table's current Iceberg metadata is, without
@@ -279,32 +280,45 @@ func Locate(ctx context.Context, p *versions.Project) ([]TableInfo, error) {
 	}
 	pl := place{loc: p.StoreLoc()}
 	st := p.Store()
-	out := make([]TableInfo, 0, len(tables))
-	for _, t := range tables {
-		tbl := t.Name.String()
-		dirKey := pl.key(tbl, "metadata") + "/"
-		// A table without versions has no metadata and needs none.
-		info := TableInfo{Table: tbl, TableLocation: pl.url(pl.key(tbl)), UpToDate: t.VersionCount == 0}
-		hint, err := readHint(ctx, st, dirKey)
-		if err != nil && !errors.Is(err, store.ErrNotFound) {
-			return nil, err
-		}
-		if hint > 0 {
-			md, err := readMetadata(ctx, st, dirKey, hint)
-			if err != nil {
-				return nil, err
+	out := make([]TableInfo, len(tables))
+	g, gctx := errgroup.WithContext(ctx)
+	g.SetLimit(8) // two reads per table: on S3, one after the other is slow
+	for i, t := range tables {
+		g.Go(func() error {
+			tbl := t.Name.String()
+			dirKey := pl.key(tbl, "metadata") + "/"
+			// A table without versions has no metadata and needs none.
+			info := TableInfo{Table: tbl, TableLocation: pl.url(pl.key(tbl)), UpToDate: t.VersionCount == 0}
+			defer func() { out[i] = info }()
+			hint, err := readHint(gctx, st, dirKey)
+			if errors.Is(err, store.ErrNotFound) {
+				return nil
 			}
-			info.MetadataLocation = pl.url(dirKey + metadataName(hint))
-			info.Snapshots = len(md.Snapshots())
-			if s := md.CurrentSnapshot(); s != nil {
-				info.CurrentSnapshot = s.SnapshotID
-				if s.Summary != nil {
-					info.CurrentVersion = s.Summary.Properties[SummaryVersion]
+			if err == nil && hint > 0 {
+				var md table.Metadata
+				if md, err = readMetadata(gctx, st, dirKey, hint); err == nil {
+					info.MetadataLocation = pl.url(dirKey + metadataName(hint))
+					info.Snapshots = len(md.Snapshots())
+					if s := md.CurrentSnapshot(); s != nil {
+						info.CurrentSnapshot = s.SnapshotID
+						if s.Summary != nil {
+							info.CurrentVersion = s.Summary.Properties[SummaryVersion]
+						}
+					}
+					info.UpToDate = info.Snapshots == t.VersionCount && info.CurrentVersion == t.CurrentVersion.Short()
 				}
 			}
-			info.UpToDate = info.Snapshots == int(t.VersionCount) && info.CurrentVersion == t.CurrentVersion.Short()
-		}
-		out = append(out, info)
+			if err != nil {
+				if store.IsPermanent(err) || errors.Is(err, store.ErrUnreachable) || gctx.Err() != nil {
+					return err
+				}
+				info.UpToDate, info.Error = false, err.Error()
+			}
+			return nil
+		})
+	}
+	if err := g.Wait(); err != nil {
+		return nil, err
 	}
 	return out, nil
 }

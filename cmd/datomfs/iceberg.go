@@ -94,6 +94,9 @@ func icebergRun(ctx context.Context, opts *icebergOptions) error {
 		if !in.UpToDate {
 			stale++
 		}
+		if in.Error != "" {
+			fmt.Fprintf(opts.IO.ErrOut, "%s: %s\n", in.Table, in.Error)
+		}
 		if example == nil && in.MetadataLocation != "" {
 			example = &infos[i]
 		}
