@@ -23,6 +23,7 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
+	"syscall"
 	"testing"
 	"time"
 
@@ -134,6 +135,10 @@ func BenchmarkIcebergSync(b *testing.B) {
 	b.ReportMetric(median(resync)/1000, "s_resync")
 	b.ReportMetric(median(full)/1000, "s_full")
 	b.ReportMetric(float64(size)/(1<<20), "MiB_metadata")
+	var ru syscall.Rusage
+	if err := syscall.Getrusage(syscall.RUSAGE_SELF, &ru); err == nil {
+		b.ReportMetric(float64(ru.Maxrss)/1024, "MiB_maxrss") // the whole benchmark process
+	}
 }
 
 func BenchmarkIcebergWrite(b *testing.B) {
