@@ -51,8 +51,9 @@ project's Iceberg metadata (see "datomfs iceberg"): namespace "iceberg", one
 table per datom table. Engines that want a catalog (Spark, Trino, pyiceberg,
 DuckDB) connect to it without Glue or a Hive metastore; they read the data
 files with their own store credentials. Requests that would change the
-catalog are refused. Listens on loopback unless --addr says otherwise; stops
-on SIGINT or SIGTERM.`,
+catalog are refused. It has no authentication of its own: it listens on
+loopback unless --addr says otherwise (the metadata names every data file,
+author and message); it stops on SIGINT or SIGTERM.`,
 		Example: `  datomfs serve iceberg-rest -C ~/study001
   datomfs serve iceberg-rest --addr 127.0.0.1:9181 --store s3://acme-data/study001
   # pyiceberg: load_catalog("datom", type="rest", uri="http://127.0.0.1:8181").load_table("iceberg.lb")`,
