@@ -3,6 +3,7 @@ package iceberg
 import (
 	"bytes"
 	"context"
+	"log/slog"
 	"os"
 	"path/filepath"
 	"strconv"
@@ -374,5 +375,33 @@ func TestLocateUnreadableMetadata(t *testing.T) {
 	}
 	if infos, err = Locate(ctx, fx.Project); err != nil || !infos[1].UpToDate || infos[1].Error != "" {
 		t.Fatalf("after sync: %+v %v", infos, err)
+	}
+}
+
+// TestAfterWriteFailureOnlyWarns: when the metadata cannot be written (here
+// a file stands where the iceberg folder goes), the write still succeeds
+// and the hook logs one warning that names the way out.
+func TestAfterWriteFailureOnlyWarns(t *testing.T) {
+	var logBuf bytes.Buffer
+	logger := slog.New(slog.NewTextHandler(&logBuf, nil))
+	var opts versions.Options
+	opts.AfterWrite = AfterWrite(Options{Logger: logger})
+	fx := projecttest.New(t, projecttest.Options{Versions: opts})
+	if err := os.WriteFile(filepath.Join(fx.Store, "iceberg"), []byte("in the way"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	a := filepath.Join(t.TempDir(), "a.parquet")
+	writeParquet(t, a, 4, 0)
+	res := write(t, fx.Project, "ae", a) // fails the test if the write fails
+	if res.Change != versions.ChangeFull {
+		t.Fatalf("write: %+v", res)
+	}
+	log := logBuf.String()
+	if strings.Count(log, "level=WARN") != 1 || !strings.Contains(log, "datomfs iceberg sync") || !strings.Contains(log, "table=ae") {
+		t.Fatalf("log: %s", log)
+	}
+	vs, err := fx.Project.Versions(context.Background(), res.Table)
+	if err != nil || len(vs) != 1 || vs[0].ID != res.Version {
+		t.Fatalf("versions after the write: %v %v", vs, err)
 	}
 }
