@@ -31,18 +31,23 @@ func enginesPython(t *testing.T) string {
 	return py
 }
 
-// sparkRuntimeJar is the Iceberg Spark runtime scripts/setup.sh fetched.
-func sparkRuntimeJar(t *testing.T) string {
+// sparkJars are the Iceberg Spark runtime and AWS bundle that
+// scripts/setup.sh fetched into .engines/jars.
+func sparkJars(t *testing.T) []string {
 	t.Helper()
-	jars, _ := filepath.Glob("../.engines/jars/iceberg-spark-runtime-*.jar")
-	if len(jars) != 1 {
-		t.Fatalf("want one Iceberg Spark runtime in .engines/jars, found %v: run scripts/setup.sh (make setup)", jars)
+	var out []string
+	for _, pattern := range []string{"iceberg-spark-runtime-*.jar", "iceberg-aws-bundle-*.jar"} {
+		jars, _ := filepath.Glob(filepath.Join("..", ".engines", "jars", pattern))
+		if len(jars) != 1 {
+			t.Fatalf("want one %s in .engines/jars, found %v: run scripts/setup.sh (make setup)", pattern, jars)
+		}
+		abs, _ := filepath.Abs(jars[0])
+		out = append(out, abs)
 	}
-	abs, _ := filepath.Abs(jars[0])
 	if _, err := exec.LookPath("java"); err != nil {
 		t.Fatalf("Spark needs java on PATH: run scripts/setup.sh (make setup)")
 	}
-	return abs
+	return out
 }
 
 // engine runs the engines script; stdout is its JSON answer.
@@ -88,8 +93,8 @@ type pySnapshot struct {
 
 // TestIcebergEngines: a table with three versions (the third adds a
 // column) and the first made current again, written through the CLI whose
-// writes keep the Iceberg metadata current, read by pyiceberg and DuckDB
-// over a local store and S3, and by Spark (local store): one snapshot per version in
+// writes keep the Iceberg metadata current, read by pyiceberg, DuckDB and
+// Spark over a local store and S3, directly and through the REST catalog: one snapshot per version in
 // history order with the datom version in its summary; every snapshot's
 // scan hashes to its version's data_sha; time travel by snapshot id and by
 // tag; main at the current version.
@@ -229,9 +234,9 @@ func testIcebergEngines(t *testing.T, b backend) {
 		t.Errorf("REST catalog: %+v, want snapshots %v rows %v current %d", rc, ids, pyRows, py.Current)
 	}
 
-	if b.s3 != nil {
-		return // Spark reads the local store (S3 would need hadoop-aws and the AWS bundle)
-	}
+	// Spark: through the Hadoop catalog (the local store is its
+	// warehouse) and through the REST catalog; on S3 through the REST
+	// catalog with Iceberg's S3FileIO.
 	type want struct {
 		SnapshotID int64  `json:"snapshot_id"`
 		Tag        string `json:"tag"`
@@ -241,28 +246,50 @@ func testIcebergEngines(t *testing.T, b backend) {
 		ws = append(ws, want{s.SnapshotID, s.Tag})
 	}
 	wsJSON, _ := json.Marshal(ws)
-	var sp struct {
+	type sparkCatalog struct {
 		CurrentRows int64 `json:"current_rows"`
 		Snapshots   []struct {
 			SnapshotID int64    `json:"snapshot_id"`
 			Rows       int64    `json:"rows"`
 			Columns    []string `json:"columns"`
-			RESTRows   int64    `json:"rest_rows"`
 		} `json:"snapshots"`
 		Listed []int64 `json:"listed"`
 	}
-	if err := json.Unmarshal(engine(t, nil, "spark", info.Warehouse, "lb", sparkRuntimeJar(t), t.TempDir(), string(wsJSON), restURI), &sp); err != nil {
+	var sp map[string]sparkCatalog
+	jars := strings.Join(sparkJars(t), ",")
+	if err := json.Unmarshal(engine(t, b.env, "spark", info.Warehouse, "lb", jars, t.TempDir(), string(wsJSON), restURI), &sp); err != nil {
 		t.Fatal(err)
 	}
-	for i, s := range sp.Snapshots {
-		p := py.Snapshots[i]
-		if s.Rows != p.Rows || s.RESTRows != p.Rows || !slices.Equal(s.Columns, p.Columns) {
-			t.Errorf("Spark at version %s: %d rows (%d through REST) %v, want %d rows %v", p.Tag, s.Rows, s.RESTRows, s.Columns, p.Rows, p.Columns)
+	cats := []string{"datom", "rest"}
+	if b.s3 != nil {
+		cats = []string{"rest"}
+	}
+	if len(sp) != len(cats) {
+		t.Fatalf("Spark answered for catalogs %v, want %v", keysOfCatalogs(sp), cats)
+	}
+	for _, cat := range cats {
+		c := sp[cat]
+		// Listed by commit time, whole seconds: versions of one second tie.
+		if len(c.Snapshots) != len(ids) || !slices.Equal(slices.Sorted(slices.Values(c.Listed)), slices.Sorted(slices.Values(ids))) || c.CurrentRows != py.CurrentRows {
+			t.Errorf("Spark (%s catalog): %+v, want snapshots %v, %d current rows", cat, c, ids, py.CurrentRows)
+			continue
+		}
+		for i, s := range c.Snapshots {
+			p := py.Snapshots[i]
+			if s.Rows != p.Rows || !slices.Equal(s.Columns, p.Columns) {
+				t.Errorf("Spark (%s catalog) at version %s: %d rows %v, want %d rows %v", cat, p.Tag, s.Rows, s.Columns, p.Rows, p.Columns)
+			}
 		}
 	}
-	if len(sp.Snapshots) != 3 || len(sp.Listed) != 3 || sp.CurrentRows != py.CurrentRows {
-		t.Errorf("Spark: %+v", sp)
+}
+
+func keysOfCatalogs[V any](m map[string]V) []string {
+	var ks []string
+	for k := range m {
+		ks = append(ks, k)
 	}
+	slices.Sort(ks)
+	return ks
 }
 
 // serveREST starts "datomfs serve iceberg-rest" on a free loopback port

@@ -110,10 +110,13 @@ func (c *restCatalog) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		}
 		c.reply(w, r, map[string]any{"identifiers": ids})
 	case len(parts) == 4 && parts[0] == "namespaces" && parts[2] == "tables" && read:
-		if !c.namespace(w, parts[1]) {
+		name, _ := url.PathUnescape(parts[3])
+		if ns := namespaceOf(parts[1]); len(ns) != 1 || ns[0] != Namespace {
+			// No such table (not "no such namespace"): Iceberg's clients
+			// then try "ns.table" as a metadata table (lb.snapshots).
+			c.fail(w, http.StatusNotFound, "NoSuchTableException", "Table does not exist: %s.%s", strings.Join(ns, "."), name)
 			return
 		}
-		name, _ := url.PathUnescape(parts[3])
 		loc, raw, err := c.load(r.Context(), name)
 		if errors.Is(err, store.ErrNotFound) || errors.Is(err, versions.ErrNotFound) || errors.Is(err, versions.ErrInvalidName) {
 			c.fail(w, http.StatusNotFound, "NoSuchTableException", "Table does not exist: %s.%s", Namespace, name)

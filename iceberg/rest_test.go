@@ -44,6 +44,8 @@ func TestRESTCatalog(t *testing.T) {
 		{"HEAD", "/v1/namespaces/iceberg/tables/lb", 204, ""},
 		{"GET", "/v1/namespaces/iceberg/tables/ae", 404, "NoSuchTableException"},
 		{"GET", "/v1/namespaces/iceberg/tables/..", 404, "NoSuchTableException"},
+		{"GET", "/v1/namespaces/iceberg%1Flb/tables/snapshots", 404, "NoSuchTableException"},
+		{"GET", "/v1/namespaces/other/tables", 404, "NoSuchNamespaceException"},
 		{"POST", "/v1/namespaces/iceberg/tables/lb/metrics", 204, ""},
 		{"POST", "/v1/namespaces/iceberg/tables", 405, "read-only"},
 		{"DELETE", "/v1/namespaces/iceberg/tables/lb", 405, "read-only"},

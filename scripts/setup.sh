@@ -39,13 +39,15 @@ if [ ! -x .venv-engines/bin/python ] || ! cmp -s requirements-engines.txt .venv-
   .venv-engines/bin/pip install -q --disable-pip-version-check -r requirements-engines.txt
   cp requirements-engines.txt .venv-engines/.requirements
 fi
-iceberg_spark=iceberg-spark-runtime-3.5_2.12
+# The AWS bundle gives Spark Iceberg's S3FileIO (S3 stores).
 iceberg_version=1.10.1
-if [ ! -s ".engines/jars/$iceberg_spark-$iceberg_version.jar" ]; then
-  echo "setup: $iceberg_spark $iceberg_version (Maven Central) into .engines/jars"
-  rm -f .engines/jars/iceberg-spark-runtime-*.jar
-  mvn -q -B dependency:copy "-Dartifact=org.apache.iceberg:$iceberg_spark:$iceberg_version" -DoutputDirectory=.engines/jars
-fi
+for jar in iceberg-spark-runtime-3.5_2.12 iceberg-aws-bundle; do
+  if [ ! -s ".engines/jars/$jar-$iceberg_version.jar" ]; then
+    echo "setup: $jar $iceberg_version (Maven Central) into .engines/jars"
+    rm -f .engines/jars/"$jar"-*.jar
+    mvn -q -B dependency:copy "-Dartifact=org.apache.iceberg:$jar:$iceberg_version" -DoutputDirectory=.engines/jars
+  fi
+done
 
 # Pinned Go tools (S3 gateway for the integration tests).
 bash scripts/install-tools.sh

@@ -7,10 +7,10 @@
                                              table folder (version-hint.text) and its snapshots; JSON
   iceberg_engines.py rest URI TABLE           the table through a REST catalog (pyiceberg): snapshots
                                              and their row counts; JSON
-  iceberg_engines.py spark WAREHOUSE TABLE JAR WORK SNAPSHOTS_JSON [REST_URI]
-                                             per snapshot: count(*) VERSION AS OF <id>, columns
-                                             VERSION AS OF '<tag>', and the same count through the
-                                             REST catalog; JSON on stdout
+  iceberg_engines.py spark WAREHOUSE TABLE JARS WORK SNAPSHOTS_JSON REST_URI
+                                             per catalog (Hadoop on a local store, REST) and
+                                             snapshot: count(*) VERSION AS OF <id>, columns
+                                             VERSION AS OF '<tag>'; JSON on stdout
 """
 import json
 import os
@@ -108,34 +108,54 @@ def rest(uri, table):
     }))
 
 
-def spark(warehouse, table, jar, work, snapshots, rest_uri=""):
+def spark(warehouse, table, jars, work, snapshots, rest_uri):
+    """A local store: catalog "datom" (Hadoop, the store as warehouse) and
+    catalog "rest" (datomfs serve iceberg-rest). S3: catalog "rest" alone,
+    reading the files through Iceberg's S3FileIO (the AWS bundle)."""
     from pyspark.sql import SparkSession
 
-    spark = (SparkSession.builder.master("local[1]")
-             .config("spark.jars", jar)
-             .config("spark.sql.extensions", "org.apache.iceberg.spark.extensions.IcebergSparkSessionExtensions")
-             .config("spark.sql.catalog.datom", "org.apache.iceberg.spark.SparkCatalog")
+    s3 = warehouse.startswith("s3://")
+    b = (SparkSession.builder.master("local[1]")
+         .config("spark.jars", jars)
+         .config("spark.sql.extensions", "org.apache.iceberg.spark.extensions.IcebergSparkSessionExtensions")
+         .config("spark.sql.catalog.rest", "org.apache.iceberg.spark.SparkCatalog")
+         .config("spark.sql.catalog.rest.type", "rest")
+         .config("spark.sql.catalog.rest.uri", rest_uri)
+         .config("spark.sql.warehouse.dir", os.path.join(work, "spark-warehouse"))
+         .config("spark.local.dir", os.path.join(work, "spark-local"))
+         .config("spark.ui.enabled", "false")
+         .config("spark.sql.shuffle.partitions", "1"))
+    if s3:
+        for k, v in {
+            "io-impl": "org.apache.iceberg.aws.s3.S3FileIO",
+            "s3.endpoint": os.environ["AWS_ENDPOINT_URL"],
+            "s3.path-style-access": "true",
+            "s3.access-key-id": os.environ["AWS_ACCESS_KEY_ID"],
+            "s3.secret-access-key": os.environ["AWS_SECRET_ACCESS_KEY"],
+            "client.region": os.environ.get("AWS_REGION", "us-east-1"),
+        }.items():
+            b = b.config("spark.sql.catalog.rest." + k, v)
+    else:
+        b = (b.config("spark.sql.catalog.datom", "org.apache.iceberg.spark.SparkCatalog")
              .config("spark.sql.catalog.datom.type", "hadoop")
-             .config("spark.sql.catalog.datom.warehouse", warehouse)
-             .config("spark.sql.catalog.rest", "org.apache.iceberg.spark.SparkCatalog")
-             .config("spark.sql.catalog.rest.type", "rest")
-             .config("spark.sql.catalog.rest.uri", rest_uri or "http://127.0.0.1:1")
-             .config("spark.sql.warehouse.dir", os.path.join(work, "spark-warehouse"))
-             .config("spark.local.dir", os.path.join(work, "spark-local"))
-             .config("spark.ui.enabled", "false")
-             .config("spark.sql.shuffle.partitions", "1")
-             .getOrCreate())
+             .config("spark.sql.catalog.datom.warehouse", warehouse))
+    spark = b.getOrCreate()
     spark.sparkContext.setLogLevel("ERROR")
-    name = "datom.iceberg." + table
-    out = {"current_rows": spark.sql(f"SELECT count(*) FROM {name}").collect()[0][0], "snapshots": []}
-    for s in json.loads(snapshots):
-        n = spark.sql(f"SELECT count(*) FROM {name} VERSION AS OF {s['snapshot_id']}").collect()[0][0]
-        cols = spark.sql(f"SELECT * FROM {name} VERSION AS OF '{s['tag']}'").columns
-        entry = {"snapshot_id": s["snapshot_id"], "rows": n, "columns": cols}
-        if rest_uri:
-            entry["rest_rows"] = spark.sql(f"SELECT count(*) FROM rest.iceberg.{table} VERSION AS OF {s['snapshot_id']}").collect()[0][0]
-        out["snapshots"].append(entry)
-    out["listed"] = [r.snapshot_id for r in spark.sql(f"SELECT snapshot_id FROM {name}.snapshots ORDER BY committed_at").collect()]
+    count = lambda sql: spark.sql(sql).collect()[0][0]
+    names = {"rest": "rest.iceberg." + table}
+    if not s3:
+        names["datom"] = "datom.iceberg." + table
+    out = {}
+    for cat, name in names.items():
+        res = {"current_rows": count(f"SELECT count(*) FROM {name}"), "snapshots": []}
+        for s in json.loads(snapshots):
+            res["snapshots"].append({
+                "snapshot_id": s["snapshot_id"],
+                "rows": count(f"SELECT count(*) FROM {name} VERSION AS OF {s['snapshot_id']}"),
+                "columns": spark.sql(f"SELECT * FROM {name} VERSION AS OF '{s['tag']}'").columns,
+            })
+        res["listed"] = [r.snapshot_id for r in spark.sql(f"SELECT snapshot_id FROM {name}.snapshots ORDER BY committed_at").collect()]
+        out[cat] = res
     spark.stop()
     print(json.dumps(out))
 
