@@ -6,6 +6,8 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 export PATH="$PWD/.venv/bin:$(go env GOPATH)/bin:$PATH"
 export DATOMFS_TEST_PYTHON="$PWD/.venv/bin/python"
+# pyiceberg and pyspark for e2e/iceberg_engines_test.go (scripts/setup.sh)
+export DATOMFS_ENGINES_PYTHON="$PWD/.venv-engines/bin/python"
 
 unformatted=$(gofmt -l $(git ls-files '*.go') 2>/dev/null || true)
 if [ -n "$unformatted" ]; then

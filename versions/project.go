@@ -61,6 +61,12 @@ type Options struct {
 	WrapStore func(loc store.Location, s store.Store) store.Store
 	// Progress receives progress of long transfers; nil for none.
 	Progress func(what string, done, total int64)
+	// AfterWrite, when set, runs after a write that made a new version has
+	// landed (pushed and mirrored), outside the clone lock, with the
+	// write's result: derived views of the store (the Iceberg metadata)
+	// are brought up to date there. It cannot fail the write: it reports
+	// its own trouble (a warning), and the write has succeeded whatever it does.
+	AfterWrite func(ctx context.Context, p *Project, res WriteResult)
 }
 
 func (o Options) withDefaults() Options {
@@ -100,6 +106,7 @@ type Project struct {
 	dir    string     // clone directory; "" for readers
 	repo   *repo.Repo // nil for readers
 	store  store.Store
+	loc    store.Location // where the store is, as configured (no credentials)
 	layout store.Layout
 	cache  *cache.Cache
 	opts   Options
@@ -137,6 +144,10 @@ func (p *Project) Dir() string { return p.dir }
 
 // Store is the project's object store.
 func (p *Project) Store() store.Store { return p.store }
+
+// StoreLoc is where the store is: its type, root (directory or bucket),
+// prefix and region, as the project configures it.
+func (p *Project) StoreLoc() store.Location { return p.loc }
 
 // StoreLocation is the store as shown to people (no credentials).
 func (p *Project) StoreLocation() string { return p.store.Location() }
@@ -215,6 +226,7 @@ func OpenReader(ctx context.Context, location, project string, opts Options) (*P
 	}
 	layout := store.Layout{Prefix: loc.Prefix}
 	p := newProject(project, meta.ProjectConfig{}, Reader, "", nil, st, layout, opts)
+	p.loc = loc
 	m, err := p.storeManifest(ctx)
 	if err != nil {
 		if errors.Is(err, ErrNotFound) {
@@ -233,6 +245,7 @@ func newProject(name string, cfg meta.ProjectConfig, role Role, dir string, r *r
 	return &Project{
 		name: name, cfg: cfg, role: role, dir: dir, repo: r,
 		store: st, layout: layout, opts: opts,
+		loc:   store.Location{Type: cfg.Storage.Type, Root: cfg.Storage.Root, Prefix: cfg.Storage.Prefix, Region: cfg.Storage.Region},
 		cache: cache.New(opts.CacheDir, st, opts.Logger).WithMaxBytes(opts.CacheMaxBytes),
 	}
 }

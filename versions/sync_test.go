@@ -274,3 +274,29 @@ func TestCrashedSyncIsRecovered(t *testing.T) {
 		})
 	}
 }
+
+// TestSyncRunsAfterWrite: the AfterWrite hook sees every version a batched
+// sync made, once, and nothing for unchanged files.
+func TestSyncRunsAfterWrite(t *testing.T) {
+	withBatch(t, 2)
+	ctx := context.Background()
+	p, _ := testProject(t)
+	var seen []string
+	p.opts.AfterWrite = func(_ context.Context, q *Project, res WriteResult) {
+		if q != p || res.Version == "" || res.Change == ChangeNone {
+			t.Errorf("AfterWrite(%v)", res)
+		}
+		seen = append(seen, res.Table.String())
+	}
+	dir := syncDir(t, 3)
+	if _, err := p.Sync(ctx, dir, nil); err != nil {
+		t.Fatal(err)
+	}
+	if strings.Join(seen, " ") != "t0 t1 t2" {
+		t.Fatalf("AfterWrite saw %v, want t0 t1 t2", seen)
+	}
+	seen = nil
+	if _, err := p.Sync(ctx, dir, nil); err != nil || len(seen) != 0 {
+		t.Fatalf("an unchanged sync ran AfterWrite for %v (%v)", seen, err)
+	}
+}

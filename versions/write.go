@@ -99,6 +99,9 @@ func (p *Project) Write(ctx context.Context, req WriteRequest) (WriteResult, err
 			return err
 		}
 	})
+	if err == nil && res.Change != ChangeNone && p.opts.AfterWrite != nil {
+		p.opts.AfterWrite(ctx, p, res)
+	}
 	return res, err
 }
 

@@ -22,6 +22,8 @@ func commands(f *factory) []*cobra.Command {
 		newTagCmd(f, nil),
 		newTagsCmd(f, nil),
 		newMountCmd(f, nil),
+		newIcebergCmd(f, nil, nil),
+		newServeCmd(f, nil),
 		newVersionCmd(f, nil),
 		newManCmd(f),
 	}

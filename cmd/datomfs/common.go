@@ -14,6 +14,7 @@ import (
 	"github.com/schollz/progressbar/v3"
 	"github.com/spf13/cobra"
 
+	"github.com/datomfs/datomfs/iceberg"
 	"github.com/datomfs/datomfs/query"
 	"github.com/datomfs/datomfs/versions"
 	"github.com/datomfs/datomfs/versions/meta"
@@ -44,6 +45,9 @@ func (f *factory) options(endpoint string, progress bool) versions.Options {
 		Converter:     query.Converter{},
 		StoreEndpoint: endpoint,
 		WrapStore:     f.wrapStore,
+		// Every new version updates its table's Iceberg metadata once
+		// it has landed; trouble there is a warning (iceberg.AfterWrite).
+		AfterWrite: iceberg.AfterWrite(iceberg.Options{Logger: f.Logger}),
 	}
 	if progress && f.IO.StderrTTY {
 		o.Progress = newProgress(f.IO.ErrOut).update
