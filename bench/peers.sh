@@ -12,7 +12,9 @@
 #     vs pyarrow's own S3 filesystem on the object.
 #  C. cp of the file into a developer mount on the S3 store (hash, upload,
 #     commit, push before close() returns) vs the floor: `datomfs hash` of
-#     the file, then `rclone copyto` of it.
+#     the file, then pyarrow's S3 upload of it.
+#
+# PARTS="AB C" (default) picks the parts to run.
 #
 #   make bench-peers                    # COUNT=3 BIG_MB=1000
 #   COUNT=5 BIG_MB=500 bench/peers.sh
@@ -170,8 +172,12 @@ assert pq.read_table("bench/proj/" + sys.argv[1], columns=["c3"], filesystem=fs)
 EOF
 }
 
-echo "A/B: $COUNT cold repetitions, interleaved" >&2
-for i in $(seq "$COUNT"); do
+PARTS=${PARTS:-AB C}
+COUNT_AB=$COUNT COUNT_C=$COUNT
+case " $PARTS " in *" AB "*) ;; *) COUNT_AB=0 ;; esac
+case " $PARTS " in *" C "*) ;; *) COUNT_C=0 ;; esac
+echo "A/B: $COUNT_AB cold repetitions, interleaved" >&2
+for i in $(seq "$COUNT_AB"); do
   run_read floor rclone cat "$OBJ"
   mount_datomfs "$WORK/m-d"; run_read datomfs read_dd "$WORK/m-d/tables/big/@$VERSION.parquet"; unmount_all
   mount_rclone "$WORK/m-r" off; run_read rclone-off read_dd "$WORK/m-r/proj/$KEYPATH"; unmount_all
@@ -183,17 +189,25 @@ for i in $(seq "$COUNT"); do
 done
 
 # C: cp into a developer mount vs hash + upload.
-echo "C: $COUNT copies in" >&2
-mkdir -p "$WORK/m-w"
-"$DATOMFS" mount -C "$WORK/clone" "$WORK/m-w" --cache "$WORK/wcache" --refresh 0 >"$WORK/wmount.log" 2>&1 </dev/null &
-PIDS+=($!); MOUNTS+=("$WORK/m-w"); wait_mounted "$WORK/m-w" "$WORK/wmount.log"
-# The floor uploads as datomfs does (8 MiB parts, 4 at a time) and, like
-# datomfs (which hashed while staging), computes no MD5 of its own first.
-floor_cp() {
-  "$DATOMFS" hash "$BIG" >/dev/null &&
-    rclone copyto "$BIG" "s3:bench/floor/$1.parquet" --s3-disable-checksum --s3-chunk-size 8M --s3-upload-concurrency 4
+echo "C: $COUNT_C copies in" >&2
+if [ "$COUNT_C" -gt 0 ]; then
+  mkdir -p "$WORK/m-w"
+  "$DATOMFS" mount -C "$WORK/clone" "$WORK/m-w" --cache "$WORK/wcache" --refresh 0 >"$WORK/wmount.log" 2>&1 </dev/null &
+  PIDS+=($!); MOUNTS+=("$WORK/m-w"); wait_mounted "$WORK/m-w" "$WORK/wmount.log"
+fi
+# The floor: the hash, then pyarrow's S3 upload of the file (rclone's
+# multipart uploads to this gateway take 30 s or more per GB with 8 MiB
+# parts: no floor).
+upload_s3() {
+  "$PY" - "$BIG" "$1" <<'EOF'
+import os, sys, pyarrow.fs as pafs
+fs = pafs.S3FileSystem(endpoint_override=os.environ["AWS_ENDPOINT_URL"], access_key=os.environ["AWS_ACCESS_KEY_ID"],
+                       secret_key=os.environ["AWS_SECRET_ACCESS_KEY"], region="us-east-1", scheme="http")
+pafs.copy_files(sys.argv[1], "bench/floor/" + sys.argv[2] + ".parquet", destination_filesystem=fs)
+EOF
 }
-for i in $(seq "$COUNT"); do
+floor_cp() { "$DATOMFS" hash "$BIG" >/dev/null && upload_s3 "$1"; }
+for i in $(seq "$COUNT_C"); do
   cat "$BIG" >/dev/null # both sides start from the page cache
   s=$(now); cp "$BIG" "$WORK/m-w/tables/cp$i.parquet"; e=$(now)
   echo "$(echo "$e - $s" | bc -l)" >>"$WORK/cp"
@@ -205,13 +219,16 @@ unmount_all
 
 med() { awk -v c="$2" '{print $c}' "$WORK/$1" | median; }
 printf '\n%-34s %9s %9s %12s\n' "cold, ${SIZE} bytes (median of $COUNT)" seconds MB "vs floor"
+if [ "$COUNT_AB" -gt 0 ]; then
 for l in floor datomfs rclone-off rclone-full s3fs; do
   printf '%-34s %9.2f %9.0f %11.2fx\n' "A. dd  $l" "$(med $l 1)" "$(med $l 2)" "$(echo "$(med $l 1) / $(med floor 1)" | bc -l)"
 done
 printf '%-34s %9.2f %9.0f\n' "B. 1 of 10 columns, pyarrow on S3" "$(med pyarrow-col 1)" "$(med pyarrow-col 2)"
 printf '%-34s %9.2f %9.0f %11.2fx time, %.2fx bytes vs pyarrow\n' "B. 1 of 10 columns, datomfs mount" "$(med datomfs-col 1)" "$(med datomfs-col 2)" \
   "$(echo "$(med datomfs-col 1) / $(med pyarrow-col 1)" | bc -l)" "$(echo "$(med datomfs-col 2) / $(med pyarrow-col 2)" | bc -l)"
-printf '%-34s %9.2f %9s %11.2fx\n' "C. cp into the S3 mount" "$(med cp 1)" - "$(echo "$(med cp 1) / $(med cpfloor 1)" | bc -l)"
-printf '%-34s %9.2f\n' "C. floor: hash, then rclone copyto" "$(med cpfloor 1)"
-echo
 echo "throughput: datomfs $(echo "$(med floor 1) / $(med datomfs 1)" | bc -l | cut -c1-4)x the rclone-cat floor, $(echo "$(med s3fs 1) / $(med datomfs 1)" | bc -l | cut -c1-4)x s3fs"
+fi
+if [ "$COUNT_C" -gt 0 ]; then
+printf '%-34s %9.2f %9s %11.2fx\n' "C. cp into the S3 mount" "$(med cp 1)" - "$(echo "$(med cp 1) / $(med cpfloor 1)" | bc -l)"
+printf '%-34s %9.2f\n' "C. floor: hash, then pyarrow upload" "$(med cpfloor 1)"
+fi
