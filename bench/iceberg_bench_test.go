@@ -99,6 +99,7 @@ func BenchmarkIcebergSync(b *testing.B) {
 			if err := os.MkdirAll(filepath.Dir(dst), 0o755); err != nil {
 				b.Fatal(err)
 			}
+			os.Remove(dst) // listProject's placeholder object
 			if err := os.Link(src, dst); err != nil {
 				b.Fatal(err)
 			}
