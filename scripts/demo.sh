@@ -40,6 +40,10 @@ for t in dm ex lb ae; do
 done
 
 echo
+echo "== freeze the January cut: datomfs tag jan-lock"
+"$B" tag jan-lock -m "January data cut" -C "$D/study"
+
+echo
 echo "== cut-off 2026-03-31: new cuts of ae and dm"
 go run ./internal/studygen/gen -out "$D/extract-2026-03" -cutoff 2026-03-31 >/dev/null
 for t in ae dm; do
@@ -119,6 +123,11 @@ echo "== SQL across versions"
 echo
 echo "== what changed in lb between the two cuts"
 "$B" diff lb "$first" -C "$D/study" --key USUBJID --key LBTESTCD --key LBDTC 2>&1 >/dev/null  # the summary (stderr); rows go to stdout
+
+echo
+echo "== the tagged cut, months later: every table as it was at jan-lock"
+"$B" query -C "$D/study" --at jan-lock "SELECT count(*) AS ae_rows_at_lock FROM ae"
+"$B" diff --from jan-lock -C "$D/study"
 
 echo
 echo "== a second engineer joins"
