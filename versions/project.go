@@ -66,6 +66,8 @@ type Options struct {
 	// write's result: derived views of the store (the Iceberg metadata)
 	// are brought up to date there. It cannot fail the write: it reports
 	// its own trouble (a warning), and the write has succeeded whatever it does.
+	// A sync calls it for several tables at once, never for one table twice
+	// at once.
 	AfterWrite func(ctx context.Context, p *Project, res WriteResult)
 }
 

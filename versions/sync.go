@@ -226,13 +226,14 @@ func (r *syncRun) flush(ctx context.Context) {
 	batch := r.batch
 	r.batch, r.bytes = nil, 0
 	r.p.syncBatch(ctx, batch)
-	// As Write does, once the batch has landed and the lock is released.
+	// As Write does, once the batch has landed and the lock is released;
+	// for several tables at once (one table's files never twice at once).
 	if after := r.p.opts.AfterWrite; after != nil {
-		for _, j := range batch {
+		forEach(storeWorkers, batch, func(j *syncJob) {
 			if j.err == nil && j.res.Change != ChangeNone {
 				after(ctx, r.p, j.res)
 			}
-		}
+		})
 	}
 	for _, j := range batch {
 		it := &r.res.Items[j.index]

@@ -8,7 +8,9 @@ import (
 	"os/exec"
 	"path/filepath"
 	"runtime"
+	"sort"
 	"strings"
+	"sync"
 	"testing"
 )
 
@@ -281,17 +283,21 @@ func TestSyncRunsAfterWrite(t *testing.T) {
 	withBatch(t, 2)
 	ctx := context.Background()
 	p, _ := testProject(t)
+	var mu sync.Mutex
 	var seen []string
 	p.opts.AfterWrite = func(_ context.Context, q *Project, res WriteResult) {
 		if q != p || res.Version == "" || res.Change == ChangeNone {
 			t.Errorf("AfterWrite(%v)", res)
 		}
+		mu.Lock()
 		seen = append(seen, res.Table.String())
+		mu.Unlock()
 	}
 	dir := syncDir(t, 3)
 	if _, err := p.Sync(ctx, dir, nil); err != nil {
 		t.Fatal(err)
 	}
+	sort.Strings(seen)
 	if strings.Join(seen, " ") != "t0 t1 t2" {
 		t.Fatalf("AfterWrite saw %v, want t0 t1 t2", seen)
 	}
