@@ -72,13 +72,26 @@ func (r *Repo) pushFastForward(ctx context.Context, head plumbing.Hash) error {
 
 	req := packp.NewReferenceUpdateRequestFromCapabilities(ar.Capabilities)
 	req.Commands = []*packp.Command{{Name: r.branchRef(), Old: remoteTip, New: head}}
+	err = sendPack(ctx, sess, req, func(w io.Writer) error {
+		n, err := r.writeThinPack(w, objs, bases)
+		r.lastPushPack.Store(n)
+		return err
+	})
+	if err != nil {
+		return err
+	}
+	// As go-git's push does: the remote-tracking branch follows.
+	return r.g.Storer.SetReference(plumbing.NewHashReference(r.trackingRef(), head))
+}
+
+// sendPack sends req with the pack write produces (streamed through a
+// pipe) and returns the remote's verdict.
+func sendPack(ctx context.Context, sess transport.ReceivePackSession, req *packp.ReferenceUpdateRequest, write func(io.Writer) error) error {
 	rd, wr := io.Pipe()
 	req.Packfile = rd
 	done := make(chan error, 1)
 	go func() {
-		n, err := r.writeThinPack(wr, objs, bases)
-		r.lastPushPack.Store(n)
-		if err != nil {
+		if err := write(wr); err != nil {
 			done <- wr.CloseWithError(err)
 			return
 		}
@@ -94,12 +107,9 @@ func (r *Repo) pushFastForward(ctx context.Context, head plumbing.Hash) error {
 		return err
 	}
 	if rs != nil {
-		if err := rs.Error(); err != nil {
-			return err
-		}
+		return rs.Error()
 	}
-	// As go-git's push does: the remote-tracking branch follows.
-	return r.g.Storer.SetReference(plumbing.NewHashReference(r.trackingRef(), head))
+	return nil
 }
 
 // commitsSince lists the commits reachable from head but not from base

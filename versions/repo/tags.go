@@ -12,10 +12,8 @@ import (
 
 	git "github.com/go-git/go-git/v5"
 	"github.com/go-git/go-git/v5/plumbing"
-	"github.com/go-git/go-git/v5/plumbing/format/packfile"
 	"github.com/go-git/go-git/v5/plumbing/object"
 	"github.com/go-git/go-git/v5/plumbing/protocol/packp"
-	"github.com/go-git/go-git/v5/plumbing/protocol/packp/capability"
 	"github.com/go-git/go-git/v5/plumbing/transport"
 	"github.com/go-git/go-git/v5/plumbing/transport/client"
 )
@@ -328,34 +326,8 @@ func (r *Repo) pushTagObject(ctx context.Context, refName plumbing.ReferenceName
 	}
 	req := packp.NewReferenceUpdateRequestFromCapabilities(ar.Capabilities)
 	req.Commands = []*packp.Command{{Name: refName, Old: plumbing.ZeroHash, New: h}}
-	cfg, err := r.g.Storer.Config()
-	if err != nil {
+	return sendPack(ctx, sess, req, func(w io.Writer) error {
+		_, err := r.writeThinPack(w, []plumbing.Hash{h}, nil)
 		return err
-	}
-	rd, wr := io.Pipe()
-	req.Packfile = rd
-	done := make(chan error, 1)
-	go func() {
-		enc := packfile.NewEncoder(wr, r.g.Storer, !ar.Capabilities.Supports(capability.OFSDelta))
-		if _, err := enc.Encode([]plumbing.Hash{h}, cfg.Pack.Window); err != nil {
-			done <- wr.CloseWithError(err)
-			return
-		}
-		done <- wr.Close()
-	}()
-	rs, err := sess.ReceivePack(ctx, req)
-	if err != nil {
-		rd.Close()
-		<-done
-		return err
-	}
-	if err := <-done; err != nil {
-		return err
-	}
-	if rs != nil {
-		if err := rs.Error(); err != nil {
-			return err
-		}
-	}
-	return nil
+	})
 }
