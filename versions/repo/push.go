@@ -34,23 +34,14 @@ var errNoFastPush = errors.New("not a plain fast-forward")
 // the remote branch, sending only the new commits' objects. It returns
 // errNoFastPush when that is not the case (nothing was sent).
 func (r *Repo) pushFastForward(ctx context.Context, head plumbing.Hash) error {
-	ep, err := transport.NewEndpoint(r.remote)
-	if err != nil {
+	sess, ar, err := r.receivePack(ctx)
+	if errors.Is(err, errNoTransport) {
 		return errNoFastPush
 	}
-	cl, err := client.NewClient(ep)
-	if err != nil {
-		return errNoFastPush
-	}
-	sess, err := cl.NewReceivePackSession(ep, r.auth.method(r.remote))
 	if err != nil {
 		return err
 	}
 	defer sess.Close()
-	ar, err := sess.AdvertisedReferencesContext(ctx)
-	if err != nil {
-		return err
-	}
 	remoteTip, ok := ar.References[r.branchRef().String()]
 	if !ok || remoteTip.IsZero() {
 		return errNoFastPush
@@ -82,6 +73,32 @@ func (r *Repo) pushFastForward(ctx context.Context, head plumbing.Hash) error {
 	}
 	// As go-git's push does: the remote-tracking branch follows.
 	return r.g.Storer.SetReference(plumbing.NewHashReference(r.trackingRef(), head))
+}
+
+// errNoTransport says go-git has no client for the remote's URL.
+var errNoTransport = errors.New("no transport for the remote")
+
+// receivePack opens a push session to the remote and reads what it
+// advertises. The caller closes the session.
+func (r *Repo) receivePack(ctx context.Context) (transport.ReceivePackSession, *packp.AdvRefs, error) {
+	ep, err := transport.NewEndpoint(r.remote)
+	if err != nil {
+		return nil, nil, fmt.Errorf("%w: %w", errNoTransport, err)
+	}
+	cl, err := client.NewClient(ep)
+	if err != nil {
+		return nil, nil, fmt.Errorf("%w: %w", errNoTransport, err)
+	}
+	sess, err := cl.NewReceivePackSession(ep, r.auth.method(r.remote))
+	if err != nil {
+		return nil, nil, err
+	}
+	ar, err := sess.AdvertisedReferencesContext(ctx)
+	if err != nil {
+		sess.Close()
+		return nil, nil, err
+	}
+	return sess, ar, nil
 }
 
 // sendPack sends req with the pack write produces (streamed through a

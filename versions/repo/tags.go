@@ -15,7 +15,6 @@ import (
 	"github.com/go-git/go-git/v5/plumbing/object"
 	"github.com/go-git/go-git/v5/plumbing/protocol/packp"
 	"github.com/go-git/go-git/v5/plumbing/transport"
-	"github.com/go-git/go-git/v5/plumbing/transport/client"
 )
 
 // Points in time: the commits of the branch with their times, a file as a
@@ -301,23 +300,11 @@ func (r *Repo) PushTag(ctx context.Context, name string) error {
 // (Tag checks), so, unlike go-git's push, nothing walks the history. The
 // same tag there already is success; another one is ErrTagExists.
 func (r *Repo) pushTagObject(ctx context.Context, refName plumbing.ReferenceName, h plumbing.Hash) error {
-	ep, err := transport.NewEndpoint(r.remote)
-	if err != nil {
-		return err
-	}
-	cl, err := client.NewClient(ep)
-	if err != nil {
-		return err
-	}
-	sess, err := cl.NewReceivePackSession(ep, r.auth.method(r.remote))
+	sess, ar, err := r.receivePack(ctx)
 	if err != nil {
 		return err
 	}
 	defer sess.Close()
-	ar, err := sess.AdvertisedReferencesContext(ctx)
-	if err != nil {
-		return err
-	}
 	if there, ok := ar.References[refName.String()]; ok {
 		if there == h {
 			return nil
