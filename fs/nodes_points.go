@@ -109,7 +109,7 @@ func (n *pointsNode) Lookup(ctx context.Context, name string, out *fuse.EntryOut
 	frozenDirAttr(&out.Attr, n.c, v)
 	out.SetEntryTimeout(mutableTimeout)
 	out.SetAttrTimeout(mutableTimeout)
-	child := &pointNode{frozenDir: frozenDir{c: n.c, path: n.dir + "/" + name}, dir: n.dir, name: name}
+	child := &pointNode{pointDir: pointDir{frozenDir: frozenDir{c: n.c, path: n.dir + "/" + name}, dir: n.dir, name: name}}
 	return n.NewInode(ctx, child, gofs.StableAttr{Mode: syscall.S_IFDIR, Ino: inoOf("point", n.dir, name)}), 0
 }
 
@@ -126,10 +126,26 @@ func (n *pointsNode) Readdir(ctx context.Context) (gofs.DirStream, syscall.Errno
 
 // ---- snapshots/<tag>/ and at/<date>/ ----
 
-type pointNode struct {
-	gofs.Inode
+// pointDir is what snapshots/<tag>/ and its tables/ share: the point in
+// time they show, and attributes frozen at it.
+type pointDir struct {
 	frozenDir
 	dir, name string
+}
+
+func (n *pointDir) Getattr(ctx context.Context, f gofs.FileHandle, out *fuse.AttrOut) syscall.Errno {
+	v, err := n.c.pointFolder(ctx, n.dir, n.name)
+	if err != nil {
+		return n.c.errno("getattr", "", n.path, err)
+	}
+	frozenDirAttr(&out.Attr, n.c, v)
+	out.SetTimeout(mutableTimeout)
+	return 0
+}
+
+type pointNode struct {
+	gofs.Inode
+	pointDir
 }
 
 var (
@@ -144,16 +160,6 @@ var (
 	_ gofs.NodeRenamer   = (*pointNode)(nil)
 )
 
-func (n *pointNode) Getattr(ctx context.Context, f gofs.FileHandle, out *fuse.AttrOut) syscall.Errno {
-	v, err := n.c.pointFolder(ctx, n.dir, n.name)
-	if err != nil {
-		return n.c.errno("getattr", "", n.path, err)
-	}
-	frozenDirAttr(&out.Attr, n.c, v)
-	out.SetTimeout(mutableTimeout)
-	return 0
-}
-
 func (n *pointNode) Lookup(ctx context.Context, name string, out *fuse.EntryOut) (*gofs.Inode, syscall.Errno) {
 	if name != "tables" {
 		return nil, syscall.ENOENT
@@ -165,7 +171,7 @@ func (n *pointNode) Lookup(ctx context.Context, name string, out *fuse.EntryOut)
 	frozenDirAttr(&out.Attr, n.c, v)
 	out.SetEntryTimeout(mutableTimeout)
 	out.SetAttrTimeout(mutableTimeout)
-	child := &pointTablesNode{frozenDir: frozenDir{c: n.c, path: n.path + "/tables"}, dir: n.dir, name: n.name}
+	child := &pointTablesNode{pointDir: pointDir{frozenDir: frozenDir{c: n.c, path: n.path + "/tables"}, dir: n.dir, name: n.name}}
 	return n.NewInode(ctx, child, gofs.StableAttr{Mode: syscall.S_IFDIR, Ino: inoOf("point-tables", n.dir, n.name)}), 0
 }
 
@@ -177,8 +183,7 @@ func (n *pointNode) Readdir(ctx context.Context) (gofs.DirStream, syscall.Errno)
 
 type pointTablesNode struct {
 	gofs.Inode
-	frozenDir
-	dir, name string
+	pointDir
 }
 
 var (
@@ -192,16 +197,6 @@ var (
 	_ gofs.NodeRmdirer   = (*pointTablesNode)(nil)
 	_ gofs.NodeRenamer   = (*pointTablesNode)(nil)
 )
-
-func (n *pointTablesNode) Getattr(ctx context.Context, f gofs.FileHandle, out *fuse.AttrOut) syscall.Errno {
-	v, err := n.c.pointFolder(ctx, n.dir, n.name)
-	if err != nil {
-		return n.c.errno("getattr", "", n.path, err)
-	}
-	frozenDirAttr(&out.Attr, n.c, v)
-	out.SetTimeout(mutableTimeout)
-	return 0
-}
 
 func (n *pointTablesNode) Lookup(ctx context.Context, name string, out *fuse.EntryOut) (*gofs.Inode, syscall.Errno) {
 	path := n.path + "/" + name
