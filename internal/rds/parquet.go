@@ -8,6 +8,7 @@ import (
 	"io"
 	"math"
 	"strconv"
+	"time"
 	"unsafe"
 
 	"github.com/apache/arrow-go/v18/arrow"
@@ -265,19 +266,8 @@ func plan(i int, sf *pqarrow.SchemaField, origin arrow.DataType, sc *schema.Sche
 	return c, nil
 }
 
-// unitDiv is 10^k for an Arrow time unit.
-func unitDiv(u arrow.TimeUnit) float64 {
-	switch u {
-	case arrow.Millisecond:
-		return 1e3
-	case arrow.Microsecond:
-		return 1e6
-	case arrow.Nanosecond:
-		return 1e9
-	default:
-		return 1
-	}
-}
+// unitDiv is 10^k for an Arrow time unit: its units per second.
+func unitDiv(u arrow.TimeUnit) float64 { return float64(time.Second / u.Multiplier()) }
 
 // scan feeds every batch of column c to fn, checking that nrow rows come.
 func (t *table) scan(ctx context.Context, c *column, fn func(arrow.Array) error) error {
