@@ -153,7 +153,7 @@ func (p *Project) Sync(ctx context.Context, dir string, progress func(SyncItem))
 // syncStage decides whether a file is new, changed or unchanged, and
 // stages (validates and hashes) it when it must be written.
 func (p *Project) syncStage(ctx context.Context, path string, format Format, name meta.TableName, item SyncItem, man meta.Manifest) (*syncJob, SyncItem) {
-	sha, _, err := identity.SHA256File(ctx, path)
+	sha, size, err := identity.SHA256File(ctx, path)
 	if err != nil {
 		item.Status, item.Err = "failed", err
 		return nil, item
@@ -177,6 +177,7 @@ func (p *Project) syncStage(ctx context.Context, path string, format Format, nam
 	req := WriteRequest{
 		Table: name, Path: path, Format: format, Import: true,
 		Message: fmt.Sprintf("Sync %s (%s)", name, item.Status),
+		fileSHA: sha, fileSize: size,
 	}
 	st, err := p.stage(ctx, req)
 	if err != nil {

@@ -46,6 +46,11 @@ type WriteRequest struct {
 	// Retries is how many times a rejected push is answered by pull and redo
 	// (the mount); 0 returns ErrPushRejected with the clone unchanged (the CLI).
 	Retries int
+
+	// fileSHA is Path's SHA-256 when the caller has just computed it (a
+	// sync, to find unchanged files): not computed again.
+	fileSHA  string
+	fileSize int64
 }
 
 // WriteResult says what a write did.
@@ -163,6 +168,10 @@ func (p *Project) stage(ctx context.Context, req WriteRequest) (*staged, error) 
 	}
 	bytesDone := make(chan byteHash, 1)
 	go func() {
+		if req.fileSHA != "" && st.parquetPath == req.Path {
+			bytesDone <- byteHash{req.fileSHA, req.fileSize, nil}
+			return
+		}
 		sha, size, err := identity.SHA256File(ctx, st.parquetPath)
 		bytesDone <- byteHash{sha, size, err}
 	}()
@@ -184,6 +193,8 @@ func (p *Project) stage(ctx context.Context, req WriteRequest) (*staged, error) 
 	if req.Import {
 		if st.parquetPath == req.Path {
 			st.originalFileSHA = bh.sha
+		} else if req.fileSHA != "" {
+			st.originalFileSHA = req.fileSHA
 		} else if st.originalFileSHA, _, err = identity.SHA256File(ctx, req.Path); err != nil {
 			st.cleanup()
 			return nil, fmt.Errorf("hash %s: %w", req.Path, err)
