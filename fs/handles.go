@@ -51,8 +51,22 @@ var (
 
 func (h *versionFile) Read(ctx context.Context, dest []byte, off int64) (fuse.ReadResult, syscall.Errno) {
 	localReadHook(h.r.Local().Name())
-	n, err := h.r.ReadAtContext(ctx, dest, off)
-	return readResult(dest, n, err)
+	f, n, err := h.r.Span(ctx, off, int64(len(dest)))
+	return spanResult(f, off, n, err, Errno)
+}
+
+// spanResult answers a read with n bytes of f at off, spliced to the
+// kernel by go-fuse (no copy through a buffer of ours; it falls back to
+// pread where splice is unavailable): nothing past the end, and the error
+// through errno otherwise.
+func spanResult(f *os.File, off, n int64, err error, errno func(error) syscall.Errno) (fuse.ReadResult, syscall.Errno) {
+	switch {
+	case err != nil && isEOF(err), err == nil && n <= 0:
+		return fuse.ReadResultData(nil), 0
+	case err != nil:
+		return nil, errno(err)
+	}
+	return fuse.ReadResultFd(f.Fd(), off, int(n)), 0
 }
 
 func (h *versionFile) PassthroughFd() (int, bool) { return int(h.r.Local().Fd()), true }
@@ -77,11 +91,8 @@ var (
 )
 
 func (h *remoteFile) Read(ctx context.Context, dest []byte, off int64) (fuse.ReadResult, syscall.Errno) {
-	n, err := h.r.ReadAtContext(ctx, dest, off)
-	if err != nil && n == 0 && !isEOF(err) {
-		return nil, h.c.errno("read", h.table, h.path, err)
-	}
-	return fuse.ReadResultData(dest[:n]), 0
+	f, n, err := h.r.Span(ctx, off, int64(len(dest)))
+	return spanResult(f, off, n, err, func(err error) syscall.Errno { return h.c.errno("read", h.table, h.path, err) })
 }
 
 func (h *remoteFile) Release(ctx context.Context) syscall.Errno {

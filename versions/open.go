@@ -154,6 +154,25 @@ func (r *VersionReader) ReadAtContext(ctx context.Context, b []byte, off int64) 
 	return n, err
 }
 
+// Span makes [off, off+n) of the version readable from a local file and
+// returns that file (at the same offsets) and how many bytes of the range
+// the version has: fewer at its end, io.EOF past it. It is for a caller
+// that copies the bytes itself, without a buffer of its own (the mount
+// splices them to the kernel). The reader owns the file: do not close it.
+func (r *VersionReader) Span(ctx context.Context, off, n int64) (*os.File, int64, error) {
+	if r.local != nil {
+		if off >= r.size {
+			return nil, 0, io.EOF
+		}
+		return r.local, min(n, r.size-off), nil
+	}
+	f, m, err := r.part.Span(ctx, off, n)
+	if err != nil && !errors.Is(err, io.EOF) {
+		err = fmt.Errorf("read %s@%s: %w", r.v.Table, r.v.ID.Short(), mapStoreErr(err))
+	}
+	return f, m, err
+}
+
 // Close releases the reader and unpins the cache entry. Later calls do
 // nothing and return the first call's error.
 func (r *VersionReader) Close() error {

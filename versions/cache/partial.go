@@ -162,10 +162,26 @@ func (p *Partial) Size() int64 { return p.size }
 
 // ReadAt serves bytes, fetching what is missing first.
 func (p *Partial) ReadAt(ctx context.Context, b []byte, off int64) (int, error) {
-	if off >= p.size {
-		return 0, io.EOF
+	f, n, err := p.Span(ctx, off, int64(len(b)))
+	if err != nil {
+		return 0, err
 	}
-	n := int64(len(b))
+	m, err := f.ReadAt(b[:n], off)
+	if err == nil && m < len(b) {
+		err = io.EOF
+	}
+	return m, err
+}
+
+// Span is ReadAt for a caller that copies the bytes itself (the mount
+// splices them to the kernel, one copy fewer): it fetches what is missing
+// of [off, off+n) and returns the file that holds the range at the same
+// offsets, and how much of it the object has (less at its end; io.EOF
+// past it). The file stays valid until Close.
+func (p *Partial) Span(ctx context.Context, off, n int64) (*os.File, int64, error) {
+	if off >= p.size {
+		return nil, 0, io.EOF
+	}
 	if off+n > p.size {
 		n = p.size - off
 	}
@@ -181,16 +197,12 @@ func (p *Partial) ReadAt(ctx context.Context, b []byte, off int64) (int, error) 
 		window = min(max(run, partialBlock), partialWindow)
 	}
 	if err := p.ensure(ctx, off, n, window, true); err != nil {
-		return 0, err
+		return nil, 0, err
 	}
 	if seq && run >= aheadAfter {
 		p.readAhead(off + n)
 	}
-	m, err := p.f.ReadAt(b[:n], off)
-	if err == nil && int64(m) < int64(len(b)) {
-		err = io.EOF
-	}
-	return m, err
+	return p.f, n, nil
 }
 
 // readAhead starts, for a reader well into a sequential run, the GET of
@@ -212,21 +224,29 @@ func (p *Partial) readAhead(from int64) {
 		p.mu.Unlock()
 		return
 	}
-	start, length, fl, wait := p.claim(b*partialBlock, 1, partialWindow)
-	if fl == nil || wait {
+	start, length, wait := p.claim(b*partialBlock, 1, partialWindow)
+	if wait != nil || length == 0 {
 		p.mu.Unlock()
 		return
 	}
 	p.ahead++
 	p.aheadGets++
-	p.refs++ // the GET's own reference
+	p.goFetch(start, length, func() { p.ahead-- })
 	p.mu.Unlock()
+}
+
+// goFetch GETs a claimed range in the background; readers wait for its
+// blocks as they land. On failure the blocks not landed are missing again
+// and whoever needs them fetches them. after runs with p.mu held once it
+// has ended. p.mu is held.
+func (p *Partial) goFetch(start, length int64, after func()) {
+	p.refs++ // the GET's own reference
 	go func() {
-		if err := p.fetch(context.Background(), start, length, fl); err != nil {
-			p.c.log.Debug("read ahead", "key", p.key, "err", err) // the reader fetches it again
+		if err := p.fetch(context.Background(), start, length); err != nil {
+			p.c.log.Debug("fetch ahead", "key", p.key, "err", err)
 		}
 		p.mu.Lock()
-		p.ahead--
+		after()
 		p.mu.Unlock()
 		p.Close()
 	}()
@@ -304,33 +324,33 @@ func (p *Partial) Wait(ctx context.Context) error {
 }
 
 // claim finds the first block of [off, off+n) that is not present. If a GET
-// carries it, that GET is returned to wait for. Else the run of blocks from
-// there that are neither present nor in flight, extended forward to at
-// least window bytes, is marked in flight and returned to fetch. p.mu is
-// held.
-func (p *Partial) claim(off, n, window int64) (start, length int64, fl *flight, wait bool) {
+// carries it, that block's flight is returned to wait for. Else the run of
+// blocks from there that are neither present nor in flight, extended
+// forward to at least window bytes, is marked in flight (one flight per
+// block: a GET lands block by block, and a reader waits only for its own)
+// and returned to fetch. p.mu is held.
+func (p *Partial) claim(off, n, window int64) (start, length int64, wait *flight) {
 	first, last := off/partialBlock, (off+n-1)/partialBlock
 	for b := first; b <= last; b++ {
 		if p.have[b] {
 			continue
 		}
 		if p.inflight[b] != nil {
-			return 0, 0, p.inflight[b], true
+			return 0, 0, p.inflight[b]
 		}
 		end := b
 		for end+1 < int64(len(p.have)) && !p.have[end+1] && p.inflight[end+1] == nil &&
 			(end+1-b)*partialBlock < max(window, (last-b+1)*partialBlock) {
 			end++
 		}
-		fl := &flight{done: make(chan struct{})}
 		for i := b; i <= end; i++ {
-			p.inflight[i] = fl
+			p.inflight[i] = &flight{done: make(chan struct{})}
 		}
 		start = b * partialBlock
 		stop := min((end+1)*partialBlock, p.size)
-		return start, stop - start, fl, false
+		return start, stop - start, nil
 	}
-	return 0, 0, nil, false
+	return 0, 0, nil
 }
 
 // ensure makes every block of [off, off+n) present: it fetches those that
@@ -362,21 +382,29 @@ func (p *Partial) ensure(ctx context.Context, off, n, window int64, demand bool)
 		for !demand && p.demand > 0 {
 			p.idle.Wait()
 		}
-		start, length, fl, wait := p.claim(off, n, window)
+		start, length, wait := p.claim(off, n, window)
+		if need := min((off+n+partialBlock-1)/partialBlock*partialBlock, p.size); wait == nil && start+length > need {
+			// The window past what this read needs comes in a GET of
+			// its own, beside this one: the reader goes on as soon as
+			// its own blocks are here, and the next reads find theirs
+			// landing block by block.
+			p.goFetch(need, start+length-need, func() {})
+			length = need - start
+		}
 		p.mu.Unlock()
 		switch {
-		case fl == nil:
-			return nil
-		case wait:
+		case wait != nil:
 			// A failed GET leaves its blocks missing: the next claim
 			// fetches them again, for this read.
 			select {
-			case <-fl.done:
+			case <-wait.done:
 			case <-ctx.Done():
 				return ctx.Err()
 			}
+		case length == 0:
+			return nil
 		default:
-			if err := p.fetch(ctx, start, length, fl); err != nil {
+			if err := p.fetch(ctx, start, length); err != nil {
 				return err
 			}
 		}
@@ -392,40 +420,76 @@ func (p *Partial) failed() error {
 	}
 }
 
-// fetch GETs one claimed block-aligned range into the file, marks it
-// present (or missing again, on failure) and ends its flight.
-func (p *Partial) fetch(ctx context.Context, start, length int64, fl *flight) error {
-	err := p.get(ctx, start, length)
-	p.mu.Lock()
-	for b := start / partialBlock; b*partialBlock < start+length; b++ {
-		p.inflight[b] = nil
-		if err == nil && !p.have[b] {
-			p.have[b] = true
-			p.nhave++
+// fetch GETs one claimed block-aligned range into the file. Each block is
+// marked present, and its flight ended, as soon as its bytes are written:
+// a reader waiting for the first block of a 4 MiB GET goes on after 256
+// KiB, not after the whole GET. On failure the blocks not yet written are
+// missing again.
+func (p *Partial) fetch(ctx context.Context, start, length int64) error {
+	landed := start // blocks before it are present
+	err := p.get(ctx, start, length, func(upTo int64) {
+		p.mu.Lock()
+		var done []*flight
+		for ; landed < upTo; landed += partialBlock {
+			b := landed / partialBlock
+			done = append(done, p.inflight[b])
+			p.inflight[b] = nil
+			if !p.have[b] {
+				p.have[b] = true
+				p.nhave++
+			}
 		}
+		p.mu.Unlock()
+		for _, fl := range done {
+			close(fl.done)
+		}
+	})
+	p.mu.Lock()
+	var done []*flight
+	for ; landed < start+length; landed += partialBlock {
+		b := landed / partialBlock
+		done = append(done, p.inflight[b])
+		p.inflight[b] = nil
 	}
 	// Everything read without a fill: verify and publish it all the same.
 	all := p.nhave == len(p.have) && p.mode != FillNever
 	p.mu.Unlock()
-	close(fl.done)
+	for _, fl := range done {
+		close(fl.done)
+	}
 	if all {
 		p.startFill(0)
 	}
 	return err
 }
 
-func (p *Partial) get(ctx context.Context, start, length int64) error {
+// copyBufs are get's buffers: one block each, reused so that a 1 GB read
+// allocates (and clears) no 1 GB of garbage, and small enough to stay in
+// the CPU cache between the socket's copy into it and the file's copy out.
+var copyBufs = sync.Pool{New: func() any { b := make([]byte, partialBlock); return &b }}
+
+// get copies [start, start+length) of the object into the file, block by
+// block, and calls landed with the end of what is written after each block
+// (the last may be short: the object's end).
+func (p *Partial) get(ctx context.Context, start, length int64, landed func(upTo int64)) error {
 	rc, err := p.c.store.Open(ctx, p.key, start, length)
 	if err != nil {
 		return fmt.Errorf("read %s: %w", p.key, err)
 	}
 	defer rc.Close()
-	buf := make([]byte, length)
-	if _, err := io.ReadFull(rc, buf); err != nil {
-		return fmt.Errorf("read %s [%d+%d]: %w", p.key, start, length, err)
-	}
-	if _, err := p.f.WriteAt(buf, start); err != nil {
-		return fmt.Errorf("cache %s: %w", p.key, err)
+	bp := copyBufs.Get().(*[]byte)
+	defer copyBufs.Put(bp)
+	for off := start; off < start+length; {
+		n := min(int64(len(*bp)), start+length-off)
+		buf := (*bp)[:n]
+		if _, err := io.ReadFull(rc, buf); err != nil {
+			return fmt.Errorf("read %s [%d+%d]: %w", p.key, start, length, err)
+		}
+		if _, err := p.f.WriteAt(buf, off); err != nil {
+			return fmt.Errorf("cache %s: %w", p.key, err)
+		}
+		off += n
+		landed(off)
 	}
 	return nil
 }

@@ -351,3 +351,107 @@ func TestPartialFillsWhenSequential(t *testing.T) {
 		t.Fatalf("fetched %d bytes for a %d-byte object", got, len(body))
 	}
 }
+
+// stallingStore's GETs deliver their first stallAfter bytes, then stop
+// until release is closed.
+type stallingStore struct {
+	store.Store
+	stallAfter int64
+	release    chan struct{}
+}
+
+type stallingBody struct {
+	io.ReadCloser
+	left    int64
+	release chan struct{}
+}
+
+func (s *stallingStore) Open(ctx context.Context, key string, off, n int64) (io.ReadCloser, error) {
+	rc, err := s.Store.Open(ctx, key, off, n)
+	if err != nil {
+		return nil, err
+	}
+	return &stallingBody{ReadCloser: rc, left: s.stallAfter, release: s.release}, nil
+}
+
+func (b *stallingBody) Read(p []byte) (int, error) {
+	if b.left <= 0 {
+		<-b.release
+		return b.ReadCloser.Read(p)
+	}
+	n, err := b.ReadCloser.Read(p[:min(int64(len(p)), b.left)])
+	b.left -= int64(n)
+	return n, err
+}
+
+// A reader goes on as soon as its own blocks are here: the window a
+// sequential read claims past them comes in a GET of its own, which lands
+// block by block; a later read of a block of it waits for that GET
+// instead of fetching again.
+func TestPartialReaderGoesOnAsItsBlockLands(t *testing.T) {
+	ctx := context.Background()
+	c, cs, body, sha := partialFixture(t, 16<<20)
+	ss := &stallingStore{Store: cs, stallAfter: partialBlock, release: make(chan struct{})}
+	c.store = ss
+	p, err := c.OpenPartial(ctx, "datom/t/x.parquet", sha, int64(len(body)), FillNever)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer p.Close()
+	// A sequential run from 0: the next read's window is several blocks.
+	p.mu.Lock()
+	p.observe(0, 2*partialBlock)
+	p.mu.Unlock()
+	b := make([]byte, 4096)
+	read := make(chan error, 1)
+	go func() {
+		n, err := p.ReadAt(ctx, b, 2*partialBlock)
+		if err == nil && !bytes.Equal(b[:n], body[2*partialBlock:2*partialBlock+int64(n)]) {
+			err = errors.New("wrong bytes")
+		}
+		read <- err
+	}()
+	select {
+	case err := <-read:
+		if err != nil {
+			t.Fatal(err)
+		}
+	case <-time.After(10 * time.Second):
+		t.Fatal("the read waited for the whole window's GET, not for its block")
+	}
+	// The footer's GET, the read's own, and the window's past it, which
+	// stalls after its first block.
+	for deadline := time.Now().Add(10 * time.Second); cs.gets.Load() < 3; {
+		if time.Now().After(deadline) {
+			t.Fatalf("%d GETs, want the window's GET besides the read's", cs.gets.Load())
+		}
+		time.Sleep(time.Millisecond)
+	}
+	p.mu.Lock()
+	ahead := p.have[3] || p.inflight[3] != nil
+	stalled := p.inflight[4] != nil
+	p.mu.Unlock()
+	if !ahead || !stalled {
+		t.Fatalf("block 3 present or in flight: %v, block 4 in flight: %v", ahead, stalled)
+	}
+	later := make(chan error, 1)
+	go func() {
+		n, err := p.ReadAt(ctx, b, 4*partialBlock)
+		if err == nil && !bytes.Equal(b[:n], body[4*partialBlock:4*partialBlock+int64(n)]) {
+			err = errors.New("wrong bytes")
+		}
+		later <- err
+	}()
+	select {
+	case err := <-later:
+		t.Fatalf("a read of a stalled block returned (%v) before its GET went on", err)
+	case <-time.After(50 * time.Millisecond):
+	}
+	close(ss.release)
+	if err := <-later; err != nil {
+		t.Fatal(err)
+	}
+	if got := cs.gets.Load(); got != 3 {
+		t.Fatalf("%d GETs, want 3: a read of a block in flight fetched it again", got)
+	}
+}
