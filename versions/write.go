@@ -493,10 +493,19 @@ func (c *checkpointReader) Read(b []byte) (int, error) {
 
 // versionDocs are the JSON documents one write produces.
 type versionDocs struct {
-	table    meta.TableName
-	metadata meta.Metadata
-	history  meta.History
-	manifest meta.Manifest
+	table       meta.TableName
+	metadata    meta.Metadata
+	history     meta.History
+	historyJSON []byte // history's document when already made (it grows with the history)
+	manifest    meta.Manifest
+}
+
+// historyDoc is the history's document, made once per write.
+func (d versionDocs) historyDoc() []byte {
+	if d.historyJSON != nil {
+		return d.historyJSON
+	}
+	return d.history.JSON()
 }
 
 // tableChange is one table's new version, ready to be committed.
@@ -539,8 +548,9 @@ func (p *Project) commitAndPush(ctx context.Context, changes []tableChange, msg 
 			OriginalFileSHA: c.st.originalFileSHA,
 			OriginalFormat:  c.st.originalFormat,
 		}, p.now())
-		files = append(files, file{meta.MetadataPath(c.name), c.md.JSON()}, file{meta.HistoryPath(c.name), hist.JSON()})
-		docs[i] = versionDocs{table: c.name, metadata: c.md, history: hist}
+		histJSON := hist.JSON()
+		files = append(files, file{meta.MetadataPath(c.name), c.md.JSON()}, file{meta.HistoryPath(c.name), histJSON})
+		docs[i] = versionDocs{table: c.name, metadata: c.md, history: hist, historyJSON: histJSON}
 		names[i] = c.name.String()
 	}
 	files = append(files, file{meta.ManifestPath, man.JSON()})
@@ -610,7 +620,7 @@ func (p *Project) mirror(ctx context.Context, docs ...versionDocs) error {
 		puts = append(puts,
 			storePut{p.layout.SnapshotKey(d.table, d.metadata.Version()), d.metadata.JSON()},
 			storePut{p.layout.MetadataKey(d.table), d.metadata.JSON()},
-			storePut{p.layout.VersionHistoryKey(d.table), d.history.JSON()})
+			storePut{p.layout.VersionHistoryKey(d.table), d.historyDoc()})
 	}
 	if err := putAll(len(docs) > 1, puts, func(x storePut) error { return p.putStoreJSON(ctx, x.key, x.body) }); err != nil {
 		return err

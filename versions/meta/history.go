@@ -1,6 +1,7 @@
 package meta
 
 import (
+	"bytes"
 	"errors"
 	"fmt"
 	"strings"
@@ -109,7 +110,19 @@ type historyItem struct {
 // History is a table's version_history.json, newest first. The zero value
 // is an empty history. Parsed entries are written back exactly as read
 // (unknown keys included).
-type History struct{ items []historyItem }
+//
+// A write adds one entry to a document that grows with every version (4 MB
+// at 10,000): JSON splices the new entry in front of the text it was
+// parsed from rather than writing every entry again. The old entries keep
+// their text byte for byte; a layout datomfs would not have written is
+// still the same document to every reader (contract 10.2, quirk 3).
+type History struct {
+	items []historyItem
+	// src is the document items[1:] were parsed from when added is set
+	// (items[0:] when not), without trailing whitespace, or nil.
+	src   []byte
+	added bool // items[0] is new: not in src
+}
 
 // ParseHistory reads a version_history.json.
 func ParseHistory(data []byte) (History, error) {
@@ -132,7 +145,7 @@ func ParseHistory(data []byte) (History, error) {
 		}
 		items = append(items, historyItem{entry: e, raw: it})
 	}
-	return History{items: items}, nil
+	return History{items: items, src: bytes.TrimRight(data, " \t\r\n")}, nil
 }
 
 // Len is the number of entries.
@@ -187,7 +200,11 @@ func (h History) Prepend(e HistoryEntry) History {
 	items := make([]historyItem, 0, len(h.items)+1)
 	items = append(items, historyItem{entry: e, raw: e.value()})
 	items = append(items, h.items...)
-	return History{items: items}
+	out := History{items: items}
+	if !h.added && len(h.src) > 0 {
+		out.src, out.added = h.src, true
+	}
+	return out
 }
 
 // Find resolves a version argument (contract 7.3): the entries whose
@@ -250,7 +267,18 @@ func (h History) Value() datomjson.Value {
 }
 
 // JSON is the pretty document without a trailing newline (S3 form).
-func (h History) JSON() []byte { return datomjson.Pretty(h.Value()) }
+func (h History) JSON() []byte {
+	// A list pretty-printed as "[\n" + its elements at level 1: the new
+	// entry goes in front of them as Pretty would write it there.
+	// (An old document with no entries, "[\n  ]", gets no splice.)
+	if old, ok := bytes.CutPrefix(h.src, []byte("[\n  ")); ok && h.added && len(h.items) > 1 {
+		entry := datomjson.Pretty(datomjson.List(h.items[0].raw))
+		entry = entry[:len(entry)-len("\n]")]
+		out := make([]byte, 0, len(entry)+len(",\n  ")+len(old))
+		return append(append(append(out, entry...), ",\n  "...), old...)
+	}
+	return datomjson.Pretty(h.Value())
+}
 
 // File is the pretty document plus "\n" (git and local-store form).
 func (h History) File() []byte { return append(h.JSON(), '\n') }

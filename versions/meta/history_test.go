@@ -7,6 +7,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/datomfs/datomfs/versions/datomjson"
 	"github.com/datomfs/datomfs/versions/identity"
 )
 
@@ -157,5 +158,68 @@ func TestParseHistoryErrors(t *testing.T) {
 		if h, err := ParseHistory([]byte(in)); err != nil || h.Len() != 0 {
 			t.Errorf("ParseHistory(%q) = %d, %v", in, h.Len(), err)
 		}
+	}
+}
+
+// A new entry is spliced in front of the parsed text: on a document datomfs
+// (or datom) wrote, the result is byte for byte the whole document written
+// again; on other layouts it is the same history to a parser, old entries
+// verbatim.
+func TestHistoryPrependSplices(t *testing.T) {
+	m, err := ParseMetadata(readTestdata(t, "metadata_1col.json"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	e := EntryFor(m, Author{Name: "Ada", Email: "ada@x"}, "Update x\nwith \"quotes\" and é")
+	old, err := ParseHistory(readTestdata(t, "version_history.json"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	canonical := old.File()
+	cases := []struct {
+		name, doc string
+		spliced   bool // the old text is kept verbatim after the new entry
+	}{
+		{"as written", string(canonical), true},
+		{"no trailing newline", strings.TrimSuffix(string(canonical), "\n"), true},
+		{"wider indent", strings.ReplaceAll(string(canonical), "\n  ", "\n    "), true},
+		{"compact", strings.Join(strings.Fields(strings.ReplaceAll(string(canonical), ": ", ":")), ""), false},
+		{"empty, pretty", "[\n  ]\n", false},
+		{"empty", "[]\n", false},
+		{"empty object", "{}\n", false},
+	}
+	for _, c := range cases {
+		t.Run(c.name, func(t *testing.T) {
+			h, err := ParseHistory([]byte(c.doc))
+			if err != nil {
+				t.Fatal(err)
+			}
+			got := h.Prepend(e)
+			full := datomjson.Pretty(got.Value())
+			text := got.JSON()
+			reparsed, err := ParseHistory(text)
+			if err != nil {
+				t.Fatalf("spliced document does not parse: %v\n%s", err, text)
+			}
+			if !bytes.Equal(datomjson.Pretty(reparsed.Value()), full) {
+				t.Fatalf("spliced document is another history:\n%s", text)
+			}
+			if c.name == "as written" && !bytes.Equal(append(text, '\n'), append(full, '\n')) {
+				t.Fatalf("splice differs from the whole document written again:\n%s\nwant\n%s", text, full)
+			}
+			if c.spliced && !strings.HasSuffix(string(text), strings.TrimRight(c.doc, "\n")[len("[\n  "):]) {
+				t.Fatalf("old entries not kept verbatim:\n%s", text)
+			}
+			if !c.spliced && !bytes.Equal(text, full) {
+				t.Fatalf("not the whole document written again:\n%s", text)
+			}
+			// A second Prepend on the result (no text of its own) writes
+			// the whole document.
+			e2 := e
+			e2.Version = identity.MetadataSHA(strings.Repeat("c", 64))
+			if two := got.Prepend(e2); !bytes.Equal(two.JSON(), datomjson.Pretty(two.Value())) {
+				t.Fatalf("a second prepend spliced:\n%s\nwant\n%s", two.JSON(), datomjson.Pretty(two.Value()))
+			}
+		})
 	}
 }

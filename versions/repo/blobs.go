@@ -1,7 +1,6 @@
 package repo
 
 import (
-	"compress/zlib"
 	"crypto/sha1"
 	"errors"
 	"fmt"
@@ -11,13 +10,16 @@ import (
 	"strconv"
 
 	"github.com/go-git/go-git/v5/plumbing"
+	"github.com/klauspost/compress/zlib"
 )
 
 // writeBlob stores body as a loose blob object, as git add does, and keeps
 // it in memory for the pushes that send it or use it as a delta base
-// (thinpack.go), rather than reading it back. It compresses at zlib's fastest level: a
-// write rewrites version_history.json, megabytes at 10,000 versions, and
-// the object is repacked later anyway (PackLoose). An object already
+// (thinpack.go), rather than reading it back. It compresses at zlib's
+// fastest level, with klauspost/compress's zlib (2.5x the standard
+// library's speed there, same format): a write rewrites
+// version_history.json, megabytes at 10,000 versions, and the object is
+// repacked later anyway (PackLoose). An object already
 // present is not written again.
 func (r *Repo) writeBlob(body []byte) (plumbing.Hash, error) {
 	hdr := []byte("blob " + strconv.Itoa(len(body)) + "\x00")
