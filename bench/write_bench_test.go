@@ -9,6 +9,10 @@ package bench
 //	go test ./bench -run '^$' -bench 'WriteHistory' -benchtime 1x
 //
 // Reports ms_median per write for each N; nothing asserts a timing.
+//
+// BenchmarkWriteHistoryGitFloor is what git itself pays for the same growth:
+// C git committing and pushing one new entry in front of the same
+// version_history.json (nothing else: no hashing, no store), at each N.
 
 import (
 	"context"
@@ -79,5 +83,44 @@ func seedHistory(b *testing.B, dir, table string, n int) {
 		if out, err := exec.Command("git", append([]string{"-C", dir}, args...)...).CombinedOutput(); err != nil {
 			b.Fatalf("git %v: %v %s", args, err, out)
 		}
+	}
+}
+
+func BenchmarkWriteHistoryGitFloor(b *testing.B) {
+	const writes = 11
+	for _, n := range []int{100, 10000} {
+		b.Run(fmt.Sprintf("history=%d", n), func(b *testing.B) {
+			var medians []float64
+			for it := 0; it < b.N; it++ {
+				fx := projecttest.New(b, projecttest.Options{Name: "bench"})
+				seedHistory(b, fx.Dir, "lb", n)
+				path := filepath.Join(fx.Dir, filepath.FromSlash(meta.HistoryPath(meta.MustTableName("lb"))))
+				more := fakeEntries("lb-more", writes, time.Date(2030, 1, 1, 0, 0, 0, 0, time.UTC), time.Minute)
+				var ds []time.Duration
+				for _, e := range more {
+					start := time.Now()
+					old, err := os.ReadFile(path)
+					if err != nil {
+						b.Fatal(err)
+					}
+					one := meta.History{}.Prepend(e).JSON() // "[\n  {...}\n]"
+					body := append(append(append([]byte{}, one[:len(one)-2]...), ",\n"...), old[2:]...)
+					if err := os.WriteFile(path, body, 0o644); err != nil {
+						b.Fatal(err)
+					}
+					for _, args := range [][]string{{"-c", "user.name=Bench", "-c", "user.email=bench@example.org", "commit", "-qam", "Update lb"}, {"push", "-q"}} {
+						if out, err := exec.Command("git", append([]string{"-C", fx.Dir}, args...)...).CombinedOutput(); err != nil {
+							b.Fatalf("git %v: %v %s", args, err, out)
+						}
+					}
+					ds = append(ds, time.Since(start))
+				}
+				ds = ds[1:]
+				sort.Slice(ds, func(i, j int) bool { return ds[i] < ds[j] })
+				medians = append(medians, float64(ds[len(ds)/2].Microseconds())/1000)
+			}
+			sort.Float64s(medians)
+			b.ReportMetric(medians[len(medians)/2], "ms_median")
+		})
 	}
 }
