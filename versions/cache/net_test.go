@@ -9,6 +9,7 @@ import (
 	"log/slog"
 	"math/rand/v2"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -73,8 +74,19 @@ func TestReadPathNotResponding(t *testing.T) {
 		t.Fatal(err)
 	}
 	p.AfterBytes(3<<20, p.Pause) // the fill is under way
+	var logged lockedBuffer
+	c.log = slog.New(slog.NewTextHandler(&logged, nil))
 	part.startFill(0)
-	check("fill", part.Wait(ctx))
+	for !strings.Contains(logged.String(), "fill cache") && ctx.Err() == nil {
+		time.Sleep(10 * time.Millisecond)
+	}
+	// A failed fill is logged and leaves reads to fetch what they need.
+	if ctx.Err() != nil {
+		t.Fatal("the fill hung until the test's deadline")
+	}
+	if out := logged.String(); !strings.Contains(out, "not responding") {
+		t.Fatalf("the fill's failure was logged as %q; want the store not responding", out)
+	}
 	part.Close()
 	_, err = c.Get(ctx, key, sha, nil)
 	check("Get", err)
@@ -96,4 +108,22 @@ func TestReadPathNotResponding(t *testing.T) {
 	if _, err := part.ReadAt(ctx, b, 5<<20); err != nil || !bytes.Equal(b, body[5<<20:5<<20+1000]) {
 		t.Fatalf("ReadAt after Resume: %v", err)
 	}
+}
+
+// lockedBuffer is a log's output, written and read concurrently.
+type lockedBuffer struct {
+	mu  sync.Mutex
+	buf bytes.Buffer
+}
+
+func (b *lockedBuffer) Write(p []byte) (int, error) {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	return b.buf.Write(p)
+}
+
+func (b *lockedBuffer) String() string {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	return b.buf.String()
 }

@@ -85,8 +85,8 @@ type Partial struct {
 	mode      Fill
 	refs      int
 	filling   bool
-	complete  chan struct{} // closed once the fill is done: verified in place, or failed
-	err       error         // set before complete is closed, on failure
+	complete  chan struct{} // closed once the copy is verified and published, or found wrong
+	err       error         // ErrIntegrity, set before complete is closed, or nil
 }
 
 // flight is one GET under way; done is closed when it has ended.
@@ -187,7 +187,8 @@ func (p *Partial) Span(ctx context.Context, off, n int64) (*os.File, int64, erro
 	}
 	p.mu.Lock()
 	run, seq := p.observe(off, n)
-	fill := p.mode == FillAuto && run >= p.fillAt()
+	// (A fill that failed is started again: FillNow's at the next read.)
+	fill := !p.filling && (p.mode == FillNow || p.mode == FillAuto && run >= p.fillAt())
 	p.mu.Unlock()
 	if fill {
 		p.startFill(off)
@@ -312,8 +313,10 @@ func (p *Partial) Close() {
 	p.unpin()
 }
 
-// Wait blocks until the background fill has finished (or ctx ends) and
-// returns its error.
+// Wait blocks until the background fill has published the verified copy
+// (nil) or found the bytes wrong (ErrIntegrity), or ctx ends. A fill that
+// fails otherwise (the store, the disk) is started again by a later read:
+// Wait goes on waiting for that one.
 func (p *Partial) Wait(ctx context.Context) error {
 	select {
 	case <-p.complete:
@@ -507,6 +510,17 @@ func (p *Partial) startFill(off int64) {
 	p.mu.Unlock()
 	go func() {
 		err := p.fill(context.Background(), off)
+		if err != nil && !errors.Is(err, ErrIntegrity) {
+			// A GET or the cache's disk failed, not the bytes: reads go
+			// on fetching what they ask for (and fail on their own if the
+			// store is gone), and a later read starts the fill again.
+			p.c.log.Warn("fill cache; reads go on from the store", "key", p.key, "err", err)
+			p.mu.Lock()
+			p.filling = false
+			p.mu.Unlock()
+			p.Close()
+			return
+		}
 		if err != nil {
 			p.c.log.Error("fill cache", "key", p.key, "err", err)
 		}

@@ -455,3 +455,62 @@ func TestPartialReaderGoesOnAsItsBlockLands(t *testing.T) {
 		t.Fatalf("%d GETs, want 3: a read of a block in flight fetched it again", got)
 	}
 }
+
+// failingStore fails every GET that starts before failBelow while failing
+// is set.
+type failingStore struct {
+	store.Store
+	failBelow int64
+	failing   atomic.Bool
+}
+
+func (f *failingStore) Open(ctx context.Context, key string, off, n int64) (io.ReadCloser, error) {
+	if f.failing.Load() && off < f.failBelow {
+		return nil, errors.New("store down")
+	}
+	return f.Store.Open(ctx, key, off, n)
+}
+
+// A fill that fails because the store does (not because the bytes are
+// wrong) does not fail the reads of that open version: once the store is
+// back they are served, and the fill starts again and publishes the copy.
+func TestPartialFailedFillDoesNotFailReads(t *testing.T) {
+	ctx := context.Background()
+	c, cs, body, sha := partialFixture(t, 24<<20)
+	fs := &failingStore{Store: cs, failBelow: 24<<20 - partialBlock} // the footer comes
+	fs.failing.Store(true)
+	c.store = fs
+	p, err := c.OpenPartial(ctx, "datom/t/x.parquet", sha, int64(len(body)), FillNow)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer p.Close()
+	for deadline := time.Now().Add(10 * time.Second); ; time.Sleep(time.Millisecond) {
+		p.mu.Lock()
+		filling := p.filling
+		p.mu.Unlock()
+		if !filling {
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatal("the fill did not fail")
+		}
+	}
+	if _, err := p.ReadAt(ctx, make([]byte, 10), 0); err == nil {
+		t.Fatal("a read while the store is down succeeded")
+	}
+	fs.failing.Store(false)
+	b := make([]byte, 1<<20)
+	n, err := p.ReadAt(ctx, b, 5<<20)
+	if err != nil || !bytes.Equal(b[:n], body[5<<20:5<<20+n]) {
+		t.Fatalf("read after the store came back: %d, %v", n, err)
+	}
+	wctx, cancel := context.WithTimeout(ctx, 20*time.Second)
+	defer cancel()
+	if err := p.Wait(wctx); err != nil {
+		t.Fatalf("the fill did not start again and publish the copy: %v", err)
+	}
+	if _, cached := c.Cached("datom/t/x.parquet", sha); !cached {
+		t.Fatal("the filled copy is not a cache entry")
+	}
+}
