@@ -40,6 +40,12 @@ func Parse(data []byte) (Value, error) {
 type parser struct {
 	data []byte
 	pos  int
+	// members and items are stacks the objects and arrays being parsed
+	// collect into; each gets one slice of its exact size when it ends
+	// (a 10,000-entry history is 10,000 objects: no growing slices).
+	members []Member
+	items   []Value
+	keys    map[string]string // object keys seen, to share one string each
 }
 
 func (p *parser) errorf(format string, args ...any) error {
@@ -98,18 +104,19 @@ func (p *parser) object(depth int) (Value, error) {
 		return Value{}, p.errorf("nesting deeper than %d", maxDepth)
 	}
 	p.pos++ // '{'
-	var ms []Member
 	p.skipSpace()
 	if p.pos < len(p.data) && p.data[p.pos] == '}' {
 		p.pos++
 		return Obj(), nil
 	}
+	base := len(p.members)
+	defer func() { p.members = p.members[:base] }()
 	for {
 		p.skipSpace()
 		if p.pos >= len(p.data) || p.data[p.pos] != '"' {
 			return Value{}, p.errorf("expected an object key")
 		}
-		key, err := p.str()
+		key, err := p.key()
 		if err != nil {
 			return Value{}, err
 		}
@@ -123,7 +130,7 @@ func (p *parser) object(depth int) (Value, error) {
 		if err != nil {
 			return Value{}, err
 		}
-		ms = append(ms, Member{Key: key, Value: v})
+		p.members = append(p.members, Member{Key: key, Value: v})
 		p.skipSpace()
 		if p.pos >= len(p.data) {
 			return Value{}, p.errorf("unterminated object")
@@ -133,11 +140,31 @@ func (p *parser) object(depth int) (Value, error) {
 			p.pos++
 		case '}':
 			p.pos++
-			return Value{kind: KindObject, members: ms}, nil
+			return Value{kind: KindObject, members: append([]Member(nil), p.members[base:]...)}, nil
 		default:
 			return Value{}, p.errorf("expected ',' or '}' in object")
 		}
 	}
+}
+
+// key is an object key, the same string for every object that has it.
+func (p *parser) key() (string, error) {
+	start := p.pos
+	s, err := p.str()
+	if err != nil {
+		return "", err
+	}
+	if p.keys == nil {
+		p.keys = map[string]string{}
+	}
+	raw := p.data[start:p.pos]
+	if k, ok := p.keys[string(raw)]; ok {
+		return k, nil
+	}
+	if len(p.keys) < 1000 {
+		p.keys[string(raw)] = s
+	}
+	return s, nil
 }
 
 func (p *parser) array(depth int) (Value, error) {
@@ -146,19 +173,20 @@ func (p *parser) array(depth int) (Value, error) {
 	}
 	start := p.pos
 	p.pos++ // '['
-	var items []Value
 	p.skipSpace()
 	if p.pos < len(p.data) && p.data[p.pos] == ']' {
 		p.pos++
 		return List(), nil
 	}
+	base := len(p.items)
+	defer func() { p.items = p.items[:base] }()
 	for {
 		p.skipSpace()
 		v, err := p.value(depth)
 		if err != nil {
 			return Value{}, err
 		}
-		items = append(items, v)
+		p.items = append(p.items, v)
 		p.skipSpace()
 		if p.pos >= len(p.data) {
 			return Value{}, p.errorf("unterminated array")
@@ -168,6 +196,7 @@ func (p *parser) array(depth int) (Value, error) {
 			p.pos++
 		case ']':
 			p.pos++
+			items := append([]Value(nil), p.items[base:]...)
 			return Value{kind: KindList, items: items, inline: isInline(p.data[start:p.pos], items)}, nil
 		default:
 			return Value{}, p.errorf("expected ',' or ']' in array")
