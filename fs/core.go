@@ -60,12 +60,13 @@ func newCore(p *versions.Project, o coreOptions) *core {
 	if o.bg == nil {
 		o.bg = context.Background()
 	}
+	r := newRenditions(p, o.conv, o.bg)
 	return &core{
 		p: p, log: o.log, noFill: o.noFill, prefetch: o.prefetch, bg: o.bg,
 		readOnly:   p.Role() != versions.Developer,
-		tree:       newTree(p, time.Now()),
+		tree:       newTree(p, time.Now(), r.kinds()),
 		staging:    newStaging(o.staging),
-		renditions: newRenditions(p, o.conv, o.bg),
+		renditions: r,
 	}
 }
 
@@ -138,7 +139,8 @@ type dirEntry struct {
 
 // readdir lists tables/ (dir zero) or a table folder: versions (and their
 // renditions), current.parquet and history.json once there is a version,
-// and the files being written there.
+// and the files being written there. A table folder's listing is the
+// tree's, built once per loaded history: callers must not modify it.
 func (c *core) readdir(ctx context.Context, dir meta.TableName) ([]dirEntry, error) {
 	var out []dirEntry
 	if dir.IsZero() {
@@ -146,6 +148,7 @@ func (c *core) readdir(ctx context.Context, dir meta.TableName) ([]dirEntry, err
 		if err != nil {
 			return nil, err
 		}
+		out = make([]dirEntry, 0, len(names))
 		for _, t := range names {
 			out = append(out, dirEntry{t.String(), syscall.S_IFDIR, inoOf("table", t.String())})
 		}
@@ -154,19 +157,7 @@ func (c *core) readdir(ctx context.Context, dir meta.TableName) ([]dirEntry, err
 		if err != nil {
 			return nil, err
 		}
-		d := dir.String()
-		for i, v := range t.versions {
-			out = append(out, dirEntry{"@" + t.names[i] + ".parquet", syscall.S_IFREG, inoOf("version", d, string(v.ID), "parquet")})
-			for _, kind := range c.renditions.kinds() {
-				out = append(out, dirEntry{"@" + t.names[i] + "." + kind, syscall.S_IFREG, inoOf("version", d, string(v.ID), kind)})
-			}
-		}
-		if len(t.versions) > 0 {
-			out = append(out,
-				dirEntry{currentName, syscall.S_IFLNK, inoOf("current", d)},
-				dirEntry{currentRDSName, syscall.S_IFLNK, inoOf("current", d, "rds")},
-				dirEntry{historyName, syscall.S_IFREG, inoOf("history", d)})
-		}
+		out = t.listing // no spare capacity: the appends below copy
 	}
 	for name, ino := range c.staging.in(dir) {
 		out = append(out, dirEntry{name, syscall.S_IFREG, ino})

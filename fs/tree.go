@@ -35,6 +35,9 @@ const (
 type tree struct {
 	p       *versions.Project
 	started time.Time // mtime of the skeleton folders and of mkdir'd tables
+	// kinds are the renditions listed next to each version's parquet file
+	// (renditions.kinds: fixed for the mount's life).
+	kinds []string
 
 	// syncMu serialises reloads.
 	syncMu sync.Mutex
@@ -58,6 +61,11 @@ type tableSnap struct {
 	names    []string // listed names, in history order
 	history  meta.History
 	histJSON []byte // history.json's bytes; nil until first asked
+	// listing is the folder's listing (versions, renditions, current.*,
+	// history.json), built once with the versions: a listing of a long
+	// history formats and hashes nothing per readdir. Shared, read-only,
+	// with no spare capacity (an append copies).
+	listing []dirEntry
 }
 
 // manifestSig identifies a version of the clone's manifest file: writes
@@ -94,8 +102,8 @@ type changes struct {
 
 func (c changes) empty() bool { return len(c.added)+len(c.removed)+len(c.changed) == 0 }
 
-func newTree(p *versions.Project, started time.Time) *tree {
-	return &tree{p: p, started: started, tables: map[meta.TableName]*tableSnap{}, empty: map[meta.TableName]bool{}}
+func newTree(p *versions.Project, started time.Time, kinds []string) *tree {
+	return &tree{p: p, started: started, kinds: kinds, tables: map[meta.TableName]*tableSnap{}, empty: map[meta.TableName]bool{}}
 }
 
 // ensureLoaded reads the table list once.
@@ -233,12 +241,36 @@ func (t *tree) versions(ctx context.Context, table meta.TableName) (*tableSnap, 
 	vs := versions.VersionsOf(table, h, cur)
 	loaded := &tableSnap{current: s.current, count: s.count, updated: s.updated, versions: vs, history: h}
 	loaded.names, loaded.byName = listedNames(vs)
+	loaded.listing = tableListing(table, vs, loaded.names, t.kinds)
 	t.mu.Lock()
 	if cur, ok := t.tables[table]; ok && cur == s {
 		t.tables[table] = loaded
 	}
 	t.mu.Unlock()
 	return loaded, nil
+}
+
+// tableListing is a table folder's listing: each version's parquet file
+// and renditions (newest first), then current.parquet, current.rds and
+// history.json once there is a version.
+func tableListing(table meta.TableName, vs []versions.Version, names, kinds []string) []dirEntry {
+	if len(vs) == 0 {
+		return nil
+	}
+	d := table.String()
+	out := make([]dirEntry, 0, len(vs)*(1+len(kinds))+3)
+	for i, v := range vs {
+		id := string(v.ID)
+		out = append(out, dirEntry{"@" + names[i] + ".parquet", syscall.S_IFREG, inoOf("version", d, id, "parquet")})
+		for _, kind := range kinds {
+			out = append(out, dirEntry{"@" + names[i] + "." + kind, syscall.S_IFREG, inoOf("version", d, id, kind)})
+		}
+	}
+	out = append(out,
+		dirEntry{currentName, syscall.S_IFLNK, inoOf("current", d)},
+		dirEntry{currentRDSName, syscall.S_IFLNK, inoOf("current", d, "rds")},
+		dirEntry{historyName, syscall.S_IFREG, inoOf("history", d)})
+	return out[:len(out):len(out)]
 }
 
 // resolve finds the version a name in a table folder means: a listed name,
