@@ -24,7 +24,7 @@ const maxDepth = 10000
 // when within ±2147483647 and a double otherwise; any other number is a
 // correctly rounded double (-0 is integer 0, -0.0 is double -0).
 func Parse(data []byte) (Value, error) {
-	p := parser{data: data}
+	p := parser{data: data, text: string(data)}
 	p.skipSpace()
 	v, err := p.value(0)
 	if err != nil {
@@ -39,7 +39,17 @@ func Parse(data []byte) (Value, error) {
 
 type parser struct {
 	data []byte
+	// text is data as one string: a string without escapes is a slice
+	// of it, not a copy of its own (one allocation per document, not one
+	// per string; the values keep the document's text alive).
+	text string
 	pos  int
+	// members and items are the stacks of the objects and arrays being
+	// read (nested ones above their parent's): each is copied out at its
+	// exact length when it closes, so a long document grows two slices,
+	// not one per object and array.
+	members []Member
+	items   []Value
 }
 
 func (p *parser) errorf(format string, args ...any) error {
@@ -98,7 +108,8 @@ func (p *parser) object(depth int) (Value, error) {
 		return Value{}, p.errorf("nesting deeper than %d", maxDepth)
 	}
 	p.pos++ // '{'
-	var ms []Member
+	base := len(p.members)
+	defer func() { p.members = p.members[:base] }()
 	p.skipSpace()
 	if p.pos < len(p.data) && p.data[p.pos] == '}' {
 		p.pos++
@@ -123,7 +134,7 @@ func (p *parser) object(depth int) (Value, error) {
 		if err != nil {
 			return Value{}, err
 		}
-		ms = append(ms, Member{Key: key, Value: v})
+		p.members = append(p.members, Member{Key: key, Value: v})
 		p.skipSpace()
 		if p.pos >= len(p.data) {
 			return Value{}, p.errorf("unterminated object")
@@ -133,6 +144,8 @@ func (p *parser) object(depth int) (Value, error) {
 			p.pos++
 		case '}':
 			p.pos++
+			ms := make([]Member, len(p.members)-base)
+			copy(ms, p.members[base:])
 			return Value{kind: KindObject, members: ms}, nil
 		default:
 			return Value{}, p.errorf("expected ',' or '}' in object")
@@ -146,7 +159,8 @@ func (p *parser) array(depth int) (Value, error) {
 	}
 	start := p.pos
 	p.pos++ // '['
-	var items []Value
+	base := len(p.items)
+	defer func() { p.items = p.items[:base] }()
 	p.skipSpace()
 	if p.pos < len(p.data) && p.data[p.pos] == ']' {
 		p.pos++
@@ -158,7 +172,7 @@ func (p *parser) array(depth int) (Value, error) {
 		if err != nil {
 			return Value{}, err
 		}
-		items = append(items, v)
+		p.items = append(p.items, v)
 		p.skipSpace()
 		if p.pos >= len(p.data) {
 			return Value{}, p.errorf("unterminated array")
@@ -168,6 +182,8 @@ func (p *parser) array(depth int) (Value, error) {
 			p.pos++
 		case ']':
 			p.pos++
+			items := make([]Value, len(p.items)-base)
+			copy(items, p.items[base:])
 			return Value{kind: KindList, items: items, inline: isInline(p.data[start:p.pos], items)}, nil
 		default:
 			return Value{}, p.errorf("expected ',' or ']' in array")
@@ -198,7 +214,7 @@ func (p *parser) str() (string, error) {
 				return "", p.errorf("string is not valid UTF-8")
 			}
 			p.pos++
-			return string(s), nil
+			return p.text[start : p.pos-1], nil
 		}
 		if c == '\\' || c < 0x20 {
 			break
