@@ -3,7 +3,6 @@ package fs
 import (
 	"context"
 	"fmt"
-	"hash/fnv"
 	"log/slog"
 	"os"
 	"strings"
@@ -74,13 +73,19 @@ func newCore(p *versions.Project, o coreOptions) *core {
 
 // inoOf derives a stable inode number from identities (table, version, kind).
 // Hashed numbers stay below 1<<62; staged files count up from 1<<62.
+// The hash is 64-bit FNV-1a of the parts, each followed by a zero byte,
+// computed inline: a listing hashes two or three names per version.
 func inoOf(parts ...string) uint64 {
-	h := fnv.New64a()
+	const prime = 1099511628211
+	h := uint64(14695981039346656037) // FNV-1a offset basis
 	for _, p := range parts {
-		h.Write([]byte(p))
-		h.Write([]byte{0})
+		for i := 0; i < len(p); i++ {
+			h ^= uint64(p[i])
+			h *= prime
+		}
+		h *= prime // the zero separator: h ^= 0 changes nothing
 	}
-	ino := h.Sum64() & (1<<62 - 1)
+	ino := h & (1<<62 - 1)
 	if ino < 16 {
 		ino += 16
 	}

@@ -6,6 +6,7 @@ import (
 	"crypto/sha256"
 	"encoding/hex"
 	"fmt"
+	"hash/fnv"
 	"os"
 	"path/filepath"
 	"slices"
@@ -22,7 +23,7 @@ import (
 // longHistoryProject is a developer clone with one table, "long", of n
 // versions, its files written directly (n real writes would take minutes):
 // version i's object holds 10+i%37 bytes, its timestamp is t0+i s.
-func longHistoryProject(t *testing.T, n int) (*versions.Project, []meta.HistoryEntry) {
+func longHistoryProject(t testing.TB, n int) (*versions.Project, []meta.HistoryEntry) {
 	t.Helper()
 	pf := projecttest.New(t, projecttest.Options{})
 	fake := func(parts ...any) string {
@@ -154,5 +155,55 @@ func TestLongListingThenStatEveryEntry(t *testing.T) {
 	}
 	if again := listed(); !slices.Equal(again, got) {
 		t.Errorf("a second listing differs from the first (%d names, then %d)", len(got), len(again))
+	}
+}
+
+// Inode numbers are stable across mounts (and releases): 64-bit FNV-1a of
+// the parts, each followed by a zero byte, cut to 62 bits.
+func TestInodeNumbersAreFNV(t *testing.T) {
+	for _, parts := range [][]string{
+		{"table", "lb"},
+		{"version", "lb", "19f44e3a00000000000000000000000000000000000000000000000000000001", "parquet"},
+		{"current", "lb", "rds"},
+		{"history", "ünïcode table"},
+		{""},
+	} {
+		h := fnv.New64a()
+		for _, p := range parts {
+			h.Write([]byte(p))
+			h.Write([]byte{0})
+		}
+		want := h.Sum64() & (1<<62 - 1)
+		if want < 16 {
+			want += 16
+		}
+		if got := inoOf(parts...); got != want {
+			t.Errorf("inoOf(%q) = %d, want %d", parts, got, want)
+		}
+	}
+}
+
+// Listed ids are the shortest (at least 8 digits) that no other version
+// shares, whichever neighbour in id order is the closer one.
+func TestListedNamesLongerWhereNeeded(t *testing.T) {
+	id := func(prefix string, n int) identity.MetadataSHA {
+		return identity.MetadataSHA(prefix + fmt.Sprintf("%0*x", 64-len(prefix), n))
+	}
+	vs := []versions.Version{
+		{ID: id("aaaaaaaa1234", 1)},
+		{ID: id("aaaaaaaa12", 2)},
+		{ID: id("bbbbbbbb", 3)},
+		{ID: id("aaaaaaaa1235", 4)},
+		{ID: id("aaaaaaab", 5)},
+	}
+	names, byName := listedNames(vs)
+	want := []string{"aaaaaaaa1234", "aaaaaaaa120", "bbbbbbbb", "aaaaaaaa1235", "aaaaaaab"}
+	if !slices.Equal(names, want) {
+		t.Errorf("names %v, want %v", names, want)
+	}
+	for i, n := range names {
+		if byName[n].ID != vs[i].ID {
+			t.Errorf("byName[%s] = %s, want %s", n, byName[n].ID, vs[i].ID)
+		}
 	}
 }

@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
+	"slices"
 	"sort"
 	"strings"
 	"sync"
@@ -252,18 +253,39 @@ func (t *tree) versions(ctx context.Context, table meta.TableName) (*tableSnap, 
 
 // tableListing is a table folder's listing: each version's parquet file
 // and renditions (newest first), then current.parquet, current.rds and
-// history.json once there is a version.
+// history.json once there is a version. The names are cut from one
+// string.
 func tableListing(table meta.TableName, vs []versions.Version, names, kinds []string) []dirEntry {
 	if len(vs) == 0 {
 		return nil
 	}
+	exts := append([]string{"parquet"}, kinds...)
+	size := 0
+	for _, name := range names {
+		for _, ext := range exts {
+			size += len(name) + len(ext) + 2 // "@" name "." ext
+		}
+	}
+	var b strings.Builder
+	b.Grow(size)
+	for _, name := range names {
+		for _, ext := range exts {
+			b.WriteByte('@')
+			b.WriteString(name)
+			b.WriteByte('.')
+			b.WriteString(ext)
+		}
+	}
+	all := b.String()
 	d := table.String()
-	out := make([]dirEntry, 0, len(vs)*(1+len(kinds))+3)
+	out := make([]dirEntry, 0, len(vs)*len(exts)+3)
+	at := 0
 	for i, v := range vs {
 		id := string(v.ID)
-		out = append(out, dirEntry{"@" + names[i] + ".parquet", syscall.S_IFREG, inoOf("version", d, id, "parquet")})
-		for _, kind := range kinds {
-			out = append(out, dirEntry{"@" + names[i] + "." + kind, syscall.S_IFREG, inoOf("version", d, id, kind)})
+		for _, ext := range exts {
+			n := len(names[i]) + len(ext) + 2
+			out = append(out, dirEntry{all[at : at+n], syscall.S_IFREG, inoOf("version", d, id, ext)})
+			at += n
 		}
 	}
 	out = append(out,
@@ -389,31 +411,34 @@ func (t *tree) dropEmpty(name meta.TableName) {
 // listedNames gives each version the shortest listed id of at least 8 hex
 // digits that no other version of the table shares.
 func listedNames(vs []versions.Version) ([]string, map[string]versions.Version) {
-	ids := make([]string, len(vs))
-	for i, v := range vs {
-		ids[i] = string(v.ID)
+	// Versions in id order: an id shares the longest prefix with one of
+	// its nearest different neighbours.
+	order := make([]int, len(vs))
+	for i := range order {
+		order[i] = i
 	}
-	sorted := append([]string(nil), ids...)
-	sort.Strings(sorted)
-	need := map[string]int{}
-	for i, id := range sorted {
-		n := 8
-		for _, j := range []int{i - 1, i + 1} {
-			if j >= 0 && j < len(sorted) && sorted[j] != id {
-				if l := commonPrefix(id, sorted[j]) + 1; l > n {
-					n = l
-				}
+	id := func(k int) string { return string(vs[order[k]].ID) }
+	slices.SortFunc(order, func(a, b int) int { return strings.Compare(string(vs[a].ID), string(vs[b].ID)) })
+	names := make([]string, len(vs))
+	for k := range order {
+		me, n := id(k), 8
+		lo := k - 1
+		for lo >= 0 && id(lo) == me {
+			lo--
+		}
+		hi := k + 1
+		for hi < len(order) && id(hi) == me {
+			hi++
+		}
+		for _, j := range []int{lo, hi} {
+			if j >= 0 && j < len(order) {
+				n = max(n, commonPrefix(me, id(j))+1)
 			}
 		}
-		if n > len(id) {
-			n = len(id)
-		}
-		need[id] = n
+		names[order[k]] = me[:min(n, len(me))]
 	}
-	names := make([]string, len(vs))
 	byName := make(map[string]versions.Version, len(vs))
 	for i, v := range vs {
-		names[i] = ids[i][:need[ids[i]]]
 		byName[names[i]] = v
 	}
 	return names, byName
