@@ -9,7 +9,8 @@ package bench
 // The clone's files (manifest, histories, metadata) are written directly:
 // making 10,000 versions through Project.Write would take an hour. Each
 // benchmark reports medians as custom metrics (ms_mount, ms_ls_cold,
-// ms_ls_warm, ms_find_cold, ms_find_warm); nothing asserts a timing.
+// ms_ls_warm, ms_lsl_cold, ms_lsl_warm, ms_find_cold, ms_find_warm);
+// nothing asserts a timing.
 
 import (
 	"bytes"
@@ -202,11 +203,32 @@ func walk(b *testing.B, root string) (time.Duration, int) {
 // and @<id>.rds per version, current.parquet, current.rds, history.json.
 func tableEntries(n int) int { return 2*n + 3 }
 
+// timeLsL is ls -l: the folder read, then every name lstat'ed.
+func timeLsL(b *testing.B, dir string, want int) time.Duration {
+	b.Helper()
+	t0 := time.Now()
+	es, err := os.ReadDir(dir)
+	if err != nil {
+		b.Fatal(err)
+	}
+	for _, e := range es {
+		if _, err := os.Lstat(filepath.Join(dir, e.Name())); err != nil {
+			b.Fatal(err)
+		}
+	}
+	d := time.Since(t0)
+	if len(es) != want {
+		b.Fatalf("%s: %d entries, want %d", dir, len(es), want)
+	}
+	return d
+}
+
 // BenchmarkMountListBigTable: ls of tables/ and of one table with 10,000
-// versions, on a fresh mount (cold) and again (warm).
+// versions, on a fresh mount (cold) and again (warm); and ls -l of that
+// table on another fresh mount (cold) and again (warm).
 func BenchmarkMountListBigTable(b *testing.B) {
 	p, _, _ := listProject(b, 0, 0, 10000)
-	var mounts, lsCold, lsWarm, tablesCold []time.Duration
+	var mounts, lsCold, lsWarm, tablesCold, lslCold, lslWarm []time.Duration
 	b.ResetTimer()
 	for i := 0; i < b.N; i++ {
 		srv, d := mountList(b, p)
@@ -216,12 +238,19 @@ func BenchmarkMountListBigTable(b *testing.B) {
 		lsCold = append(lsCold, timeReadDir(b, big, tableEntries(10000)))
 		lsWarm = append(lsWarm, timeReadDir(b, big, tableEntries(10000)))
 		unmountList(b, srv)
+		srv, _ = mountList(b, p)
+		big = filepath.Join(srv.Dir(), "tables", "big")
+		lslCold = append(lslCold, timeLsL(b, big, tableEntries(10000)))
+		lslWarm = append(lslWarm, timeLsL(b, big, tableEntries(10000)))
+		unmountList(b, srv)
 	}
 	b.StopTimer()
 	b.ReportMetric(median(mounts), "ms_mount")
 	b.ReportMetric(median(tablesCold), "ms_tables_cold")
 	b.ReportMetric(median(lsCold), "ms_ls_cold")
 	b.ReportMetric(median(lsWarm), "ms_ls_warm")
+	b.ReportMetric(median(lslCold), "ms_lsl_cold")
+	b.ReportMetric(median(lslWarm), "ms_lsl_warm")
 }
 
 // BenchmarkMountListFind: mount start-up and find over 1,000 tables × 20

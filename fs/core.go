@@ -3,7 +3,6 @@ package fs
 import (
 	"context"
 	"fmt"
-	"hash/fnv"
 	"log/slog"
 	"os"
 	"strings"
@@ -60,12 +59,13 @@ func newCore(p *versions.Project, o coreOptions) *core {
 	if o.bg == nil {
 		o.bg = context.Background()
 	}
+	r := newRenditions(p, o.conv, o.bg)
 	return &core{
 		p: p, log: o.log, noFill: o.noFill, prefetch: o.prefetch, bg: o.bg,
 		readOnly:   p.Role() != versions.Developer,
-		tree:       newTree(p, time.Now()),
+		tree:       newTree(p, time.Now(), r.kinds()),
 		staging:    newStaging(o.staging),
-		renditions: newRenditions(p, o.conv, o.bg),
+		renditions: r,
 	}
 }
 
@@ -73,13 +73,19 @@ func newCore(p *versions.Project, o coreOptions) *core {
 
 // inoOf derives a stable inode number from identities (table, version, kind).
 // Hashed numbers stay below 1<<62; staged files count up from 1<<62.
+// The hash is 64-bit FNV-1a of the parts, each followed by a zero byte,
+// computed inline: a listing hashes two or three names per version.
 func inoOf(parts ...string) uint64 {
-	h := fnv.New64a()
+	const prime = 1099511628211
+	h := uint64(14695981039346656037) // FNV-1a offset basis
 	for _, p := range parts {
-		h.Write([]byte(p))
-		h.Write([]byte{0})
+		for i := 0; i < len(p); i++ {
+			h ^= uint64(p[i])
+			h *= prime
+		}
+		h *= prime // the zero separator: h ^= 0 changes nothing
 	}
-	ino := h.Sum64() & (1<<62 - 1)
+	ino := h & (1<<62 - 1)
 	if ino < 16 {
 		ino += 16
 	}
@@ -138,7 +144,8 @@ type dirEntry struct {
 
 // readdir lists tables/ (dir zero) or a table folder: versions (and their
 // renditions), current.parquet and history.json once there is a version,
-// and the files being written there.
+// and the files being written there. A table folder's listing is the
+// tree's, built once per loaded history: callers must not modify it.
 func (c *core) readdir(ctx context.Context, dir meta.TableName) ([]dirEntry, error) {
 	var out []dirEntry
 	if dir.IsZero() {
@@ -146,6 +153,7 @@ func (c *core) readdir(ctx context.Context, dir meta.TableName) ([]dirEntry, err
 		if err != nil {
 			return nil, err
 		}
+		out = make([]dirEntry, 0, len(names))
 		for _, t := range names {
 			out = append(out, dirEntry{t.String(), syscall.S_IFDIR, inoOf("table", t.String())})
 		}
@@ -154,19 +162,7 @@ func (c *core) readdir(ctx context.Context, dir meta.TableName) ([]dirEntry, err
 		if err != nil {
 			return nil, err
 		}
-		d := dir.String()
-		for i, v := range t.versions {
-			out = append(out, dirEntry{"@" + t.names[i] + ".parquet", syscall.S_IFREG, inoOf("version", d, string(v.ID), "parquet")})
-			for _, kind := range c.renditions.kinds() {
-				out = append(out, dirEntry{"@" + t.names[i] + "." + kind, syscall.S_IFREG, inoOf("version", d, string(v.ID), kind)})
-			}
-		}
-		if len(t.versions) > 0 {
-			out = append(out,
-				dirEntry{currentName, syscall.S_IFLNK, inoOf("current", d)},
-				dirEntry{currentRDSName, syscall.S_IFLNK, inoOf("current", d, "rds")},
-				dirEntry{historyName, syscall.S_IFREG, inoOf("history", d)})
-		}
+		out = t.listing // no spare capacity: the appends below copy
 	}
 	for name, ino := range c.staging.in(dir) {
 		out = append(out, dirEntry{name, syscall.S_IFREG, ino})

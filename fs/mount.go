@@ -115,7 +115,7 @@ func Mount(ctx context.Context, mountpoint string, p *versions.Project, o Option
 		disabled |= fuse.CAP_PASSTHROUGH
 	}
 	root := &rootNode{c: c, tables: func(t *gofs.Inode) { m.mu.Lock(); m.tables = t; m.mu.Unlock() }}
-	srv, err := gofs.Mount(dir, root, &gofs.Options{
+	srv, err := mountNodes(dir, root, &gofs.Options{
 		MountOptions: fuse.MountOptions{
 			FsName:      "datomfs:" + p.Name(),
 			Name:        "datomfs",
@@ -131,6 +131,14 @@ func Mount(ctx context.Context, mountpoint string, p *versions.Project, o Option
 			// default (with MaxStackDepth 1: the cache must be on a plain
 			// file system, not overlayfs).
 			DisabledCapabilities: disabled,
+			// READDIRPLUS_AUTO: the kernel asks for a listing's
+			// attributes (READDIRPLUS) only for its first request and
+			// when the program looked names up since the last one (ls -l
+			// of a small folder); otherwise plain READDIR. A plain ls of
+			// a table with 10,000 versions then costs no lookup, inode
+			// or kernel dentry per name. go-fuse negotiates it only when
+			// asked, and only if the kernel offers it.
+			ExtraCapabilities: fuse.CAP_READDIRPLUS_AUTO,
 		},
 		EntryTimeout:    &short,
 		AttrTimeout:     &short,
@@ -159,6 +167,31 @@ func Mount(ctx context.Context, mountpoint string, p *versions.Project, o Option
 		m.stop()
 	}()
 	return m, nil
+}
+
+// mountNodes is gofs.Mount with the node tree's requests passed through
+// noXattrs.
+func mountNodes(dir string, root gofs.InodeEmbedder, o *gofs.Options) (*fuse.Server, error) {
+	srv, err := fuse.NewServer(noXattrs{gofs.NewNodeFS(root, o)}, dir, &o.MountOptions)
+	if err != nil {
+		return nil, err
+	}
+	go srv.Serve()
+	if err := srv.WaitMount(); err != nil {
+		return nil, err
+	}
+	return srv, nil
+}
+
+// noXattrs answers getxattr with ENOSYS: the mount keeps no extended
+// attributes, and that answer makes the kernel stop asking (callers get
+// EOPNOTSUPP from then on, with no request). go-fuse answers ENODATA,
+// asked again for every name: ls -l asked for two attributes of every
+// file, three requests per name with its stat.
+type noXattrs struct{ fuse.RawFileSystem }
+
+func (noXattrs) GetXAttr(cancel <-chan struct{}, header *fuse.InHeader, attr string, dest []byte) (uint32, fuse.Status) {
+	return 0, fuse.ENOSYS
 }
 
 // Dir is the mount point.

@@ -52,12 +52,38 @@ func dirMode(c *core) uint32 {
 	return syscall.S_IFDIR | 0o755
 }
 
+// dirStream serves a listing as it is: entries are converted one at a time
+// as the kernel reads them (a listing may be a table's shared one, of
+// tens of thousands of names).
 func dirStream(entries []dirEntry) gofs.DirStream {
-	out := make([]fuse.DirEntry, len(entries))
-	for i, e := range entries {
-		out[i] = fuse.DirEntry{Name: e.name, Mode: e.mode, Ino: e.ino}
+	return &entryStream{entries: entries}
+}
+
+type entryStream struct {
+	entries []dirEntry
+	next    int
+}
+
+var _ gofs.FileSeekdirer = (*entryStream)(nil)
+
+func (s *entryStream) HasNext() bool { return s.next < len(s.entries) }
+
+func (s *entryStream) Next() (fuse.DirEntry, syscall.Errno) {
+	e := s.entries[s.next]
+	s.next++
+	// Off is where a later read resumes: after this entry.
+	return fuse.DirEntry{Name: e.name, Mode: e.mode, Ino: e.ino, Off: uint64(s.next)}, 0
+}
+
+func (s *entryStream) Close() {}
+
+// Seekdir moves to an offset Next gave (0: the start).
+func (s *entryStream) Seekdir(ctx context.Context, off uint64) syscall.Errno {
+	if off > uint64(len(s.entries)) {
+		return syscall.EINVAL
 	}
-	return gofs.NewListDirStream(out)
+	s.next = int(off)
+	return 0
 }
 
 // ---- / ----

@@ -46,6 +46,7 @@ var mountSuite = map[string]func(t *testing.T, fx *fixture){
 	"MkdirTable":         testMkdirTable,
 	"ParallelReads":      testParallelReads,
 	"Snapshots":          testSnapshots,
+	"NoXattrs":           testNoXattrs,
 }
 
 // runMountSuite runs every check on its own mounted fixture.
@@ -681,5 +682,27 @@ func testParallelReads(t *testing.T, fx *fixture) {
 	close(errs)
 	for err := range errs {
 		t.Error(err)
+	}
+}
+
+// The mount keeps no extended attributes: getxattr is EOPNOTSUPP (the
+// kernel stops asking after the first ENOSYS), listxattr lists none, and
+// files still stat and read.
+func testNoXattrs(t *testing.T, fx *fixture) {
+	buf := make([]byte, 256)
+	for _, p := range []string{fx.path("lb"), fx.path("lb", vname(fx.V1.ID, ".parquet")), fx.path("lb", "history.json"), fx.path("lb", vname(fx.V1.ID, ".rds"))} {
+		// (system.posix_acl_* are the kernel's own answer, ENODATA:
+		// the mount does not negotiate POSIX ACLs.)
+		for _, attr := range []string{"security.selinux", "user.x", "trusted.x"} {
+			if _, err := syscall.Getxattr(p, attr, buf); err != syscall.EOPNOTSUPP {
+				t.Errorf("getxattr %s %s: %v, want EOPNOTSUPP", p, attr, err)
+			}
+		}
+		if n, err := syscall.Listxattr(p, buf); err != nil || n != 0 {
+			t.Errorf("listxattr %s: %d %v, want none", p, n, err)
+		}
+	}
+	if got, err := os.ReadFile(fx.path("lb", vname(fx.V1.ID, ".parquet"))); err != nil || !bytes.Equal(got, storeBytes(t, fx.Project, fx.V1)) {
+		t.Errorf("read after getxattr: %d bytes, %v", len(got), err)
 	}
 }

@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
+	"slices"
 	"sort"
 	"strings"
 	"sync"
@@ -35,6 +36,9 @@ const (
 type tree struct {
 	p       *versions.Project
 	started time.Time // mtime of the skeleton folders and of mkdir'd tables
+	// kinds are the renditions listed next to each version's parquet file
+	// (renditions.kinds: fixed for the mount's life).
+	kinds []string
 
 	// syncMu serialises reloads.
 	syncMu sync.Mutex
@@ -58,6 +62,11 @@ type tableSnap struct {
 	names    []string // listed names, in history order
 	history  meta.History
 	histJSON []byte // history.json's bytes; nil until first asked
+	// listing is the folder's listing (versions, renditions, current.*,
+	// history.json), built once with the versions: a listing of a long
+	// history formats and hashes nothing per readdir. Shared, read-only,
+	// with no spare capacity (an append copies).
+	listing []dirEntry
 }
 
 // manifestSig identifies a version of the clone's manifest file: writes
@@ -94,8 +103,8 @@ type changes struct {
 
 func (c changes) empty() bool { return len(c.added)+len(c.removed)+len(c.changed) == 0 }
 
-func newTree(p *versions.Project, started time.Time) *tree {
-	return &tree{p: p, started: started, tables: map[meta.TableName]*tableSnap{}, empty: map[meta.TableName]bool{}}
+func newTree(p *versions.Project, started time.Time, kinds []string) *tree {
+	return &tree{p: p, started: started, kinds: kinds, tables: map[meta.TableName]*tableSnap{}, empty: map[meta.TableName]bool{}}
 }
 
 // ensureLoaded reads the table list once.
@@ -233,12 +242,57 @@ func (t *tree) versions(ctx context.Context, table meta.TableName) (*tableSnap, 
 	vs := versions.VersionsOf(table, h, cur)
 	loaded := &tableSnap{current: s.current, count: s.count, updated: s.updated, versions: vs, history: h}
 	loaded.names, loaded.byName = listedNames(vs)
+	loaded.listing = tableListing(table, vs, loaded.names, t.kinds)
 	t.mu.Lock()
 	if cur, ok := t.tables[table]; ok && cur == s {
 		t.tables[table] = loaded
 	}
 	t.mu.Unlock()
 	return loaded, nil
+}
+
+// tableListing is a table folder's listing: each version's parquet file
+// and renditions (newest first), then current.parquet, current.rds and
+// history.json once there is a version. The names are cut from one
+// string.
+func tableListing(table meta.TableName, vs []versions.Version, names, kinds []string) []dirEntry {
+	if len(vs) == 0 {
+		return nil
+	}
+	exts := append([]string{"parquet"}, kinds...)
+	size := 0
+	for _, name := range names {
+		for _, ext := range exts {
+			size += len(name) + len(ext) + 2 // "@" name "." ext
+		}
+	}
+	var b strings.Builder
+	b.Grow(size)
+	for _, name := range names {
+		for _, ext := range exts {
+			b.WriteByte('@')
+			b.WriteString(name)
+			b.WriteByte('.')
+			b.WriteString(ext)
+		}
+	}
+	all := b.String()
+	d := table.String()
+	out := make([]dirEntry, 0, len(vs)*len(exts)+3)
+	at := 0
+	for i, v := range vs {
+		id := string(v.ID)
+		for _, ext := range exts {
+			n := len(names[i]) + len(ext) + 2
+			out = append(out, dirEntry{all[at : at+n], syscall.S_IFREG, inoOf("version", d, id, ext)})
+			at += n
+		}
+	}
+	out = append(out,
+		dirEntry{currentName, syscall.S_IFLNK, inoOf("current", d)},
+		dirEntry{currentRDSName, syscall.S_IFLNK, inoOf("current", d, "rds")},
+		dirEntry{historyName, syscall.S_IFREG, inoOf("history", d)})
+	return out[:len(out):len(out)]
 }
 
 // resolve finds the version a name in a table folder means: a listed name,
@@ -357,31 +411,34 @@ func (t *tree) dropEmpty(name meta.TableName) {
 // listedNames gives each version the shortest listed id of at least 8 hex
 // digits that no other version of the table shares.
 func listedNames(vs []versions.Version) ([]string, map[string]versions.Version) {
-	ids := make([]string, len(vs))
-	for i, v := range vs {
-		ids[i] = string(v.ID)
+	// Versions in id order: an id shares the longest prefix with one of
+	// its nearest different neighbours.
+	order := make([]int, len(vs))
+	for i := range order {
+		order[i] = i
 	}
-	sorted := append([]string(nil), ids...)
-	sort.Strings(sorted)
-	need := map[string]int{}
-	for i, id := range sorted {
-		n := 8
-		for _, j := range []int{i - 1, i + 1} {
-			if j >= 0 && j < len(sorted) && sorted[j] != id {
-				if l := commonPrefix(id, sorted[j]) + 1; l > n {
-					n = l
-				}
+	id := func(k int) string { return string(vs[order[k]].ID) }
+	slices.SortFunc(order, func(a, b int) int { return strings.Compare(string(vs[a].ID), string(vs[b].ID)) })
+	names := make([]string, len(vs))
+	for k := range order {
+		me, n := id(k), 8
+		lo := k - 1
+		for lo >= 0 && id(lo) == me {
+			lo--
+		}
+		hi := k + 1
+		for hi < len(order) && id(hi) == me {
+			hi++
+		}
+		for _, j := range []int{lo, hi} {
+			if j >= 0 && j < len(order) {
+				n = max(n, commonPrefix(me, id(j))+1)
 			}
 		}
-		if n > len(id) {
-			n = len(id)
-		}
-		need[id] = n
+		names[order[k]] = me[:min(n, len(me))]
 	}
-	names := make([]string, len(vs))
 	byName := make(map[string]versions.Version, len(vs))
 	for i, v := range vs {
-		names[i] = ids[i][:need[ids[i]]]
 		byName[names[i]] = v
 	}
 	return names, byName

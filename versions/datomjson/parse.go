@@ -24,7 +24,7 @@ const maxDepth = 10000
 // when within ±2147483647 and a double otherwise; any other number is a
 // correctly rounded double (-0 is integer 0, -0.0 is double -0).
 func Parse(data []byte) (Value, error) {
-	p := parser{data: data}
+	p := parser{data: data, text: string(data)}
 	p.skipSpace()
 	v, err := p.value(0)
 	if err != nil {
@@ -39,13 +39,17 @@ func Parse(data []byte) (Value, error) {
 
 type parser struct {
 	data []byte
+	// text is data as one string: a string without escapes is a slice
+	// of it, not a copy of its own (one allocation per document, not one
+	// per string; the values keep the document's text alive).
+	text string
 	pos  int
-	// members and items are stacks the objects and arrays being parsed
-	// collect into; each gets one slice of its exact size when it ends
-	// (a 10,000-entry history is 10,000 objects: no growing slices).
+	// members and items are the stacks of the objects and arrays being
+	// read (nested ones above their parent's): each is copied out at its
+	// exact length when it closes, so a long document grows two slices,
+	// not one per object and array.
 	members []Member
 	items   []Value
-	keys    map[string]string // object keys seen, to share one string each
 }
 
 func (p *parser) errorf(format string, args ...any) error {
@@ -104,19 +108,19 @@ func (p *parser) object(depth int) (Value, error) {
 		return Value{}, p.errorf("nesting deeper than %d", maxDepth)
 	}
 	p.pos++ // '{'
+	base := len(p.members)
+	defer func() { p.members = p.members[:base] }()
 	p.skipSpace()
 	if p.pos < len(p.data) && p.data[p.pos] == '}' {
 		p.pos++
 		return Obj(), nil
 	}
-	base := len(p.members)
-	defer func() { p.members = p.members[:base] }()
 	for {
 		p.skipSpace()
 		if p.pos >= len(p.data) || p.data[p.pos] != '"' {
 			return Value{}, p.errorf("expected an object key")
 		}
-		key, err := p.key()
+		key, err := p.str()
 		if err != nil {
 			return Value{}, err
 		}
@@ -140,31 +144,13 @@ func (p *parser) object(depth int) (Value, error) {
 			p.pos++
 		case '}':
 			p.pos++
-			return Value{kind: KindObject, members: append([]Member(nil), p.members[base:]...)}, nil
+			ms := make([]Member, len(p.members)-base)
+			copy(ms, p.members[base:])
+			return Value{kind: KindObject, members: ms}, nil
 		default:
 			return Value{}, p.errorf("expected ',' or '}' in object")
 		}
 	}
-}
-
-// key is an object key, the same string for every object that has it.
-func (p *parser) key() (string, error) {
-	start := p.pos
-	s, err := p.str()
-	if err != nil {
-		return "", err
-	}
-	if p.keys == nil {
-		p.keys = map[string]string{}
-	}
-	raw := p.data[start:p.pos]
-	if k, ok := p.keys[string(raw)]; ok {
-		return k, nil
-	}
-	if len(p.keys) < 1000 {
-		p.keys[string(raw)] = s
-	}
-	return s, nil
 }
 
 func (p *parser) array(depth int) (Value, error) {
@@ -173,13 +159,13 @@ func (p *parser) array(depth int) (Value, error) {
 	}
 	start := p.pos
 	p.pos++ // '['
+	base := len(p.items)
+	defer func() { p.items = p.items[:base] }()
 	p.skipSpace()
 	if p.pos < len(p.data) && p.data[p.pos] == ']' {
 		p.pos++
 		return List(), nil
 	}
-	base := len(p.items)
-	defer func() { p.items = p.items[:base] }()
 	for {
 		p.skipSpace()
 		v, err := p.value(depth)
@@ -196,7 +182,8 @@ func (p *parser) array(depth int) (Value, error) {
 			p.pos++
 		case ']':
 			p.pos++
-			items := append([]Value(nil), p.items[base:]...)
+			items := make([]Value, len(p.items)-base)
+			copy(items, p.items[base:])
 			return Value{kind: KindList, items: items, inline: isInline(p.data[start:p.pos], items)}, nil
 		default:
 			return Value{}, p.errorf("expected ',' or ']' in array")
@@ -227,7 +214,7 @@ func (p *parser) str() (string, error) {
 				return "", p.errorf("string is not valid UTF-8")
 			}
 			p.pos++
-			return string(s), nil
+			return p.text[start : p.pos-1], nil
 		}
 		if c == '\\' || c < 0x20 {
 			break
