@@ -9,6 +9,7 @@ import (
 	"os"
 	"path/filepath"
 	"strconv"
+	"sync"
 
 	"github.com/go-git/go-git/v5/plumbing"
 )
@@ -40,11 +41,11 @@ func (r *Repo) writeBlob(body []byte) (plumbing.Hash, error) {
 		return h, err
 	}
 	defer os.Remove(tmp.Name())
-	zw, err := zlib.NewWriterLevel(tmp, zlib.BestSpeed)
-	if err != nil {
-		tmp.Close()
-		return h, err
-	}
+	// A zlib writer holds most of a megabyte of tables: reused, not
+	// allocated per blob (a sync's batch writes hundreds).
+	zw := zlibWriters.Get().(*zlib.Writer)
+	defer zlibWriters.Put(zw)
+	zw.Reset(tmp)
 	_, err = zw.Write(hdr)
 	if err == nil {
 		_, err = zw.Write(body)
@@ -66,6 +67,15 @@ func (r *Repo) writeBlob(body []byte) (plumbing.Hash, error) {
 	}
 	return h, nil
 }
+
+// zlibWriters are writeBlob's compressors, at zlib.BestSpeed.
+var zlibWriters = sync.Pool{New: func() any {
+	zw, err := zlib.NewWriterLevel(nil, zlib.BestSpeed)
+	if err != nil {
+		panic(err) // a constant, valid level
+	}
+	return zw
+}}
 
 // maxRemembered bounds the blobs kept in memory for pushes.
 const maxRemembered = 64 << 20
