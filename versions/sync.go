@@ -12,6 +12,7 @@ import (
 	"github.com/datomfs/datomfs/versions/identity"
 	"github.com/datomfs/datomfs/versions/meta"
 	"github.com/datomfs/datomfs/versions/repo"
+	"github.com/datomfs/datomfs/versions/store"
 )
 
 // A sync commits and pushes its files in batches: one commit and one push
@@ -303,11 +304,35 @@ func (p *Project) syncBatch(ctx context.Context, jobs []*syncJob) {
 		if err := p.checkpoint("upload"); err != nil {
 			return err
 		}
+		// Before any upload of the batch: its own temporary files, held
+		// until the batch's objects are made durable, would otherwise be
+		// looked at by every later sweep.
+		for _, j := range jobs {
+			if j.err == nil {
+				p.sweepStoreTemp(ctx, p.layout.TablePrefix(j.name))
+			}
+		}
+		// The parquet objects are made durable together (one fsync per
+		// object and per folder otherwise), and before anything refers to
+		// them: the commit.
+		batch := new(store.Batch)
 		forEach(storeWorkers, jobs, func(j *syncJob) {
 			if j.err == nil {
-				j.err = p.syncStore(ctx, j)
+				j.err = p.syncStore(ctx, j, batch)
 			}
 		})
+		if err := p.checkpoint("upload-sync"); err != nil {
+			batch.Abort()
+			return err
+		}
+		if err := batch.Commit(ctx); err != nil {
+			err = fmt.Errorf("upload: %w", mapStoreErr(err))
+			for _, j := range jobs {
+				if j.err == nil && j.res.Uploaded {
+					j.err = err
+				}
+			}
+		}
 		var changes []tableChange
 		var written []*syncJob
 		for _, j := range jobs {
@@ -353,7 +378,8 @@ func (p *Project) syncBatch(ctx context.Context, jobs []*syncJob) {
 
 // syncStore is one file's store work in a batch: classify against the
 // store, decide which parquet the version records, upload if needed.
-func (p *Project) syncStore(ctx context.Context, j *syncJob) error {
+// Its upload is durable once batch is committed.
+func (p *Project) syncStore(ctx context.Context, j *syncJob, batch *store.Batch) error {
 	change, stored, err := p.classify(ctx, j.name, j.md)
 	if err != nil {
 		return err
@@ -373,8 +399,7 @@ func (p *Project) syncStore(ctx context.Context, j *syncJob) error {
 	j.md = md
 	j.res.Version = md.Version()
 	if upload {
-		p.sweepStoreTemp(ctx, p.layout.TablePrefix(j.name))
-		if err := p.uploadParquet(ctx, j.name, j.st, false); err != nil {
+		if err := p.uploadParquet(ctx, j.name, j.st, false, batch); err != nil {
 			return err
 		}
 		j.res.Uploaded = true

@@ -167,7 +167,7 @@ func TestSyncBatchFailureUndoes(t *testing.T) {
 	p, _ := testProject(t)
 	dir := syncDir(t, 4)
 	injected := errors.New("injected failure")
-	for _, point := range []string{"fetch", "upload", "commit", "push"} {
+	for _, point := range []string{"fetch", "upload", "upload-sync", "commit", "push"} {
 		before := stateOf(t, p)
 		p.testHook = func(pt string) error {
 			if pt == point {
@@ -194,6 +194,15 @@ func TestSyncBatchFailureUndoes(t *testing.T) {
 		}
 		if _, err := p.store.Stat(ctx, p.layout.MetadataKey(tn("t0"))); err == nil {
 			t.Errorf("%s: a failed batch was mirrored", point)
+		}
+		if point == "upload-sync" {
+			// Failed before the batch's uploads were made durable: none
+			// of them is in place.
+			for _, f := range []string{"t0", "t1"} {
+				if got, err := p.store.List(ctx, p.layout.TablePrefix(tn(f))); err != nil || len(got) != 0 {
+					t.Errorf("%s: %s has store objects %v (%v)", point, f, got, err)
+				}
+			}
 		}
 	}
 	// The second batch fails; the first stays.
