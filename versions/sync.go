@@ -230,7 +230,17 @@ func (r *syncRun) flush(ctx context.Context) {
 	r.p.syncBatch(ctx, batch)
 	// As Write does, once the batch has landed and the lock is released;
 	// for several tables at once (one table's files never twice at once).
-	if after := r.p.opts.AfterWrite; after != nil {
+	if after := r.p.opts.AfterWrites; after != nil {
+		var landed []WriteResult
+		for _, j := range batch {
+			if j.err == nil && j.res.Change != ChangeNone {
+				landed = append(landed, j.res)
+			}
+		}
+		if len(landed) > 0 {
+			after(ctx, r.p, landed)
+		}
+	} else if after := r.p.opts.AfterWrite; after != nil {
 		forEach(storeWorkers, batch, func(j *syncJob) {
 			if j.err == nil && j.res.Change != ChangeNone {
 				after(ctx, r.p, j.res)

@@ -315,3 +315,36 @@ func TestSyncRunsAfterWrite(t *testing.T) {
 		t.Fatalf("an unchanged sync ran AfterWrite for %v (%v)", seen, err)
 	}
 }
+
+// TestSyncRunsAfterWrites: with AfterWrites set, a sync runs it once per
+// batch with that batch's new versions, in order, and not AfterWrite.
+func TestSyncRunsAfterWrites(t *testing.T) {
+	withBatch(t, 2)
+	ctx := context.Background()
+	p, _ := testProject(t)
+	var calls []string
+	p.opts.AfterWrite = func(context.Context, *Project, WriteResult) {
+		t.Error("AfterWrite ran although AfterWrites is set")
+	}
+	p.opts.AfterWrites = func(_ context.Context, q *Project, res []WriteResult) {
+		var names []string
+		for _, r := range res {
+			if q != p || r.Version == "" || r.Change == ChangeNone {
+				t.Errorf("AfterWrites(%v)", r)
+			}
+			names = append(names, r.Table.String())
+		}
+		calls = append(calls, strings.Join(names, ","))
+	}
+	dir := syncDir(t, 3)
+	if _, err := p.Sync(ctx, dir, nil); err != nil {
+		t.Fatal(err)
+	}
+	if got := strings.Join(calls, " "); got != "t0,t1 t2" {
+		t.Fatalf("AfterWrites calls %q, want \"t0,t1 t2\"", got)
+	}
+	calls = nil
+	if _, err := p.Sync(ctx, dir, nil); err != nil || len(calls) != 0 {
+		t.Fatalf("an unchanged sync ran AfterWrites: %v (%v)", calls, err)
+	}
+}
