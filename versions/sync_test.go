@@ -12,6 +12,7 @@ import (
 	"strings"
 	"sync"
 	"testing"
+	"time"
 )
 
 // copyConverter stands in for DuckDB's CSV reader: it "converts" any CSV
@@ -346,5 +347,51 @@ func TestSyncRunsAfterWrites(t *testing.T) {
 	calls = nil
 	if _, err := p.Sync(ctx, dir, nil); err != nil || len(calls) != 0 {
 		t.Fatalf("an unchanged sync ran AfterWrites: %v (%v)", calls, err)
+	}
+}
+
+// TestSyncHooksOverlapNextBatch: a batch's AfterWrites runs while the next
+// batch is written (here it waits for that batch's commit), and the
+// batch's files are reported only once it is done, still in order.
+func TestSyncHooksOverlapNextBatch(t *testing.T) {
+	withBatch(t, 2)
+	ctx := context.Background()
+	p, _ := testProject(t)
+	var mu sync.Mutex
+	var events []string
+	event := func(e string) {
+		mu.Lock()
+		events = append(events, e)
+		mu.Unlock()
+	}
+	secondCommit := make(chan struct{})
+	commits := 0
+	p.testHook = func(pt string) error {
+		if pt == "commit" {
+			if commits++; commits == 2 {
+				close(secondCommit)
+			}
+		}
+		return nil
+	}
+	hooks := 0
+	p.opts.AfterWrites = func(_ context.Context, _ *Project, res []WriteResult) {
+		if hooks++; hooks == 1 {
+			select {
+			case <-secondCommit:
+			case <-time.After(20 * time.Second):
+				t.Error("the first batch's hook did not run while the second batch was written")
+			}
+		}
+		event(fmt.Sprintf("hook%d", hooks))
+	}
+	dir := syncDir(t, 3)
+	res, err := p.Sync(ctx, dir, func(it SyncItem) { event(it.File) })
+	p.testHook = nil
+	if err != nil || res.Count("new") != 3 {
+		t.Fatalf("sync: %+v %v", res, err)
+	}
+	if got := strings.Join(events, " "); got != "hook1 t0.parquet t1.parquet hook2 t2.parquet" {
+		t.Fatalf("events %q", got)
 	}
 }
