@@ -265,8 +265,8 @@ func AfterWrite(o Options) func(ctx context.Context, p *versions.Project, res ve
 
 // afterWritesGroup is how many tables' files AfterWrites makes durable
 // together: a local store keeps a file open for each until then (a table
-// writes about four).
-const afterWritesGroup = 64
+// writes about four), while the sync's next batch holds its own.
+const afterWritesGroup = 32
 
 // AfterWrites is a versions.Options.AfterWrites: AfterWrite for a sync's
 // batch of new versions, the tables built Concurrency at a time and
