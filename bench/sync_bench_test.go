@@ -8,8 +8,10 @@ package bench
 //
 //	go test ./bench -run '^$' -bench 'Sync' -benchtime 1x
 //
-// BENCH_SYNC_FILES overrides N (default 1000). Reports ms_sync, ms_write
-// (median of 20 single writes) and the ratio; nothing asserts a timing.
+// BENCH_SYNC_FILES overrides N (default 1000). BENCH_SYNC_ICEBERG=1 runs
+// the Iceberg hooks as the CLI does (AfterWrite for the single writes,
+// AfterWrites for the sync). Reports ms_sync, ms_write (median of 20
+// single writes) and the ratio; nothing asserts a timing.
 
 import (
 	"context"
@@ -21,6 +23,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/datomfs/datomfs/iceberg"
 	"github.com/datomfs/datomfs/internal/studygen"
 	"github.com/datomfs/datomfs/internal/testenv/projecttest"
 	"github.com/datomfs/datomfs/versions"
@@ -55,10 +58,15 @@ func BenchmarkSync(b *testing.B) {
 		}
 		n = v
 	}
+	var hooks versions.Options
+	if os.Getenv("BENCH_SYNC_ICEBERG") == "1" {
+		hooks.AfterWrite = iceberg.AfterWrite(iceberg.Options{})
+		hooks.AfterWrites = iceberg.AfterWrites(iceberg.Options{})
+	}
 	ctx := context.Background()
 	dir := syncFiles(b, n)
 	// One write's median, on a project that already holds a few tables.
-	fx := projecttest.New(b, projecttest.Options{Name: "bench"})
+	fx := projecttest.New(b, projecttest.Options{Name: "bench", Versions: hooks})
 	var writes []time.Duration
 	for i := 0; i < 21; i++ {
 		name, err := versions.ParseTableName(fmt.Sprintf("w%02d", i))
@@ -82,7 +90,7 @@ func BenchmarkSync(b *testing.B) {
 	var total time.Duration
 	for it := 0; it < b.N; it++ {
 		b.StopTimer()
-		sx := projecttest.New(b, projecttest.Options{Name: "bench"})
+		sx := projecttest.New(b, projecttest.Options{Name: "bench", Versions: hooks})
 		b.StartTimer()
 		start := time.Now()
 		res, err := sx.Project.Sync(ctx, dir, nil)

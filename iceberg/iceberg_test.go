@@ -405,3 +405,39 @@ func TestAfterWriteFailureOnlyWarns(t *testing.T) {
 		t.Fatalf("versions after the write: %v %v", vs, err)
 	}
 }
+
+// TestAfterWritesMatchesSyncTable: a sync's batch hook leaves each table's
+// Iceberg metadata exactly as a full rebuild of that table writes it.
+func TestAfterWritesMatchesSyncTable(t *testing.T) {
+	ctx := context.Background()
+	var opts versions.Options
+	opts.AfterWrites = AfterWrites(Options{})
+	fx := projecttest.New(t, projecttest.Options{Versions: opts})
+	p := fx.Project
+	in := t.TempDir()
+	tables := []string{"ae", "dm", "lb"}
+	for i, tbl := range tables {
+		writeParquet(t, filepath.Join(in, tbl+".parquet"), 3+i, i)
+	}
+	res, err := p.Sync(ctx, in, nil)
+	if err != nil || res.Count("new") != len(tables) {
+		t.Fatalf("sync: %+v %v", res, err)
+	}
+	got := map[string][]byte{}
+	for _, tbl := range tables {
+		if h := string(storeFile(t, fx.Store, "iceberg/"+tbl+"/metadata/version-hint.text")); h != "1" {
+			t.Fatalf("%s: hint %q", tbl, h)
+		}
+		got[tbl] = storeFile(t, fx.Store, "iceberg/"+tbl+"/metadata/v1.metadata.json")
+	}
+	os.RemoveAll(filepath.Join(fx.Store, "iceberg"))
+	for _, tbl := range tables {
+		name, _ := meta.ParseTableName(tbl)
+		if _, err := SyncTable(ctx, p, name, Options{Full: true}); err != nil {
+			t.Fatal(err)
+		}
+		if full := storeFile(t, fx.Store, "iceberg/"+tbl+"/metadata/v1.metadata.json"); !bytes.Equal(got[tbl], full) {
+			t.Errorf("%s: the sync's metadata and a full rebuild differ:\n%s\n%s", tbl, got[tbl], full)
+		}
+	}
+}

@@ -38,6 +38,10 @@ type Options struct {
 	Full bool
 	// Concurrency is how many tables are built at once (default 4).
 	Concurrency int
+
+	// batch, when set, defers the durability of the files written to its
+	// Commit (AfterWrites).
+	batch *store.Batch
 }
 
 func (o Options) logger() *slog.Logger {
@@ -156,7 +160,7 @@ func syncVersions(ctx context.Context, p *versions.Project, name meta.TableName,
 	}
 	put := func(name string, body []byte) error {
 		key := dirKey + name
-		opts := store.PutOptions{}
+		opts := store.PutOptions{Batch: o.batch}
 		if strings.HasSuffix(name, ".json") {
 			opts.ContentType = store.ContentTypeJSON
 		}
@@ -256,6 +260,66 @@ func AfterWrite(o Options) func(ctx context.Context, p *versions.Project, res ve
 		}
 		o.logger().Debug("iceberg metadata updated", "table", r.Table, "metadata", r.MetadataLocation,
 			"files", r.FilesWritten, "seconds", time.Since(start).Seconds())
+	}
+}
+
+// afterWritesGroup is how many tables' files AfterWrites makes durable
+// together: a local store keeps a file open for each until then (a table
+// writes about four), while the sync's next batch holds its own.
+const afterWritesGroup = 32
+
+// AfterWrites is a versions.Options.AfterWrites: AfterWrite for a sync's
+// batch of new versions, the tables built Concurrency at a time and
+// their files made durable together (store.Batch: a local store syncs
+// them at once, not one by one). Each table's current version is the one
+// its write made, so the manifest is not read again for every table.
+func AfterWrites(o Options) func(ctx context.Context, p *versions.Project, res []versions.WriteResult) {
+	return func(ctx context.Context, p *versions.Project, res []versions.WriteResult) {
+		start := time.Now()
+		limit := o.Concurrency
+		if limit <= 0 {
+			limit = 4
+		}
+		written := 0
+		for len(res) > 0 {
+			group := res[:min(len(res), afterWritesGroup)]
+			res = res[len(group):]
+			bo := o
+			bo.batch = new(store.Batch)
+			errs := make([]error, len(group))
+			files := make([]int, len(group))
+			var g errgroup.Group
+			g.SetLimit(limit)
+			for i, w := range group {
+				g.Go(func() error {
+					h, err := p.History(ctx, w.Table)
+					if err == nil {
+						var r TableResult
+						r, err = syncVersions(ctx, p, w.Table, versions.VersionsOf(w.Table, h, w.Version), bo)
+						files[i] = r.FilesWritten
+					}
+					errs[i] = err
+					return nil
+				})
+			}
+			_ = g.Wait()
+			// What was written is kept even for a table that failed half
+			// way, as SyncTable would leave it: a later sync completes it.
+			cerr := bo.batch.Commit(ctx)
+			for i, w := range group {
+				err := errs[i]
+				if err == nil {
+					err = cerr
+				}
+				if err != nil {
+					o.logger().Warn("iceberg metadata not updated (the write itself succeeded); run \"datomfs iceberg sync\"",
+						"table", w.Table.String(), "err", err)
+				} else if files[i] > 0 {
+					written++
+				}
+			}
+		}
+		o.logger().Debug("iceberg metadata updated", "tables", written, "seconds", time.Since(start).Seconds())
 	}
 }
 

@@ -69,6 +69,11 @@ type Options struct {
 	// A sync calls it for several tables at once, never for one table twice
 	// at once.
 	AfterWrite func(ctx context.Context, p *Project, res WriteResult)
+	// AfterWrites, when set, is what a sync runs instead of AfterWrite:
+	// once per batch that landed, with the batch's new versions (in the
+	// sync's order, each table once), so that the derived views of many
+	// tables are brought up to date together. Same rules as AfterWrite.
+	AfterWrites func(ctx context.Context, p *Project, res []WriteResult)
 }
 
 func (o Options) withDefaults() Options {

@@ -284,7 +284,12 @@ func (p *Project) getStoreFile(ctx context.Context, key string) ([]byte, error) 
 // putStoreJSON writes a JSON document with the store's framing (contract
 // 1.1): a trailing newline on local stores, none on S3.
 func (p *Project) putStoreJSON(ctx context.Context, key string, body []byte) error {
-	opts := store.PutOptions{}
+	return p.putStoreJSONBatch(ctx, key, body, nil)
+}
+
+// putStoreJSONBatch is putStoreJSON into a store.Batch (nil: none).
+func (p *Project) putStoreJSONBatch(ctx context.Context, key string, body []byte, batch *store.Batch) error {
+	opts := store.PutOptions{Batch: batch}
 	if p.isS3() {
 		opts.ContentType = "application/json"
 	} else {

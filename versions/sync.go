@@ -12,6 +12,7 @@ import (
 	"github.com/datomfs/datomfs/versions/identity"
 	"github.com/datomfs/datomfs/versions/meta"
 	"github.com/datomfs/datomfs/versions/repo"
+	"github.com/datomfs/datomfs/versions/store"
 )
 
 // A sync commits and pushes its files in batches: one commit and one push
@@ -78,6 +79,11 @@ type syncRun struct {
 	progress func(SyncItem)
 	batch    []*syncJob
 	bytes    int64
+	// The AfterWrite hooks of the last batch written run while the next
+	// batch is staged and written: hook is closed when they are done, and
+	// hooked's items are final then.
+	hook   chan struct{}
+	hooked []*syncJob
 }
 
 // Sync onboards every supported file of a flat folder as datom_sync does:
@@ -98,6 +104,7 @@ func (p *Project) Sync(ctx context.Context, dir string, progress func(SyncItem))
 	SweepStaging(p.cache.StagingBase(), p.opts.Logger)
 	run := &syncRun{p: p, progress: progress}
 	defer run.cleanup()
+	defer run.waitHooks()
 	man, err := p.localManifest()
 	if err != nil {
 		return SyncResult{}, err
@@ -147,6 +154,7 @@ func (p *Project) Sync(ctx context.Context, dir string, progress func(SyncItem))
 		}
 	}
 	run.flush(ctx)
+	run.waitHooks()
 	return run.res, nil
 }
 
@@ -219,37 +227,90 @@ func (r *syncRun) report() {
 	}
 }
 
-// flush writes the pending batch and reports its files.
+// flush writes the pending batch and starts its AfterWrite hooks; its
+// files are reported once they are done.
 func (r *syncRun) flush(ctx context.Context) {
 	if len(r.batch) == 0 {
 		return
 	}
 	batch := r.batch
 	r.batch, r.bytes = nil, 0
-	r.p.syncBatch(ctx, batch)
-	// As Write does, once the batch has landed and the lock is released;
-	// for several tables at once (one table's files never twice at once).
-	if after := r.p.opts.AfterWrite; after != nil {
-		forEach(storeWorkers, batch, func(j *syncJob) {
-			if j.err == nil && j.res.Change != ChangeNone {
-				after(ctx, r.p, j.res)
-			}
-		})
+	if r.hooksOverlap(batch) {
+		// The running hooks must not read a table's clone files while
+		// this batch changes them (or undoes a change).
+		r.waitHooks()
 	}
+	r.p.syncBatch(ctx, batch)
+	// Never two batches' hooks at once: a table may be in both.
+	r.waitHooks()
 	for _, j := range batch {
 		it := &r.res.Items[j.index]
 		it.Result = j.res
 		if j.err != nil {
 			it.Status, it.Err = "failed", j.err
 		}
-		r.final[j.index] = true
 		j.st.cleanup()
 	}
+	done := make(chan struct{})
+	r.hook, r.hooked = done, batch
+	go func() {
+		defer close(done)
+		r.p.runSyncHooks(ctx, batch)
+	}()
+}
+
+// hooksOverlap reports whether a table of batch is one whose hooks are
+// running.
+func (r *syncRun) hooksOverlap(batch []*syncJob) bool {
+	for _, h := range r.hooked {
+		for _, j := range batch {
+			if h.name == j.name {
+				return true
+			}
+		}
+	}
+	return false
+}
+
+// waitHooks waits for the running hooks and reports their batch's files.
+func (r *syncRun) waitHooks() {
+	if r.hook == nil {
+		return
+	}
+	<-r.hook
+	for _, j := range r.hooked {
+		r.final[j.index] = true
+	}
+	r.hook, r.hooked = nil, nil
 	r.report()
+}
+
+// runSyncHooks runs AfterWrites (else AfterWrite) for the new versions of
+// a batch, as Write does once a version has landed and the lock is
+// released; for several tables at once (one table's never twice at once).
+func (p *Project) runSyncHooks(ctx context.Context, batch []*syncJob) {
+	if after := p.opts.AfterWrites; after != nil {
+		var landed []WriteResult
+		for _, j := range batch {
+			if j.err == nil && j.res.Change != ChangeNone {
+				landed = append(landed, j.res)
+			}
+		}
+		if len(landed) > 0 {
+			after(ctx, p, landed)
+		}
+	} else if after := p.opts.AfterWrite; after != nil {
+		forEach(storeWorkers, batch, func(j *syncJob) {
+			if j.err == nil && j.res.Change != ChangeNone {
+				after(ctx, p, j.res)
+			}
+		})
+	}
 }
 
 // failPending reports the files of an unwritten batch as failed.
 func (r *syncRun) failPending(err error) {
+	r.waitHooks()
 	for _, j := range r.batch {
 		r.res.Items[j.index].Status, r.res.Items[j.index].Err = "failed", err
 		r.final[j.index] = true
@@ -303,11 +364,35 @@ func (p *Project) syncBatch(ctx context.Context, jobs []*syncJob) {
 		if err := p.checkpoint("upload"); err != nil {
 			return err
 		}
+		// Before any upload of the batch: its own temporary files, held
+		// until the batch's objects are made durable, would otherwise be
+		// looked at by every later sweep.
+		for _, j := range jobs {
+			if j.err == nil {
+				p.sweepStoreTemp(ctx, p.layout.TablePrefix(j.name))
+			}
+		}
+		// The parquet objects are made durable together (one fsync per
+		// object and per folder otherwise), and before anything refers to
+		// them: the commit.
+		batch := new(store.Batch)
 		forEach(storeWorkers, jobs, func(j *syncJob) {
 			if j.err == nil {
-				j.err = p.syncStore(ctx, j)
+				j.err = p.syncStore(ctx, j, batch)
 			}
 		})
+		if err := p.checkpoint("upload-sync"); err != nil {
+			batch.Abort()
+			return err
+		}
+		if err := batch.Commit(ctx); err != nil {
+			err = fmt.Errorf("upload: %w", mapStoreErr(err))
+			for _, j := range jobs {
+				if j.err == nil && j.res.Uploaded {
+					j.err = err
+				}
+			}
+		}
 		var changes []tableChange
 		var written []*syncJob
 		for _, j := range jobs {
@@ -353,7 +438,8 @@ func (p *Project) syncBatch(ctx context.Context, jobs []*syncJob) {
 
 // syncStore is one file's store work in a batch: classify against the
 // store, decide which parquet the version records, upload if needed.
-func (p *Project) syncStore(ctx context.Context, j *syncJob) error {
+// Its upload is durable once batch is committed.
+func (p *Project) syncStore(ctx context.Context, j *syncJob, batch *store.Batch) error {
 	change, stored, err := p.classify(ctx, j.name, j.md)
 	if err != nil {
 		return err
@@ -373,8 +459,7 @@ func (p *Project) syncStore(ctx context.Context, j *syncJob) error {
 	j.md = md
 	j.res.Version = md.Version()
 	if upload {
-		p.sweepStoreTemp(ctx, p.layout.TablePrefix(j.name))
-		if err := p.uploadParquet(ctx, j.name, j.st, false); err != nil {
+		if err := p.uploadParquet(ctx, j.name, j.st, false, batch); err != nil {
 			return err
 		}
 		j.res.Uploaded = true

@@ -12,6 +12,7 @@ import (
 	"strings"
 	"sync"
 	"testing"
+	"time"
 )
 
 // copyConverter stands in for DuckDB's CSV reader: it "converts" any CSV
@@ -167,7 +168,7 @@ func TestSyncBatchFailureUndoes(t *testing.T) {
 	p, _ := testProject(t)
 	dir := syncDir(t, 4)
 	injected := errors.New("injected failure")
-	for _, point := range []string{"fetch", "upload", "commit", "push"} {
+	for _, point := range []string{"fetch", "upload", "upload-sync", "commit", "push"} {
 		before := stateOf(t, p)
 		p.testHook = func(pt string) error {
 			if pt == point {
@@ -194,6 +195,15 @@ func TestSyncBatchFailureUndoes(t *testing.T) {
 		}
 		if _, err := p.store.Stat(ctx, p.layout.MetadataKey(tn("t0"))); err == nil {
 			t.Errorf("%s: a failed batch was mirrored", point)
+		}
+		if point == "upload-sync" {
+			// Failed before the batch's uploads were made durable: none
+			// of them is in place.
+			for _, f := range []string{"t0", "t1"} {
+				if got, err := p.store.List(ctx, p.layout.TablePrefix(tn(f))); err != nil || len(got) != 0 {
+					t.Errorf("%s: %s has store objects %v (%v)", point, f, got, err)
+				}
+			}
 		}
 	}
 	// The second batch fails; the first stays.
@@ -304,5 +314,84 @@ func TestSyncRunsAfterWrite(t *testing.T) {
 	seen = nil
 	if _, err := p.Sync(ctx, dir, nil); err != nil || len(seen) != 0 {
 		t.Fatalf("an unchanged sync ran AfterWrite for %v (%v)", seen, err)
+	}
+}
+
+// TestSyncRunsAfterWrites: with AfterWrites set, a sync runs it once per
+// batch with that batch's new versions, in order, and not AfterWrite.
+func TestSyncRunsAfterWrites(t *testing.T) {
+	withBatch(t, 2)
+	ctx := context.Background()
+	p, _ := testProject(t)
+	var calls []string
+	p.opts.AfterWrite = func(context.Context, *Project, WriteResult) {
+		t.Error("AfterWrite ran although AfterWrites is set")
+	}
+	p.opts.AfterWrites = func(_ context.Context, q *Project, res []WriteResult) {
+		var names []string
+		for _, r := range res {
+			if q != p || r.Version == "" || r.Change == ChangeNone {
+				t.Errorf("AfterWrites(%v)", r)
+			}
+			names = append(names, r.Table.String())
+		}
+		calls = append(calls, strings.Join(names, ","))
+	}
+	dir := syncDir(t, 3)
+	if _, err := p.Sync(ctx, dir, nil); err != nil {
+		t.Fatal(err)
+	}
+	if got := strings.Join(calls, " "); got != "t0,t1 t2" {
+		t.Fatalf("AfterWrites calls %q, want \"t0,t1 t2\"", got)
+	}
+	calls = nil
+	if _, err := p.Sync(ctx, dir, nil); err != nil || len(calls) != 0 {
+		t.Fatalf("an unchanged sync ran AfterWrites: %v (%v)", calls, err)
+	}
+}
+
+// TestSyncHooksOverlapNextBatch: a batch's AfterWrites runs while the next
+// batch is written (here it waits for that batch's commit), and the
+// batch's files are reported only once it is done, still in order.
+func TestSyncHooksOverlapNextBatch(t *testing.T) {
+	withBatch(t, 2)
+	ctx := context.Background()
+	p, _ := testProject(t)
+	var mu sync.Mutex
+	var events []string
+	event := func(e string) {
+		mu.Lock()
+		events = append(events, e)
+		mu.Unlock()
+	}
+	secondCommit := make(chan struct{})
+	commits := 0
+	p.testHook = func(pt string) error {
+		if pt == "commit" {
+			if commits++; commits == 2 {
+				close(secondCommit)
+			}
+		}
+		return nil
+	}
+	hooks := 0
+	p.opts.AfterWrites = func(_ context.Context, _ *Project, res []WriteResult) {
+		if hooks++; hooks == 1 {
+			select {
+			case <-secondCommit:
+			case <-time.After(20 * time.Second):
+				t.Error("the first batch's hook did not run while the second batch was written")
+			}
+		}
+		event(fmt.Sprintf("hook%d", hooks))
+	}
+	dir := syncDir(t, 3)
+	res, err := p.Sync(ctx, dir, func(it SyncItem) { event(it.File) })
+	p.testHook = nil
+	if err != nil || res.Count("new") != 3 {
+		t.Fatalf("sync: %+v %v", res, err)
+	}
+	if got := strings.Join(events, " "); got != "hook1 t0.parquet t1.parquet hook2 t2.parquet" {
+		t.Fatalf("events %q", got)
 	}
 }

@@ -254,7 +254,7 @@ func (p *Project) writeStaged(ctx context.Context, name meta.TableName, st *stag
 	}
 	if upload {
 		p.sweepStoreTemp(ctx, p.layout.TablePrefix(name))
-		if err := p.uploadParquet(ctx, name, st, true); err != nil {
+		if err := p.uploadParquet(ctx, name, st, true, nil); err != nil {
 			return res, err
 		}
 		res.Uploaded = true
@@ -419,7 +419,9 @@ func (p *Project) decideParquet(ctx context.Context, table meta.TableName, md me
 
 // uploadParquet is step 4: content-addressed, safe to repeat.
 // progress reports to Options.Progress (off in a sync's concurrent uploads).
-func (p *Project) uploadParquet(ctx context.Context, table meta.TableName, st *staged, progress bool) error {
+// With batch (a sync's), the object is durable only once batch is
+// committed (see store.Batch).
+func (p *Project) uploadParquet(ctx context.Context, table meta.TableName, st *staged, progress bool, batch *store.Batch) error {
 	key := p.layout.ParquetKey(table, st.hash.DataSHA)
 	f, err := os.Open(st.parquetPath)
 	if err != nil {
@@ -431,7 +433,7 @@ func (p *Project) uploadParquet(ctx context.Context, table meta.TableName, st *s
 		report = func(done, total int64) { p.opts.Progress("upload "+table.String(), done, total) }
 	}
 	body := &checkpointReader{r: f, at: st.size / 2, point: func() error { return p.checkpoint("upload-partial") }}
-	if err := p.store.Put(ctx, key, body, st.size, store.PutOptions{Progress: report, SHA256: shaBytes(st.parquetSHA)}); err != nil {
+	if err := p.store.Put(ctx, key, body, st.size, store.PutOptions{Progress: report, SHA256: shaBytes(st.parquetSHA), Batch: batch}); err != nil {
 		return fmt.Errorf("upload %s: %w", key, mapStoreErr(err))
 	}
 	// Keep the bytes we have for readers. A CSV's parquet is our own
@@ -613,7 +615,8 @@ func (p *Project) commitAndPush(ctx context.Context, changes []tableChange, msg 
 }
 
 // mirror is step 7: the store copies readers use, each table's and then
-// the manifest (once: every doc holds the same one).
+// the manifest (once: every doc holds the same one). Several tables' copies
+// are made durable together (store.Batch), before the manifest.
 func (p *Project) mirror(ctx context.Context, docs ...versionDocs) error {
 	var puts []storePut
 	for _, d := range docs {
@@ -622,8 +625,23 @@ func (p *Project) mirror(ctx context.Context, docs ...versionDocs) error {
 			storePut{p.layout.MetadataKey(d.table), d.metadata.JSON()},
 			storePut{p.layout.VersionHistoryKey(d.table), d.historyDoc()})
 	}
-	if err := putAll(len(docs) > 1, puts, func(x storePut) error { return p.putStoreJSON(ctx, x.key, x.body) }); err != nil {
-		return err
+	if len(docs) == 1 {
+		if err := putAll(false, puts, func(x storePut) error { return p.putStoreJSON(ctx, x.key, x.body) }); err != nil {
+			return err
+		}
+	}
+	for len(docs) > 1 && len(puts) > 0 {
+		chunk := puts[:min(len(puts), maxBatchPuts)]
+		puts = puts[len(chunk):]
+		batch := new(store.Batch)
+		err := putAll(true, chunk, func(x storePut) error { return p.putStoreJSONBatch(ctx, x.key, x.body, batch) })
+		if err != nil {
+			batch.Abort()
+			return err
+		}
+		if err := batch.Commit(ctx); err != nil {
+			return fmt.Errorf("store %d document(s): %w", len(chunk), mapStoreErr(err))
+		}
 	}
 	// The manifest last: a reader that sees the new version in it finds
 	// its documents.
@@ -632,6 +650,10 @@ func (p *Project) mirror(ctx context.Context, docs ...versionDocs) error {
 	}
 	return p.putStoreJSON(ctx, p.layout.ManifestKey(), docs[len(docs)-1].manifest.JSON())
 }
+
+// maxBatchPuts bounds the objects of one store.Batch: a local folder keeps
+// a file open for each until the batch is committed.
+const maxBatchPuts = 256
 
 // writeFileAtomic writes a clone file by a rename (readers in other
 // processes never see a part of it), creating its folder.

@@ -48,6 +48,8 @@ func (f *factory) options(endpoint string, progress bool) versions.Options {
 		// Every new version updates its table's Iceberg metadata once
 		// it has landed; trouble there is a warning (iceberg.AfterWrite).
 		AfterWrite: iceberg.AfterWrite(iceberg.Options{Logger: f.Logger}),
+		// A sync's batch, together (iceberg.AfterWrites).
+		AfterWrites: iceberg.AfterWrites(iceberg.Options{Logger: f.Logger}),
 	}
 	if progress && f.IO.StderrTTY {
 		o.Progress = newProgress(f.IO.ErrOut).update

@@ -37,7 +37,9 @@ type (
 // parquet pages, row group by row group, without building Arrow arrays.
 // R must be the reader type of the leaf's physical type.
 func scanRaw[V any, R pageReader[V]](ctx context.Context, t *table, p colPlan, fn func(rawBatch[V]) error) error {
-	batch := t.opts.BatchRows
+	// No bigger than the table: a small file's columns would otherwise
+	// each allocate (and clear) BatchRows of values.
+	batch := max(min(t.opts.BatchRows, t.nrow), 1)
 	defs := make([]int16, batch)
 	vals := make([]V, batch)
 	maxDef := t.pf.MetaData().Schema.Column(p.leaf).MaxDefinitionLevel()

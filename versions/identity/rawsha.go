@@ -13,8 +13,13 @@ import (
 // the number of bytes read (parquet_sha, original_file_sha and size_bytes,
 // contract 4.4). It stops early with ctx's error when ctx is cancelled.
 func SHA256Reader(ctx context.Context, r io.Reader) (string, int64, error) {
+	return sha256Reader(ctx, r, 1<<20)
+}
+
+// sha256Reader is SHA256Reader reading bufSize bytes at a time.
+func sha256Reader(ctx context.Context, r io.Reader, bufSize int) (string, int64, error) {
 	h := sha256.New()
-	buf := make([]byte, 1<<20)
+	buf := make([]byte, bufSize)
 	var n int64
 	for {
 		if err := ctx.Err(); err != nil {
@@ -42,7 +47,12 @@ func SHA256File(ctx context.Context, path string) (string, int64, error) {
 		return "", 0, fmt.Errorf("sha256 of file: %w", err)
 	}
 	defer f.Close()
-	sum, n, err := SHA256Reader(ctx, f)
+	// A small file needs no 1 MiB buffer (a sync hashes thousands).
+	bufSize := 1 << 20
+	if fi, err := f.Stat(); err == nil && fi.Mode().IsRegular() && fi.Size() < int64(bufSize) {
+		bufSize = max(int(fi.Size())+1, 4096)
+	}
+	sum, n, err := sha256Reader(ctx, f, bufSize)
 	if err != nil {
 		return "", n, fmt.Errorf("sha256 of %s: %w", path, err)
 	}

@@ -8,45 +8,133 @@ import (
 	"os"
 	"path/filepath"
 	"strconv"
+	"sync"
 
 	"github.com/go-git/go-git/v5/plumbing"
+	"github.com/go-git/go-git/v5/plumbing/format/packfile"
+	"github.com/go-git/go-git/v5/plumbing/storer"
+	"github.com/go-git/go-git/v5/storage/memory"
 	"github.com/klauspost/compress/zlib"
 )
 
-// writeBlob stores body as a loose blob object, as git add does, and keeps
-// it in memory for the pushes that send it or use it as a delta base
-// (thinpack.go), rather than reading it back. It compresses at zlib's
-// fastest level, with klauspost/compress's zlib (2.5x the standard
-// library's speed there, same format): a write rewrites
-// version_history.json, megabytes at 10,000 versions, and the object is
-// repacked later anyway (PackLoose). An object already
-// present is not written again.
-func (r *Repo) writeBlob(body []byte) (plumbing.Hash, error) {
-	hdr := []byte("blob " + strconv.Itoa(len(body)) + "\x00")
+// blobHash is body's git blob hash. The blob is kept in memory for the
+// pushes that send it or use it as a delta base (thinpack.go), rather than
+// read back.
+func (r *Repo) blobHash(body []byte) plumbing.Hash {
 	sum := sha1.New()
-	sum.Write(hdr)
+	sum.Write(blobHeader(body))
 	sum.Write(body)
 	var h plumbing.Hash
 	copy(h[:], sum.Sum(nil))
 	r.rememberBlob(h, body)
-	if r.g.Storer.HasEncodedObject(h) == nil {
-		return h, nil
+	return h
+}
+
+func blobHeader(body []byte) []byte {
+	return []byte("blob " + strconv.Itoa(len(body)) + "\x00")
+}
+
+// blobSet is the blobs of one commit, in the order staged, each once.
+type blobSet struct {
+	order  []plumbing.Hash
+	bodies map[plumbing.Hash][]byte
+}
+
+func newBlobSet() *blobSet { return &blobSet{bodies: map[plumbing.Hash][]byte{}} }
+
+func (b *blobSet) add(h plumbing.Hash, body []byte) {
+	if _, ok := b.bodies[h]; !ok {
+		b.bodies[h] = body
+		b.order = append(b.order, h)
 	}
+}
+
+// packBlobsAt is how many new blobs a commit writes as one pack instead
+// of loose objects: a sync's batch commits hundreds of files, and a file
+// each costs far more than one pack (PackLoose would pack them later
+// anyway).
+const packBlobsAt = 32
+
+// writeBlobs stores the blobs not yet in the object store: loose, as git
+// add does, or as one pack when there are many.
+func (r *Repo) writeBlobs(b *blobSet) error {
+	var missing []plumbing.Hash
+	for _, h := range b.order {
+		if r.g.Storer.HasEncodedObject(h) != nil {
+			missing = append(missing, h)
+		}
+	}
+	if len(missing) >= packBlobsAt {
+		if pfw, ok := r.g.Storer.(storer.PackfileWriter); ok {
+			return r.packBlobs(pfw, missing, b.bodies)
+		}
+	}
+	for _, h := range missing {
+		if err := r.writeLoose(h, b.bodies[h]); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// packBlobs writes blobs as one new pack (no deltas: they are small, and
+// a later repack finds them).
+func (r *Repo) packBlobs(pfw storer.PackfileWriter, hashes []plumbing.Hash, bodies map[plumbing.Hash][]byte) error {
+	mem := memory.NewStorage()
+	for _, h := range hashes {
+		obj := mem.NewEncodedObject()
+		obj.SetType(plumbing.BlobObject)
+		obj.SetSize(int64(len(bodies[h])))
+		w, err := obj.Writer()
+		if err != nil {
+			return err
+		}
+		if _, err := w.Write(bodies[h]); err != nil {
+			return err
+		}
+		if err := w.Close(); err != nil {
+			return err
+		}
+		if got, err := mem.SetEncodedObject(obj); err != nil || got != h {
+			return fmt.Errorf("pack blob %s: hashed as %s (%v)", h, got, err)
+		}
+	}
+	w, err := pfw.PackfileWriter()
+	if err != nil {
+		return fmt.Errorf("pack %d blobs: %w", len(hashes), err)
+	}
+	if _, err := packfile.NewEncoder(w, mem, false).Encode(hashes, 0); err != nil {
+		w.Close()
+		return fmt.Errorf("pack %d blobs: %w", len(hashes), err)
+	}
+	// Close writes the pack's index: only then are the objects in it.
+	if err := w.Close(); err != nil {
+		return fmt.Errorf("pack %d blobs: %w", len(hashes), err)
+	}
+	return nil
+}
+
+// writeLoose writes a loose blob object. It compresses at zlib's fastest
+// level, with klauspost/compress's zlib (2.5x the standard library's speed
+// there, same format): a write rewrites version_history.json, megabytes at
+// 10,000 versions, and the object is repacked later anyway (PackLoose).
+func (r *Repo) writeLoose(h plumbing.Hash, body []byte) error {
+	hdr := blobHeader(body)
 	hex := h.String()
 	dir := filepath.Join(r.GitDir(), "objects", hex[:2])
 	if err := os.MkdirAll(dir, 0o755); err != nil {
-		return h, err
+		return err
 	}
 	tmp, err := os.CreateTemp(dir, "tmp_obj_")
 	if err != nil {
-		return h, err
+		return err
 	}
 	defer os.Remove(tmp.Name())
-	zw, err := zlib.NewWriterLevel(tmp, zlib.BestSpeed)
-	if err != nil {
-		tmp.Close()
-		return h, err
-	}
+	// A zlib writer holds most of a megabyte of tables: reused, not
+	// allocated per blob (a sync's batch writes hundreds).
+	zw := zlibWriters.Get().(*zlib.Writer)
+	defer zlibWriters.Put(zw)
+	zw.Reset(tmp)
 	_, err = zw.Write(hdr)
 	if err == nil {
 		_, err = zw.Write(body)
@@ -61,13 +149,22 @@ func (r *Repo) writeBlob(body []byte) (plumbing.Hash, error) {
 		err = cerr
 	}
 	if err != nil {
-		return h, fmt.Errorf("write object %s: %w", hex, err)
+		return fmt.Errorf("write object %s: %w", hex, err)
 	}
 	if err := os.Rename(tmp.Name(), filepath.Join(dir, hex[2:])); err != nil && !errors.Is(err, fs.ErrExist) {
-		return h, fmt.Errorf("write object %s: %w", hex, err)
+		return fmt.Errorf("write object %s: %w", hex, err)
 	}
-	return h, nil
+	return nil
 }
+
+// zlibWriters are writeBlob's compressors, at zlib.BestSpeed.
+var zlibWriters = sync.Pool{New: func() any {
+	zw, err := zlib.NewWriterLevel(nil, zlib.BestSpeed)
+	if err != nil {
+		panic(err) // a constant, valid level
+	}
+	return zw
+}}
 
 // maxRemembered bounds the blobs kept in memory for pushes.
 const maxRemembered = 64 << 20

@@ -77,13 +77,17 @@ func (r *Repo) stage(ctx context.Context, wt *git.Worktree, paths []string) erro
 	if err != nil {
 		return fmt.Errorf("read index: %w", err)
 	}
+	blobs := newBlobSet()
 	for _, p := range paths {
 		if err := ctx.Err(); err != nil {
 			return err
 		}
-		if err := r.stageOne(wt, idx, p); err != nil {
+		if err := r.stageOne(wt, idx, p, blobs); err != nil {
 			return fmt.Errorf("stage %s: %w", p, err)
 		}
+	}
+	if err := r.writeBlobs(blobs); err != nil {
+		return fmt.Errorf("store blobs: %w", err)
 	}
 	if err := r.g.Storer.SetIndex(idx); err != nil {
 		return fmt.Errorf("write index: %w", err)
@@ -91,9 +95,9 @@ func (r *Repo) stage(ctx context.Context, wt *git.Worktree, paths []string) erro
 	return nil
 }
 
-// stageOne puts one file's blob in the object store and its entry in idx,
-// as git add does.
-func (r *Repo) stageOne(wt *git.Worktree, idx *index.Index, p string) error {
+// stageOne puts one file's entry in idx, as git add does, and its blob in
+// blobs (written by writeBlobs before the index is).
+func (r *Repo) stageOne(wt *git.Worktree, idx *index.Index, p string, blobs *blobSet) error {
 	fi, err := wt.Filesystem.Lstat(p)
 	switch {
 	case errors.Is(err, fs.ErrNotExist):
@@ -114,10 +118,8 @@ func (r *Repo) stageOne(wt *git.Worktree, idx *index.Index, p string) error {
 	if err != nil {
 		return err
 	}
-	h, err := r.writeBlob(body)
-	if err != nil {
-		return fmt.Errorf("store blob: %w", err)
-	}
+	h := r.blobHash(body)
+	blobs.add(h, body)
 	e, err := idx.Entry(p)
 	if errors.Is(err, index.ErrEntryNotFound) {
 		e, err = idx.Add(p), nil

@@ -151,7 +151,7 @@ func TestPushSendsDeltas(t *testing.T) {
 		t.Fatalf("push of two commits sent a %d-byte pack", n)
 	}
 	gitCLI(t, remote, "fsck", "--strict", "--no-progress")
-	verifyRepo(t, r.Dir()) // the loose objects writeBlob made
+	verifyRepo(t, r.Dir()) // the loose objects writeLoose made
 	if got, want := gitCLI(t, r.Dir(), "rev-parse", "HEAD:lb/version_history.json"), gitCLI(t, r.Dir(), "hash-object", "lb/version_history.json"); got != want {
 		t.Fatalf("committed blob %s, git hashes the file as %s", got, want)
 	}

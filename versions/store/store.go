@@ -41,6 +41,9 @@ type PutOptions struct {
 	// instead of reading the bytes once more to compute it. A wrong value
 	// fails the Put.
 	SHA256 []byte
+	// Batch, when set, lets the store defer the object's durability and
+	// visibility to Batch.Commit (see Batch).
+	Batch *Batch
 }
 
 // ContentTypeJSON is the Content-Type of JSON objects on S3 (contract 3.2).

@@ -12,6 +12,7 @@ import (
 	"path/filepath"
 	"sort"
 	"strings"
+	"sync"
 	"syscall"
 
 	"github.com/datomfs/datomfs/versions/store"
@@ -21,6 +22,8 @@ var (
 	_ store.Store       = (*Local)(nil)
 	_ store.Checker     = (*Local)(nil)
 	_ store.TempSweeper = (*Local)(nil)
+
+	_ store.BatchCommitter = (*Local)(nil)
 )
 
 // tempPrefix starts the names of files Put is still writing; List skips them.
@@ -175,75 +178,202 @@ type fileReader struct {
 func (r *fileReader) Close() error { return r.f.Close() }
 
 // Put writes r to a temporary file in the target directory, syncs it,
-// renames it over the key and syncs the directory.
+// renames it over the key and syncs the directory. With opts.Batch it
+// stops after writing the temporary file (kept open, so locked against
+// sweeps): the batch's Commit syncs, renames and syncs folders for all
+// its objects at once.
 func (l *Local) Put(ctx context.Context, key string, r io.Reader, size int64, opts store.PutOptions) (err error) {
-	p, err := l.path(key)
+	tmp, p, err := l.writeTemp(ctx, key, r, size, opts)
 	if err != nil {
-		return fmt.Errorf("put: %w", err)
+		return err
 	}
-	if size < 0 {
-		return fmt.Errorf("put %s: negative size %d", p, size)
-	}
-	if err := ctx.Err(); err != nil {
-		return fmt.Errorf("put %s: %w", p, err)
-	}
-	if err := l.checkRoot(); err != nil {
-		return fmt.Errorf("put %s: %w", p, err)
-	}
-	dir := filepath.Dir(p)
-	if err := os.MkdirAll(dir, 0o755); err != nil {
-		return classify("put", p, err)
-	}
-	tmp, err := createLockedTemp(l.tempDirFor(dir))
-	if err != nil {
-		return classify("put", p, err)
+	if opts.Batch != nil {
+		if err := opts.Batch.Defer(l, &pendingPut{tmp: tmp, path: p}); err != nil {
+			discard(tmp)
+			return fmt.Errorf("put %s: %w", p, err)
+		}
+		return nil
 	}
 	defer func() {
 		if err != nil {
-			tmp.Close()
-			os.Remove(tmp.Name())
+			discard(tmp)
 		}
 	}()
-	src := store.ProgressReader(store.ContextReader(ctx, r), size, opts.Progress)
-	n, err := io.CopyN(tmp, src, size)
-	if err != nil {
-		if ctx.Err() != nil {
-			return fmt.Errorf("put %s: %w", p, ctx.Err())
-		}
-		if errors.Is(err, io.EOF) {
-			return fmt.Errorf("put %s: %w: reader ended after %d of %d bytes", p, store.ErrSizeMismatch, n, size)
-		}
-		return classify("put", p, err)
-	}
-	var extra [1]byte
-	if k, _ := io.ReadFull(r, extra[:]); k > 0 {
-		return fmt.Errorf("put %s: %w: reader has more than %d bytes", p, store.ErrSizeMismatch, size)
-	}
-	if size == 0 && opts.Progress != nil {
-		opts.Progress(0, 0)
-	}
-	if err = tmp.Chmod(0o644); err != nil {
-		return classify("put", p, err)
-	}
 	if err = tmp.Sync(); err != nil {
 		return classify("put", p, err)
 	}
 	if err = ctx.Err(); err != nil {
 		return fmt.Errorf("put %s: %w", p, err)
 	}
-	// Renamed while still open, so still locked: a sweep never takes a
-	// temporary file that is about to become an object.
-	if err = os.Rename(tmp.Name(), p); err != nil {
-		return classify("put", p, err)
+	if err = publish(tmp, p); err != nil {
+		return err
 	}
-	if err = tmp.Close(); err != nil {
-		return classify("put", p, err)
-	}
-	if err := syncDir(dir); err != nil {
+	if err := syncDir(filepath.Dir(p)); err != nil {
 		// The object is in place; only its durability is in doubt.
 		return classify("put", p, err)
 	}
 	return nil
+}
+
+// writeTemp writes r to a new, locked temporary file for key and returns it
+// open, with the object's path.
+func (l *Local) writeTemp(ctx context.Context, key string, r io.Reader, size int64, opts store.PutOptions) (_ *os.File, _ string, err error) {
+	p, err := l.path(key)
+	if err != nil {
+		return nil, "", fmt.Errorf("put: %w", err)
+	}
+	if size < 0 {
+		return nil, "", fmt.Errorf("put %s: negative size %d", p, size)
+	}
+	if err := ctx.Err(); err != nil {
+		return nil, "", fmt.Errorf("put %s: %w", p, err)
+	}
+	if err := l.checkRoot(); err != nil {
+		return nil, "", fmt.Errorf("put %s: %w", p, err)
+	}
+	dir := filepath.Dir(p)
+	if err := os.MkdirAll(dir, 0o755); err != nil {
+		return nil, "", classify("put", p, err)
+	}
+	tmp, err := createLockedTemp(l.tempDirFor(dir))
+	if err != nil {
+		return nil, "", classify("put", p, err)
+	}
+	defer func() {
+		if err != nil {
+			discard(tmp)
+		}
+	}()
+	src := store.ProgressReader(store.ContextReader(ctx, r), size, opts.Progress)
+	n, err := io.CopyN(tmp, src, size)
+	if err != nil {
+		if ctx.Err() != nil {
+			return nil, "", fmt.Errorf("put %s: %w", p, ctx.Err())
+		}
+		if errors.Is(err, io.EOF) {
+			return nil, "", fmt.Errorf("put %s: %w: reader ended after %d of %d bytes", p, store.ErrSizeMismatch, n, size)
+		}
+		return nil, "", classify("put", p, err)
+	}
+	var extra [1]byte
+	if k, _ := io.ReadFull(r, extra[:]); k > 0 {
+		return nil, "", fmt.Errorf("put %s: %w: reader has more than %d bytes", p, store.ErrSizeMismatch, size)
+	}
+	if size == 0 && opts.Progress != nil {
+		opts.Progress(0, 0)
+	}
+	if err = tmp.Chmod(0o644); err != nil {
+		return nil, "", classify("put", p, err)
+	}
+	return tmp, p, nil
+}
+
+// publish renames a written temporary file to the object's path and closes
+// it. It is renamed while still open, so still locked: a sweep never takes
+// a temporary file that is about to become an object.
+func publish(tmp *os.File, p string) error {
+	if err := os.Rename(tmp.Name(), p); err != nil {
+		return classify("put", p, err)
+	}
+	if err := tmp.Close(); err != nil {
+		return classify("put", p, err)
+	}
+	return nil
+}
+
+// discard closes and removes a temporary file that will not become an
+// object.
+func discard(tmp *os.File) {
+	tmp.Close()
+	os.Remove(tmp.Name())
+}
+
+// pendingPut is a batched Put's temporary file, written, not yet synced
+// or renamed.
+type pendingPut struct {
+	tmp  *os.File
+	path string
+}
+
+// batchWorkers is how many fsyncs a batch's Commit keeps in flight: the
+// file system folds concurrent ones into few journal commits.
+const batchWorkers = 16
+
+// CommitBatch makes a batch's objects durable and visible: every temporary
+// file synced (concurrently), then each renamed to its key, then each
+// folder that gained an object synced once. Nothing is renamed unless every
+// file's bytes are durable.
+func (l *Local) CommitBatch(ctx context.Context, items []any) error {
+	puts := make([]*pendingPut, len(items))
+	for i, it := range items {
+		puts[i] = it.(*pendingPut)
+	}
+	next := 0 // puts[next:] are still temporary files
+	defer func() {
+		for _, pp := range puts[next:] {
+			discard(pp.tmp)
+		}
+	}()
+	if err := eachErr(batchWorkers, puts, func(pp *pendingPut) error {
+		if err := pp.tmp.Sync(); err != nil {
+			return classify("put", pp.path, err)
+		}
+		return nil
+	}); err != nil {
+		return err
+	}
+	if err := ctx.Err(); err != nil {
+		return fmt.Errorf("put %d object(s) in %s: %w", len(puts), l.root, err)
+	}
+	seen := map[string]bool{}
+	var dirs []string
+	for next < len(puts) {
+		pp := puts[next]
+		if err := publish(pp.tmp, pp.path); err != nil {
+			return err
+		}
+		next++
+		if d := filepath.Dir(pp.path); !seen[d] {
+			seen[d] = true
+			dirs = append(dirs, d)
+		}
+	}
+	return eachErr(batchWorkers, dirs, func(d string) error {
+		if err := syncDir(d); err != nil {
+			return classify("put", d, err)
+		}
+		return nil
+	})
+}
+
+// AbortBatch removes a batch's temporary files.
+func (l *Local) AbortBatch(items []any) {
+	for _, it := range items {
+		discard(it.(*pendingPut).tmp)
+	}
+}
+
+// eachErr runs fn on every item, n at a time, and returns the errors.
+func eachErr[T any](n int, items []T, fn func(T) error) error {
+	var (
+		mu   sync.Mutex
+		errs []error
+		wg   sync.WaitGroup
+	)
+	sem := make(chan struct{}, n)
+	for _, it := range items {
+		sem <- struct{}{}
+		wg.Go(func() {
+			defer func() { <-sem }()
+			if err := fn(it); err != nil {
+				mu.Lock()
+				errs = append(errs, err)
+				mu.Unlock()
+			}
+		})
+	}
+	wg.Wait()
+	return errors.Join(errs...)
 }
 
 // tempDirName is the folder under the root where Put writes its temporary

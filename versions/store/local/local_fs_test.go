@@ -284,3 +284,69 @@ func TestHugeLength(t *testing.T) {
 		t.Errorf("Open(1, MaxInt64) read %q, want %q", got, "bc")
 	}
 }
+
+// TestBatchDefers: a batch's objects are not at their keys before Commit
+// (their bytes are not yet durable), a sweep meanwhile leaves their
+// temporary files alone, Commit puts them in place and Abort removes them.
+func TestBatchDefers(t *testing.T) {
+	ctx := context.Background()
+	root := t.TempDir()
+	l, err := New(root, Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	keys := []string{"datom/a/.metadata/m.json", "datom/a/x.parquet", "datom/b/.metadata/m.json"}
+	put := func(b *store.Batch) {
+		t.Helper()
+		for _, k := range keys {
+			if err := l.Put(ctx, k, strings.NewReader(k), int64(len(k)), store.PutOptions{Batch: b}); err != nil {
+				t.Fatal(err)
+			}
+		}
+	}
+	var b store.Batch
+	put(&b)
+	for _, k := range keys {
+		if _, err := l.Stat(ctx, k); !errors.Is(err, store.ErrNotFound) {
+			t.Errorf("%s before Commit: %v, want not found", k, err)
+		}
+	}
+	swept, err := l.SweepTemp(ctx, "datom/", true)
+	if err != nil || len(swept) != 0 {
+		t.Fatalf("a sweep took a pending batch's files: %v %v", swept, err)
+	}
+	if err := b.Commit(ctx); err != nil {
+		t.Fatal(err)
+	}
+	for _, k := range keys {
+		rc, err := l.Open(ctx, k, 0, -1)
+		if err != nil {
+			t.Fatalf("%s after Commit: %v", k, err)
+		}
+		got, _ := io.ReadAll(rc)
+		rc.Close()
+		if string(got) != k {
+			t.Errorf("%s holds %q", k, got)
+		}
+	}
+	noTempFiles(t, root)
+	if err := l.Put(ctx, "datom/c", strings.NewReader("c"), 1, store.PutOptions{Batch: &b}); err == nil {
+		t.Error("a Put into a committed batch was accepted")
+	}
+	noTempFiles(t, root)
+
+	for _, k := range keys {
+		if err := l.Remove(ctx, k); err != nil {
+			t.Fatal(err)
+		}
+	}
+	var ab store.Batch
+	put(&ab)
+	ab.Abort()
+	for _, k := range keys {
+		if _, err := l.Stat(ctx, k); !errors.Is(err, store.ErrNotFound) {
+			t.Errorf("%s after Abort: %v, want not found", k, err)
+		}
+	}
+	noTempFiles(t, root)
+}

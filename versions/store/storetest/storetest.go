@@ -45,6 +45,7 @@ func Run(t *testing.T, newStore func(t *testing.T) store.Store) {
 		{"CancelledContext", testCancelledContext},
 		{"CancelDuringPut", testCancelDuringPut},
 		{"Location", testLocation},
+		{"Batch", testBatch},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) { tc.fn(t, newStore(t)) })
@@ -551,5 +552,42 @@ func testLocation(t *testing.T, s store.Store) {
 	}
 	if strings.Contains(loc, "@") {
 		t.Errorf("Location() = %q looks like it carries credentials", loc)
+	}
+}
+
+// testBatch: objects put concurrently through a Batch are all there, with
+// their bytes, once it is committed (a store may show them earlier).
+func testBatch(t *testing.T, s store.Store) {
+	ctx := context.Background()
+	var b store.Batch
+	var wg sync.WaitGroup
+	errs := make([]error, 20)
+	for i := range errs {
+		wg.Go(func() {
+			data := Bytes(uint64(100+i), 1000+i)
+			errs[i] = s.Put(ctx, fmt.Sprintf("batch/t%d/x.json", i), bytes.NewReader(data), int64(len(data)), store.PutOptions{Batch: &b})
+		})
+	}
+	wg.Wait()
+	for i, err := range errs {
+		if err != nil {
+			t.Fatalf("Put %d into a batch: %v", i, err)
+		}
+	}
+	if err := b.Commit(ctx); err != nil {
+		t.Fatalf("Commit: %v", err)
+	}
+	for i := range errs {
+		if got := read(t, s, fmt.Sprintf("batch/t%d/x.json", i), 0, -1); !bytes.Equal(got, Bytes(uint64(100+i), 1000+i)) {
+			t.Errorf("object %d of the batch: %d bytes, not the ones put", i, len(got))
+		}
+	}
+	data := []byte("late")
+	if err := s.Put(ctx, "batch/late", bytes.NewReader(data), int64(len(data)), store.PutOptions{Batch: &b}); err == nil {
+		// A store that ignores batches has stored it: fine. One that
+		// defers must refuse a committed batch, not lose the object.
+		if got := read(t, s, "batch/late", 0, -1); !bytes.Equal(got, data) {
+			t.Errorf("a Put into a committed batch returned nil but stored %q", got)
+		}
 	}
 }
