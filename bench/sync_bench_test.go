@@ -11,11 +11,14 @@ package bench
 // BENCH_SYNC_FILES overrides N (default 1000). BENCH_SYNC_ICEBERG=1 runs
 // the Iceberg hooks as the CLI does (AfterWrite for the single writes,
 // AfterWrites for the sync). Reports ms_sync, ms_write (median of 20
-// single writes) and the ratio; nothing asserts a timing.
+// single writes) and the ratio; and, as a floor on this file system, the
+// files the sync made (store, clone, remote) and the time to merely create
+// that many small files here. Nothing asserts a timing.
 
 import (
 	"context"
 	"fmt"
+	"io/fs"
 	"os"
 	"path/filepath"
 	"sort"
@@ -88,9 +91,11 @@ func BenchmarkSync(b *testing.B) {
 	write := writes[len(writes)/2]
 	b.ResetTimer()
 	var total time.Duration
+	var files int
 	for it := 0; it < b.N; it++ {
 		b.StopTimer()
 		sx := projecttest.New(b, projecttest.Options{Name: "bench", Versions: hooks})
+		before := countFiles(b, sx.Store) + countFiles(b, sx.Dir) + countFiles(b, sx.Remote)
 		b.StartTimer()
 		start := time.Now()
 		res, err := sx.Project.Sync(ctx, dir, nil)
@@ -101,9 +106,59 @@ func BenchmarkSync(b *testing.B) {
 		if got := res.Count("new"); got != n {
 			b.Fatalf("sync made %d new tables, want %d", got, n)
 		}
+		b.StopTimer()
+		files = countFiles(b, sx.Store) + countFiles(b, sx.Dir) + countFiles(b, sx.Remote) - before
+		b.StartTimer()
 	}
 	sync := total / time.Duration(b.N)
+	floor := createFiles(b, files)
 	b.ReportMetric(float64(sync.Milliseconds()), "ms_sync")
 	b.ReportMetric(float64(write.Microseconds())/1000, "ms_write")
 	b.ReportMetric(float64(sync)/float64(write), "sync/write")
+	b.ReportMetric(float64(files), "files_made")
+	b.ReportMetric(float64(floor.Milliseconds()), "ms_create_floor")
+	b.ReportMetric(float64(sync)/float64(floor), "sync/floor")
+}
+
+// countFiles counts the regular files under dir.
+func countFiles(b *testing.B, dir string) int {
+	b.Helper()
+	n := 0
+	err := filepath.WalkDir(dir, func(_ string, d fs.DirEntry, err error) error {
+		if err == nil && d.Type().IsRegular() {
+			n++
+		}
+		return err
+	})
+	if err != nil {
+		b.Fatal(err)
+	}
+	return n
+}
+
+// createFiles is the floor of a sync on this file system: the time to
+// create n small files (1.5 KB, a dozen to a folder, each written under a
+// temporary name and renamed, no fsync), as many as the sync left in the
+// store, the clone and the remote.
+func createFiles(b *testing.B, n int) time.Duration {
+	b.Helper()
+	root := b.TempDir()
+	body := make([]byte, 1500)
+	start := time.Now()
+	for i := 0; i < n; i++ {
+		d := filepath.Join(root, strconv.Itoa(i/12))
+		if i%12 == 0 {
+			if err := os.Mkdir(d, 0o755); err != nil {
+				b.Fatal(err)
+			}
+		}
+		tmp := filepath.Join(d, ".tmp-"+strconv.Itoa(i))
+		if err := os.WriteFile(tmp, body, 0o644); err != nil {
+			b.Fatal(err)
+		}
+		if err := os.Rename(tmp, filepath.Join(d, strconv.Itoa(i))); err != nil {
+			b.Fatal(err)
+		}
+	}
+	return time.Since(start)
 }
