@@ -479,3 +479,28 @@ func TestEqual(t *testing.T) {
 		t.Errorf("identical objects differ")
 	}
 }
+
+// The Scanner accepts exactly the documents Parse accepts.
+func TestScannerSkipValue(t *testing.T) {
+	docs := []string{
+		`{}`, `[]`, `null`, `true`, `false`, `"x"`, `-0`, `-0.0`, `1e400`, `2147483648`, `1.5E-3`,
+		`{"a":[1,{"b":null}],"a":"\u00e9\ud83d\ude00<\/"}`, " [ 1 , \"a\" ,\n{ } ] ",
+		`{`, `[`, `[1,]`, `{"a":1,}`, `{"a" 1}`, `{a:1}`, `01`, `1.`, `-`, `1e`, `nul`, `tru`,
+		`"\x"`, `"\u12"`, "\"a\nb\"", "\"\xc3\"", "\"\xc3\\u00e9\"", "{\"\xff\":1}", `[] []`, `"`,
+		strings.Repeat("[", 10000) + strings.Repeat("]", 10000),
+		strings.Repeat("[", 10001) + strings.Repeat("]", 10001),
+		strings.Repeat(`{"a":`, 10001) + "1" + strings.Repeat("}", 10001),
+	}
+	for _, d := range docs {
+		_, err := Parse([]byte(d))
+		sc := NewScanner([]byte(d))
+		sc.SkipSpace()
+		skipErr := sc.SkipValue(0)
+		if skipErr == nil {
+			skipErr = sc.End()
+		}
+		if (err == nil) != (skipErr == nil) {
+			t.Errorf("%.40q: Parse error %v, Scanner error %v", d, err, skipErr)
+		}
+	}
+}
