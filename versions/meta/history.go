@@ -102,9 +102,26 @@ func entryFromValue(v datomjson.Value) (HistoryEntry, error) {
 	return e, nil
 }
 
+// historyItem is one entry, written back verbatim: entries are never
+// rewritten. A parsed entry keeps its text and is parsed again only when
+// its Value is needed (a write splices the new entry in front of the old
+// text, so most never are); a new entry has its Value.
 type historyItem struct {
 	entry HistoryEntry
-	raw   datomjson.Value // written back verbatim: entries are never rewritten
+	text  string           // the entry's JSON text, or "" for a new entry
+	raw   *datomjson.Value // when text is "" (a pointer: most items have text)
+}
+
+func (it historyItem) value() datomjson.Value {
+	if it.text == "" {
+		return *it.raw
+	}
+	v, err := datomjson.Parse([]byte(it.text))
+	if err != nil {
+		// ParseHistory checked the text as part of its document.
+		panic(fmt.Sprintf("version history entry no longer parses: %v", err))
+	}
+	return v
 }
 
 // History is a table's version_history.json, newest first. The zero value
@@ -126,6 +143,16 @@ type History struct {
 
 // ParseHistory reads a version_history.json.
 func ParseHistory(data []byte) (History, error) {
+	if h, ok := scanHistory(data); ok {
+		return h, nil
+	}
+	// Not a well-formed list of valid entries: the generic path says why
+	// (and is the rule scanHistory must agree with on every document).
+	return parseHistoryValue(data)
+}
+
+// parseHistoryValue is ParseHistory through the document's Value tree.
+func parseHistoryValue(data []byte) (History, error) {
 	v, err := datomjson.Parse(data)
 	if err != nil {
 		return History{}, fmt.Errorf("parse version history: %w", err)
@@ -143,9 +170,210 @@ func ParseHistory(data []byte) (History, error) {
 		if err != nil {
 			return History{}, fmt.Errorf("parse version history entry %d: %w", i+1, err)
 		}
-		items = append(items, historyItem{entry: e, raw: it})
+		items = append(items, historyItem{entry: e, raw: &it})
 	}
 	return History{items: items, src: bytes.TrimRight(data, " \t\r\n")}, nil
+}
+
+// scanHistory is ParseHistory for a document that is an array of valid
+// entries, without building the Value tree: it reads only an entry's
+// fields, with entryFromValue's rules (the first member of a name counts;
+// a member that is not a string counts as ""), and keeps each entry's
+// text. It reports false for any other document, valid or not.
+func scanHistory(data []byte) (History, bool) {
+	sc := datomjson.NewScanner(data)
+	sc.SkipSpace()
+	if !sc.Consume('[') {
+		return History{}, false
+	}
+	// About 430 bytes an entry as datom writes them.
+	items := make([]historyItem, 0, len(data)/400+1)
+	sc.SkipSpace()
+	if !sc.Consume(']') {
+		for {
+			sc.SkipSpace()
+			start := sc.Pos()
+			e, ok := scanEntry(sc)
+			if !ok {
+				return History{}, false
+			}
+			items = append(items, historyItem{entry: e, text: sc.Text(start, sc.Pos())})
+			sc.SkipSpace()
+			if sc.Consume(',') {
+				continue
+			}
+			if sc.Consume(']') {
+				break
+			}
+			return History{}, false
+		}
+	}
+	if sc.End() != nil {
+		return History{}, false
+	}
+	return History{items: items, src: bytes.TrimRight(data, " \t\r\n")}, true
+}
+
+// The members of an entry (depth 2: inside the top-level array) and of its
+// author object (depth 3).
+const (
+	entryDepth  = 2
+	authorDepth = 3
+)
+
+// scanEntry reads one entry object.
+func scanEntry(sc *datomjson.Scanner) (HistoryEntry, bool) {
+	if !sc.Consume('{') {
+		return HistoryEntry{}, false
+	}
+	var (
+		e                                      HistoryEntry
+		version, timestamp                     string
+		seenVer, seenData, seenTime, seenAuth  bool
+		seenMsg, seenParquet, seenOrig, failed bool
+	)
+	// field reads the value of a member named by a field: the first such
+	// member's string, or "" when it is not a string.
+	field := func(seen *bool) string {
+		var s string
+		var err error
+		if sc.Peek() == '"' {
+			s, err = sc.String()
+		} else {
+			err = sc.SkipValue(entryDepth)
+		}
+		failed = failed || err != nil
+		if *seen {
+			return ""
+		}
+		*seen = true
+		return s
+	}
+	sc.SkipSpace()
+	if !sc.Consume('}') {
+		for {
+			sc.SkipSpace()
+			key, err := sc.String()
+			if err != nil {
+				return HistoryEntry{}, false
+			}
+			sc.SkipSpace()
+			if !sc.Consume(':') {
+				return HistoryEntry{}, false
+			}
+			sc.SkipSpace()
+			switch key {
+			case "version":
+				if s := field(&seenVer); s != "" {
+					version = s
+				}
+			case "data_sha":
+				if s := field(&seenData); s != "" {
+					e.DataSHA = identity.DataSHA(s)
+				}
+			case "timestamp":
+				if s := field(&seenTime); s != "" {
+					timestamp = s
+				}
+			case "commit_message":
+				if s := field(&seenMsg); s != "" {
+					e.CommitMessage = s
+				}
+			case "parquet_sha":
+				if s := field(&seenParquet); s != "" {
+					e.ParquetSHA = identity.ParquetSHA(s)
+				}
+			case "original_file_sha":
+				if s := field(&seenOrig); s != "" {
+					e.OriginalFileSHA = s
+				}
+			case "author":
+				if !seenAuth && sc.Peek() == '{' {
+					a, ok := scanAuthor(sc)
+					if !ok {
+						return HistoryEntry{}, false
+					}
+					e.Author = a
+				} else if sc.SkipValue(entryDepth) != nil {
+					return HistoryEntry{}, false
+				}
+				seenAuth = true
+			default:
+				if sc.SkipValue(entryDepth) != nil {
+					return HistoryEntry{}, false
+				}
+			}
+			if failed {
+				return HistoryEntry{}, false
+			}
+			sc.SkipSpace()
+			if sc.Consume(',') {
+				continue
+			}
+			if sc.Consume('}') {
+				break
+			}
+			return HistoryEntry{}, false
+		}
+	}
+	if !identity.ValidKeySHA(version) {
+		return HistoryEntry{}, false
+	}
+	e.Version = identity.MetadataSHA(version)
+	if t, err := ParseTimestamp(timestamp); err == nil {
+		e.Timestamp = t
+	}
+	return e, true
+}
+
+// scanAuthor reads an author object: its first name and email members.
+func scanAuthor(sc *datomjson.Scanner) (Author, bool) {
+	sc.Consume('{')
+	var a Author
+	var seenName, seenEmail bool
+	sc.SkipSpace()
+	if sc.Consume('}') {
+		return a, true
+	}
+	for {
+		sc.SkipSpace()
+		key, err := sc.String()
+		if err != nil {
+			return Author{}, false
+		}
+		sc.SkipSpace()
+		if !sc.Consume(':') {
+			return Author{}, false
+		}
+		sc.SkipSpace()
+		var s string
+		if sc.Peek() == '"' {
+			s, err = sc.String()
+		} else {
+			err = sc.SkipValue(authorDepth)
+		}
+		if err != nil {
+			return Author{}, false
+		}
+		switch key {
+		case "name":
+			if !seenName {
+				a.Name, seenName = s, true
+			}
+		case "email":
+			if !seenEmail {
+				a.Email, seenEmail = s, true
+			}
+		}
+		sc.SkipSpace()
+		if sc.Consume(',') {
+			continue
+		}
+		if sc.Consume('}') {
+			return a, true
+		}
+		return Author{}, false
+	}
 }
 
 // Len is the number of entries.
@@ -198,7 +426,8 @@ func (h History) Prepend(e HistoryEntry) History {
 		return h
 	}
 	items := make([]historyItem, 0, len(h.items)+1)
-	items = append(items, historyItem{entry: e, raw: e.value()})
+	v := e.value()
+	items = append(items, historyItem{entry: e, raw: &v})
 	items = append(items, h.items...)
 	out := History{items: items}
 	if !h.added && len(h.src) > 0 {
@@ -261,9 +490,39 @@ func (h History) FindDataSHA(d identity.DataSHA) (parquetSHA identity.ParquetSHA
 func (h History) Value() datomjson.Value {
 	vs := make([]datomjson.Value, len(h.items))
 	for i, it := range h.items {
-		vs[i] = it.raw
+		if it.text == "" {
+			vs[i] = *it.raw
+		}
+	}
+	if old := h.fromSrc(); old != nil {
+		// The entries read from src, all at once (one parse of the
+		// document, not one per entry).
+		copy(vs[len(vs)-len(old):], old)
+		return datomjson.List(vs...)
+	}
+	for i, it := range h.items {
+		if it.text != "" {
+			vs[i] = it.value()
+		}
 	}
 	return datomjson.List(vs...)
+}
+
+// fromSrc returns the Values of the entries h read from src, or nil.
+func (h History) fromSrc() []datomjson.Value {
+	n := len(h.items)
+	if h.added {
+		n--
+	}
+	if n <= 0 || len(h.src) == 0 || h.items[len(h.items)-1].text == "" {
+		return nil
+	}
+	v, err := datomjson.Parse(h.src)
+	if err != nil || v.Len() != n {
+		// ParseHistory read these entries from src.
+		panic(fmt.Sprintf("version history text no longer parses: %v", err))
+	}
+	return v.Items()
 }
 
 // JSON is the pretty document without a trailing newline (S3 form).
@@ -272,7 +531,7 @@ func (h History) JSON() []byte {
 	// entry goes in front of them as Pretty would write it there.
 	// (An old document with no entries, "[\n  ]", gets no splice.)
 	if old, ok := bytes.CutPrefix(h.src, []byte("[\n  ")); ok && h.added && len(h.items) > 1 {
-		entry := datomjson.Pretty(datomjson.List(h.items[0].raw))
+		entry := datomjson.Pretty(datomjson.List(h.items[0].value()))
 		entry = entry[:len(entry)-len("\n]")]
 		out := make([]byte, 0, len(entry)+len(",\n  ")+len(old))
 		return append(append(append(out, entry...), ",\n  "...), old...)
