@@ -3,9 +3,12 @@ package datomjson
 import (
 	"bytes"
 	"crypto/sha256"
+	"encoding/binary"
 	"encoding/hex"
 	"errors"
 	"math"
+	"math/bits"
+	"math/rand"
 	"strings"
 	"testing"
 )
@@ -501,6 +504,32 @@ func TestScannerSkipValue(t *testing.T) {
 		}
 		if (err == nil) != (skipErr == nil) {
 			t.Errorf("%.40q: Parse error %v, Scanner error %v", d, err, skipErr)
+		}
+	}
+}
+
+// strSpecialMask marks exactly the first special byte of a word.
+func TestStrSpecialMask(t *testing.T) {
+	r := rand.New(rand.NewSource(1))
+	var w [8]byte
+	for i := 0; i < 300000; i++ {
+		for j := range w {
+			if r.Intn(3) == 0 {
+				w[j] = byte(r.Intn(256))
+			} else {
+				w[j] = byte(0x20 + r.Intn(0x60))
+			}
+		}
+		first := 8
+		for j, c := range w {
+			if strSpecial[c] {
+				first = j
+				break
+			}
+		}
+		m := strSpecialMask(binary.LittleEndian.Uint64(w[:]))
+		if got := bits.TrailingZeros64(m) / 8; got != first {
+			t.Fatalf("% x: first special byte %d, mask says %d", w, first, got)
 		}
 	}
 }

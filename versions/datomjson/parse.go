@@ -2,9 +2,11 @@ package datomjson
 
 import (
 	"bytes"
+	"encoding/binary"
 	"errors"
 	"fmt"
 	"math"
+	"math/bits"
 	"strconv"
 	"unicode/utf16"
 	"unicode/utf8"
@@ -211,12 +213,31 @@ var strSpecial = func() (t [256]bool) {
 	return t
 }()
 
+// strSpecialMask has the high bit set in the first byte of x (little
+// endian) that strSpecial marks, if any, and perhaps in later bytes: no
+// byte before the first special one is marked.
+func strSpecialMask(x uint64) uint64 {
+	const lo, hi = 0x0101010101010101, 0x8080808080808080
+	return (x | (x - 0x20*lo) | ((x ^ '"'*lo) - lo) | ((x ^ '\\'*lo) - lo)) & hi
+}
+
 func (p *parser) str() (string, error) {
 	p.pos++ // opening quote
 	start := p.pos
 	// Fast path: no escapes (and UTF-8 checked only with non-ASCII bytes).
 	ascii := true
 	for p.pos < len(p.data) {
+		// Eight bytes at a time up to the first that may be special.
+		for p.pos+8 <= len(p.data) {
+			if m := strSpecialMask(binary.LittleEndian.Uint64(p.data[p.pos:])); m != 0 {
+				p.pos += bits.TrailingZeros64(m) / 8
+				break
+			}
+			p.pos += 8
+		}
+		if p.pos >= len(p.data) {
+			break
+		}
 		c := p.data[p.pos]
 		if !strSpecial[c] {
 			p.pos++
