@@ -112,18 +112,6 @@ type historyItem struct {
 	raw   *datomjson.Value // when text is "" (a pointer: most items have text)
 }
 
-func (it historyItem) value() datomjson.Value {
-	if it.text == "" {
-		return *it.raw
-	}
-	v, err := datomjson.Parse([]byte(it.text))
-	if err != nil {
-		// ParseHistory checked the text as part of its document.
-		panic(fmt.Sprintf("version history entry no longer parses: %v", err))
-	}
-	return v
-}
-
 // History is a table's version_history.json, newest first. The zero value
 // is an empty history. Parsed entries are written back exactly as read
 // (unknown keys included).
@@ -489,40 +477,39 @@ func (h History) FindDataSHA(d identity.DataSHA) (parquetSHA identity.ParquetSHA
 // Value is the history as a JSON list.
 func (h History) Value() datomjson.Value {
 	vs := make([]datomjson.Value, len(h.items))
+	// The parsed entries' texts are read again as one array: one parse,
+	// not one per entry.
+	size, n := 2, 0
 	for i, it := range h.items {
 		if it.text == "" {
 			vs[i] = *it.raw
+		} else {
+			size += len(it.text) + 1
+			n++
 		}
 	}
-	if old := h.fromSrc(); old != nil {
-		// The entries read from src, all at once (one parse of the
-		// document, not one per entry).
-		copy(vs[len(vs)-len(old):], old)
+	if n == 0 {
 		return datomjson.List(vs...)
 	}
+	doc := make([]byte, 0, size)
+	for _, it := range h.items {
+		if it.text != "" {
+			doc = append(append(doc, ','), it.text...)
+		}
+	}
+	doc[0] = '['
+	v, err := datomjson.Parse(append(doc, ']'))
+	if err != nil || v.Len() != n {
+		// ParseHistory read each text as an entry of a valid document.
+		panic(fmt.Sprintf("version history entries no longer parse: %v", err))
+	}
+	parsed := v.Items()
 	for i, it := range h.items {
 		if it.text != "" {
-			vs[i] = it.value()
+			vs[i], parsed = parsed[0], parsed[1:]
 		}
 	}
 	return datomjson.List(vs...)
-}
-
-// fromSrc returns the Values of the entries h read from src, or nil.
-func (h History) fromSrc() []datomjson.Value {
-	n := len(h.items)
-	if h.added {
-		n--
-	}
-	if n <= 0 || len(h.src) == 0 || h.items[len(h.items)-1].text == "" {
-		return nil
-	}
-	v, err := datomjson.Parse(h.src)
-	if err != nil || v.Len() != n {
-		// ParseHistory read these entries from src.
-		panic(fmt.Sprintf("version history text no longer parses: %v", err))
-	}
-	return v.Items()
 }
 
 // JSON is the pretty document without a trailing newline (S3 form).
@@ -531,7 +518,7 @@ func (h History) JSON() []byte {
 	// entry goes in front of them as Pretty would write it there.
 	// (An old document with no entries, "[\n  ]", gets no splice.)
 	if old, ok := bytes.CutPrefix(h.src, []byte("[\n  ")); ok && h.added && len(h.items) > 1 {
-		entry := datomjson.Pretty(datomjson.List(h.items[0].value()))
+		entry := datomjson.Pretty(datomjson.List(*h.items[0].raw)) // new: no text
 		entry = entry[:len(entry)-len("\n]")]
 		out := make([]byte, 0, len(entry)+len(",\n  ")+len(old))
 		return append(append(append(out, entry...), ",\n  "...), old...)
