@@ -3,9 +3,12 @@ package datomjson
 import (
 	"bytes"
 	"crypto/sha256"
+	"encoding/binary"
 	"encoding/hex"
 	"errors"
 	"math"
+	"math/bits"
+	"math/rand"
 	"strings"
 	"testing"
 )
@@ -477,5 +480,56 @@ func TestEqual(t *testing.T) {
 	}
 	if !Equal(Obj(M("a", List(Int(1)))), Obj(M("a", List(Int(1))))) {
 		t.Errorf("identical objects differ")
+	}
+}
+
+// The Scanner accepts exactly the documents Parse accepts.
+func TestScannerSkipValue(t *testing.T) {
+	docs := []string{
+		`{}`, `[]`, `null`, `true`, `false`, `"x"`, `-0`, `-0.0`, `1e400`, `2147483648`, `1.5E-3`,
+		`{"a":[1,{"b":null}],"a":"\u00e9\ud83d\ude00<\/"}`, " [ 1 , \"a\" ,\n{ } ] ",
+		`{`, `[`, `[1,]`, `{"a":1,}`, `{"a" 1}`, `{a:1}`, `01`, `1.`, `-`, `1e`, `nul`, `tru`,
+		`"\x"`, `"\u12"`, "\"a\nb\"", "\"\xc3\"", "\"\xc3\\u00e9\"", "{\"\xff\":1}", `[] []`, `"`,
+		strings.Repeat("[", 10000) + strings.Repeat("]", 10000),
+		strings.Repeat("[", 10001) + strings.Repeat("]", 10001),
+		strings.Repeat(`{"a":`, 10001) + "1" + strings.Repeat("}", 10001),
+	}
+	for _, d := range docs {
+		_, err := Parse([]byte(d))
+		sc := NewScanner([]byte(d))
+		sc.SkipSpace()
+		skipErr := sc.SkipValue(0)
+		if skipErr == nil {
+			skipErr = sc.End()
+		}
+		if (err == nil) != (skipErr == nil) {
+			t.Errorf("%.40q: Parse error %v, Scanner error %v", d, err, skipErr)
+		}
+	}
+}
+
+// strSpecialMask marks exactly the first special byte of a word.
+func TestStrSpecialMask(t *testing.T) {
+	r := rand.New(rand.NewSource(1))
+	var w [8]byte
+	for i := 0; i < 300000; i++ {
+		for j := range w {
+			if r.Intn(3) == 0 {
+				w[j] = byte(r.Intn(256))
+			} else {
+				w[j] = byte(0x20 + r.Intn(0x60))
+			}
+		}
+		first := 8
+		for j, c := range w {
+			if strSpecial[c] {
+				first = j
+				break
+			}
+		}
+		m := strSpecialMask(binary.LittleEndian.Uint64(w[:]))
+		if got := bits.TrailingZeros64(m) / 8; got != first {
+			t.Fatalf("% x: first special byte %d, mask says %d", w, first, got)
+		}
 	}
 }

@@ -17,6 +17,15 @@ func FuzzParse(f *testing.F) {
 	}
 	f.Fuzz(func(t *testing.T, data []byte) {
 		v, err := Parse(data)
+		sc := NewScanner(data)
+		sc.SkipSpace()
+		skipErr := sc.SkipValue(0)
+		if skipErr == nil {
+			skipErr = sc.End()
+		}
+		if (err == nil) != (skipErr == nil) {
+			t.Fatalf("Parse error %v, Scanner error %v", err, skipErr)
+		}
 		if err != nil {
 			return
 		}

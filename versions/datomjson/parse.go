@@ -2,9 +2,11 @@ package datomjson
 
 import (
 	"bytes"
+	"encoding/binary"
 	"errors"
 	"fmt"
 	"math"
+	"math/bits"
 	"strconv"
 	"unicode/utf16"
 	"unicode/utf8"
@@ -202,15 +204,47 @@ func isInline(text []byte, items []Value) bool {
 	return !bytes.ContainsAny(text, "\n\r")
 }
 
+// strSpecial marks the bytes str's fast path stops at: the closing quote,
+// a backslash, control characters and non-ASCII bytes.
+var strSpecial = func() (t [256]bool) {
+	for c := range t {
+		t[c] = c == '"' || c == '\\' || c < 0x20 || c >= 0x80
+	}
+	return t
+}()
+
+// strSpecialMask has the high bit set in the first byte of x (little
+// endian) that strSpecial marks, if any, and perhaps in later bytes: no
+// byte before the first special one is marked.
+func strSpecialMask(x uint64) uint64 {
+	const lo, hi = 0x0101010101010101, 0x8080808080808080
+	return (x | (x - 0x20*lo) | ((x ^ '"'*lo) - lo) | ((x ^ '\\'*lo) - lo)) & hi
+}
+
 func (p *parser) str() (string, error) {
 	p.pos++ // opening quote
 	start := p.pos
-	// Fast path: no escapes.
+	// Fast path: no escapes (and UTF-8 checked only with non-ASCII bytes).
+	ascii := true
 	for p.pos < len(p.data) {
+		// Eight bytes at a time up to the first that may be special.
+		for p.pos+8 <= len(p.data) {
+			if m := strSpecialMask(binary.LittleEndian.Uint64(p.data[p.pos:])); m != 0 {
+				p.pos += bits.TrailingZeros64(m) / 8
+				break
+			}
+			p.pos += 8
+		}
+		if p.pos >= len(p.data) {
+			break
+		}
 		c := p.data[p.pos]
+		if !strSpecial[c] {
+			p.pos++
+			continue
+		}
 		if c == '"' {
-			s := p.data[start:p.pos]
-			if !utf8.Valid(s) {
+			if !ascii && !utf8.Valid(p.data[start:p.pos]) {
 				return "", p.errorf("string is not valid UTF-8")
 			}
 			p.pos++
@@ -219,6 +253,7 @@ func (p *parser) str() (string, error) {
 		if c == '\\' || c < 0x20 {
 			break
 		}
+		ascii = false
 		p.pos++
 	}
 	buf := append([]byte(nil), p.data[start:p.pos]...)
@@ -323,34 +358,9 @@ func (p *parser) digits() int {
 
 func (p *parser) number() (Value, error) {
 	start := p.pos
-	if p.data[p.pos] == '-' {
-		p.pos++
-	}
-	if p.pos >= len(p.data) {
-		return Value{}, p.errorf("incomplete number")
-	}
-	if p.data[p.pos] == '0' {
-		p.pos++
-	} else if p.digits() == 0 {
-		return Value{}, p.errorf("invalid number")
-	}
-	integer := true
-	if p.pos < len(p.data) && p.data[p.pos] == '.' {
-		integer = false
-		p.pos++
-		if p.digits() == 0 {
-			return Value{}, p.errorf("digit expected after '.'")
-		}
-	}
-	if p.pos < len(p.data) && (p.data[p.pos] == 'e' || p.data[p.pos] == 'E') {
-		integer = false
-		p.pos++
-		if p.pos < len(p.data) && (p.data[p.pos] == '+' || p.data[p.pos] == '-') {
-			p.pos++
-		}
-		if p.digits() == 0 {
-			return Value{}, p.errorf("digit expected in exponent")
-		}
+	integer, err := p.numberToken()
+	if err != nil {
+		return Value{}, err
 	}
 	tok := string(p.data[start:p.pos])
 	if integer {
@@ -366,4 +376,39 @@ func (p *parser) number() (Value, error) {
 		return Value{}, p.errorf("invalid number %q", tok)
 	}
 	return Dbl(f), nil
+}
+
+// numberToken reads a number's text and reports whether it is only an
+// optional "-" and digits.
+func (p *parser) numberToken() (integer bool, err error) {
+	if p.data[p.pos] == '-' {
+		p.pos++
+	}
+	if p.pos >= len(p.data) {
+		return false, p.errorf("incomplete number")
+	}
+	if p.data[p.pos] == '0' {
+		p.pos++
+	} else if p.digits() == 0 {
+		return false, p.errorf("invalid number")
+	}
+	integer = true
+	if p.pos < len(p.data) && p.data[p.pos] == '.' {
+		integer = false
+		p.pos++
+		if p.digits() == 0 {
+			return false, p.errorf("digit expected after '.'")
+		}
+	}
+	if p.pos < len(p.data) && (p.data[p.pos] == 'e' || p.data[p.pos] == 'E') {
+		integer = false
+		p.pos++
+		if p.pos < len(p.data) && (p.data[p.pos] == '+' || p.data[p.pos] == '-') {
+			p.pos++
+		}
+		if p.digits() == 0 {
+			return false, p.errorf("digit expected in exponent")
+		}
+	}
+	return integer, nil
 }

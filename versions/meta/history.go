@@ -102,9 +102,14 @@ func entryFromValue(v datomjson.Value) (HistoryEntry, error) {
 	return e, nil
 }
 
+// historyItem is one entry, written back verbatim: entries are never
+// rewritten. A parsed entry keeps its text and is parsed again only when
+// its Value is needed (a write splices the new entry in front of the old
+// text, so most never are); a new entry has its Value.
 type historyItem struct {
 	entry HistoryEntry
-	raw   datomjson.Value // written back verbatim: entries are never rewritten
+	text  string           // the entry's JSON text, or "" for a new entry
+	raw   *datomjson.Value // when text is "" (a pointer: most items have text)
 }
 
 // History is a table's version_history.json, newest first. The zero value
@@ -126,6 +131,16 @@ type History struct {
 
 // ParseHistory reads a version_history.json.
 func ParseHistory(data []byte) (History, error) {
+	if h, ok := scanHistory(data); ok {
+		return h, nil
+	}
+	// Not a well-formed list of valid entries: the generic path says why
+	// (and is the rule scanHistory must agree with on every document).
+	return parseHistoryValue(data)
+}
+
+// parseHistoryValue is ParseHistory through the document's Value tree.
+func parseHistoryValue(data []byte) (History, error) {
 	v, err := datomjson.Parse(data)
 	if err != nil {
 		return History{}, fmt.Errorf("parse version history: %w", err)
@@ -143,9 +158,210 @@ func ParseHistory(data []byte) (History, error) {
 		if err != nil {
 			return History{}, fmt.Errorf("parse version history entry %d: %w", i+1, err)
 		}
-		items = append(items, historyItem{entry: e, raw: it})
+		items = append(items, historyItem{entry: e, raw: &it})
 	}
 	return History{items: items, src: bytes.TrimRight(data, " \t\r\n")}, nil
+}
+
+// scanHistory is ParseHistory for a document that is an array of valid
+// entries, without building the Value tree: it reads only an entry's
+// fields, with entryFromValue's rules (the first member of a name counts;
+// a member that is not a string counts as ""), and keeps each entry's
+// text. It reports false for any other document, valid or not.
+func scanHistory(data []byte) (History, bool) {
+	sc := datomjson.NewScanner(data)
+	sc.SkipSpace()
+	if !sc.Consume('[') {
+		return History{}, false
+	}
+	// About 430 bytes an entry as datom writes them.
+	items := make([]historyItem, 0, len(data)/400+1)
+	sc.SkipSpace()
+	if !sc.Consume(']') {
+		for {
+			sc.SkipSpace()
+			start := sc.Pos()
+			e, ok := scanEntry(sc)
+			if !ok {
+				return History{}, false
+			}
+			items = append(items, historyItem{entry: e, text: sc.Text(start, sc.Pos())})
+			sc.SkipSpace()
+			if sc.Consume(',') {
+				continue
+			}
+			if sc.Consume(']') {
+				break
+			}
+			return History{}, false
+		}
+	}
+	if sc.End() != nil {
+		return History{}, false
+	}
+	return History{items: items, src: bytes.TrimRight(data, " \t\r\n")}, true
+}
+
+// The members of an entry (depth 2: inside the top-level array) and of its
+// author object (depth 3).
+const (
+	entryDepth  = 2
+	authorDepth = 3
+)
+
+// scanEntry reads one entry object.
+func scanEntry(sc *datomjson.Scanner) (HistoryEntry, bool) {
+	if !sc.Consume('{') {
+		return HistoryEntry{}, false
+	}
+	var (
+		e                                      HistoryEntry
+		version, timestamp                     string
+		seenVer, seenData, seenTime, seenAuth  bool
+		seenMsg, seenParquet, seenOrig, failed bool
+	)
+	// field reads the value of a member named by a field: the first such
+	// member's string, or "" when it is not a string.
+	field := func(seen *bool) string {
+		var s string
+		var err error
+		if sc.Peek() == '"' {
+			s, err = sc.String()
+		} else {
+			err = sc.SkipValue(entryDepth)
+		}
+		failed = failed || err != nil
+		if *seen {
+			return ""
+		}
+		*seen = true
+		return s
+	}
+	sc.SkipSpace()
+	if !sc.Consume('}') {
+		for {
+			sc.SkipSpace()
+			key, err := sc.String()
+			if err != nil {
+				return HistoryEntry{}, false
+			}
+			sc.SkipSpace()
+			if !sc.Consume(':') {
+				return HistoryEntry{}, false
+			}
+			sc.SkipSpace()
+			switch key {
+			case "version":
+				if s := field(&seenVer); s != "" {
+					version = s
+				}
+			case "data_sha":
+				if s := field(&seenData); s != "" {
+					e.DataSHA = identity.DataSHA(s)
+				}
+			case "timestamp":
+				if s := field(&seenTime); s != "" {
+					timestamp = s
+				}
+			case "commit_message":
+				if s := field(&seenMsg); s != "" {
+					e.CommitMessage = s
+				}
+			case "parquet_sha":
+				if s := field(&seenParquet); s != "" {
+					e.ParquetSHA = identity.ParquetSHA(s)
+				}
+			case "original_file_sha":
+				if s := field(&seenOrig); s != "" {
+					e.OriginalFileSHA = s
+				}
+			case "author":
+				if !seenAuth && sc.Peek() == '{' {
+					a, ok := scanAuthor(sc)
+					if !ok {
+						return HistoryEntry{}, false
+					}
+					e.Author = a
+				} else if sc.SkipValue(entryDepth) != nil {
+					return HistoryEntry{}, false
+				}
+				seenAuth = true
+			default:
+				if sc.SkipValue(entryDepth) != nil {
+					return HistoryEntry{}, false
+				}
+			}
+			if failed {
+				return HistoryEntry{}, false
+			}
+			sc.SkipSpace()
+			if sc.Consume(',') {
+				continue
+			}
+			if sc.Consume('}') {
+				break
+			}
+			return HistoryEntry{}, false
+		}
+	}
+	if !identity.ValidKeySHA(version) {
+		return HistoryEntry{}, false
+	}
+	e.Version = identity.MetadataSHA(version)
+	if t, err := ParseTimestamp(timestamp); err == nil {
+		e.Timestamp = t
+	}
+	return e, true
+}
+
+// scanAuthor reads an author object: its first name and email members.
+func scanAuthor(sc *datomjson.Scanner) (Author, bool) {
+	sc.Consume('{')
+	var a Author
+	var seenName, seenEmail bool
+	sc.SkipSpace()
+	if sc.Consume('}') {
+		return a, true
+	}
+	for {
+		sc.SkipSpace()
+		key, err := sc.String()
+		if err != nil {
+			return Author{}, false
+		}
+		sc.SkipSpace()
+		if !sc.Consume(':') {
+			return Author{}, false
+		}
+		sc.SkipSpace()
+		var s string
+		if sc.Peek() == '"' {
+			s, err = sc.String()
+		} else {
+			err = sc.SkipValue(authorDepth)
+		}
+		if err != nil {
+			return Author{}, false
+		}
+		switch key {
+		case "name":
+			if !seenName {
+				a.Name, seenName = s, true
+			}
+		case "email":
+			if !seenEmail {
+				a.Email, seenEmail = s, true
+			}
+		}
+		sc.SkipSpace()
+		if sc.Consume(',') {
+			continue
+		}
+		if sc.Consume('}') {
+			return a, true
+		}
+		return Author{}, false
+	}
 }
 
 // Len is the number of entries.
@@ -198,7 +414,8 @@ func (h History) Prepend(e HistoryEntry) History {
 		return h
 	}
 	items := make([]historyItem, 0, len(h.items)+1)
-	items = append(items, historyItem{entry: e, raw: e.value()})
+	v := e.value()
+	items = append(items, historyItem{entry: e, raw: &v})
 	items = append(items, h.items...)
 	out := History{items: items}
 	if !h.added && len(h.src) > 0 {
@@ -260,8 +477,37 @@ func (h History) FindDataSHA(d identity.DataSHA) (parquetSHA identity.ParquetSHA
 // Value is the history as a JSON list.
 func (h History) Value() datomjson.Value {
 	vs := make([]datomjson.Value, len(h.items))
+	// The parsed entries' texts are read again as one array: one parse,
+	// not one per entry.
+	size, n := 2, 0
 	for i, it := range h.items {
-		vs[i] = it.raw
+		if it.text == "" {
+			vs[i] = *it.raw
+		} else {
+			size += len(it.text) + 1
+			n++
+		}
+	}
+	if n == 0 {
+		return datomjson.List(vs...)
+	}
+	doc := make([]byte, 0, size)
+	for _, it := range h.items {
+		if it.text != "" {
+			doc = append(append(doc, ','), it.text...)
+		}
+	}
+	doc[0] = '['
+	v, err := datomjson.Parse(append(doc, ']'))
+	if err != nil || v.Len() != n {
+		// ParseHistory read each text as an entry of a valid document.
+		panic(fmt.Sprintf("version history entries no longer parse: %v", err))
+	}
+	parsed := v.Items()
+	for i, it := range h.items {
+		if it.text != "" {
+			vs[i], parsed = parsed[0], parsed[1:]
+		}
 	}
 	return datomjson.List(vs...)
 }
@@ -272,7 +518,7 @@ func (h History) JSON() []byte {
 	// entry goes in front of them as Pretty would write it there.
 	// (An old document with no entries, "[\n  ]", gets no splice.)
 	if old, ok := bytes.CutPrefix(h.src, []byte("[\n  ")); ok && h.added && len(h.items) > 1 {
-		entry := datomjson.Pretty(datomjson.List(h.items[0].raw))
+		entry := datomjson.Pretty(datomjson.List(*h.items[0].raw)) // new: no text
 		entry = entry[:len(entry)-len("\n]")]
 		out := make([]byte, 0, len(entry)+len(",\n  ")+len(old))
 		return append(append(append(out, entry...), ",\n  "...), old...)

@@ -129,11 +129,49 @@ func FormatTimestamp(t time.Time) string { return t.UTC().Format(TimestampLayout
 
 // ParseTimestamp parses a YYYY-MM-DDTHH:MM:SSZ timestamp as UTC.
 func ParseTimestamp(s string) (time.Time, error) {
+	if t, ok := quickTimestamp(s); ok {
+		return t, nil
+	}
 	t, err := time.Parse(TimestampLayout, s)
 	if err != nil {
 		return time.Time{}, fmt.Errorf("timestamp %q: want YYYY-MM-DDTHH:MM:SSZ: %w", s, err)
 	}
 	return t, nil
+}
+
+// quickTimestamp is time.Parse(TimestampLayout, s) for a timestamp of
+// exactly that form with every field in range (a history of 10,000
+// versions has 10,000); it reports false for anything else, which
+// time.Parse then reads or refuses.
+func quickTimestamp(s string) (time.Time, bool) {
+	if len(s) != len(TimestampLayout) || s[4] != '-' || s[7] != '-' || s[10] != 'T' ||
+		s[13] != ':' || s[16] != ':' || s[19] != 'Z' {
+		return time.Time{}, false
+	}
+	ok := true
+	num := func(i, n int) int {
+		v := 0
+		for _, c := range []byte(s[i : i+n]) {
+			if c < '0' || c > '9' {
+				ok = false
+			}
+			v = v*10 + int(c-'0')
+		}
+		return v
+	}
+	year, month, day := num(0, 4), num(5, 2), num(8, 2)
+	hour, minute, sec := num(11, 2), num(14, 2), num(17, 2)
+	if !ok || month < 1 || month > 12 || day < 1 || hour > 23 || minute > 59 || sec > 59 {
+		return time.Time{}, false
+	}
+	days := [...]int{31, 28, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31}[month-1]
+	if month == 2 && year%4 == 0 && (year%100 != 0 || year%400 == 0) {
+		days = 29
+	}
+	if day > days {
+		return time.Time{}, false
+	}
+	return time.Date(year, time.Month(month), day, hour, minute, sec, 0, time.UTC), true
 }
 
 // windowsDeviceNames cannot name a file or folder on Windows, in any case
