@@ -9,7 +9,6 @@ import (
 	"log/slog"
 	"math/rand/v2"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 
@@ -74,7 +73,7 @@ func TestReadPathNotResponding(t *testing.T) {
 		t.Fatal(err)
 	}
 	p.AfterBytes(3<<20, p.Pause) // the fill is under way
-	var logged lockedBuffer
+	var logged testenv.SyncBuffer
 	c.log = slog.New(slog.NewTextHandler(&logged, nil))
 	part.startFill(0)
 	for !strings.Contains(logged.String(), "fill cache") && ctx.Err() == nil {
@@ -108,22 +107,4 @@ func TestReadPathNotResponding(t *testing.T) {
 	if _, err := part.ReadAt(ctx, b, 5<<20); err != nil || !bytes.Equal(b, body[5<<20:5<<20+1000]) {
 		t.Fatalf("ReadAt after Resume: %v", err)
 	}
-}
-
-// lockedBuffer is a log's output, written and read concurrently.
-type lockedBuffer struct {
-	mu  sync.Mutex
-	buf bytes.Buffer
-}
-
-func (b *lockedBuffer) Write(p []byte) (int, error) {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return b.buf.Write(p)
-}
-
-func (b *lockedBuffer) String() string {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return b.buf.String()
 }

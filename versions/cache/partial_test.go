@@ -384,6 +384,21 @@ func (b *stallingBody) Read(p []byte) (int, error) {
 	return n, err
 }
 
+// readAsync reads 4 KiB at off in the background and sends its error, or
+// one for bytes that are not body's.
+func readAsync(ctx context.Context, p *Partial, body []byte, off int64) <-chan error {
+	done := make(chan error, 1)
+	go func() {
+		b := make([]byte, 4096)
+		n, err := p.ReadAt(ctx, b, off)
+		if err == nil && !bytes.Equal(b[:n], body[off:off+int64(n)]) {
+			err = fmt.Errorf("read at %d: wrong bytes", off)
+		}
+		done <- err
+	}()
+	return done
+}
+
 // A reader goes on as soon as its own blocks are here: the window a
 // sequential read claims past them comes in a GET of its own, which lands
 // block by block; a later read of a block of it waits for that GET
@@ -402,15 +417,7 @@ func TestPartialReaderGoesOnAsItsBlockLands(t *testing.T) {
 	p.mu.Lock()
 	p.observe(0, 2*partialBlock)
 	p.mu.Unlock()
-	b := make([]byte, 4096)
-	read := make(chan error, 1)
-	go func() {
-		n, err := p.ReadAt(ctx, b, 2*partialBlock)
-		if err == nil && !bytes.Equal(b[:n], body[2*partialBlock:2*partialBlock+int64(n)]) {
-			err = errors.New("wrong bytes")
-		}
-		read <- err
-	}()
+	read := readAsync(ctx, p, body, 2*partialBlock)
 	select {
 	case err := <-read:
 		if err != nil {
@@ -434,14 +441,7 @@ func TestPartialReaderGoesOnAsItsBlockLands(t *testing.T) {
 	if !ahead || !stalled {
 		t.Fatalf("block 3 present or in flight: %v, block 4 in flight: %v", ahead, stalled)
 	}
-	later := make(chan error, 1)
-	go func() {
-		n, err := p.ReadAt(ctx, b, 4*partialBlock)
-		if err == nil && !bytes.Equal(b[:n], body[4*partialBlock:4*partialBlock+int64(n)]) {
-			err = errors.New("wrong bytes")
-		}
-		later <- err
-	}()
+	later := readAsync(ctx, p, body, 4*partialBlock)
 	select {
 	case err := <-later:
 		t.Fatalf("a read of a stalled block returned (%v) before its GET went on", err)
