@@ -7,6 +7,7 @@ import (
 	"os"
 	"sort"
 	"strings"
+	"time"
 
 	"github.com/datomfs/datomfs/versions/identity"
 	"github.com/datomfs/datomfs/versions/meta"
@@ -51,7 +52,8 @@ type ValidateOptions struct {
 	// Fix rewrites missing or stale mirrors (also old versions' snapshots,
 	// rebuilt from git), re-uploads a missing or damaged object from a
 	// verified copy in the local cache, and removes temporary files that
-	// killed writers left in the store. What it cannot repair stays
+	// killed writers left in the store, or aborts their multipart uploads
+	// (S3, started over a day ago). What it cannot repair stays
 	// reported.
 	Fix bool
 }
@@ -150,8 +152,22 @@ func (p *Project) validate(ctx context.Context, o ValidateOptions) (ValidateRepo
 			rep.Problems = append(rep.Problems, Problem{Key: k, What: "temporary file left by an interrupted write", Fixable: true, Fixed: o.Fix})
 		}
 	}
+	// Multipart uploads of killed writes (S3): their parts are billed.
+	if us, ok := store.As[store.UploadSweeper](p.store); ok {
+		left, err := us.StaleUploads(ctx, p.layout.Root(), staleUploadAge, o.Fix)
+		if err != nil {
+			return rep, fmt.Errorf("look for abandoned uploads: %w", mapStoreErr(err))
+		}
+		for _, k := range left {
+			rep.Problems = append(rep.Problems, Problem{Key: k, What: "multipart upload left open by an interrupted write (its parts are stored until it is aborted)", Fixable: true, Fixed: o.Fix})
+		}
+	}
 	return rep, nil
 }
+
+// staleUploadAge is how old an open multipart upload must be for validate
+// to take it for a killed writer's: no upload of one version lasts a day.
+var staleUploadAge = 24 * time.Hour
 
 // versionMetadatas reads every version's metadata snapshot from the store
 // (<t>/.metadata/<version>.json), which says its size_bytes and

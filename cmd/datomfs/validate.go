@@ -26,15 +26,16 @@ func newValidateCmd(f *factory, runF func(context.Context, *validateOptions) err
 		Long: `Check that every version in git has its parquet object in the store, of the
 size its metadata records, that the metadata snapshots and mirrors readers use
 (.metadata/…) match git, and that no interrupted write left temporary files in
-the store. Exit status 1 when a problem is left.
+the store (on S3: multipart uploads left open for over a day, whose parts are
+stored and billed out of sight). Exit status 1 when a problem is left.
 
 --read-data also reads every object and re-hashes it against the parquet_sha
 of each version that uses it (finds flipped bytes; reads the whole store).
 
 --fix repairs what it can: rewrites mirrors and old versions' snapshots (from
 git history), re-uploads a missing or damaged object from a verified copy in
-the local cache, removes abandoned temporary files. What it cannot repair is
-named and stays reported.`,
+the local cache, removes abandoned temporary files and aborts abandoned
+uploads. What it cannot repair is named and stays reported.`,
 		Example: `  datomfs validate
   datomfs validate --read-data
   datomfs validate --read-data --fix`,
@@ -48,7 +49,7 @@ named and stays reported.`,
 		},
 	}
 	pf.register(cmd, false)
-	cmd.Flags().BoolVar(&opts.Fix, "fix", false, "repair what can be repaired (mirrors, snapshots, objects from the cache, temporary files)")
+	cmd.Flags().BoolVar(&opts.Fix, "fix", false, "repair what can be repaired (mirrors, snapshots, objects from the cache, temporary files, abandoned uploads)")
 	cmd.Flags().BoolVar(&opts.ReadData, "read-data", false, "also re-hash every stored object against its parquet_sha")
 	cmd.Flags().BoolVar(&opts.JSON, "json", false, "print JSON")
 	return cmd

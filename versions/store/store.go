@@ -98,6 +98,16 @@ type TempSweeper interface {
 	SweepTemp(ctx context.Context, prefix string, remove bool) ([]string, error)
 }
 
+// UploadSweeper is implemented by stores whose large Puts are multipart
+// uploads (S3). A writer killed mid-upload leaves its upload open: its
+// parts stay stored, and billed, and no listing of objects shows them,
+// until the upload is aborted. StaleUploads lists the keys of the uploads
+// under prefix started more than olderThan ago, and aborts them when abort
+// is set. Only age tells a killed writer's upload from a live one.
+type UploadSweeper interface {
+	StaleUploads(ctx context.Context, prefix string, olderThan time.Duration, abort bool) ([]string, error)
+}
+
 // Errors backends map their native failures to. Callers test them with
 // errors.Is; the returned errors also wrap the backend's own error.
 var (

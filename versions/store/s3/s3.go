@@ -634,6 +634,43 @@ func (s *S3) List(ctx context.Context, prefix string) ([]store.Info, error) {
 	return out, nil
 }
 
+var _ store.UploadSweeper = (*S3)(nil)
+
+// StaleUploads pages through ListMultipartUploads under prefix and returns
+// the keys of the uploads started more than olderThan ago; with abort it
+// aborts each (one already gone is not an error).
+func (s *S3) StaleUploads(ctx context.Context, prefix string, olderThan time.Duration, abort bool) ([]string, error) {
+	in := &s3.ListMultipartUploadsInput{Bucket: aws.String(s.bucket)}
+	if prefix != "" {
+		in.Prefix = aws.String(prefix)
+	}
+	cutoff := time.Now().Add(-olderThan)
+	var out []string
+	for {
+		page, err := s.client.ListMultipartUploads(ctx, in)
+		if err != nil {
+			return out, s.mapErr(ctx, "list uploads", "s3://"+s.bucket+"/"+prefix, err)
+		}
+		for _, u := range page.Uploads {
+			if u.Initiated == nil || !u.Initiated.Before(cutoff) {
+				continue // maybe a live writer's
+			}
+			key := aws.ToString(u.Key)
+			if abort {
+				_, err := s.client.AbortMultipartUpload(ctx, &s3.AbortMultipartUploadInput{Bucket: aws.String(s.bucket), Key: u.Key, UploadId: u.UploadId})
+				if err != nil && !isCode(err, 404, "NoSuchUpload") {
+					return out, s.mapErr(ctx, "abort upload", s.objectURL(key), err)
+				}
+			}
+			out = append(out, key)
+		}
+		if !aws.ToBool(page.IsTruncated) {
+			return out, nil
+		}
+		in.KeyMarker, in.UploadIdMarker = page.NextKeyMarker, page.NextUploadIdMarker
+	}
+}
+
 // Remove is a DeleteObject; a missing key is not an error.
 func (s *S3) Remove(ctx context.Context, key string) error {
 	if err := store.ValidateKey(key); err != nil {

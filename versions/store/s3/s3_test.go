@@ -11,6 +11,7 @@ import (
 	"net"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -499,5 +500,41 @@ func TestHugeLength(t *testing.T) {
 	}
 	if got := readRange(t, s, "datom/x", 1, 1<<63-1); string(got) != "bc" {
 		t.Errorf("Open(1, MaxInt64) read %q, want %q", got, "bc")
+	}
+}
+
+// Multipart uploads a killed writer left open are found by age under a
+// prefix, and aborted on request; younger ones (maybe a live writer's) and
+// other prefixes' are left alone.
+func TestStaleUploads(t *testing.T) {
+	v := newServer(t)
+	s := v.newStore(t, nil)
+	ctx := context.Background()
+	open := func(key string) {
+		t.Helper()
+		if _, err := s.client.CreateMultipartUpload(ctx, &s3.CreateMultipartUploadInput{Bucket: aws.String(s.bucket), Key: aws.String(key)}); err != nil {
+			t.Fatalf("CreateMultipartUpload %s: %v", key, err)
+		}
+	}
+	open("proj/datom/lb/a.parquet")
+	open("proj/datom/dm/b.parquet")
+	open("other/datom/lb/c.parquet")
+	if got, err := s.StaleUploads(ctx, "proj/", time.Hour, true); err != nil || len(got) != 0 {
+		t.Fatalf("uploads older than an hour = %v, %v; want none (they are fresh)", got, err)
+	}
+	// A negative age takes every upload for stale.
+	got, err := s.StaleUploads(ctx, "proj/", -time.Hour, false)
+	if err != nil || !slices.Equal(got, []string{"proj/datom/dm/b.parquet", "proj/datom/lb/a.parquet"}) {
+		t.Fatalf("StaleUploads(proj/) = %v, %v", got, err)
+	}
+	if got, err := s.StaleUploads(ctx, "proj/", -time.Hour, true); err != nil || len(got) != 2 {
+		t.Fatalf("abort = %v, %v", got, err)
+	}
+	ups, err := s.client.ListMultipartUploads(ctx, &s3.ListMultipartUploadsInput{Bucket: aws.String(s.bucket)})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(ups.Uploads) != 1 || aws.ToString(ups.Uploads[0].Key) != "other/datom/lb/c.parquet" {
+		t.Fatalf("uploads left after aborting proj/: %d, want only other/'s", len(ups.Uploads))
 	}
 }
