@@ -144,14 +144,15 @@ func (r *VersionReader) ReadAt(b []byte, off int64) (int, error) {
 
 // ReadAtContext is ReadAt that stops waiting for the store when ctx ends.
 func (r *VersionReader) ReadAtContext(ctx context.Context, b []byte, off int64) (int, error) {
-	if r.local != nil {
-		return r.local.ReadAt(b, off)
+	f, n, err := r.Span(ctx, off, int64(len(b)))
+	if err != nil {
+		return 0, err
 	}
-	n, err := r.part.ReadAt(ctx, b, off)
-	if err != nil && !errors.Is(err, io.EOF) {
-		err = fmt.Errorf("read %s@%s: %w", r.v.Table, r.v.ID.Short(), mapStoreErr(err))
+	m, err := f.ReadAt(b[:n], off)
+	if err == nil && m < len(b) {
+		err = io.EOF
 	}
-	return n, err
+	return m, err
 }
 
 // Span makes [off, off+n) of the version readable from a local file and
