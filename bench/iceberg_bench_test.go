@@ -13,7 +13,7 @@ package bench
 // (s_resync: the metadata already says everything, nothing is written) and
 // with --full over the existing files (s_full: every footer read again,
 // the Avro files kept). BenchmarkIcebergWrite times Project.Write of a
-// new version of a 20-version table without and with the AfterWrite hook
+// new version of a 20-version table without and with the AfterWrites hook
 // the CLI installs, and the hook alone (ms_write_median, ms_write_hook_median,
 // ms_hook_median), over a local store and over S3 (Versity on loopback).
 // Nothing asserts a timing.
@@ -166,8 +166,8 @@ func benchIcebergWrite(b *testing.B, store func() string) {
 	ctx := context.Background()
 	var hook []time.Duration
 	var lastHook time.Duration
-	after := iceberg.AfterWrite(iceberg.Options{})
-	opts := versions.Options{AfterWrite: func(ctx context.Context, p *versions.Project, res versions.WriteResult) {
+	after := iceberg.AfterWrites(iceberg.Options{})
+	opts := versions.Options{AfterWrites: func(ctx context.Context, p *versions.Project, res []versions.WriteResult) {
 		t0 := time.Now()
 		after(ctx, p, res)
 		lastHook = time.Since(t0)

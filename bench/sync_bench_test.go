@@ -9,8 +9,8 @@ package bench
 //	go test ./bench -run '^$' -bench 'Sync' -benchtime 1x
 //
 // BENCH_SYNC_FILES overrides N (default 1000). BENCH_SYNC_ICEBERG=1 runs
-// the Iceberg hooks as the CLI does (AfterWrite for the single writes,
-// AfterWrites for the sync). Reports ms_sync, ms_write (median of 20
+// the Iceberg hook as the CLI does (for the single writes and the sync's
+// batches). Reports ms_sync, ms_write (median of 20
 // single writes) and the ratio; and, as a floor on this file system, the
 // files the sync made (store, clone, remote) and the time to merely create
 // that many small files here. Nothing asserts a timing.
@@ -64,7 +64,6 @@ func BenchmarkSync(b *testing.B) {
 	}
 	var hooks versions.Options
 	if os.Getenv("BENCH_SYNC_ICEBERG") == "1" {
-		hooks.AfterWrite = iceberg.AfterWrite(iceberg.Options{})
 		hooks.AfterWrites = iceberg.AfterWrites(iceberg.Options{})
 	}
 	ctx := context.Background()

@@ -25,8 +25,8 @@
 // The metadata, manifests and manifest lists are built and written by
 // apache/iceberg-go (table.MetadataBuilder, iceberg.WriteManifest,
 // iceberg.WriteManifestList); this package only decides what they say.
-// SyncTable brings one table up to date, Sync all of them, AfterWrite is
-// the hook a write runs once its version has landed, Locate says where
+// SyncTable brings one table up to date, Sync all of them, AfterWrites is
+// the hook a write or a sync's batch runs once its versions have landed, Locate says where
 // each table's metadata is and RESTHandler serves them as a read-only
 // Iceberg REST catalog.
 package iceberg

@@ -227,7 +227,7 @@ func TestSyncTableLocal(t *testing.T) {
 func TestAfterWriteKeepsCurrent(t *testing.T) {
 	ctx := context.Background()
 	var opts versions.Options
-	opts.AfterWrite = AfterWrite(Options{})
+	opts.AfterWrites = AfterWrites(Options{})
 	fx := projecttest.New(t, projecttest.Options{Versions: opts})
 	p := fx.Project
 	in := t.TempDir()
@@ -352,7 +352,7 @@ func TestFieldIDsByPath(t *testing.T) {
 func TestLocateUnreadableMetadata(t *testing.T) {
 	ctx := context.Background()
 	var opts versions.Options
-	opts.AfterWrite = AfterWrite(Options{})
+	opts.AfterWrites = AfterWrites(Options{})
 	fx := projecttest.New(t, projecttest.Options{Versions: opts})
 	in := t.TempDir()
 	a := filepath.Join(in, "a.parquet")
@@ -385,7 +385,7 @@ func TestAfterWriteFailureOnlyWarns(t *testing.T) {
 	var logBuf bytes.Buffer
 	logger := slog.New(slog.NewTextHandler(&logBuf, nil))
 	var opts versions.Options
-	opts.AfterWrite = AfterWrite(Options{Logger: logger})
+	opts.AfterWrites = AfterWrites(Options{Logger: logger})
 	fx := projecttest.New(t, projecttest.Options{Versions: opts})
 	if err := os.WriteFile(filepath.Join(fx.Store, "iceberg"), []byte("in the way"), 0o644); err != nil {
 		t.Fatal(err)

@@ -17,7 +17,7 @@ import (
 
 func TestRESTCatalog(t *testing.T) {
 	var opts versions.Options
-	opts.AfterWrite = AfterWrite(Options{})
+	opts.AfterWrites = AfterWrites(Options{})
 	fx := projecttest.New(t, projecttest.Options{Versions: opts})
 	in := t.TempDir()
 	a, b := filepath.Join(in, "a.parquet"), filepath.Join(in, "b.parquet")

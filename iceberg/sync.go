@@ -246,33 +246,18 @@ func Sync(ctx context.Context, p *versions.Project, o Options) ([]TableResult, e
 	return out, nil
 }
 
-// AfterWrite is a versions.Options.AfterWrite that brings the written
-// table's Iceberg metadata up to date. Trouble is a warning: the write has
-// landed whatever happens here, and `datomfs iceberg sync` catches up.
-func AfterWrite(o Options) func(ctx context.Context, p *versions.Project, res versions.WriteResult) {
-	return func(ctx context.Context, p *versions.Project, res versions.WriteResult) {
-		start := time.Now()
-		r, err := SyncTable(ctx, p, res.Table, o)
-		if err != nil {
-			o.logger().Warn("iceberg metadata not updated (the write itself succeeded); run \"datomfs iceberg sync\"",
-				"table", res.Table.String(), "err", err)
-			return
-		}
-		o.logger().Debug("iceberg metadata updated", "table", r.Table, "metadata", r.MetadataLocation,
-			"files", r.FilesWritten, "seconds", time.Since(start).Seconds())
-	}
-}
-
 // afterWritesGroup is how many tables' files AfterWrites makes durable
 // together: a local store keeps a file open for each until then (a table
 // writes about four), while the sync's next batch holds its own.
 const afterWritesGroup = 32
 
-// AfterWrites is a versions.Options.AfterWrites: AfterWrite for a sync's
-// batch of new versions, the tables built Concurrency at a time and
-// their files made durable together (store.Batch: a local store syncs
-// them at once, not one by one). Each table's current version is the one
-// its write made, so the manifest is not read again for every table.
+// AfterWrites is a versions.Options.AfterWrites: it brings the tables of
+// new versions (a write's one, a sync's batch) up to date, Concurrency
+// at a time, their files made durable together (store.Batch: a local
+// store syncs them at once, not one by one). Each table's current version
+// is the one its write made, so the manifest is not read again for every
+// table. Trouble is a warning: the versions have landed whatever happens
+// here, and `datomfs iceberg sync` catches up.
 func AfterWrites(o Options) func(ctx context.Context, p *versions.Project, res []versions.WriteResult) {
 	return func(ctx context.Context, p *versions.Project, res []versions.WriteResult) {
 		start := time.Now()

@@ -61,18 +61,14 @@ type Options struct {
 	WrapStore func(loc store.Location, s store.Store) store.Store
 	// Progress receives progress of long transfers; nil for none.
 	Progress func(what string, done, total int64)
-	// AfterWrite, when set, runs after a write that made a new version has
-	// landed (pushed and mirrored), outside the clone lock, with the
-	// write's result: derived views of the store (the Iceberg metadata)
-	// are brought up to date there. It cannot fail the write: it reports
-	// its own trouble (a warning), and the write has succeeded whatever it does.
-	// A sync calls it for several tables at once, never for one table twice
-	// at once.
-	AfterWrite func(ctx context.Context, p *Project, res WriteResult)
-	// AfterWrites, when set, is what a sync runs instead of AfterWrite:
-	// once per batch that landed, with the batch's new versions (in the
-	// sync's order, each table once), so that the derived views of many
-	// tables are brought up to date together. Same rules as AfterWrite.
+	// AfterWrites, when set, runs once new versions have landed (pushed
+	// and mirrored), outside the clone lock, with their results: after a
+	// write that made a version, with its one result, and after each batch
+	// of a sync that landed, with the batch's new versions (in the sync's
+	// order, each table once). Derived views of the store (the Iceberg
+	// metadata) are brought up to date there, many tables together. It
+	// cannot fail the write: it reports its own trouble (a warning), and
+	// the versions have landed whatever it does.
 	AfterWrites func(ctx context.Context, p *Project, res []WriteResult)
 }
 

@@ -79,7 +79,7 @@ type syncRun struct {
 	progress func(SyncItem)
 	batch    []*syncJob
 	bytes    int64
-	// The AfterWrite hooks of the last batch written run while the next
+	// The AfterWrites hook of the last batch written runs while the next
 	// batch is staged and written: hook is closed when they are done, and
 	// hooked's items are final then.
 	hook   chan struct{}
@@ -227,7 +227,7 @@ func (r *syncRun) report() {
 	}
 }
 
-// flush writes the pending batch and starts its AfterWrite hooks; its
+// flush writes the pending batch and starts its AfterWrites hook; its
 // files are reported once they are done.
 func (r *syncRun) flush(ctx context.Context) {
 	if len(r.batch) == 0 {
@@ -285,26 +285,21 @@ func (r *syncRun) waitHooks() {
 	r.report()
 }
 
-// runSyncHooks runs AfterWrites (else AfterWrite) for the new versions of
-// a batch, as Write does once a version has landed and the lock is
-// released; for several tables at once (one table's never twice at once).
+// runSyncHooks runs AfterWrites for the new versions of a batch, as Write
+// does once a version has landed and the lock is released.
 func (p *Project) runSyncHooks(ctx context.Context, batch []*syncJob) {
-	if after := p.opts.AfterWrites; after != nil {
-		var landed []WriteResult
-		for _, j := range batch {
-			if j.err == nil && j.res.Change != ChangeNone {
-				landed = append(landed, j.res)
-			}
+	after := p.opts.AfterWrites
+	if after == nil {
+		return
+	}
+	var landed []WriteResult
+	for _, j := range batch {
+		if j.err == nil && j.res.Change != ChangeNone {
+			landed = append(landed, j.res)
 		}
-		if len(landed) > 0 {
-			after(ctx, p, landed)
-		}
-	} else if after := p.opts.AfterWrite; after != nil {
-		forEach(storeWorkers, batch, func(j *syncJob) {
-			if j.err == nil && j.res.Change != ChangeNone {
-				after(ctx, p, j.res)
-			}
-		})
+	}
+	if len(landed) > 0 {
+		after(ctx, p, landed)
 	}
 }
 

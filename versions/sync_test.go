@@ -8,7 +8,6 @@ import (
 	"os/exec"
 	"path/filepath"
 	"runtime"
-	"sort"
 	"strings"
 	"sync"
 	"testing"
@@ -287,46 +286,14 @@ func TestCrashedSyncIsRecovered(t *testing.T) {
 	}
 }
 
-// TestSyncRunsAfterWrite: the AfterWrite hook sees every version a batched
-// sync made, once, and nothing for unchanged files.
-func TestSyncRunsAfterWrite(t *testing.T) {
-	withBatch(t, 2)
-	ctx := context.Background()
-	p, _ := testProject(t)
-	var mu sync.Mutex
-	var seen []string
-	p.opts.AfterWrite = func(_ context.Context, q *Project, res WriteResult) {
-		if q != p || res.Version == "" || res.Change == ChangeNone {
-			t.Errorf("AfterWrite(%v)", res)
-		}
-		mu.Lock()
-		seen = append(seen, res.Table.String())
-		mu.Unlock()
-	}
-	dir := syncDir(t, 3)
-	if _, err := p.Sync(ctx, dir, nil); err != nil {
-		t.Fatal(err)
-	}
-	sort.Strings(seen)
-	if strings.Join(seen, " ") != "t0 t1 t2" {
-		t.Fatalf("AfterWrite saw %v, want t0 t1 t2", seen)
-	}
-	seen = nil
-	if _, err := p.Sync(ctx, dir, nil); err != nil || len(seen) != 0 {
-		t.Fatalf("an unchanged sync ran AfterWrite for %v (%v)", seen, err)
-	}
-}
-
-// TestSyncRunsAfterWrites: with AfterWrites set, a sync runs it once per
-// batch with that batch's new versions, in order, and not AfterWrite.
+// TestSyncRunsAfterWrites: a sync runs AfterWrites once per batch with
+// that batch's new versions, in order, each version once, and nothing for
+// unchanged files.
 func TestSyncRunsAfterWrites(t *testing.T) {
 	withBatch(t, 2)
 	ctx := context.Background()
 	p, _ := testProject(t)
 	var calls []string
-	p.opts.AfterWrite = func(context.Context, *Project, WriteResult) {
-		t.Error("AfterWrite ran although AfterWrites is set")
-	}
 	p.opts.AfterWrites = func(_ context.Context, q *Project, res []WriteResult) {
 		var names []string
 		for _, r := range res {

@@ -104,8 +104,8 @@ func (p *Project) Write(ctx context.Context, req WriteRequest) (WriteResult, err
 			return err
 		}
 	})
-	if err == nil && res.Change != ChangeNone && p.opts.AfterWrite != nil {
-		p.opts.AfterWrite(ctx, p, res)
+	if err == nil && res.Change != ChangeNone && p.opts.AfterWrites != nil {
+		p.opts.AfterWrites(ctx, p, []WriteResult{res})
 	}
 	return res, err
 }

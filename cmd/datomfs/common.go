@@ -46,9 +46,8 @@ func (f *factory) options(endpoint string, progress bool) versions.Options {
 		StoreEndpoint: endpoint,
 		WrapStore:     f.wrapStore,
 		// Every new version updates its table's Iceberg metadata once
-		// it has landed; trouble there is a warning (iceberg.AfterWrite).
-		AfterWrite: iceberg.AfterWrite(iceberg.Options{Logger: f.Logger}),
-		// A sync's batch, together (iceberg.AfterWrites).
+		// it has landed, and a sync's batch together; trouble there is a
+		// warning (iceberg.AfterWrites).
 		AfterWrites: iceberg.AfterWrites(iceberg.Options{Logger: f.Logger}),
 	}
 	if progress && f.IO.StderrTTY {

@@ -81,7 +81,7 @@ func TestIcebergRun(t *testing.T) {
 	if err := writeRun(ctx, &writeOptions{IO: io, Project: project, File: file, Table: "lb"}); err != nil {
 		t.Fatal(err)
 	}
-	// This project has no AfterWrite hook: nothing is built yet.
+	// This project has no AfterWrites hook: nothing is built yet.
 	io, _, out, errOut := TestIO()
 	if err := icebergRun(ctx, &icebergOptions{IO: io, Project: project}); err != nil {
 		t.Fatal(err)
