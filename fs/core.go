@@ -288,7 +288,6 @@ func (c *core) rename(ctx context.Context, dir meta.TableName, name string, dstD
 	if !c.staging.take(st) {
 		return versions.ErrNotFound
 	}
-	defer os.Remove(st.path)
 	return c.publish(ctx, st, tgt, dstName)
 }
 
@@ -346,6 +345,7 @@ func (c *core) create(ctx context.Context, dir meta.TableName, name string, open
 	if err != nil {
 		return nil, err
 	}
+	c.staging.opened(st)
 	return &writeFile{c: c, st: st, f: f, opener: opener, dirty: true}, nil
 }
 
@@ -371,6 +371,7 @@ func (c *core) openStaged(st *staged, flags uint32, opener int) (*writeFile, err
 		}
 		w.dirty = true
 	}
+	c.staging.opened(st)
 	return w, nil
 }
 

@@ -24,6 +24,7 @@ import (
 	"github.com/apache/arrow-go/v18/parquet/pqarrow"
 
 	"github.com/datomfs/datomfs/internal/rds"
+	"github.com/datomfs/datomfs/internal/testenv"
 	"github.com/datomfs/datomfs/versions"
 )
 
@@ -732,5 +733,74 @@ func TestCoreRenditionProgressLog(t *testing.T) {
 		if !strings.Contains(log, want) {
 			t.Errorf("log lacks %q:\n%s", want, log)
 		}
+	}
+}
+
+// On an S3 store, a published staged file becomes the cached copy of its
+// version (a hard link, not a copy), but only once its last handle is
+// released: a descriptor left open after the publishing close (a dup) could
+// still change it. Until then it stays in staging, uncached.
+func TestCorePublishedFileCachedAtLastRelease(t *testing.T) {
+	ctx := context.Background()
+	srv := testenv.Versity(t)
+	srv.CreateBucket(t, "cachelater")
+	srv.SetEnv(t)
+	fx := newProjectFixtureAt(t, "s3://cachelater/p")
+	c := newTestCore(t, fx.Project, fx)
+	w, err := c.create(ctx, tn("ae"), "in.parquet", 0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := w.write(parquetBytes(t, 9, "linked"), 0); err != nil {
+		t.Fatal(err)
+	}
+	other, err := c.openStaged(w.st, syscall.O_RDWR, 0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	staged, err := os.Stat(w.st.path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := w.flush(ctx, 0); err != nil {
+		t.Fatal(err)
+	}
+	latest, err := fx.Project.Resolve(ctx, tn("ae"), "")
+	if err != nil {
+		t.Fatal(err)
+	}
+	cachedFile := func() string {
+		t.Helper()
+		r, err := fx.Project.OpenVersion(ctx, latest, versions.OpenOptions{NoFill: true})
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer r.Close()
+		if r.Local() == nil {
+			return ""
+		}
+		return r.Local().Name()
+	}
+	w.release()
+	if got := cachedFile(); got != "" {
+		t.Fatalf("cached as %s while a handle is still open", got)
+	}
+	if _, err := os.Stat(w.st.path); err != nil {
+		t.Fatalf("the staged file went before its last release: %v", err)
+	}
+	other.release()
+	got := cachedFile()
+	if got == "" {
+		t.Fatal("not cached after the last release")
+	}
+	fi, err := os.Stat(got)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !os.SameFile(fi, staged) {
+		t.Error("the cache holds a copy, not the staged file")
+	}
+	if _, err := os.Stat(w.st.path); !errors.Is(err, os.ErrNotExist) {
+		t.Errorf("the staged file is still in staging: %v", err)
 	}
 }

@@ -36,6 +36,10 @@ type staged struct {
 	mode     uint32
 	consumed bool // published, refused or removed: no longer in the tree
 	taken    bool // taken to be published: the taker removes the file
+	handles  int  // open handles on the file
+	// settle is what the taker left for the last handle's release to do
+	// with the file (see staging.settle).
+	settle func()
 }
 
 // target is what a table file name publishes: the table, and what the
@@ -151,6 +155,43 @@ func (a *staging) take(st *staged) bool {
 		delete(a.files, stagedKey(st.dir, st.name))
 	}
 	return true
+}
+
+// settle is how a taker ends with the file it took: fn (which removes
+// it) runs now when no handle is open, else at the last one's release. A
+// publishing close can leave a descriptor open (a dup of the one closed):
+// only after the last release can nothing write to the file any more.
+func (a *staging) settle(st *staged, fn func()) {
+	a.mu.Lock()
+	if st.handles > 0 {
+		st.settle = fn
+		fn = nil
+	}
+	a.mu.Unlock()
+	if fn != nil {
+		fn()
+	}
+}
+
+// opened counts a handle on st.
+func (a *staging) opened(st *staged) {
+	a.mu.Lock()
+	st.handles++
+	a.mu.Unlock()
+}
+
+// closed counts a handle's release and returns what the last release
+// must do with the file (nil: nothing left to it).
+func (a *staging) closed(st *staged) func() {
+	a.mu.Lock()
+	defer a.mu.Unlock()
+	st.handles--
+	if st.handles > 0 {
+		return nil
+	}
+	fn := st.settle
+	st.settle = nil
+	return fn
 }
 
 // remove takes a staged file out of the tree and deletes its staging file.

@@ -34,14 +34,13 @@ func (c *core) publishOnClose(ctx context.Context, st *staged) (published bool, 
 	if !c.staging.take(st) {
 		return false, nil
 	}
-	defer os.Remove(st.path)
 	return true, c.publish(ctx, st, tgt, name)
 }
 
 // publish writes the staged bytes, which came in as name, as a new version
-// of tgt: one Project.Write, with pull-and-redo on a push race. It ignores
-// the caller's interrupts: a write is finished or refused, never abandoned
-// half-way.
+// of tgt: one Project.Write, with pull-and-redo on a push race; st must be
+// taken, and publish settles it. It ignores the caller's interrupts: a
+// write is finished or refused, never abandoned half-way.
 func (c *core) publish(ctx context.Context, st *staged, tgt target, name string) error {
 	table := tgt.table
 	var size int64
@@ -56,6 +55,16 @@ func (c *core) publish(ctx context.Context, st *staged, tgt target, name string)
 		Message: fmt.Sprintf("Update %s (%s copied in through datomfs mount)", table, name),
 		Pull:    true,
 		Retries: 5,
+		// Linked into the cache below instead of copied during the write.
+		CacheLater: true,
+	})
+	// Once nothing can write to it, the staged file becomes the cached
+	// copy of the version it uploaded (if it did), and leaves staging.
+	c.staging.settle(st, func() {
+		if err == nil {
+			c.p.CacheWritten(res, st.path)
+		}
+		os.Remove(st.path)
 	})
 	if err == nil {
 		// One line per publish at the default level; a failure is logged
@@ -137,7 +146,9 @@ func (w *writeFile) flush(ctx context.Context, caller int) error {
 // remove, not ours.
 func (w *writeFile) release() {
 	w.f.Close()
-	if _, _, ok := w.c.staging.place(w.st); !ok && !w.c.staging.isTaken(w.st) {
+	if settle := w.c.staging.closed(w.st); settle != nil {
+		settle()
+	} else if _, _, ok := w.c.staging.place(w.st); !ok && !w.c.staging.isTaken(w.st) {
 		os.Remove(w.st.path)
 	}
 }
@@ -146,6 +157,7 @@ func (w *writeFile) release() {
 // removes the file.
 func (w *writeFile) discard() {
 	w.f.Close()
+	w.c.staging.closed(w.st)
 	w.c.staging.remove(w.st)
 }
 

@@ -11,6 +11,7 @@ import (
 	"sync/atomic"
 	"testing"
 
+	"github.com/datomfs/datomfs/internal/testenv"
 	"github.com/datomfs/datomfs/versions/store"
 	"github.com/datomfs/datomfs/versions/store/local"
 )
@@ -272,5 +273,78 @@ func TestVersionSizesFromOneListing(t *testing.T) {
 	}
 	if s, l := rs.stats.Load()-stats, rs.lists.Load()-lists; s != 1 || l != 1 {
 		t.Errorf("sizes of 4 versions took %d HEADs and %d LISTs, want 1 and 1", s, l)
+	}
+}
+
+// A remote store's write keeps the uploaded file in the cache: by a copy
+// when the file is the caller's, by a hard link of the caller's file once
+// it hands it over (CacheLater, then CacheWritten), and never before.
+func TestWriteCacheLater(t *testing.T) {
+	srv := testenv.Versity(t)
+	srv.CreateBucket(t, "cachelater")
+	srv.SetEnv(t)
+	ctx := context.Background()
+	p, _ := pointsProject(t, "s3://cachelater/study001")
+	files := extractFiles(t, "2026-01-31")
+	cached := func(res WriteResult) (string, bool) {
+		t.Helper()
+		v, err := p.Resolve(ctx, res.Table, string(res.Version))
+		if err != nil {
+			t.Fatal(err)
+		}
+		return p.cache.Cached(p.Key(v), v.ParquetSHA)
+	}
+	sameFile := func(a, b string) bool {
+		t.Helper()
+		fa, err := os.Stat(a)
+		if err != nil {
+			t.Fatal(err)
+		}
+		fb, err := os.Stat(b)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return os.SameFile(fa, fb)
+	}
+
+	copied, err := p.Write(ctx, WriteRequest{Table: tn("lb"), Path: files["lb"], Format: FormatParquet})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if path, ok := cached(copied); !ok || sameFile(path, files["lb"]) {
+		t.Errorf("a caller's file is cached by a copy after its write: cached %v, linked %v", ok, ok && sameFile(path, files["lb"]))
+	}
+	p.CacheWritten(copied, files["lb"]) // not a CacheLater write: nothing
+	if path, _ := cached(copied); sameFile(path, files["lb"]) {
+		t.Error("CacheWritten linked the file of a write that copied it")
+	}
+
+	later, err := p.Write(ctx, WriteRequest{Table: tn("ae"), Path: files["ae"], Format: FormatParquet, CacheLater: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !later.Uploaded {
+		t.Fatal("the write uploaded nothing")
+	}
+	if _, ok := cached(later); ok {
+		t.Error("a CacheLater write cached the file before it was handed over")
+	}
+	p.CacheWritten(later, files["ae"])
+	path, ok := cached(later)
+	if !ok || !sameFile(path, files["ae"]) {
+		t.Fatalf("after CacheWritten: cached %v, want the caller's file linked", ok)
+	}
+	// The linked file serves reads of the version.
+	v, err := p.Resolve(ctx, tn("ae"), string(later.Version))
+	if err != nil {
+		t.Fatal(err)
+	}
+	r, err := p.OpenVersion(ctx, v, OpenOptions{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer r.Close()
+	if r.Local() == nil {
+		t.Error("the version is not served from the linked cache file")
 	}
 }

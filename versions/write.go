@@ -46,6 +46,12 @@ type WriteRequest struct {
 	// Retries is how many times a rejected push is answered by pull and redo
 	// (the mount); 0 returns ErrPushRejected with the clone unchanged (the CLI).
 	Retries int
+	// CacheLater: Path is the caller's own file, which it gives to the
+	// cache with Project.CacheWritten once nothing can change it any more
+	// (a mount's staging file may still be written through a descriptor
+	// that outlives the close that published it). Write then does not copy
+	// it into a remote store's cache itself.
+	CacheLater bool
 
 	// fileSHA is Path's SHA-256 when the caller has just computed it (a
 	// sync, to find unchanged files): not computed again.
@@ -61,6 +67,21 @@ type WriteResult struct {
 	DataSHA  identity.DataSHA
 	Uploaded bool
 	Attempts int
+
+	// What CacheWritten keeps: the uploaded object's key and parquet_sha,
+	// set when a CacheLater write uploaded Path to a remote store.
+	cacheKey   string
+	parquetSHA identity.ParquetSHA
+}
+
+// CacheWritten keeps path, the file a CacheLater write uploaded, as the
+// cached copy of its version: by a hard link, so the caller must never
+// change it again (it still removes its own name). It does nothing for
+// other writes.
+func (p *Project) CacheWritten(res WriteResult, path string) {
+	if res.cacheKey != "" {
+		p.cache.Add(res.cacheKey, res.parquetSHA, path, true)
+	}
 }
 
 // Write stores a file as a new version of a table, in the order of design §6:
@@ -104,6 +125,11 @@ func (p *Project) Write(ctx context.Context, req WriteRequest) (WriteResult, err
 			return err
 		}
 	})
+	if err == nil && st.uploadedKey != "" && st.cacheLater && p.RemoteStore() {
+		// Uploaded by this or an earlier (rejected) attempt: the caller
+		// keeps it in the cache.
+		res.cacheKey, res.parquetSHA = st.uploadedKey, st.parquetSHA
+	}
 	if err == nil && res.Change != ChangeNone && p.opts.AfterWrites != nil {
 		p.opts.AfterWrites(ctx, p, []WriteResult{res})
 	}
@@ -119,6 +145,8 @@ type staged struct {
 	originalFileSHA string
 	originalFormat  string
 	tmp             *StagingDir // holds the converted parquet of a CSV
+	cacheLater      bool        // the caller caches parquetPath (WriteRequest.CacheLater)
+	uploadedKey     string      // where uploadParquet stored parquetPath
 }
 
 func (s *staged) cleanup() { s.tmp.Remove() }
@@ -136,6 +164,7 @@ func (p *Project) stage(ctx context.Context, req WriteRequest) (*staged, error) 
 	st := &staged{parquetPath: req.Path}
 	switch {
 	case req.Format == FormatParquet:
+		st.cacheLater = req.CacheLater
 	case req.Format.Delimited():
 		if p.opts.Converter == nil {
 			return nil, fmt.Errorf("%s: %w: CSV input needs the DuckDB converter", req.Path, ErrInvalidInput)
@@ -437,10 +466,13 @@ func (p *Project) uploadParquet(ctx context.Context, table meta.TableName, st *s
 		return fmt.Errorf("upload %s: %w", key, mapStoreErr(err))
 	}
 	// Keep the bytes we have for readers. A CSV's parquet is our own
-	// temporary file, open nowhere else: link it. A caller's file would
-	// need a copy (it may still change); from a local store a first read
-	// copies it just as fast, so only remote stores pay for it here.
-	if own := st.tmp != nil; own || p.RemoteStore() {
+	// temporary file, open nowhere else: link it. A caller's file needs a
+	// copy (it may still change), unless the caller links it itself once
+	// it cannot (CacheLater: the copy is a good part of a large write).
+	// From a local store a first read copies it just as fast, so only
+	// remote stores pay for it here.
+	st.uploadedKey = key
+	if own := st.tmp != nil; own || (p.RemoteStore() && !st.cacheLater) {
 		p.cache.Add(key, st.parquetSHA, st.parquetPath, own)
 	}
 	return nil
