@@ -188,13 +188,15 @@ for i in $(seq "$COUNT_AB"); do
   echo "  repetition $i done" >&2
 done
 
-# C: cp into a developer mount vs hash + upload.
+# C: cp into a developer mount vs hash + upload. Each copy goes into a
+# mount with an empty cache, as new data would: the same bytes already
+# cached would spare the mount keeping its copy.
 echo "C: $COUNT_C copies in" >&2
-if [ "$COUNT_C" -gt 0 ]; then
+mount_writer() { # I
   mkdir -p "$WORK/m-w"
-  "$DATOMFS" mount -C "$WORK/clone" "$WORK/m-w" --cache "$WORK/wcache" --refresh 0 >"$WORK/wmount.log" 2>&1 </dev/null &
+  "$DATOMFS" mount -C "$WORK/clone" "$WORK/m-w" --cache "$WORK/wcache$1" --refresh 0 >>"$WORK/wmount.log" 2>&1 </dev/null &
   PIDS+=($!); MOUNTS+=("$WORK/m-w"); wait_mounted "$WORK/m-w" "$WORK/wmount.log"
-fi
+}
 # The floor: the hash, then pyarrow's S3 upload of the file (rclone's
 # multipart uploads to this gateway take 30 s or more per GB with 8 MiB
 # parts: no floor).
@@ -209,8 +211,10 @@ EOF
 floor_cp() { "$DATOMFS" hash "$BIG" >/dev/null && upload_s3 "$1"; }
 for i in $(seq "$COUNT_C"); do
   cat "$BIG" >/dev/null # both sides start from the page cache
+  mount_writer "$i"
   s=$(now); cp "$BIG" "$WORK/m-w/tables/cp$i.parquet"; e=$(now)
   echo "$(echo "$e - $s" | bc -l)" >>"$WORK/cp"
+  unmount_all
   cat "$BIG" >/dev/null
   s=$(now); floor_cp "$i"; e=$(now)
   echo "$(echo "$e - $s" | bc -l)" >>"$WORK/cpfloor"
