@@ -18,6 +18,7 @@
 #
 #   make bench-peers                    # COUNT=3 BIG_MB=1000
 #   COUNT=5 BIG_MB=500 bench/peers.sh
+#   DATOMFS=/tmp/datomfs-old PARTS=C bench/peers.sh   # another build
 #
 # rclone and s3fs are installed from Debian when missing (root). Inputs are
 # kept in $DATOMFS_BENCH_DIR; everything else is made fresh and removed,
@@ -45,8 +46,12 @@ VERSITY=$(command -v versitygw || echo "$(go env GOPATH)/bin/versitygw")
 [ -x "$VERSITY" ] || { echo "versitygw missing: run scripts/install-tools.sh" >&2; exit 1; }
 [ -w /proc/sys/vm/drop_caches ] || { echo "cold runs need root (drop_caches)" >&2; exit 1; }
 
-make -s build
-DATOMFS=$REPO/bin/datomfs
+# DATOMFS=path runs another build (an older one, to compare in the same
+# conditions); by default this checkout's, built now.
+if [ -z "${DATOMFS:-}" ]; then
+  make -s build
+  DATOMFS=$REPO/bin/datomfs
+fi
 WORK=$(mktemp -d "${TMPDIR:-/tmp}/datomfs-peers.XXXXXX")
 MOUNTS=()
 PIDS=()
