@@ -14,7 +14,7 @@
 #     commit, push before close() returns) vs the floor: `datomfs hash` of
 #     the file, then pyarrow's S3 upload of it.
 #
-# PARTS="AB C" (default) picks the parts to run.
+# PARTS="AB C" (default) picks the parts to run (A, B, AB, C).
 #
 #   make bench-peers                    # COUNT=3 BIG_MB=1000
 #   COUNT=5 BIG_MB=500 bench/peers.sh
@@ -178,18 +178,32 @@ EOF
 }
 
 PARTS=${PARTS:-AB C}
-COUNT_AB=$COUNT COUNT_C=$COUNT
-case " $PARTS " in *" AB "*) ;; *) COUNT_AB=0 ;; esac
-case " $PARTS " in *" C "*) ;; *) COUNT_C=0 ;; esac
+RUN_A=0 RUN_B=0 RUN_C=0
+for part in $PARTS; do
+  case $part in
+  AB) RUN_A=1 RUN_B=1 ;;
+  A) RUN_A=1 ;;
+  B) RUN_B=1 ;;
+  C) RUN_C=1 ;;
+  *) echo "PARTS: unknown part $part (A, B, AB or C)" >&2; exit 2 ;;
+  esac
+done
+COUNT_AB=0 COUNT_C=0
+[ $((RUN_A + RUN_B)) -gt 0 ] && COUNT_AB=$COUNT
+[ "$RUN_C" = 1 ] && COUNT_C=$COUNT
 echo "A/B: $COUNT_AB cold repetitions, interleaved" >&2
 for i in $(seq "$COUNT_AB"); do
-  run_read floor rclone cat "$OBJ"
-  mount_datomfs "$WORK/m-d"; run_read datomfs read_dd "$WORK/m-d/tables/big/@$VERSION.parquet"; unmount_all
-  mount_rclone "$WORK/m-r" off; run_read rclone-off read_dd "$WORK/m-r/proj/$KEYPATH"; unmount_all
-  mount_rclone "$WORK/m-rf" full; run_read rclone-full read_dd "$WORK/m-rf/proj/$KEYPATH"; unmount_all
-  mount_s3fs "$WORK/m-s"; run_read s3fs read_dd "$WORK/m-s/proj/$KEYPATH"; unmount_all
-  mount_datomfs "$WORK/m-d"; run_read datomfs-col read_col "$WORK/m-d/tables/big/@$VERSION.parquet"; unmount_all
-  run_read pyarrow-col read_col_s3
+  if [ "$RUN_A" = 1 ]; then
+    run_read floor rclone cat "$OBJ"
+    mount_datomfs "$WORK/m-d"; run_read datomfs read_dd "$WORK/m-d/tables/big/@$VERSION.parquet"; unmount_all
+    mount_rclone "$WORK/m-r" off; run_read rclone-off read_dd "$WORK/m-r/proj/$KEYPATH"; unmount_all
+    mount_rclone "$WORK/m-rf" full; run_read rclone-full read_dd "$WORK/m-rf/proj/$KEYPATH"; unmount_all
+    mount_s3fs "$WORK/m-s"; run_read s3fs read_dd "$WORK/m-s/proj/$KEYPATH"; unmount_all
+  fi
+  if [ "$RUN_B" = 1 ]; then
+    mount_datomfs "$WORK/m-d"; run_read datomfs-col read_col "$WORK/m-d/tables/big/@$VERSION.parquet"; unmount_all
+    run_read pyarrow-col read_col_s3
+  fi
   echo "  repetition $i done" >&2
 done
 
@@ -228,14 +242,16 @@ unmount_all
 
 med() { awk -v c="$2" '{print $c}' "$WORK/$1" | median; }
 printf '\n%-34s %9s %9s %12s\n' "cold, ${SIZE} bytes (median of $COUNT)" seconds MB "vs floor"
-if [ "$COUNT_AB" -gt 0 ]; then
+if [ "$RUN_A" = 1 ]; then
 for l in floor datomfs rclone-off rclone-full s3fs; do
   printf '%-34s %9.2f %9.0f %11.2fx\n' "A. dd  $l" "$(med $l 1)" "$(med $l 2)" "$(echo "$(med $l 1) / $(med floor 1)" | bc -l)"
 done
+echo "throughput: datomfs $(echo "$(med floor 1) / $(med datomfs 1)" | bc -l | cut -c1-4)x the rclone-cat floor, $(echo "$(med s3fs 1) / $(med datomfs 1)" | bc -l | cut -c1-4)x s3fs"
+fi
+if [ "$RUN_B" = 1 ]; then
 printf '%-34s %9.2f %9.0f\n' "B. 1 of 10 columns, pyarrow on S3" "$(med pyarrow-col 1)" "$(med pyarrow-col 2)"
 printf '%-34s %9.2f %9.0f %11.2fx time, %.2fx bytes vs pyarrow\n' "B. 1 of 10 columns, datomfs mount" "$(med datomfs-col 1)" "$(med datomfs-col 2)" \
   "$(echo "$(med datomfs-col 1) / $(med pyarrow-col 1)" | bc -l)" "$(echo "$(med datomfs-col 2) / $(med pyarrow-col 2)" | bc -l)"
-echo "throughput: datomfs $(echo "$(med floor 1) / $(med datomfs 1)" | bc -l | cut -c1-4)x the rclone-cat floor, $(echo "$(med s3fs 1) / $(med datomfs 1)" | bc -l | cut -c1-4)x s3fs"
 fi
 if [ "$COUNT_C" -gt 0 ]; then
 printf '%-34s %9.2f %9s %11.2fx\n' "C. cp into the S3 mount" "$(med cp 1)" - "$(echo "$(med cp 1) / $(med cpfloor 1)" | bc -l)"
