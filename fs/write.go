@@ -60,8 +60,9 @@ func (c *core) publish(ctx context.Context, st *staged, tgt target, name string)
 	})
 	// Once nothing can write to it, the staged file becomes the cached
 	// copy of the version it uploaded (if it did), and leaves staging.
+	written := err == nil
 	c.staging.settle(st, func() {
-		if err == nil {
+		if written {
 			c.p.CacheWritten(res, st.path)
 		}
 		os.Remove(st.path)
