@@ -49,24 +49,25 @@ func (b *blobSet) add(h plumbing.Hash, body []byte) {
 	}
 }
 
-// packBlobsAt is how many new blobs a commit writes as one pack instead
-// of loose objects: a sync's batch commits hundreds of files, and a file
-// each costs far more than one pack (PackLoose would pack them later
-// anyway).
-const packBlobsAt = 32
+// packObjectsAt is how many new objects a commit writes as one pack
+// instead of loose objects: a sync's batch commits hundreds of files (a
+// blob each, a tree each folder), and a file each costs far more than one
+// pack (PackLoose would pack them later anyway).
+const packObjectsAt = 32
 
-// writeBlobs stores the blobs not yet in the object store: loose, as git
-// add does, or as one pack when there are many.
-func (r *Repo) writeBlobs(b *blobSet) error {
+// writeObjects stores a commit's blobs not yet in the object store and its
+// new trees and commit object (made, in memory): loose, as git does, or as
+// one pack when there are many.
+func (r *Repo) writeObjects(b *blobSet, made []plumbing.EncodedObject) error {
 	var missing []plumbing.Hash
 	for _, h := range b.order {
 		if r.g.Storer.HasEncodedObject(h) != nil {
 			missing = append(missing, h)
 		}
 	}
-	if len(missing) >= packBlobsAt {
+	if len(missing)+len(made) >= packObjectsAt {
 		if pfw, ok := r.g.Storer.(storer.PackfileWriter); ok {
-			return r.packBlobs(pfw, missing, b.bodies)
+			return r.packObjects(pfw, missing, b.bodies, made)
 		}
 	}
 	for _, h := range missing {
@@ -74,14 +75,21 @@ func (r *Repo) writeBlobs(b *blobSet) error {
 			return err
 		}
 	}
+	// Trees before the commit that names them, as go-git made them.
+	for _, o := range made {
+		if _, err := r.g.Storer.SetEncodedObject(o); err != nil {
+			return fmt.Errorf("write object %s: %w", o.Hash(), err)
+		}
+	}
 	return nil
 }
 
-// packBlobs writes blobs as one new pack (no deltas: they are small, and
-// a later repack finds them).
-func (r *Repo) packBlobs(pfw storer.PackfileWriter, hashes []plumbing.Hash, bodies map[plumbing.Hash][]byte) error {
+// packObjects writes blobs and other objects as one new pack (no deltas:
+// they are small, and a later repack finds them).
+func (r *Repo) packObjects(pfw storer.PackfileWriter, blobs []plumbing.Hash, bodies map[plumbing.Hash][]byte, made []plumbing.EncodedObject) error {
 	mem := memory.NewStorage()
-	for _, h := range hashes {
+	hashes := make([]plumbing.Hash, 0, len(blobs)+len(made))
+	for _, h := range blobs {
 		obj := mem.NewEncodedObject()
 		obj.SetType(plumbing.BlobObject)
 		obj.SetSize(int64(len(bodies[h])))
@@ -98,18 +106,26 @@ func (r *Repo) packBlobs(pfw storer.PackfileWriter, hashes []plumbing.Hash, bodi
 		if got, err := mem.SetEncodedObject(obj); err != nil || got != h {
 			return fmt.Errorf("pack blob %s: hashed as %s (%v)", h, got, err)
 		}
+		hashes = append(hashes, h)
+	}
+	for _, o := range made {
+		h, err := mem.SetEncodedObject(o)
+		if err != nil {
+			return fmt.Errorf("pack object %s: %w", o.Hash(), err)
+		}
+		hashes = append(hashes, h)
 	}
 	w, err := pfw.PackfileWriter()
 	if err != nil {
-		return fmt.Errorf("pack %d blobs: %w", len(hashes), err)
+		return fmt.Errorf("pack %d objects: %w", len(hashes), err)
 	}
 	if _, err := packfile.NewEncoder(w, mem, false).Encode(hashes, 0); err != nil {
 		w.Close()
-		return fmt.Errorf("pack %d blobs: %w", len(hashes), err)
+		return fmt.Errorf("pack %d objects: %w", len(hashes), err)
 	}
 	// Close writes the pack's index: only then are the objects in it.
 	if err := w.Close(); err != nil {
-		return fmt.Errorf("pack %d blobs: %w", len(hashes), err)
+		return fmt.Errorf("pack %d objects: %w", len(hashes), err)
 	}
 	return nil
 }
