@@ -10,6 +10,7 @@ import (
 	"os"
 	"path/filepath"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/datomfs/datomfs/internal/atomicfile"
@@ -578,12 +579,32 @@ func (p *Project) commitAndPush(ctx context.Context, changes []tableChange, msg 
 		}
 		return nil, err
 	}
-	paths := make([]string, 0, len(files))
-	for _, f := range files {
+	// The tables' files first, concurrently when many (a sync's batch:
+	// each a create and a rename, in its own folder), then the manifest,
+	// so that a reader who sees a table in it finds the table's files.
+	tables, last := files[:len(files)-1], files[len(files)-1]
+	workers := 1
+	if len(tables) >= 2*storeWorkers {
+		workers = storeWorkers
+	}
+	var mu sync.Mutex
+	var errs []error
+	forEach(workers, tables, func(f file) {
 		if err := writeFileAtomic(p.clonePath(f.rel), append(f.body, '\n')); err != nil {
-			return fail(fmt.Errorf("write %s: %w", filepath.FromSlash(f.rel), err))
+			mu.Lock()
+			errs = append(errs, fmt.Errorf("write %s: %w", filepath.FromSlash(f.rel), err))
+			mu.Unlock()
 		}
-		paths = append(paths, f.rel)
+	})
+	if err := errors.Join(errs...); err != nil {
+		return fail(err)
+	}
+	if err := writeFileAtomic(p.clonePath(last.rel), append(last.body, '\n')); err != nil {
+		return fail(fmt.Errorf("write %s: %w", filepath.FromSlash(last.rel), err))
+	}
+	paths := make([]string, len(files))
+	for i, f := range files {
+		paths[i] = f.rel
 	}
 	if err := p.checkpoint("commit"); err != nil {
 		return fail(err)
@@ -630,6 +651,17 @@ func (p *Project) mirror(ctx context.Context, docs ...versionDocs) error {
 			return err
 		}
 	}
+	// A chunk's Commit (fsyncs: waiting on the disk) runs while the next
+	// chunk is written (creating files: the CPU), one Commit at a time.
+	var committing chan error
+	wait := func() error {
+		if committing == nil {
+			return nil
+		}
+		err := <-committing
+		committing = nil
+		return err
+	}
 	for len(docs) > 1 && len(puts) > 0 {
 		chunk := puts[:min(len(puts), maxBatchPuts)]
 		puts = puts[len(chunk):]
@@ -637,11 +669,24 @@ func (p *Project) mirror(ctx context.Context, docs ...versionDocs) error {
 		err := putAll(true, chunk, func(x storePut) error { return p.putStoreJSONBatch(ctx, x.key, x.body, batch) })
 		if err != nil {
 			batch.Abort()
+			return errors.Join(err, wait())
+		}
+		if err := wait(); err != nil {
+			batch.Abort()
 			return err
 		}
-		if err := batch.Commit(ctx); err != nil {
-			return fmt.Errorf("store %d document(s): %w", len(chunk), mapStoreErr(err))
-		}
+		done := make(chan error, 1)
+		committing = done
+		go func(n int) {
+			if err := batch.Commit(ctx); err != nil {
+				done <- fmt.Errorf("store %d document(s): %w", n, mapStoreErr(err))
+				return
+			}
+			done <- nil
+		}(len(chunk))
+	}
+	if err := wait(); err != nil {
+		return err
 	}
 	// The manifest last: a reader that sees the new version in it finds
 	// its documents.
