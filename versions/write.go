@@ -52,6 +52,9 @@ type WriteRequest struct {
 	// sync, to find unchanged files): not computed again.
 	fileSHA  string
 	fileSize int64
+	// tableHash is Path's parquet hashes when a sync made them ahead
+	// (hashAhead), for a parquet Path unchanged since.
+	tableHash *identity.TableHash
 }
 
 // WriteResult says what a write did.
@@ -176,7 +179,13 @@ func (p *Project) stage(ctx context.Context, req WriteRequest) (*staged, error) 
 		sha, size, err := identity.SHA256File(ctx, st.parquetPath)
 		bytesDone <- byteHash{sha, size, err}
 	}()
-	th, err := identity.HashParquetFile(ctx, st.parquetPath, identity.HashOptions{})
+	hashTable := func() (identity.TableHash, error) {
+		if req.tableHash != nil && st.parquetPath == req.Path {
+			return *req.tableHash, nil
+		}
+		return identity.HashParquetFile(ctx, st.parquetPath, identity.HashOptions{})
+	}
+	th, err := hashTable()
 	bh := <-bytesDone
 	if err != nil {
 		st.cleanup()
