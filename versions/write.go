@@ -549,9 +549,11 @@ func (p *Project) commitAndPush(ctx context.Context, changes []tableChange, msg 
 	var files []file
 	docs := make([]versionDocs, len(changes))
 	names := make([]string, len(changes))
+	entries := make([]meta.ManifestTable, len(changes))
+	var updated time.Time
 	for i, c := range changes {
 		hist := c.hist.Prepend(meta.EntryFor(c.md, author, c.message))
-		man = man.WithTable(c.name, meta.ManifestEntry{
+		entries[i] = meta.ManifestTable{Name: c.name, ManifestEntry: meta.ManifestEntry{
 			CurrentVersion:  c.md.Version(),
 			CurrentDataSHA:  c.md.DataSHA(),
 			LastUpdated:     p.now(),
@@ -559,12 +561,14 @@ func (p *Project) commitAndPush(ctx context.Context, changes []tableChange, msg 
 			VersionCount:    len(hist.Entries()),
 			OriginalFileSHA: c.st.originalFileSHA,
 			OriginalFormat:  c.st.originalFormat,
-		}, p.now())
+		}}
+		updated = p.now()
 		histJSON := hist.JSON()
 		files = append(files, file{meta.MetadataPath(c.name), c.md.JSON()}, file{meta.HistoryPath(c.name), histJSON})
 		docs[i] = versionDocs{table: c.name, metadata: c.md, history: hist, historyJSON: histJSON}
 		names[i] = c.name.String()
 	}
+	man = man.WithTables(entries, updated)
 	files = append(files, file{meta.ManifestPath, man.JSON()})
 	for i := range docs {
 		docs[i].manifest = man
