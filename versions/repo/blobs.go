@@ -4,6 +4,7 @@ import (
 	"crypto/sha1"
 	"errors"
 	"fmt"
+	"io"
 	"io/fs"
 	"os"
 	"path/filepath"
@@ -11,9 +12,7 @@ import (
 	"sync"
 
 	"github.com/go-git/go-git/v5/plumbing"
-	"github.com/go-git/go-git/v5/plumbing/format/packfile"
 	"github.com/go-git/go-git/v5/plumbing/storer"
-	"github.com/go-git/go-git/v5/storage/memory"
 	"github.com/klauspost/compress/zlib"
 )
 
@@ -87,47 +86,50 @@ func (r *Repo) writeObjects(b *blobSet, made []plumbing.EncodedObject) error {
 // packObjects writes blobs and other objects as one new pack (no deltas:
 // they are small, and a later repack finds them).
 func (r *Repo) packObjects(pfw storer.PackfileWriter, blobs []plumbing.Hash, bodies map[plumbing.Hash][]byte, made []plumbing.EncodedObject) error {
-	mem := memory.NewStorage()
-	hashes := make([]plumbing.Hash, 0, len(blobs)+len(made))
-	for _, h := range blobs {
-		obj := mem.NewEncodedObject()
-		obj.SetType(plumbing.BlobObject)
-		obj.SetSize(int64(len(bodies[h])))
-		w, err := obj.Writer()
-		if err != nil {
-			return err
-		}
-		if _, err := w.Write(bodies[h]); err != nil {
-			return err
-		}
-		if err := w.Close(); err != nil {
-			return err
-		}
-		if got, err := mem.SetEncodedObject(obj); err != nil || got != h {
-			return fmt.Errorf("pack blob %s: hashed as %s (%v)", h, got, err)
-		}
-		hashes = append(hashes, h)
-	}
-	for _, o := range made {
-		h, err := mem.SetEncodedObject(o)
-		if err != nil {
-			return fmt.Errorf("pack object %s: %w", o.Hash(), err)
-		}
-		hashes = append(hashes, h)
-	}
+	n := len(blobs) + len(made)
 	w, err := pfw.PackfileWriter()
 	if err != nil {
-		return fmt.Errorf("pack %d objects: %w", len(hashes), err)
+		return fmt.Errorf("pack %d objects: %w", n, err)
 	}
-	if _, err := packfile.NewEncoder(w, mem, false).Encode(hashes, 0); err != nil {
+	err = writePack(w, blobs, bodies, made)
+	if err != nil {
 		w.Close()
-		return fmt.Errorf("pack %d objects: %w", len(hashes), err)
+		return fmt.Errorf("pack %d objects: %w", n, err)
 	}
 	// Close writes the pack's index: only then are the objects in it.
 	if err := w.Close(); err != nil {
-		return fmt.Errorf("pack %d objects: %w", len(hashes), err)
+		return fmt.Errorf("pack %d objects: %w", n, err)
 	}
 	return nil
+}
+
+// writePack writes the blobs, then the other objects, as a pack.
+func writePack(w io.Writer, blobs []plumbing.Hash, bodies map[plumbing.Hash][]byte, made []plumbing.EncodedObject) error {
+	p, err := newPackWriter(w, len(blobs)+len(made))
+	defer p.close()
+	if err != nil {
+		return err
+	}
+	for _, h := range blobs {
+		if err := p.entry(plumbing.BlobObject, bodies[h], nil); err != nil {
+			return err
+		}
+	}
+	for _, o := range made {
+		rd, err := o.Reader()
+		if err != nil {
+			return fmt.Errorf("read object %s: %w", o.Hash(), err)
+		}
+		body, err := io.ReadAll(rd)
+		rd.Close()
+		if err != nil {
+			return fmt.Errorf("read object %s: %w", o.Hash(), err)
+		}
+		if err := p.entry(o.Type(), body, nil); err != nil {
+			return err
+		}
+	}
+	return p.finish()
 }
 
 // writeLoose writes a loose blob object. It compresses at zlib's fastest
@@ -173,7 +175,8 @@ func (r *Repo) writeLoose(h plumbing.Hash, body []byte) error {
 	return nil
 }
 
-// zlibWriters are writeBlob's compressors, at zlib.BestSpeed.
+// zlibWriters are the compressors of loose blobs and of packs, at
+// zlib.BestSpeed.
 var zlibWriters = sync.Pool{New: func() any {
 	zw, err := zlib.NewWriterLevel(nil, zlib.BestSpeed)
 	if err != nil {
