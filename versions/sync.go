@@ -84,6 +84,7 @@ type syncRun struct {
 	// hooked's items are final then.
 	hook   chan struct{}
 	hooked []*syncJob
+	ahead  *hashAhead
 }
 
 // Sync onboards every supported file of a flat folder as datom_sync does:
@@ -109,6 +110,18 @@ func (p *Project) Sync(ctx context.Context, dir string, progress func(SyncItem))
 	if err != nil {
 		return SyncResult{}, err
 	}
+	var ahead []string
+	var aheadTables []meta.TableName
+	for _, e := range entries {
+		if f, ok := FormatOf(e.Name()); ok && f == FormatParquet && !e.IsDir() && !strings.HasPrefix(e.Name(), ".") {
+			if name, err := ParseTableName(strings.TrimSuffix(e.Name(), filepath.Ext(e.Name()))); err == nil {
+				ahead = append(ahead, filepath.Join(dir, e.Name()))
+				aheadTables = append(aheadTables, name)
+			}
+		}
+	}
+	run.ahead = startHashAhead(ctx, ahead, aheadTables, man, syncBatchFiles)
+	defer run.ahead.stop()
 	for _, e := range entries {
 		if e.IsDir() || strings.HasPrefix(e.Name(), ".") {
 			continue
@@ -137,7 +150,7 @@ func (p *Project) Sync(ctx context.Context, dir string, progress func(SyncItem))
 			run.add(item, true)
 			continue
 		}
-		job, item := p.syncStage(ctx, path, format, name, item, man)
+		job, item := p.syncStage(ctx, path, format, name, item, man, run.ahead.take(path))
 		idx := run.add(item, job == nil)
 		if job == nil {
 			continue
@@ -160,11 +173,19 @@ func (p *Project) Sync(ctx context.Context, dir string, progress func(SyncItem))
 
 // syncStage decides whether a file is new, changed or unchanged, and
 // stages (validates and hashes) it when it must be written.
-func (p *Project) syncStage(ctx context.Context, path string, format Format, name meta.TableName, item SyncItem, man meta.Manifest) (*syncJob, SyncItem) {
-	sha, size, err := identity.SHA256File(ctx, path)
-	if err != nil {
-		item.Status, item.Err = "failed", err
-		return nil, item
+// ah is the file's hashes if made ahead (hashAhead), else nil.
+func (p *Project) syncStage(ctx context.Context, path string, format Format, name meta.TableName, item SyncItem, man meta.Manifest, ah *aheadHash) (*syncJob, SyncItem) {
+	var sha string
+	var size int64
+	var th *identity.TableHash
+	if ah != nil {
+		sha, size, th = ah.sha, ah.size, ah.th
+	} else {
+		var err error
+		if sha, size, err = identity.SHA256File(ctx, path); err != nil {
+			item.Status, item.Err = "failed", err
+			return nil, item
+		}
 	}
 	item.Status = "new"
 	if t, ok := man.Table(name); ok {
@@ -185,7 +206,7 @@ func (p *Project) syncStage(ctx context.Context, path string, format Format, nam
 	req := WriteRequest{
 		Table: name, Path: path, Format: format, Import: true,
 		Message: fmt.Sprintf("Sync %s (%s)", name, item.Status),
-		fileSHA: sha, fileSize: size,
+		fileSHA: sha, fileSize: size, tableHash: th,
 	}
 	st, err := p.stage(ctx, req)
 	if err != nil {

@@ -10,6 +10,7 @@ import (
 	"os"
 	"path/filepath"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/datomfs/datomfs/internal/atomicfile"
@@ -57,6 +58,9 @@ type WriteRequest struct {
 	// sync, to find unchanged files): not computed again.
 	fileSHA  string
 	fileSize int64
+	// tableHash is Path's parquet hashes when a sync made them ahead
+	// (hashAhead), for a parquet Path unchanged since.
+	tableHash *identity.TableHash
 }
 
 // WriteResult says what a write did.
@@ -204,7 +208,13 @@ func (p *Project) stage(ctx context.Context, req WriteRequest) (*staged, error) 
 		sha, size, err := identity.SHA256File(ctx, st.parquetPath)
 		bytesDone <- byteHash{sha, size, err}
 	}()
-	th, err := identity.HashParquetFile(ctx, st.parquetPath, identity.HashOptions{})
+	hashTable := func() (identity.TableHash, error) {
+		if req.tableHash != nil && st.parquetPath == req.Path {
+			return *req.tableHash, nil
+		}
+		return identity.HashParquetFile(ctx, st.parquetPath, identity.HashOptions{})
+	}
+	th, err := hashTable()
 	bh := <-bytesDone
 	if err != nil {
 		st.cleanup()
@@ -571,9 +581,11 @@ func (p *Project) commitAndPush(ctx context.Context, changes []tableChange, msg 
 	var files []file
 	docs := make([]versionDocs, len(changes))
 	names := make([]string, len(changes))
+	entries := make([]meta.ManifestTable, len(changes))
+	var updated time.Time
 	for i, c := range changes {
 		hist := c.hist.Prepend(meta.EntryFor(c.md, author, c.message))
-		man = man.WithTable(c.name, meta.ManifestEntry{
+		entries[i] = meta.ManifestTable{Name: c.name, ManifestEntry: meta.ManifestEntry{
 			CurrentVersion:  c.md.Version(),
 			CurrentDataSHA:  c.md.DataSHA(),
 			LastUpdated:     p.now(),
@@ -581,12 +593,14 @@ func (p *Project) commitAndPush(ctx context.Context, changes []tableChange, msg 
 			VersionCount:    len(hist.Entries()),
 			OriginalFileSHA: c.st.originalFileSHA,
 			OriginalFormat:  c.st.originalFormat,
-		}, p.now())
+		}}
+		updated = p.now()
 		histJSON := hist.JSON()
 		files = append(files, file{meta.MetadataPath(c.name), c.md.JSON()}, file{meta.HistoryPath(c.name), histJSON})
 		docs[i] = versionDocs{table: c.name, metadata: c.md, history: hist, historyJSON: histJSON}
 		names[i] = c.name.String()
 	}
+	man = man.WithTables(entries, updated)
 	files = append(files, file{meta.ManifestPath, man.JSON()})
 	for i := range docs {
 		docs[i].manifest = man
@@ -610,12 +624,32 @@ func (p *Project) commitAndPush(ctx context.Context, changes []tableChange, msg 
 		}
 		return nil, err
 	}
-	paths := make([]string, 0, len(files))
-	for _, f := range files {
+	// The tables' files first, concurrently when many (a sync's batch:
+	// each a create and a rename, in its own folder), then the manifest,
+	// so that a reader who sees a table in it finds the table's files.
+	tables, last := files[:len(files)-1], files[len(files)-1]
+	workers := 1
+	if len(tables) >= 2*storeWorkers {
+		workers = storeWorkers
+	}
+	var mu sync.Mutex
+	var errs []error
+	forEach(workers, tables, func(f file) {
 		if err := writeFileAtomic(p.clonePath(f.rel), append(f.body, '\n')); err != nil {
-			return fail(fmt.Errorf("write %s: %w", filepath.FromSlash(f.rel), err))
+			mu.Lock()
+			errs = append(errs, fmt.Errorf("write %s: %w", filepath.FromSlash(f.rel), err))
+			mu.Unlock()
 		}
-		paths = append(paths, f.rel)
+	})
+	if err := errors.Join(errs...); err != nil {
+		return fail(err)
+	}
+	if err := writeFileAtomic(p.clonePath(last.rel), append(last.body, '\n')); err != nil {
+		return fail(fmt.Errorf("write %s: %w", filepath.FromSlash(last.rel), err))
+	}
+	paths := make([]string, len(files))
+	for i, f := range files {
+		paths[i] = f.rel
 	}
 	if err := p.checkpoint("commit"); err != nil {
 		return fail(err)
@@ -662,6 +696,17 @@ func (p *Project) mirror(ctx context.Context, docs ...versionDocs) error {
 			return err
 		}
 	}
+	// A chunk's Commit (fsyncs: waiting on the disk) runs while the next
+	// chunk is written (creating files: the CPU), one Commit at a time.
+	var committing chan error
+	wait := func() error {
+		if committing == nil {
+			return nil
+		}
+		err := <-committing
+		committing = nil
+		return err
+	}
 	for len(docs) > 1 && len(puts) > 0 {
 		chunk := puts[:min(len(puts), maxBatchPuts)]
 		puts = puts[len(chunk):]
@@ -669,11 +714,24 @@ func (p *Project) mirror(ctx context.Context, docs ...versionDocs) error {
 		err := putAll(true, chunk, func(x storePut) error { return p.putStoreJSONBatch(ctx, x.key, x.body, batch) })
 		if err != nil {
 			batch.Abort()
+			return errors.Join(err, wait())
+		}
+		if err := wait(); err != nil {
+			batch.Abort()
 			return err
 		}
-		if err := batch.Commit(ctx); err != nil {
-			return fmt.Errorf("store %d document(s): %w", len(chunk), mapStoreErr(err))
-		}
+		done := make(chan error, 1)
+		committing = done
+		go func(n int) {
+			if err := batch.Commit(ctx); err != nil {
+				done <- fmt.Errorf("store %d document(s): %w", n, mapStoreErr(err))
+				return
+			}
+			done <- nil
+		}(len(chunk))
+	}
+	if err := wait(); err != nil {
+		return err
 	}
 	// The manifest last: a reader that sees the new version in it finds
 	// its documents.

@@ -178,20 +178,29 @@ func (m Manifest) Table(name TableName) (ManifestEntry, bool) {
 // 2.3): the table's entry is replaced in place (not merged) or appended,
 // updated_at is set to now in UTC and summary is recomputed.
 func (m Manifest) WithTable(name TableName, e ManifestEntry, now time.Time) Manifest {
-	items := make([]manifestItem, 0, len(m.items)+1)
-	replaced := false
-	it := manifestItem{table: ManifestTable{Name: name, ManifestEntry: e}, raw: e.value()}
-	// Keep what was decoded consistent with what is written.
-	it.table.ManifestEntry = manifestEntryFromValue(it.raw)
-	for _, old := range m.items {
-		if old.table.Name == name {
-			items = append(items, it)
-			replaced = true
+	return m.WithTables([]ManifestTable{{Name: name, ManifestEntry: e}}, now)
+}
+
+// WithTables is WithTable for each of tables in turn (a sync's batch),
+// in one pass over the manifest instead of one per table.
+func (m Manifest) WithTables(tables []ManifestTable, now time.Time) Manifest {
+	items := make([]manifestItem, len(m.items), len(m.items)+len(tables))
+	copy(items, m.items)
+	at := make(map[TableName][]int, len(items)+len(tables))
+	for i, it := range items {
+		at[it.table.Name] = append(at[it.table.Name], i)
+	}
+	for _, t := range tables {
+		it := manifestItem{table: t, raw: t.ManifestEntry.value()}
+		// Keep what was decoded consistent with what is written.
+		it.table.ManifestEntry = manifestEntryFromValue(it.raw)
+		if idx, ok := at[t.Name]; ok {
+			for _, i := range idx {
+				items[i] = it
+			}
 			continue
 		}
-		items = append(items, old)
-	}
-	if !replaced {
+		at[t.Name] = []int{len(items)}
 		items = append(items, it)
 	}
 	doc := m.doc

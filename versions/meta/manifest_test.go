@@ -3,6 +3,7 @@ package meta
 import (
 	"bytes"
 	"errors"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -90,6 +91,55 @@ func TestManifestWithTable(t *testing.T) {
 	}
 	if !bytes.Equal(parsed.File(), want) {
 		t.Errorf("WithTable changed the receiver")
+	}
+}
+
+// TestManifestWithTables: one WithTables writes what WithTable for each
+// table in turn writes, byte for byte.
+func TestManifestWithTables(t *testing.T) {
+	p, _ := ParseProjectName("STUDY1")
+	entry := func(n int) ManifestEntry {
+		return ManifestEntry{
+			CurrentVersion: identity.MetadataSHA(strings.Repeat(string(rune('a'+n)), 64)), CurrentDataSHA: shaD,
+			LastUpdated: t0.Add(time.Duration(n) * time.Hour), SizeBytes: int64(n), VersionCount: n,
+		}
+	}
+	base := NewManifest(p, t0).WithTable(mustTable(t, "dm"), entry(1), t0).WithTable(mustTable(t, "lb"), entry(2), t0)
+	dup, err := ParseManifest([]byte(`{"project_name":"P","tables":{"t":{"size_bytes":1},"u":{},"t":{"size_bytes":2}}}`))
+	if err != nil {
+		t.Fatal(err)
+	}
+	tests := []struct {
+		name   string
+		m      Manifest
+		tables []string
+	}{
+		{"none", base, nil},
+		{"new tables", base, []string{"ae", "ex"}},
+		{"replaced in place", base, []string{"lb", "dm"}},
+		{"mixed, one twice", base, []string{"ex", "lb", "ae", "ex"}},
+		{"into an empty manifest", NewManifest(p, t0), []string{"a", "b", "c"}},
+		{"a name the file holds twice", dup, []string{"t", "v"}},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			now := t0.Add(48 * time.Hour)
+			want, got := tt.m, tt.m
+			var tables []ManifestTable
+			for i, name := range tt.tables {
+				want = want.WithTable(mustTable(t, name), entry(i+3), now)
+				tables = append(tables, ManifestTable{Name: mustTable(t, name), ManifestEntry: entry(i + 3)})
+			}
+			if len(tables) > 0 {
+				got = got.WithTables(tables, now)
+			}
+			if !bytes.Equal(got.File(), want.File()) {
+				t.Errorf("WithTables:\n%s\nWithTable in turn:\n%s", got.File(), want.File())
+			}
+			if !slices.Equal(got.Tables(), want.Tables()) {
+				t.Errorf("tables %v, want %v", got.Tables(), want.Tables())
+			}
+		})
 	}
 }
 

@@ -4,6 +4,7 @@ import (
 	"crypto/sha1"
 	"errors"
 	"fmt"
+	"io"
 	"io/fs"
 	"os"
 	"path/filepath"
@@ -11,9 +12,7 @@ import (
 	"sync"
 
 	"github.com/go-git/go-git/v5/plumbing"
-	"github.com/go-git/go-git/v5/plumbing/format/packfile"
 	"github.com/go-git/go-git/v5/plumbing/storer"
-	"github.com/go-git/go-git/v5/storage/memory"
 	"github.com/klauspost/compress/zlib"
 )
 
@@ -49,24 +48,25 @@ func (b *blobSet) add(h plumbing.Hash, body []byte) {
 	}
 }
 
-// packBlobsAt is how many new blobs a commit writes as one pack instead
-// of loose objects: a sync's batch commits hundreds of files, and a file
-// each costs far more than one pack (PackLoose would pack them later
-// anyway).
-const packBlobsAt = 32
+// packObjectsAt is how many new objects a commit writes as one pack
+// instead of loose objects: a sync's batch commits hundreds of files (a
+// blob each, a tree each folder), and a file each costs far more than one
+// pack (PackLoose would pack them later anyway).
+const packObjectsAt = 32
 
-// writeBlobs stores the blobs not yet in the object store: loose, as git
-// add does, or as one pack when there are many.
-func (r *Repo) writeBlobs(b *blobSet) error {
+// writeObjects stores a commit's blobs not yet in the object store and its
+// new trees and commit object (made, in memory): loose, as git does, or as
+// one pack when there are many.
+func (r *Repo) writeObjects(b *blobSet, made []plumbing.EncodedObject) error {
 	var missing []plumbing.Hash
 	for _, h := range b.order {
 		if r.g.Storer.HasEncodedObject(h) != nil {
 			missing = append(missing, h)
 		}
 	}
-	if len(missing) >= packBlobsAt {
+	if len(missing)+len(made) >= packObjectsAt {
 		if pfw, ok := r.g.Storer.(storer.PackfileWriter); ok {
-			return r.packBlobs(pfw, missing, b.bodies)
+			return r.packObjects(pfw, missing, b.bodies, made)
 		}
 	}
 	for _, h := range missing {
@@ -74,44 +74,62 @@ func (r *Repo) writeBlobs(b *blobSet) error {
 			return err
 		}
 	}
+	// Trees before the commit that names them, as go-git made them.
+	for _, o := range made {
+		if _, err := r.g.Storer.SetEncodedObject(o); err != nil {
+			return fmt.Errorf("write object %s: %w", o.Hash(), err)
+		}
+	}
 	return nil
 }
 
-// packBlobs writes blobs as one new pack (no deltas: they are small, and
-// a later repack finds them).
-func (r *Repo) packBlobs(pfw storer.PackfileWriter, hashes []plumbing.Hash, bodies map[plumbing.Hash][]byte) error {
-	mem := memory.NewStorage()
-	for _, h := range hashes {
-		obj := mem.NewEncodedObject()
-		obj.SetType(plumbing.BlobObject)
-		obj.SetSize(int64(len(bodies[h])))
-		w, err := obj.Writer()
-		if err != nil {
-			return err
-		}
-		if _, err := w.Write(bodies[h]); err != nil {
-			return err
-		}
-		if err := w.Close(); err != nil {
-			return err
-		}
-		if got, err := mem.SetEncodedObject(obj); err != nil || got != h {
-			return fmt.Errorf("pack blob %s: hashed as %s (%v)", h, got, err)
-		}
-	}
+// packObjects writes blobs and other objects as one new pack (no deltas:
+// they are small, and a later repack finds them).
+func (r *Repo) packObjects(pfw storer.PackfileWriter, blobs []plumbing.Hash, bodies map[plumbing.Hash][]byte, made []plumbing.EncodedObject) error {
+	n := len(blobs) + len(made)
 	w, err := pfw.PackfileWriter()
 	if err != nil {
-		return fmt.Errorf("pack %d blobs: %w", len(hashes), err)
+		return fmt.Errorf("pack %d objects: %w", n, err)
 	}
-	if _, err := packfile.NewEncoder(w, mem, false).Encode(hashes, 0); err != nil {
+	err = writePack(w, blobs, bodies, made)
+	if err != nil {
 		w.Close()
-		return fmt.Errorf("pack %d blobs: %w", len(hashes), err)
+		return fmt.Errorf("pack %d objects: %w", n, err)
 	}
 	// Close writes the pack's index: only then are the objects in it.
 	if err := w.Close(); err != nil {
-		return fmt.Errorf("pack %d blobs: %w", len(hashes), err)
+		return fmt.Errorf("pack %d objects: %w", n, err)
 	}
 	return nil
+}
+
+// writePack writes the blobs, then the other objects, as a pack.
+func writePack(w io.Writer, blobs []plumbing.Hash, bodies map[plumbing.Hash][]byte, made []plumbing.EncodedObject) error {
+	p, err := newPackWriter(w, len(blobs)+len(made))
+	defer p.close()
+	if err != nil {
+		return err
+	}
+	for _, h := range blobs {
+		if err := p.entry(plumbing.BlobObject, bodies[h], nil); err != nil {
+			return err
+		}
+	}
+	for _, o := range made {
+		rd, err := o.Reader()
+		if err != nil {
+			return fmt.Errorf("read object %s: %w", o.Hash(), err)
+		}
+		body, err := io.ReadAll(rd)
+		rd.Close()
+		if err != nil {
+			return fmt.Errorf("read object %s: %w", o.Hash(), err)
+		}
+		if err := p.entry(o.Type(), body, nil); err != nil {
+			return err
+		}
+	}
+	return p.finish()
 }
 
 // writeLoose writes a loose blob object. It compresses at zlib's fastest
@@ -157,7 +175,8 @@ func (r *Repo) writeLoose(h plumbing.Hash, body []byte) error {
 	return nil
 }
 
-// zlibWriters are writeBlob's compressors, at zlib.BestSpeed.
+// zlibWriters are the compressors of loose blobs and of packs, at
+// zlib.BestSpeed.
 var zlibWriters = sync.Pool{New: func() any {
 	zw, err := zlib.NewWriterLevel(nil, zlib.BestSpeed)
 	if err != nil {

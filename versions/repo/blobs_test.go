@@ -10,7 +10,8 @@ import (
 )
 
 // TestCommitManyFilesPacksBlobs: a commit of many new files writes their
-// blobs as one pack, not a loose object each; git reads them, finds the
+// blobs, its trees and the commit object as one pack, not a loose object
+// each; git reads them, finds the
 // repository sound and the index matching the work tree, and the push
 // sends them.
 func TestCommitManyFilesPacksBlobs(t *testing.T) {
@@ -22,7 +23,7 @@ func TestCommitManyFilesPacksBlobs(t *testing.T) {
 	}
 	before := packs()
 	files := map[string]string{}
-	for i := 0; i < 2*packBlobsAt; i++ {
+	for i := 0; i < 2*packObjectsAt; i++ {
 		files[fmt.Sprintf("t%03d/metadata.json", i)] = fmt.Sprintf("{\"v\": %d}\n", i)
 	}
 	mustCommit(t, r, "many", files)
@@ -30,8 +31,11 @@ func TestCommitManyFilesPacksBlobs(t *testing.T) {
 		t.Fatalf("%d new packs, want 1", got-before)
 	}
 	want := strings.TrimSpace(gitCLI(t, r.Dir(), "hash-object", "t007/metadata.json"))
-	if _, err := os.Stat(filepath.Join(r.GitDir(), "objects", want[:2], want[2:])); err == nil {
-		t.Errorf("blob %s is loose as well", want)
+	for _, rev := range []string{"HEAD", "HEAD^{tree}", "HEAD:t007", "HEAD:t007/metadata.json"} {
+		h := strings.TrimSpace(gitCLI(t, r.Dir(), "rev-parse", rev))
+		if _, err := os.Stat(filepath.Join(r.GitDir(), "objects", h[:2], h[2:])); err == nil {
+			t.Errorf("%s (%s) is loose as well", rev, h)
+		}
 	}
 	if got := strings.TrimSpace(gitCLI(t, r.Dir(), "rev-parse", "HEAD:t007/metadata.json")); got != want {
 		t.Fatalf("committed blob %s, git hashes the file as %s", got, want)

@@ -2,7 +2,6 @@ package repo
 
 import (
 	"bytes"
-	"compress/zlib"
 	"crypto/sha1"
 	"encoding/binary"
 	"fmt"
@@ -10,6 +9,7 @@ import (
 	"io"
 
 	"github.com/go-git/go-git/v5/plumbing"
+	"github.com/klauspost/compress/zlib"
 )
 
 // A write rewrites version_history.json, which holds every version of the
@@ -24,7 +24,11 @@ import (
 // minDeltaSize is the smallest blob worth a delta.
 const minDeltaSize = 1024
 
-// packWriter writes a version 2 pack: header, entries, SHA-1 trailer.
+// packWriter writes a version 2 pack: header, entries, SHA-1 trailer. It
+// compresses at zlib's fastest level, as writeLoose does: a sync's batch
+// packs hundreds of small documents for its commit and its push, and the
+// remote's gc repacks them anyway. Call finish or close to return its
+// compressor to the pool.
 type packWriter struct {
 	w   io.Writer
 	sum hash.Hash
@@ -36,7 +40,7 @@ type packWriter struct {
 func newPackWriter(w io.Writer, count int) (*packWriter, error) {
 	p := &packWriter{sum: sha1.New()}
 	p.w = io.MultiWriter(w, p.sum)
-	p.zw = zlib.NewWriter(&p.zb)
+	p.zw = zlibWriters.Get().(*zlib.Writer)
 	var hdr [12]byte
 	copy(hdr[:4], "PACK")
 	binary.BigEndian.PutUint32(hdr[4:], 2)
@@ -80,10 +84,19 @@ func (p *packWriter) entry(typ plumbing.ObjectType, body []byte, base *plumbing.
 
 // finish writes the trailer: the SHA-1 of everything before it.
 func (p *packWriter) finish() error {
+	p.close()
 	sum := p.sum.Sum(nil)
 	n, err := p.w.Write(sum) // the trailer is not part of its own sum; MultiWriter adds it after Sum
 	p.n += int64(n)
 	return err
+}
+
+// close returns the compressor to the pool; the writer is done.
+func (p *packWriter) close() {
+	if p.zw != nil {
+		zlibWriters.Put(p.zw)
+		p.zw = nil
+	}
 }
 
 // writeThinPack writes objs as a pack, each blob that has a base in bases
@@ -91,6 +104,7 @@ func (p *packWriter) finish() error {
 // pack's size in bytes.
 func (r *Repo) writeThinPack(w io.Writer, objs []plumbing.Hash, bases map[plumbing.Hash]plumbing.Hash) (int64, error) {
 	p, err := newPackWriter(w, len(objs))
+	defer p.close()
 	if err != nil {
 		return 0, err
 	}

@@ -11,8 +11,10 @@ import (
 	"os"
 	"path/filepath"
 	"sort"
+	"strconv"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"syscall"
 
 	"github.com/datomfs/datomfs/versions/store"
@@ -43,6 +45,7 @@ type Options struct {
 type Local struct {
 	root   string
 	prefix string
+	shard  atomic.Uint32 // the temporary folder of the next Put (tempDirFor)
 }
 
 // New opens the store rooted at the directory root (made absolute). A
@@ -381,11 +384,19 @@ func eachErr[T any](n int, items []T, fn func(T) error) error {
 // table's folder.
 const tempDirName = ".datomfs-tmp"
 
-// tempDirFor returns where a Put into dir writes its temporary file: the
-// shared temporary folder when it is on the same file system as dir (the
-// rename must not cross devices), else dir itself.
+// tempShards is how many folders of tempDirName the Puts take in turn
+// (named 0, 1, ...): creating a file locks its folder, so a batch's
+// concurrent Puts into one folder would create their files one at a time,
+// and where allocating an inode is slow (a file system with many recent
+// deletions) that is most of a sync's time.
+const tempShards = 8
+
+// tempDirFor returns where a Put into dir writes its temporary file: a
+// folder of the shared temporary folder when it is on the same file
+// system as dir (the rename must not cross devices), else dir itself.
 func (l *Local) tempDirFor(dir string) string {
-	td := filepath.Join(l.root, tempDirName)
+	shard := strconv.Itoa(int(l.shard.Add(1) % tempShards))
+	td := filepath.Join(l.root, tempDirName, shard)
 	if err := os.MkdirAll(td, 0o755); err != nil {
 		return dir
 	}
@@ -421,7 +432,7 @@ func createLockedTemp(dir string) (*os.File, error) {
 // SweepTemp lists (and with remove, deletes) the temporary files of
 // killed Puts under prefix: those whose flock can be taken.
 func (l *Local) SweepTemp(ctx context.Context, prefix string, remove bool) ([]string, error) {
-	found, err := l.sweepTempDir(filepath.Join(l.root, tempDirName), remove)
+	found, err := l.sweepTempDir(filepath.Join(l.root, tempDirName), tempDirName, remove, true)
 	if err != nil {
 		return found, err
 	}
@@ -429,8 +440,9 @@ func (l *Local) SweepTemp(ctx context.Context, prefix string, remove bool) ([]st
 	return append(found, more...), err
 }
 
-// sweepTempDir sweeps the shared temporary folder.
-func (l *Local) sweepTempDir(dir string, remove bool) ([]string, error) {
+// sweepTempDir sweeps the shared temporary folder (rel is its name under
+// the root) and, with shards, its folders.
+func (l *Local) sweepTempDir(dir, rel string, remove, shards bool) ([]string, error) {
 	entries, err := os.ReadDir(dir)
 	if err != nil {
 		if isMissing(err) {
@@ -440,6 +452,14 @@ func (l *Local) sweepTempDir(dir string, remove bool) ([]string, error) {
 	}
 	var found []string
 	for _, e := range entries {
+		if e.IsDir() && shards {
+			more, err := l.sweepTempDir(filepath.Join(dir, e.Name()), rel+"/"+e.Name(), remove, false)
+			found = append(found, more...)
+			if err != nil {
+				return found, err
+			}
+			continue
+		}
 		if !e.Type().IsRegular() || !strings.HasPrefix(e.Name(), tempPrefix) {
 			continue
 		}
@@ -448,7 +468,7 @@ func (l *Local) sweepTempDir(dir string, remove bool) ([]string, error) {
 			return found, classify("sweep", dir, err)
 		}
 		if ok {
-			found = append(found, tempDirName+"/"+e.Name())
+			found = append(found, rel+"/"+e.Name())
 		}
 	}
 	return found, nil

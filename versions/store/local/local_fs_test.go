@@ -7,6 +7,8 @@ import (
 	"io"
 	"os"
 	"path/filepath"
+	"slices"
+	"strconv"
 	"strings"
 	"syscall"
 	"testing"
@@ -347,6 +349,66 @@ func TestBatchDefers(t *testing.T) {
 		if _, err := l.Stat(ctx, k); !errors.Is(err, store.ErrNotFound) {
 			t.Errorf("%s after Abort: %v, want not found", k, err)
 		}
+	}
+	noTempFiles(t, root)
+}
+
+// TestSweepTempFolders: a sweep removes the temporary files of dead
+// writers in the shared temporary folder, in its folders and next to the
+// objects, and leaves those of live writers (an unfinished batch's Puts,
+// spread over the folders) alone.
+func TestSweepTempFolders(t *testing.T) {
+	ctx := context.Background()
+	root := t.TempDir()
+	l, err := New(root, Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	var b store.Batch
+	for i := range 2 * tempShards {
+		k := "datom/t/.metadata/" + strconv.Itoa(i) + ".json"
+		if err := l.Put(ctx, k, strings.NewReader(k), int64(len(k)), store.PutOptions{Batch: &b}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	shards, _ := filepath.Glob(filepath.Join(root, tempDirName, "*", tempPrefix+"*"))
+	if len(shards) != 2*tempShards {
+		t.Fatalf("%d temporary files in the folders of %s, want %d", len(shards), tempDirName, 2*tempShards)
+	}
+	dead := []string{
+		tempDirName + "/" + tempPrefix + "old",      // an older version's, in the shared folder
+		tempDirName + "/3/" + tempPrefix + "killed", // a killed Put's, in a folder of it
+		"datom/t/" + tempPrefix + "older",           // an older version's, next to its object
+	}
+	for _, d := range dead {
+		p := filepath.Join(root, filepath.FromSlash(d))
+		if err := os.MkdirAll(filepath.Dir(p), 0o755); err != nil {
+			t.Fatal(err)
+		}
+		if err := os.WriteFile(p, []byte("partial"), 0o600); err != nil {
+			t.Fatal(err)
+		}
+	}
+	swept, err := l.SweepTemp(ctx, "datom/", true)
+	if err != nil {
+		t.Fatal(err)
+	}
+	slices.Sort(swept)
+	want := slices.Clone(dead)
+	slices.Sort(want)
+	if !slices.Equal(swept, want) {
+		t.Errorf("swept %v, want %v", swept, want)
+	}
+	for _, d := range dead {
+		if _, err := os.Stat(filepath.Join(root, filepath.FromSlash(d))); !errors.Is(err, os.ErrNotExist) {
+			t.Errorf("%s not removed: %v", d, err)
+		}
+	}
+	if err := b.Commit(ctx); err != nil {
+		t.Fatalf("commit after the sweep: %v", err)
+	}
+	if got, err := l.List(ctx, "datom/t/"); err != nil || len(got) != 2*tempShards {
+		t.Errorf("listed %d objects (%v), want %d", len(got), err, 2*tempShards)
 	}
 	noTempFiles(t, root)
 }
