@@ -1,10 +1,12 @@
 package testenv
 
 import (
+	"context"
 	"errors"
 	"io"
 	"net"
 	"sync"
+	"syscall"
 	"testing"
 	"time"
 )
@@ -63,7 +65,7 @@ func (c *proxyConn) close(abort bool) {
 // test ends.
 func NewProxy(t testing.TB, target string) *Proxy {
 	t.Helper()
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	ln, err := (&net.ListenConfig{Control: smallReadBuffer}).Listen(context.Background(), "tcp", "127.0.0.1:0")
 	if err != nil {
 		t.Fatalf("proxy: listen: %v", err)
 	}
@@ -74,6 +76,21 @@ func NewProxy(t testing.TB, target string) *Proxy {
 	go p.accept()
 	t.Cleanup(p.Close)
 	return p
+}
+
+// proxyReadBuffer bounds the receive buffer of the proxy's sockets. A
+// paced direction (Slow) is read slowly, and with the kernel's own buffers
+// (megabytes) the TCP window reopens only once half of one has drained:
+// the sender then sees nothing acknowledged for seconds at a time, a link
+// that stutters rather than a slow one.
+const proxyReadBuffer = 64 << 10
+
+func smallReadBuffer(_, _ string, rc syscall.RawConn) error {
+	var serr error
+	err := rc.Control(func(fd uintptr) {
+		serr = syscall.SetsockoptInt(int(fd), syscall.SOL_SOCKET, syscall.SO_RCVBUF, proxyReadBuffer)
+	})
+	return errors.Join(err, serr)
 }
 
 func (p *Proxy) accept() {
@@ -92,7 +109,7 @@ func (p *Proxy) accept() {
 // server still completes handshakes), and forwards both ways.
 func (p *Proxy) serve(client net.Conn) {
 	defer p.wg.Done()
-	server, err := net.DialTimeout("tcp", p.target, 10*time.Second)
+	server, err := (&net.Dialer{Timeout: 10 * time.Second, Control: smallReadBuffer}).Dial("tcp", p.target)
 	if err != nil {
 		client.Close()
 		return

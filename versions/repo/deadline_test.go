@@ -128,9 +128,12 @@ func TestRemoteNotResponding(t *testing.T) {
 			t.Fatal(err)
 		}
 		o.SetAuth(TokenAuth("", token))
-		o.net.Idle = 500 * time.Millisecond
+		// A second, not half of one: a loaded machine stretches the
+		// server's own pauses (git http-backend indexing the pack before
+		// it answers).
+		o.net.Idle = time.Second
 		h := mustCommit(t, o, "fifth", map[string]string{"d.bin": randomText(4, 1<<20)})
-		p.Slow(512 << 10) // 2 s: 4 idle timeouts
+		p.Slow(256 << 10) // 4 s: 4 idle timeouts
 		defer p.Slow(0)
 		if err := o.Push(ctx); err != nil {
 			t.Fatalf("slow push: %v", err)
