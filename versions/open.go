@@ -144,15 +144,7 @@ func (r *VersionReader) ReadAt(b []byte, off int64) (int, error) {
 
 // ReadAtContext is ReadAt that stops waiting for the store when ctx ends.
 func (r *VersionReader) ReadAtContext(ctx context.Context, b []byte, off int64) (int, error) {
-	f, n, err := r.Span(ctx, off, int64(len(b)))
-	if err != nil {
-		return 0, err
-	}
-	m, err := f.ReadAt(b[:n], off)
-	if err == nil && m < len(b) {
-		err = io.EOF
-	}
-	return m, err
+	return cache.ReadSpan(b, off, func(off, n int64) (*os.File, int64, error) { return r.Span(ctx, off, n) })
 }
 
 // Span makes [off, off+n) of the version readable from a local file and

@@ -525,17 +525,13 @@ func forEach[T any](n int, items []T, fn func(T)) {
 	wg.Wait()
 }
 
-// putAll runs put for every item, concurrently when many, and returns
+// forEachErr runs fn on every item with at most n at once, and returns
 // every error.
-func putAll(concurrent bool, items []storePut, put func(storePut) error) error {
-	workers := 1
-	if concurrent {
-		workers = storeWorkers
-	}
+func forEachErr[T any](n int, items []T, fn func(T) error) error {
 	var mu sync.Mutex
 	var errs []error
-	forEach(workers, items, func(it storePut) {
-		if err := put(it); err != nil {
+	forEach(n, items, func(it T) {
+		if err := fn(it); err != nil {
 			mu.Lock()
 			errs = append(errs, err)
 			mu.Unlock()

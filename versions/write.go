@@ -10,7 +10,6 @@ import (
 	"os"
 	"path/filepath"
 	"strings"
-	"sync"
 	"time"
 
 	"github.com/datomfs/datomfs/internal/atomicfile"
@@ -72,10 +71,9 @@ type WriteResult struct {
 	Uploaded bool
 	Attempts int
 
-	// What CacheWritten keeps: the uploaded object's key and parquet_sha,
-	// set when a CacheLater write uploaded Path to a remote store.
-	cacheKey   string
-	parquetSHA identity.ParquetSHA
+	// cacheSHA is the parquet_sha of Path when a CacheLater write
+	// uploaded it to a remote store: CacheWritten keeps it then.
+	cacheSHA identity.ParquetSHA
 }
 
 // CacheWritten keeps path, the file a CacheLater write uploaded, as the
@@ -83,8 +81,8 @@ type WriteResult struct {
 // change it again (it still removes its own name). It does nothing for
 // other writes.
 func (p *Project) CacheWritten(res WriteResult, path string) {
-	if res.cacheKey != "" {
-		p.cache.Add(res.cacheKey, res.parquetSHA, path, true)
+	if res.cacheSHA != "" {
+		p.cache.Add(p.layout.ParquetKey(res.Table, res.DataSHA), res.cacheSHA, path, true)
 	}
 }
 
@@ -129,10 +127,10 @@ func (p *Project) Write(ctx context.Context, req WriteRequest) (WriteResult, err
 			return err
 		}
 	})
-	if err == nil && st.uploadedKey != "" && st.cacheLater && p.RemoteStore() {
+	if err == nil && st.uploaded && st.cacheLater && p.RemoteStore() {
 		// Uploaded by this or an earlier (rejected) attempt: the caller
 		// keeps it in the cache.
-		res.cacheKey, res.parquetSHA = st.uploadedKey, st.parquetSHA
+		res.cacheSHA = st.parquetSHA
 	}
 	if err == nil && res.Change != ChangeNone && p.opts.AfterWrites != nil {
 		p.opts.AfterWrites(ctx, p, []WriteResult{res})
@@ -150,7 +148,7 @@ type staged struct {
 	originalFormat  string
 	tmp             *StagingDir // holds the converted parquet of a CSV
 	cacheLater      bool        // the caller caches parquetPath (WriteRequest.CacheLater)
-	uploadedKey     string      // where uploadParquet stored parquetPath
+	uploaded        bool        // uploadParquet stored parquetPath
 }
 
 func (s *staged) cleanup() { s.tmp.Remove() }
@@ -481,7 +479,7 @@ func (p *Project) uploadParquet(ctx context.Context, table meta.TableName, st *s
 	// it cannot (CacheLater: the copy is a good part of a large write).
 	// From a local store a first read copies it just as fast, so only
 	// remote stores pay for it here.
-	st.uploadedKey = key
+	st.uploaded = true
 	if own := st.tmp != nil; own || (p.RemoteStore() && !st.cacheLater) {
 		p.cache.Add(key, st.parquetSHA, st.parquetPath, own)
 	}
@@ -632,20 +630,17 @@ func (p *Project) commitAndPush(ctx context.Context, changes []tableChange, msg 
 	if len(tables) >= 2*storeWorkers {
 		workers = storeWorkers
 	}
-	var mu sync.Mutex
-	var errs []error
-	forEach(workers, tables, func(f file) {
+	writeOne := func(f file) error {
 		if err := writeFileAtomic(p.clonePath(f.rel), append(f.body, '\n')); err != nil {
-			mu.Lock()
-			errs = append(errs, fmt.Errorf("write %s: %w", filepath.FromSlash(f.rel), err))
-			mu.Unlock()
+			return fmt.Errorf("write %s: %w", filepath.FromSlash(f.rel), err)
 		}
-	})
-	if err := errors.Join(errs...); err != nil {
+		return nil
+	}
+	if err := forEachErr(workers, tables, writeOne); err != nil {
 		return fail(err)
 	}
-	if err := writeFileAtomic(p.clonePath(last.rel), append(last.body, '\n')); err != nil {
-		return fail(fmt.Errorf("write %s: %w", filepath.FromSlash(last.rel), err))
+	if err := writeOne(last); err != nil {
+		return fail(err)
 	}
 	paths := make([]string, len(files))
 	for i, f := range files {
@@ -692,7 +687,7 @@ func (p *Project) mirror(ctx context.Context, docs ...versionDocs) error {
 			storePut{p.layout.VersionHistoryKey(d.table), d.historyDoc()})
 	}
 	if len(docs) == 1 {
-		if err := putAll(false, puts, func(x storePut) error { return p.putStoreJSON(ctx, x.key, x.body) }); err != nil {
+		if err := forEachErr(1, puts, func(x storePut) error { return p.putStoreJSON(ctx, x.key, x.body) }); err != nil {
 			return err
 		}
 	}
@@ -711,7 +706,7 @@ func (p *Project) mirror(ctx context.Context, docs ...versionDocs) error {
 		chunk := puts[:min(len(puts), maxBatchPuts)]
 		puts = puts[len(chunk):]
 		batch := new(store.Batch)
-		err := putAll(true, chunk, func(x storePut) error { return p.putStoreJSONBatch(ctx, x.key, x.body, batch) })
+		err := forEachErr(storeWorkers, chunk, func(x storePut) error { return p.putStoreJSONBatch(ctx, x.key, x.body, batch) })
 		if err != nil {
 			batch.Abort()
 			return errors.Join(err, wait())

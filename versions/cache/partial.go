@@ -162,7 +162,13 @@ func (p *Partial) Size() int64 { return p.size }
 
 // ReadAt serves bytes, fetching what is missing first.
 func (p *Partial) ReadAt(ctx context.Context, b []byte, off int64) (int, error) {
-	f, n, err := p.Span(ctx, off, int64(len(b)))
+	return ReadSpan(b, off, func(off, n int64) (*os.File, int64, error) { return p.Span(ctx, off, n) })
+}
+
+// ReadSpan is ReadAt over a Span-like function (span returns the file
+// holding [off, off+n) at the same offsets and how much of it exists).
+func ReadSpan(b []byte, off int64, span func(off, n int64) (*os.File, int64, error)) (int, error) {
+	f, n, err := span(off, int64(len(b)))
 	if err != nil {
 		return 0, err
 	}
