@@ -209,11 +209,40 @@ const (
 	authorDepth = 3
 )
 
+// scanMembers reads an object: member reads the value of each member
+// (the scanner is at it) and says whether it could.
+func scanMembers(sc *datomjson.Scanner, member func(key string) bool) bool {
+	if !sc.Consume('{') {
+		return false
+	}
+	sc.SkipSpace()
+	if sc.Consume('}') {
+		return true
+	}
+	for {
+		sc.SkipSpace()
+		key, err := sc.String()
+		if err != nil {
+			return false
+		}
+		sc.SkipSpace()
+		if !sc.Consume(':') {
+			return false
+		}
+		sc.SkipSpace()
+		if !member(key) {
+			return false
+		}
+		sc.SkipSpace()
+		if sc.Consume(',') {
+			continue
+		}
+		return sc.Consume('}')
+	}
+}
+
 // scanEntry reads one entry object.
 func scanEntry(sc *datomjson.Scanner) (HistoryEntry, bool) {
-	if !sc.Consume('{') {
-		return HistoryEntry{}, false
-	}
 	var (
 		e                                      HistoryEntry
 		version, timestamp                     string
@@ -237,74 +266,49 @@ func scanEntry(sc *datomjson.Scanner) (HistoryEntry, bool) {
 		*seen = true
 		return s
 	}
-	sc.SkipSpace()
-	if !sc.Consume('}') {
-		for {
-			sc.SkipSpace()
-			key, err := sc.String()
-			if err != nil {
-				return HistoryEntry{}, false
+	ok := scanMembers(sc, func(key string) bool {
+		switch key {
+		case "version":
+			if s := field(&seenVer); s != "" {
+				version = s
 			}
-			sc.SkipSpace()
-			if !sc.Consume(':') {
-				return HistoryEntry{}, false
+		case "data_sha":
+			if s := field(&seenData); s != "" {
+				e.DataSHA = identity.DataSHA(s)
 			}
-			sc.SkipSpace()
-			switch key {
-			case "version":
-				if s := field(&seenVer); s != "" {
-					version = s
-				}
-			case "data_sha":
-				if s := field(&seenData); s != "" {
-					e.DataSHA = identity.DataSHA(s)
-				}
-			case "timestamp":
-				if s := field(&seenTime); s != "" {
-					timestamp = s
-				}
-			case "commit_message":
-				if s := field(&seenMsg); s != "" {
-					e.CommitMessage = s
-				}
-			case "parquet_sha":
-				if s := field(&seenParquet); s != "" {
-					e.ParquetSHA = identity.ParquetSHA(s)
-				}
-			case "original_file_sha":
-				if s := field(&seenOrig); s != "" {
-					e.OriginalFileSHA = s
-				}
-			case "author":
-				if !seenAuth && sc.Peek() == '{' {
-					a, ok := scanAuthor(sc)
-					if !ok {
-						return HistoryEntry{}, false
-					}
-					e.Author = a
-				} else if sc.SkipValue(entryDepth) != nil {
-					return HistoryEntry{}, false
-				}
-				seenAuth = true
-			default:
-				if sc.SkipValue(entryDepth) != nil {
-					return HistoryEntry{}, false
-				}
+		case "timestamp":
+			if s := field(&seenTime); s != "" {
+				timestamp = s
 			}
-			if failed {
-				return HistoryEntry{}, false
+		case "commit_message":
+			if s := field(&seenMsg); s != "" {
+				e.CommitMessage = s
 			}
-			sc.SkipSpace()
-			if sc.Consume(',') {
-				continue
+		case "parquet_sha":
+			if s := field(&seenParquet); s != "" {
+				e.ParquetSHA = identity.ParquetSHA(s)
 			}
-			if sc.Consume('}') {
-				break
+		case "original_file_sha":
+			if s := field(&seenOrig); s != "" {
+				e.OriginalFileSHA = s
 			}
-			return HistoryEntry{}, false
+		case "author":
+			if !seenAuth && sc.Peek() == '{' {
+				a, ok := scanAuthor(sc)
+				if !ok {
+					return false
+				}
+				e.Author = a
+			} else if sc.SkipValue(entryDepth) != nil {
+				return false
+			}
+			seenAuth = true
+		default:
+			return sc.SkipValue(entryDepth) == nil
 		}
-	}
-	if !identity.ValidKeySHA(version) {
+		return !failed
+	})
+	if !ok || !identity.ValidKeySHA(version) {
 		return HistoryEntry{}, false
 	}
 	e.Version = identity.MetadataSHA(version)
@@ -316,32 +320,18 @@ func scanEntry(sc *datomjson.Scanner) (HistoryEntry, bool) {
 
 // scanAuthor reads an author object: its first name and email members.
 func scanAuthor(sc *datomjson.Scanner) (Author, bool) {
-	sc.Consume('{')
 	var a Author
 	var seenName, seenEmail bool
-	sc.SkipSpace()
-	if sc.Consume('}') {
-		return a, true
-	}
-	for {
-		sc.SkipSpace()
-		key, err := sc.String()
-		if err != nil {
-			return Author{}, false
-		}
-		sc.SkipSpace()
-		if !sc.Consume(':') {
-			return Author{}, false
-		}
-		sc.SkipSpace()
+	ok := scanMembers(sc, func(key string) bool {
 		var s string
+		var err error
 		if sc.Peek() == '"' {
 			s, err = sc.String()
 		} else {
 			err = sc.SkipValue(authorDepth)
 		}
 		if err != nil {
-			return Author{}, false
+			return false
 		}
 		switch key {
 		case "name":
@@ -353,15 +343,12 @@ func scanAuthor(sc *datomjson.Scanner) (Author, bool) {
 				a.Email, seenEmail = s, true
 			}
 		}
-		sc.SkipSpace()
-		if sc.Consume(',') {
-			continue
-		}
-		if sc.Consume('}') {
-			return a, true
-		}
+		return true
+	})
+	if !ok {
 		return Author{}, false
 	}
+	return a, true
 }
 
 // Len is the number of entries.
