@@ -8,8 +8,9 @@
 //   - Get: one shared download per object, verified before it is visible;
 //   - OpenPartial: a remote object served by ranged reads before it is
 //     complete (footer first, misses with priority and never fetched twice,
-//     the rest filled in the background once reads look sequential or when
-//     asked), which becomes the verified entry once its hash matches;
+//     a parquet column chunk whole on its first read, the rest filled in
+//     the background once reads look sequential or when asked), which
+//     becomes the verified entry once its hash matches;
 //   - the bound (WithMaxBytes): least recently used entries go, never a
 //     pinned one (Pin);
 //   - where staging folders live (StagingBase).

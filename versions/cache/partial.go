@@ -3,12 +3,14 @@ package cache
 import (
 	"context"
 	"crypto/sha256"
+	"encoding/binary"
 	"encoding/hex"
 	"errors"
 	"fmt"
 	"io"
 	"os"
 	"path/filepath"
+	"slices"
 	"sync"
 
 	"golang.org/x/sync/errgroup"
@@ -31,13 +33,20 @@ import (
 //
 // One S3 GET costs ~25 ms whatever its size, so a reader that goes on where
 // it stopped gets a window ahead that grows with its run (up to
-// partialWindow); a read elsewhere (one column chunk of a parquet file)
-// fetches only the blocks it asks for.
+// partialWindow); a read elsewhere fetches only the blocks it asks for.
+//
+// Parquet readers read whole column chunks, so the footer's chunk offsets
+// (learnt on open) shape the windows: a read at a chunk's start fetches
+// the chunk to its end at once (in parallel GETs), and a run inside one
+// chunk fetches nothing past its end, where a reader of one column jumps
+// to the next row group. Only a run that crosses chunks reads on past
+// them.
 const (
 	partialBlock  = 256 << 10 // bookkeeping granularity
 	partialWindow = 4 << 20   // most fetched ahead of a sequential reader
 	partialFooter = 64 << 10  // fetched on open
-	fillChunk     = 8 << 20   // one background GET
+	fillChunk     = 8 << 20   // one background GET, and one piece of a window
+	chunkWindow   = 32 << 20  // most of a column chunk fetched on its first read
 	fillWorkers   = 4
 	fillAfter     = 32 << 20 // a sequential run that starts the fill (see fillAt)
 	seqSlack      = 1 << 20  // a read this close to where a run ended continues it
@@ -87,6 +96,9 @@ type Partial struct {
 	filling   bool
 	complete  chan struct{} // closed once the copy is verified and published, or found wrong
 	err       error         // ErrIntegrity, set before complete is closed, or nil
+
+	layoutOnce sync.Once
+	bounds     []int64 // on mu: parquet column chunk starts and the footer's, sorted; nil if unknown
 }
 
 // flight is one GET under way; done is closed when it has ended.
@@ -150,6 +162,7 @@ func (c *Cache) OpenPartial(ctx context.Context, key string, parquetSHA identity
 			p.Close()
 			return nil, err
 		}
+		p.layoutOnce.Do(func() { p.learnLayout(ctx) })
 	}
 	if fill == FillNow {
 		p.startFill(0)
@@ -193,6 +206,7 @@ func (p *Partial) Span(ctx context.Context, off, n int64) (*os.File, int64, erro
 	}
 	p.mu.Lock()
 	run, seq := p.observe(off, n)
+	chunkStart, chunkEnd := p.chunkAround(off)
 	// (A fill that failed is started again: FillNow's at the next read.)
 	fill := !p.filling && (p.mode == FillNow || p.mode == FillAuto && run >= p.fillAt())
 	p.mu.Unlock()
@@ -200,29 +214,99 @@ func (p *Partial) Span(ctx context.Context, off, n int64) (*os.File, int64, erro
 		p.startFill(off)
 	}
 	var window int64 // a read elsewhere fetches what it asks for
-	if seq {
-		window = min(max(run, partialBlock), partialWindow)
+	ahead := p.size  // how far GETs may run ahead of this reader
+	switch {
+	case chunkEnd == 0: // no layout
+		if seq {
+			window = min(max(run, partialBlock), partialWindow)
+		}
+	case !seq && off-chunkStart < partialBlock:
+		// A jump to a chunk's start: the reader wants the chunk.
+		window = min(chunkEnd-off, chunkWindow)
+	case seq && off+n-run >= chunkStart:
+		// A run inside one chunk ends with it.
+		window = min(max(run, partialBlock), partialWindow, chunkEnd-off)
+		ahead = chunkEnd
+	case seq:
+		// A run into the next chunk: a reader of the whole file, or the
+		// kernel's readahead just past the chunk a reader of one column
+		// wanted. The window grows again from the boundary, so the
+		// latter costs a block, and GETs ahead (by the whole run) carry
+		// the former.
+		window = min(max(off+n-chunkStart, partialBlock), partialWindow)
 	}
 	if err := p.ensure(ctx, off, n, window, true); err != nil {
 		return nil, 0, err
 	}
 	if seq && run >= aheadAfter {
-		p.readAhead(off + n)
+		p.readAhead(off+n, ahead)
 	}
 	return p.f, n, nil
 }
 
-// readAhead starts, for a reader well into a sequential run, the GET of
-// the next window past from that is neither present nor in flight (within
-// aheadWindows windows), so that the reader finds it under way instead of
-// waiting a whole GET at every window's end. It is not a demand read: the
-// background fill does not wait for it.
-func (p *Partial) readAhead(from int64) {
-	if from >= p.size {
+// chunkAround returns the parquet column chunk (or footer) that holds off,
+// as [start, end), or 0, 0 if the layout is unknown. p.mu is held.
+func (p *Partial) chunkAround(off int64) (start, end int64) {
+	i, found := slices.BinarySearch(p.bounds, off)
+	if found {
+		i++
+	}
+	// p.bounds[i-1] <= off < p.bounds[i]; the footer's chunk ends the file.
+	if i == 0 {
+		return 0, 0 // before the first chunk: the magic bytes
+	}
+	end = p.size
+	if i < len(p.bounds) {
+		end = p.bounds[i]
+	}
+	return p.bounds[i-1], end
+}
+
+// learnLayout reads the parquet footer's column chunk offsets into
+// p.bounds, fetching the rest of the footer metadata if it is longer than
+// what open fetched (a reader asks for it next anyway). An object that is
+// not parquet, or whose footer does not parse, has no layout: its reads
+// are windowed by their runs alone.
+func (p *Partial) learnLayout(ctx context.Context) {
+	var tail [8]byte
+	if p.size < 12 {
+		return
+	}
+	if _, err := p.f.ReadAt(tail[:], p.size-8); err != nil || string(tail[4:]) != "PAR1" {
+		return
+	}
+	metaStart := p.size - 8 - int64(binary.LittleEndian.Uint32(tail[:4]))
+	if metaStart < 4 {
+		return
+	}
+	if err := p.ensure(ctx, metaStart, p.size-metaStart, 0, true); err != nil {
+		return
+	}
+	meta := make([]byte, p.size-8-metaStart)
+	if _, err := p.f.ReadAt(meta, metaStart); err != nil {
+		return
+	}
+	bounds, err := identity.ChunkStarts(meta, metaStart)
+	if err != nil {
+		p.c.log.Debug("parquet layout unknown; reads are windowed by their runs", "key", p.key, "err", err)
 		return
 	}
 	p.mu.Lock()
-	limit := min(from+aheadWindows*partialWindow, p.size)
+	p.bounds = bounds
+	p.mu.Unlock()
+}
+
+// readAhead starts, for a reader well into a sequential run, the GET of
+// the next window past from that is neither present nor in flight (within
+// aheadWindows windows, and before upTo), so that the reader finds it under
+// way instead of waiting a whole GET at every window's end. It is not a
+// demand read: the background fill does not wait for it.
+func (p *Partial) readAhead(from, upTo int64) {
+	if from >= upTo {
+		return
+	}
+	p.mu.Lock()
+	limit := min(from+aheadWindows*partialWindow, upTo)
 	b := from / partialBlock
 	for b*partialBlock < limit && (p.have[b] || p.inflight[b] != nil) {
 		b++
@@ -231,7 +315,7 @@ func (p *Partial) readAhead(from int64) {
 		p.mu.Unlock()
 		return
 	}
-	start, length, wait := p.claim(b*partialBlock, 1, partialWindow)
+	start, length, wait := p.claim(b*partialBlock, 1, min(partialWindow, upTo-b*partialBlock))
 	if wait != nil || length == 0 {
 		p.mu.Unlock()
 		return
@@ -335,7 +419,7 @@ func (p *Partial) Wait(ctx context.Context) error {
 // claim finds the first block of [off, off+n) that is not present. If a GET
 // carries it, that block's flight is returned to wait for. Else the run of
 // blocks from there that are neither present nor in flight, extended
-// forward to at least window bytes, is marked in flight (one flight per
+// forward to off+window at least, is marked in flight (one flight per
 // block: a GET lands block by block, and a reader waits only for its own)
 // and returned to fetch. p.mu is held.
 func (p *Partial) claim(off, n, window int64) (start, length int64, wait *flight) {
@@ -349,7 +433,7 @@ func (p *Partial) claim(off, n, window int64) (start, length int64, wait *flight
 		}
 		end := b
 		for end+1 < int64(len(p.have)) && !p.have[end+1] && p.inflight[end+1] == nil &&
-			(end+1-b)*partialBlock < max(window, (last-b+1)*partialBlock) {
+			(end+1)*partialBlock < max(off+window, (last+1)*partialBlock) {
 			end++
 		}
 		for i := b; i <= end; i++ {
@@ -393,11 +477,14 @@ func (p *Partial) ensure(ctx context.Context, off, n, window int64, demand bool)
 		}
 		start, length, wait := p.claim(off, n, window)
 		if need := min((off+n+partialBlock-1)/partialBlock*partialBlock, p.size); wait == nil && start+length > need {
-			// The window past what this read needs comes in a GET of
-			// its own, beside this one: the reader goes on as soon as
-			// its own blocks are here, and the next reads find theirs
-			// landing block by block.
-			p.goFetch(need, start+length-need, func() {})
+			// The window past what this read needs comes in GETs of
+			// its own (one per fillChunk, in parallel), beside this
+			// one: the reader goes on as soon as its own blocks are
+			// here, and the next reads find theirs landing block by
+			// block.
+			for s := need; s < start+length; s += fillChunk {
+				p.goFetch(s, min(fillChunk, start+length-s), func() {})
+			}
 			length = need - start
 		}
 		p.mu.Unlock()

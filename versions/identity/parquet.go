@@ -7,6 +7,7 @@ import (
 	"io"
 	"os"
 	"runtime"
+	"slices"
 	"sync"
 
 	"github.com/apache/arrow-go/v18/arrow"
@@ -289,11 +290,7 @@ func checkChunkRanges(md *metadata.FileMetaData, size int64) error {
 			if err != nil {
 				return fmt.Errorf("%w: row group %d column %d: %v", ErrCorrupt, rg, c, err)
 			}
-			start := cc.DataPageOffset()
-			if cc.HasDictionaryPage() && cc.DictionaryPageOffset() > 0 && cc.DictionaryPageOffset() < start {
-				start = cc.DictionaryPageOffset()
-			}
-			n := cc.TotalCompressedSize()
+			start, n := chunkExtent(cc)
 			if n == 0 && rgm.NumRows() == 0 {
 				continue
 			}
@@ -304,6 +301,52 @@ func checkChunkRanges(md *metadata.FileMetaData, size int64) error {
 		}
 	}
 	return nil
+}
+
+// chunkExtent is where a column chunk's bytes start (its dictionary page,
+// if it comes first) and how many there are.
+func chunkExtent(cc *metadata.ColumnChunkMetaData) (start, n int64) {
+	start = cc.DataPageOffset()
+	if cc.HasDictionaryPage() && cc.DictionaryPageOffset() > 0 && cc.DictionaryPageOffset() < start {
+		start = cc.DictionaryPageOffset()
+	}
+	return start, cc.TotalCompressedSize()
+}
+
+// ChunkStarts reads a parquet file's footer metadata (the thrift bytes
+// that end 8 bytes before the file does, starting at metaStart) and
+// returns where each column chunk starts, sorted, with metaStart last: the
+// boundaries a reader of one column jumps between. It fails on metadata
+// that does not parse or puts a chunk outside [4, metaStart).
+func ChunkStarts(meta []byte, metaStart int64) (starts []int64, err error) {
+	defer func() {
+		// Unverified bytes from a store: a thrift decoder that panics on
+		// them must not take the mount down.
+		if r := recover(); r != nil {
+			starts, err = nil, fmt.Errorf("%w: footer: %v", ErrCorrupt, r)
+		}
+	}()
+	md, err := metadata.NewFileMetaData(meta, nil)
+	if err != nil {
+		return nil, fmt.Errorf("%w: footer: %v", ErrCorrupt, err)
+	}
+	for rg := 0; rg < md.NumRowGroups(); rg++ {
+		rgm := md.RowGroup(rg)
+		for c := 0; c < rgm.NumColumns(); c++ {
+			cc, err := rgm.ColumnChunk(c)
+			if err != nil {
+				return nil, fmt.Errorf("%w: row group %d column %d: %v", ErrCorrupt, rg, c, err)
+			}
+			start, _ := chunkExtent(cc)
+			if start < 4 || start >= metaStart {
+				return nil, fmt.Errorf("%w: row group %d column %d starts at %d, outside [4, %d)", ErrCorrupt, rg, c, start, metaStart)
+			}
+			starts = append(starts, start)
+		}
+	}
+	starts = append(starts, metaStart)
+	slices.Sort(starts)
+	return slices.Compact(starts), nil
 }
 
 // colResult is what a worker reports for one column.
