@@ -39,19 +39,23 @@ import (
 // (learnt on open) shape the windows: a read at a chunk's start fetches
 // the chunk to its end at once (in parallel GETs), and a run inside one
 // chunk fetches nothing past its end, where a reader of one column jumps
-// to the next row group. Only a run that crosses chunks reads on past
-// them.
+// to the next row group. A run that goes on into the next chunk grows its
+// window again from the boundary: the kernel's readahead just past a chunk
+// costs what it reads, and a whole-file reader soon reads ahead again.
 const (
 	partialBlock  = 256 << 10 // bookkeeping granularity
 	partialWindow = 4 << 20   // most fetched ahead of a sequential reader
 	partialFooter = 64 << 10  // fetched on open
 	fillChunk     = 8 << 20   // one background GET, and one piece of a window
 	chunkWindow   = 32 << 20  // most of a column chunk fetched on its first read
-	fillWorkers   = 4
-	fillAfter     = 32 << 20 // a sequential run that starts the fill (see fillAt)
-	seqSlack      = 1 << 20  // a read this close to where a run ended continues it
-	maxStreams    = 8        // sequential runs tracked at once
-	aheadWindows  = 2        // windows a sequential reader's GETs run ahead
+	// maxLayoutFooter bounds the footer metadata fetched on open to learn
+	// the chunks (a reader fetches it next anyway; one this long is rare).
+	maxLayoutFooter = 16 << 20
+	fillWorkers     = 4
+	fillAfter       = 32 << 20 // a sequential run that starts the fill (see fillAt)
+	seqSlack        = 1 << 20  // a read this close to where a run ended continues it
+	maxStreams      = 8        // sequential runs tracked at once
+	aheadWindows    = 2        // windows a sequential reader's GETs run ahead
 	// aheadAfter is the run after which GETs run ahead of a reader: longer
 	// than the column chunks of common row group sizes (1Mi rows of
 	// float64: 8 MiB), so that reading one column fetches no more than it.
@@ -276,7 +280,7 @@ func (p *Partial) learnLayout(ctx context.Context) {
 		return
 	}
 	metaStart := p.size - 8 - int64(binary.LittleEndian.Uint32(tail[:4]))
-	if metaStart < 4 {
+	if metaStart < 4 || p.size-8-metaStart > maxLayoutFooter {
 		return
 	}
 	if err := p.ensure(ctx, metaStart, p.size-metaStart, 0, true); err != nil {
