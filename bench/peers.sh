@@ -9,7 +9,10 @@
 #     (default prefetch), rclone mount (--vfs-cache-mode off and full),
 #     s3fs, and the floor `rclone cat`.
 #  B. pyarrow reading 1 of the 10 columns: through the datomfs reader mount
-#     vs pyarrow's own S3 filesystem on the object.
+#     vs pyarrow's own S3 filesystem on the object. Both the whole command
+#     and read_table alone are timed: starting Python and importing
+#     pyarrow from a cold page cache takes about a second, the read a few
+#     tenths, and the import's swings would hide the read's.
 #  C. cp of the file into a developer mount on the S3 store (hash, upload,
 #     commit, push before close() returns) vs the floor: `datomfs hash` of
 #     the file, then pyarrow's S3 upload of it.
@@ -134,15 +137,17 @@ KEYPATH=$(rclone lsf -R s3:bench/proj | grep '\.parquet$' | head -1)
 OBJ=s3:bench/proj/$KEYPATH
 echo "version big@$VERSION: $SIZE bytes at $OBJ" >&2
 
-# run_read LABEL CMD...: one cold run; appends "seconds MB" to $WORK/LABEL.
+# run_read LABEL CMD...: one cold run; appends "seconds MB [read-seconds]"
+# to $WORK/LABEL (read-seconds: what CMD prints, the time of its read
+# alone, without starting Python and importing pyarrow from a cold disk).
 run_read() {
   local label=$1; shift
   drop
-  local b0 s e b1
+  local b0 s e b1 out
   b0=$(lo_bytes); s=$(now)
-  "$@" >/dev/null
+  out=$("$@")
   e=$(now); b1=$(lo_bytes)
-  echo "$(echo "$e - $s" | bc -l) $(echo "($b1 - $b0) / 1000000" | bc -l)" >>"$WORK/$label"
+  echo "$(echo "$e - $s" | bc -l) $(echo "($b1 - $b0) / 1000000" | bc -l) $out" >>"$WORK/$label"
 }
 
 n=0
@@ -167,13 +172,21 @@ mount_s3fs() { # MNT
 }
 
 read_dd() { dd if="$1" of=/dev/null bs=1M status=none; }
-read_col() { "$PY" -c 'import sys, pyarrow.parquet as pq; assert pq.read_table(sys.argv[1], columns=["c3"]).num_rows > 0' "$1"; }
+read_cat() { rclone cat "$1" >/dev/null; }
+# The column readers print how long read_table took.
+read_col() {
+  "$PY" -c '
+import sys, time, pyarrow.parquet as pq
+s = time.monotonic(); assert pq.read_table(sys.argv[1], columns=["c3"]).num_rows > 0; print(time.monotonic() - s)' "$1"
+}
 read_col_s3() {
   "$PY" - "$KEYPATH" <<'EOF'
-import os, sys, pyarrow.fs as pafs, pyarrow.parquet as pq
+import os, sys, time, pyarrow.fs as pafs, pyarrow.parquet as pq
 fs = pafs.S3FileSystem(endpoint_override=os.environ["AWS_ENDPOINT_URL"], access_key=os.environ["AWS_ACCESS_KEY_ID"],
                        secret_key=os.environ["AWS_SECRET_ACCESS_KEY"], region="us-east-1", scheme="http")
+s = time.monotonic()
 assert pq.read_table("bench/proj/" + sys.argv[1], columns=["c3"], filesystem=fs).num_rows > 0
+print(time.monotonic() - s)
 EOF
 }
 
@@ -194,7 +207,7 @@ COUNT_AB=0 COUNT_C=0
 echo "A/B: $COUNT_AB cold repetitions, interleaved" >&2
 for i in $(seq "$COUNT_AB"); do
   if [ "$RUN_A" = 1 ]; then
-    run_read floor rclone cat "$OBJ"
+    run_read floor read_cat "$OBJ"
     mount_datomfs "$WORK/m-d"; run_read datomfs read_dd "$WORK/m-d/tables/big/@$VERSION.parquet"; unmount_all
     mount_rclone "$WORK/m-r" off; run_read rclone-off read_dd "$WORK/m-r/proj/$KEYPATH"; unmount_all
     mount_rclone "$WORK/m-rf" full; run_read rclone-full read_dd "$WORK/m-rf/proj/$KEYPATH"; unmount_all
@@ -249,9 +262,11 @@ done
 echo "throughput: datomfs $(echo "$(med floor 1) / $(med datomfs 1)" | bc -l | cut -c1-4)x the rclone-cat floor, $(echo "$(med s3fs 1) / $(med datomfs 1)" | bc -l | cut -c1-4)x s3fs"
 fi
 if [ "$RUN_B" = 1 ]; then
-printf '%-34s %9.2f %9.0f\n' "B. 1 of 10 columns, pyarrow on S3" "$(med pyarrow-col 1)" "$(med pyarrow-col 2)"
-printf '%-34s %9.2f %9.0f %11.2fx time, %.2fx bytes vs pyarrow\n' "B. 1 of 10 columns, datomfs mount" "$(med datomfs-col 1)" "$(med datomfs-col 2)" \
-  "$(echo "$(med datomfs-col 1) / $(med pyarrow-col 1)" | bc -l)" "$(echo "$(med datomfs-col 2) / $(med pyarrow-col 2)" | bc -l)"
+printf '%-34s %9.2f %9.0f   (read_table alone: %.2f s)\n' "B. 1 of 10 columns, pyarrow on S3" "$(med pyarrow-col 1)" "$(med pyarrow-col 2)" "$(med pyarrow-col 3)"
+printf '%-34s %9.2f %9.0f   (read_table alone: %.2f s)\n' "B. 1 of 10 columns, datomfs mount" "$(med datomfs-col 1)" "$(med datomfs-col 2)" "$(med datomfs-col 3)"
+printf '%-34s %.2fx time (%.2fx read_table alone), %.2fx bytes\n' "B. datomfs vs pyarrow" \
+  "$(echo "$(med datomfs-col 1) / $(med pyarrow-col 1)" | bc -l)" "$(echo "$(med datomfs-col 3) / $(med pyarrow-col 3)" | bc -l)" \
+  "$(echo "$(med datomfs-col 2) / $(med pyarrow-col 2)" | bc -l)"
 fi
 if [ "$COUNT_C" -gt 0 ]; then
 printf '%-34s %9.2f %9s %11.2fx\n' "C. cp into the S3 mount" "$(med cp 1)" - "$(echo "$(med cp 1) / $(med cpfloor 1)" | bc -l)"

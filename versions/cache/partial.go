@@ -210,7 +210,10 @@ func (p *Partial) Span(ctx context.Context, off, n int64) (*os.File, int64, erro
 	}
 	p.mu.Lock()
 	run, seq := p.observe(off, n)
-	chunkStart, chunkEnd := p.chunkAround(off)
+	// The chunk a read is for holds its last byte: the kernel asks from
+	// the page before a chunk's start, in the chunk before it.
+	chunkStart, chunkEnd := p.chunkAround(off + n - 1)
+	began := off + n - run // where the run began
 	// (A fill that failed is started again: FillNow's at the next read.)
 	fill := !p.filling && (p.mode == FillNow || p.mode == FillAuto && run >= p.fillAt())
 	p.mu.Unlock()
@@ -227,7 +230,7 @@ func (p *Partial) Span(ctx context.Context, off, n int64) (*os.File, int64, erro
 	case !seq && off-chunkStart < partialBlock:
 		// A jump to a chunk's start: the reader wants the chunk.
 		window = min(chunkEnd-off, chunkWindow)
-	case seq && off+n-run >= chunkStart:
+	case seq && began > chunkStart-partialBlock:
 		// A run inside one chunk ends with it.
 		window = min(max(run, partialBlock), partialWindow, chunkEnd-off)
 		ahead = chunkEnd
