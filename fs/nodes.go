@@ -415,6 +415,17 @@ func (n *versionNode) Open(ctx context.Context, flags uint32) (gofs.FileHandle, 
 		return nil, 0, n.c.errno("open", n.v.Table.String(), n.path(), err)
 	}
 	if r.Local() == nil {
+		// Not cached yet: reads come here, fetched as they are asked.
+		// With direct I/O the kernel asks for what the reader asked (in
+		// up to 1 MiB requests, sent at once) rather than its own 128
+		// KiB readahead pieces: parquet readers' large reads of whole
+		// column chunks take fewer round trips, and nothing is fetched
+		// past a chunk for readahead. Readers of 32 KiB at a time pay
+		// a round trip each (until the version is cached: later opens
+		// use the cache file).
+		if n.c.directRemote.Load() {
+			return &remoteFile{r: r, c: n.c, table: n.v.Table.String(), path: n.path()}, fuse.FOPEN_DIRECT_IO, 0
+		}
 		return &remoteFile{r: r, c: n.c, table: n.v.Table.String(), path: n.path()}, fuse.FOPEN_KEEP_CACHE, 0
 	}
 	// go-fuse turns this into passthrough when the kernel and our

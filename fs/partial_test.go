@@ -1,9 +1,14 @@
 package fs
 
 import (
+	"bytes"
 	"context"
 	"errors"
+	"fmt"
+	iofs "io/fs"
 	"os"
+	"os/exec"
+	"path/filepath"
 	"strings"
 	"syscall"
 	"testing"
@@ -61,4 +66,107 @@ func TestPartialReadNotResponding(t *testing.T) {
 		}
 	}
 	t.Errorf("no log line for the failed read:\n%s", log)
+}
+
+// TestRemoteVersionReadAndMapped: a remote version not cached yet (opened
+// with direct I/O where the kernel maps such files, Linux 6.6+) reads the
+// same by read(2), pread and mmap, as pyarrow, polars and R's arrow read.
+func TestRemoteVersionReadAndMapped(t *testing.T) {
+	srv := testenv.Versity(t)
+	srv.CreateBucket(t, "direct")
+	srv.SetEnv(t)
+	fx := newProjectFixtureAt(t, "s3://direct/p")
+	v := writeVersion(t, fx.Project, "big", parquetBytes(t, 200_000, "big"))
+	want := storeBytes(t, fx.Project, v)
+
+	o := fx.options()
+	o.CacheDir = t.TempDir() // empty: the version is remote
+	reader, err := versions.OpenReader(context.Background(), fx.Store, "STUDY_001", o)
+	if err != nil {
+		t.Fatal(err)
+	}
+	m := fx.mountOpts(t, reader, Options{NoFill: true})
+	var uts syscall.Utsname
+	if err := syscall.Uname(&uts); err != nil {
+		t.Fatal(err)
+	}
+	var major, minor int
+	fmt.Sscanf(utsString(uts.Release[:]), "%d.%d", &major, &minor)
+	if newKernel := major > 6 || major == 6 && minor >= 6; m.DirectRemote() != newKernel {
+		t.Errorf("DirectRemote() = %v on Linux %d.%d", m.DirectRemote(), major, minor)
+	}
+
+	path := fx.path("big", vname(v.ID, ".parquet"))
+	got, err := os.ReadFile(path)
+	if err != nil || !bytes.Equal(got, want) {
+		t.Fatalf("read(2) of the remote version: %d bytes, equal %v, err %v", len(got), bytes.Equal(got, want), err)
+	}
+	f, err := os.Open(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer f.Close()
+	tail := make([]byte, 100)
+	if _, err := f.ReadAt(tail, int64(len(want)-100)); err != nil || !bytes.Equal(tail, want[len(want)-100:]) {
+		t.Fatalf("pread of the tail: %v", err)
+	}
+	// The map is read in another process: a page fault of this one's on
+	// its own mount cannot be answered while the Go runtime stops the
+	// world for a collection (the fault's thread never stops).
+	wantFile := filepath.Join(t.TempDir(), "want")
+	if err := os.WriteFile(wantFile, want, 0o644); err != nil {
+		t.Fatal(err)
+	}
+	cmd := exec.Command(os.Args[0], "-test.run=^TestMmapHelper$")
+	cmd.Env = append(os.Environ(), "DATOMFS_MMAP_HELPER="+path+"\n"+wantFile)
+	if out, err := cmd.CombinedOutput(); err != nil || !strings.Contains(string(out), "mmap equal") {
+		t.Errorf("mmap of the remote version in another process: %v\n%s", err, out)
+	}
+	// Only the working copy of the fill is there, no cache entry.
+	filepath.WalkDir(o.CacheDir, func(path string, d iofs.DirEntry, err error) error {
+		if err == nil && d.Type().IsRegular() && strings.HasSuffix(path, ".parquet") {
+			t.Errorf("the version was cached (%s): the test did not read it remotely", path)
+		}
+		return nil
+	})
+}
+
+// TestMmapHelper maps the file named in DATOMFS_MMAP_HELPER and compares it
+// with another (run by TestRemoteVersionReadAndMapped in a process of its
+// own); without the variable it does nothing.
+func TestMmapHelper(t *testing.T) {
+	env := os.Getenv("DATOMFS_MMAP_HELPER")
+	if env == "" {
+		return
+	}
+	path, wantFile, _ := strings.Cut(env, "\n")
+	want, err := os.ReadFile(wantFile)
+	if err != nil {
+		t.Fatal(err)
+	}
+	f, err := os.Open(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer f.Close()
+	mm, err := syscall.Mmap(int(f.Fd()), 0, len(want), syscall.PROT_READ, syscall.MAP_SHARED)
+	if err != nil {
+		t.Fatalf("mmap: %v", err)
+	}
+	defer syscall.Munmap(mm)
+	if !bytes.Equal(mm, want) {
+		t.Fatal("mmap differs from the version's bytes")
+	}
+	fmt.Println("mmap equal")
+}
+
+func utsString(b []int8) string {
+	var s []byte
+	for _, c := range b {
+		if c == 0 {
+			break
+		}
+		s = append(s, byte(c))
+	}
+	return string(s)
 }

@@ -252,3 +252,28 @@ func TestPartialNoLayoutFromBadFooter(t *testing.T) {
 		})
 	}
 }
+
+// A reader of two adjacent column chunks (two columns of one row group)
+// goes on from the first into the second: past the kernel's readahead,
+// the rest of the second comes whole, not in windows that grow again.
+func TestPartialRunIntoNextChunkReadsIt(t *testing.T) {
+	body, chunks := parquetObject(t, 4, 1, 512<<10) // 4 MiB chunks
+	c, cs, sha := objectFixture(t, body)
+	p, err := c.OpenPartial(context.Background(), "datom/t/x.parquet", sha, int64(len(body)), FillNever)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer p.Close()
+	first, second := chunks[0][1], chunks[0][2]
+	readLikeKernel(t, p, body, first.start, first.n)
+	landed(t, p)
+	gets0 := cs.gets.Load()
+	readLikeKernel(t, p, body, second.start, second.n)
+	landed(t, p)
+	// Growing windows from the boundary (256 KiB, 512 KiB, ...) until the
+	// run is chunkConfirm into the chunk, then the rest at once: a few
+	// GETs, where windows of 4 MiB at most would take one per window.
+	if gets := cs.gets.Load() - gets0; gets > 5 {
+		t.Errorf("%d GETs for the second of two adjacent %d-byte chunks, want at most 5", gets, second.n)
+	}
+}

@@ -48,6 +48,9 @@ const (
 	partialFooter = 64 << 10  // fetched on open
 	fillChunk     = 8 << 20   // one background GET, and one piece of a window
 	chunkWindow   = 32 << 20  // most of a column chunk fetched on its first read
+	// chunkConfirm is how far a run goes into the next chunk before it
+	// counts as reading it: past the kernel's readahead (2 x 128 KiB).
+	chunkConfirm = 512 << 10
 	// maxLayoutFooter bounds the footer metadata fetched on open to learn
 	// the chunks (a reader fetches it next anyway; one this long is rare).
 	maxLayoutFooter = 16 << 20
@@ -234,12 +237,14 @@ func (p *Partial) Span(ctx context.Context, off, n int64) (*os.File, int64, erro
 		// A run inside one chunk ends with it.
 		window = min(max(run, partialBlock), partialWindow, chunkEnd-off)
 		ahead = chunkEnd
+	case seq && off+n-chunkStart >= chunkConfirm:
+		// A run well into the next chunk reads that chunk too.
+		window = min(chunkEnd-off, chunkWindow)
 	case seq:
-		// A run into the next chunk: a reader of the whole file, or the
-		// kernel's readahead just past the chunk a reader of one column
-		// wanted. The window grows again from the boundary, so the
-		// latter costs a block, and GETs ahead (by the whole run) carry
-		// the former.
+		// A run just into the next chunk: a reader of the whole file, or
+		// the kernel's readahead just past the chunk a reader of one
+		// column wanted. The window grows again from the boundary, so
+		// the latter costs what it reads.
 		window = min(max(off+n-chunkStart, partialBlock), partialWindow)
 	}
 	if err := p.ensure(ctx, off, n, window, true); err != nil {
