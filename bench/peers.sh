@@ -8,8 +8,9 @@
 #  A. Sequential read of the whole version (dd bs=1M): datomfs reader mount
 #     (default prefetch), rclone mount (--vfs-cache-mode off and full),
 #     s3fs, and the floor `rclone cat`.
-#  B. pyarrow reading 1 of the 10 columns: through the datomfs reader mount
-#     vs pyarrow's own S3 filesystem on the object. Both the whole command
+#  B. pyarrow reading 1 of the 10 columns, then all of them (pandas'
+#     read_parquet of a table): through the datomfs reader mount vs
+#     pyarrow's own S3 filesystem on the object. Both the whole command
 #     and read_table alone are timed: starting Python and importing
 #     pyarrow from a cold page cache takes about a second, the read a few
 #     tenths, and the import's swings would hide the read's.
@@ -173,19 +174,20 @@ mount_s3fs() { # MNT
 
 read_dd() { dd if="$1" of=/dev/null bs=1M status=none; }
 read_cat() { rclone cat "$1" >/dev/null; }
-# The column readers print how long read_table took.
+# The column readers print how long read_table took; COLS is "c3" (one
+# column) or "" (all of them).
 read_col() {
   "$PY" -c '
 import sys, time, pyarrow.parquet as pq
-s = time.monotonic(); assert pq.read_table(sys.argv[1], columns=["c3"]).num_rows > 0; print(time.monotonic() - s)' "$1"
+s = time.monotonic(); assert pq.read_table(sys.argv[1], columns=sys.argv[2].split() or None).num_rows > 0; print(time.monotonic() - s)' "$1" "$COLS"
 }
 read_col_s3() {
-  "$PY" - "$KEYPATH" <<'EOF'
+  "$PY" - "$KEYPATH" "$COLS" <<'EOF'
 import os, sys, time, pyarrow.fs as pafs, pyarrow.parquet as pq
 fs = pafs.S3FileSystem(endpoint_override=os.environ["AWS_ENDPOINT_URL"], access_key=os.environ["AWS_ACCESS_KEY_ID"],
                        secret_key=os.environ["AWS_SECRET_ACCESS_KEY"], region="us-east-1", scheme="http")
 s = time.monotonic()
-assert pq.read_table("bench/proj/" + sys.argv[1], columns=["c3"], filesystem=fs).num_rows > 0
+assert pq.read_table("bench/proj/" + sys.argv[1], columns=sys.argv[2].split() or None, filesystem=fs).num_rows > 0
 print(time.monotonic() - s)
 EOF
 }
@@ -214,8 +216,12 @@ for i in $(seq "$COUNT_AB"); do
     mount_s3fs "$WORK/m-s"; run_read s3fs read_dd "$WORK/m-s/proj/$KEYPATH"; unmount_all
   fi
   if [ "$RUN_B" = 1 ]; then
+    COLS=c3
     mount_datomfs "$WORK/m-d"; run_read datomfs-col read_col "$WORK/m-d/tables/big/@$VERSION.parquet"; unmount_all
     run_read pyarrow-col read_col_s3
+    COLS=
+    mount_datomfs "$WORK/m-d"; run_read datomfs-all read_col "$WORK/m-d/tables/big/@$VERSION.parquet"; unmount_all
+    run_read pyarrow-all read_col_s3
   fi
   echo "  repetition $i done" >&2
 done
@@ -262,11 +268,14 @@ done
 echo "throughput: datomfs $(echo "$(med floor 1) / $(med datomfs 1)" | bc -l | cut -c1-4)x the rclone-cat floor, $(echo "$(med s3fs 1) / $(med datomfs 1)" | bc -l | cut -c1-4)x s3fs"
 fi
 if [ "$RUN_B" = 1 ]; then
-printf '%-34s %9.2f %9.0f   (read_table alone: %.2f s)\n' "B. 1 of 10 columns, pyarrow on S3" "$(med pyarrow-col 1)" "$(med pyarrow-col 2)" "$(med pyarrow-col 3)"
-printf '%-34s %9.2f %9.0f   (read_table alone: %.2f s)\n' "B. 1 of 10 columns, datomfs mount" "$(med datomfs-col 1)" "$(med datomfs-col 2)" "$(med datomfs-col 3)"
-printf '%-34s %.2fx time (%.2fx read_table alone), %.2fx bytes\n' "B. datomfs vs pyarrow" \
-  "$(echo "$(med datomfs-col 1) / $(med pyarrow-col 1)" | bc -l)" "$(echo "$(med datomfs-col 3) / $(med pyarrow-col 3)" | bc -l)" \
-  "$(echo "$(med datomfs-col 2) / $(med pyarrow-col 2)" | bc -l)"
+for k in col all; do
+  what="1 of 10 columns"; [ $k = all ] && what="all 10 columns"
+  printf '%-34s %9.2f %9.0f   (read_table alone: %.2f s)\n' "B. $what, pyarrow on S3" "$(med pyarrow-$k 1)" "$(med pyarrow-$k 2)" "$(med pyarrow-$k 3)"
+  printf '%-34s %9.2f %9.0f   (read_table alone: %.2f s)\n' "B. $what, datomfs mount" "$(med datomfs-$k 1)" "$(med datomfs-$k 2)" "$(med datomfs-$k 3)"
+  printf '%-34s %.2fx time (%.2fx read_table alone), %.2fx bytes\n' "B. datomfs vs pyarrow" \
+    "$(echo "$(med datomfs-$k 1) / $(med pyarrow-$k 1)" | bc -l)" "$(echo "$(med datomfs-$k 3) / $(med pyarrow-$k 3)" | bc -l)" \
+    "$(echo "$(med datomfs-$k 2) / $(med pyarrow-$k 2)" | bc -l)"
+done
 fi
 if [ "$COUNT_C" -gt 0 ]; then
 printf '%-34s %9.2f %9s %11.2fx\n' "C. cp into the S3 mount" "$(med cp 1)" - "$(echo "$(med cp 1) / $(med cpfloor 1)" | bc -l)"
