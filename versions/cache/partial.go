@@ -40,8 +40,9 @@ import (
 // the chunk to its end at once (in parallel GETs), and a run inside one
 // chunk fetches nothing past its end, where a reader of one column jumps
 // to the next row group. A run that goes on into the next chunk grows its
-// window again from the boundary: the kernel's readahead just past a chunk
-// costs what it reads, and a whole-file reader soon reads ahead again.
+// window again from the boundary, so the kernel's readahead just past a
+// chunk costs what it reads; once the run is well into that chunk
+// (chunkConfirm), it fetches the rest of it as a jump to its start would.
 const (
 	partialBlock  = 256 << 10 // bookkeeping granularity
 	partialWindow = 4 << 20   // most fetched ahead of a sequential reader

@@ -337,7 +337,10 @@ func ChunkStarts(meta []byte, metaStart int64) (starts []int64, err error) {
 			if err != nil {
 				return nil, fmt.Errorf("%w: row group %d column %d: %v", ErrCorrupt, rg, c, err)
 			}
-			start, _ := chunkExtent(cc)
+			start, n := chunkExtent(cc)
+			if n == 0 && rgm.NumRows() == 0 {
+				continue // an empty row group's chunk holds no bytes
+			}
 			if start < 4 || start >= metaStart {
 				return nil, fmt.Errorf("%w: row group %d column %d starts at %d, outside [4, %d)", ErrCorrupt, rg, c, start, metaStart)
 			}
