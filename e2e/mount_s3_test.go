@@ -63,6 +63,18 @@ print(a.equals(b), a.num_rows)`, file, big)
 		t.Fatalf("reading 1 of 8 columns fetched %d of %d bytes, want at most %d", n, fi.Size(), limit)
 	}
 
+	// The other readers statisticians use, on the same version still not
+	// cached (opened with direct I/O where the kernel allows it): polars
+	// maps the file, DuckDB reads ranges; both must see the written data.
+	out = python(t, `
+import sys, polars as pl, duckdb
+a = pl.read_parquet(sys.argv[1]); b = pl.read_parquet(sys.argv[2])
+q = "select sum(hash(c5)), count(*) from read_parquet('{}')"  # hash: exact, whatever the order of a parallel sum
+print(a.equals(b), duckdb.sql(q.format(sys.argv[1])).fetchall() == duckdb.sql(q.format(sys.argv[2])).fetchall())`, file, big)
+	if out != "True True" {
+		t.Fatalf("polars and DuckDB through the mount: %s", out)
+	}
+
 	// With prefetch, the version becomes a verified cache entry by itself.
 	other := newEngineer(t, "Reader2", b)
 	m2 := mountDatomfs(t, other, "--store", b.store, "--project", "STUDY_001", "--prefetch", "--refresh", "0")
