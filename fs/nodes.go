@@ -423,10 +423,11 @@ func (n *versionNode) Open(ctx context.Context, flags uint32) (gofs.FileHandle, 
 		// past a chunk for readahead. Readers of 32 KiB at a time pay
 		// a round trip each (until the version is cached: later opens
 		// use the cache file).
+		open := uint32(fuse.FOPEN_KEEP_CACHE)
 		if n.c.directRemote.Load() {
-			return &remoteFile{r: r, c: n.c, table: n.v.Table.String(), path: n.path()}, fuse.FOPEN_DIRECT_IO, 0
+			open = fuse.FOPEN_DIRECT_IO
 		}
-		return &remoteFile{r: r, c: n.c, table: n.v.Table.String(), path: n.path()}, fuse.FOPEN_KEEP_CACHE, 0
+		return &remoteFile{r: r, c: n.c, table: n.v.Table.String(), path: n.path()}, open, 0
 	}
 	// go-fuse turns this into passthrough when the kernel and our
 	// privileges allow it (and then drops KEEP_CACHE: the page cache is the

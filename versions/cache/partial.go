@@ -3,7 +3,6 @@ package cache
 import (
 	"context"
 	"crypto/sha256"
-	"encoding/binary"
 	"encoding/hex"
 	"errors"
 	"fmt"
@@ -282,14 +281,11 @@ func (p *Partial) chunkAround(off int64) (start, end int64) {
 // are windowed by their runs alone.
 func (p *Partial) learnLayout(ctx context.Context) {
 	var tail [8]byte
-	if p.size < 12 {
+	if _, err := p.f.ReadAt(tail[:], max(p.size-8, 0)); err != nil {
 		return
 	}
-	if _, err := p.f.ReadAt(tail[:], p.size-8); err != nil || string(tail[4:]) != "PAR1" {
-		return
-	}
-	metaStart := p.size - 8 - int64(binary.LittleEndian.Uint32(tail[:4]))
-	if metaStart < 4 || p.size-8-metaStart > maxLayoutFooter {
+	metaStart, err := identity.MetadataStart(tail[:], p.size)
+	if err != nil || p.size-8-metaStart > maxLayoutFooter {
 		return
 	}
 	if err := p.ensure(ctx, metaStart, p.size-metaStart, 0, true); err != nil {

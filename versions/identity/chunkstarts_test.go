@@ -21,7 +21,10 @@ func TestChunkStarts(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	metaStart := int64(len(body)) - 8 - int64(binary.LittleEndian.Uint32(body[len(body)-8:]))
+	metaStart, err := MetadataStart(body[len(body)-8:], int64(len(body)))
+	if err != nil || metaStart != int64(len(body))-8-int64(binary.LittleEndian.Uint32(body[len(body)-8:])) {
+		t.Fatalf("MetadataStart = %d, %v", metaStart, err)
+	}
 
 	// What the file's own reader says: 3 row groups of 3 chunks each.
 	rdr, err := file.OpenParquetFile(path, false)
@@ -73,5 +76,40 @@ func TestChunkStarts(t *testing.T) {
 	// A chunk that starts at or past the footer is not a layout.
 	if _, err := ChunkStarts(body[metaStart:len(body)-8], want[2]); !errors.Is(err, ErrCorrupt) {
 		t.Errorf("chunks past the footer's start: %v, want ErrCorrupt", err)
+	}
+}
+
+func TestMetadataStart(t *testing.T) {
+	le := func(n uint32, magic string) []byte {
+		return append(binary.LittleEndian.AppendUint32(nil, n), magic...)
+	}
+	cases := []struct {
+		name string
+		tail []byte
+		size int64
+		want int64
+		err  error
+	}{
+		{"footer of 100 bytes", le(100, "PAR1"), 1000, 892, nil},
+		{"footer up to the opening magic", le(988, "PAR1"), 1000, 4, nil},
+		{"footer over the opening magic", le(989, "PAR1"), 1000, 0, ErrCorrupt},
+		{"length past the start", le(1<<31, "PAR1"), 1000, 0, ErrCorrupt},
+		{"encrypted", le(100, "PARE"), 1000, 0, ErrCorrupt},
+		{"no magic", le(100, "ZZZZ"), 1000, 0, ErrCorrupt},
+		{"too short", le(0, "PAR1"), 11, 0, ErrNotParquet},
+	}
+	for _, tc := range cases {
+		t.Run(tc.name, func(t *testing.T) {
+			got, err := MetadataStart(tc.tail, tc.size)
+			if tc.err != nil {
+				if !errors.Is(err, tc.err) {
+					t.Fatalf("MetadataStart = %d, %v; want %v", got, err, tc.err)
+				}
+				return
+			}
+			if err != nil || got != tc.want {
+				t.Fatalf("MetadataStart = %d, %v; want %d", got, err, tc.want)
+			}
+		})
 	}
 }

@@ -2,6 +2,7 @@ package identity
 
 import (
 	"context"
+	"encoding/binary"
 	"errors"
 	"fmt"
 	"io"
@@ -155,13 +156,21 @@ func checkMagic(r parquet.ReaderAtSeeker) (int64, error) {
 	if string(head[:]) != "PAR1" {
 		return 0, fmt.Errorf("%w: no PAR1 magic at start", ErrNotParquet)
 	}
-	switch string(tail[:]) {
+	if err := checkEndMagic(tail[:]); err != nil {
+		return 0, err
+	}
+	return size, nil
+}
+
+// checkEndMagic checks the magic that closes a parquet file.
+func checkEndMagic(magic []byte) error {
+	switch string(magic) {
 	case "PAR1":
-		return size, nil
+		return nil
 	case "PARE":
-		return 0, fmt.Errorf("%w: encrypted parquet footer is not supported", ErrCorrupt)
+		return fmt.Errorf("%w: encrypted parquet footer is not supported", ErrCorrupt)
 	default:
-		return 0, fmt.Errorf("%w: no PAR1 magic at end (truncated?)", ErrCorrupt)
+		return fmt.Errorf("%w: no PAR1 magic at end (truncated?)", ErrCorrupt)
 	}
 }
 
@@ -311,6 +320,23 @@ func chunkExtent(cc *metadata.ColumnChunkMetaData) (start, n int64) {
 		start = cc.DictionaryPageOffset()
 	}
 	return start, cc.TotalCompressedSize()
+}
+
+// MetadataStart reads a parquet file's last 8 bytes (the footer
+// metadata's length and the closing magic) and returns where that
+// metadata starts in a file of size bytes.
+func MetadataStart(tail []byte, size int64) (int64, error) {
+	if len(tail) != 8 || size < 12 {
+		return 0, fmt.Errorf("%w: %d bytes is too short", ErrNotParquet, size)
+	}
+	if err := checkEndMagic(tail[4:]); err != nil {
+		return 0, err
+	}
+	start := size - 8 - int64(binary.LittleEndian.Uint32(tail[:4]))
+	if start < 4 {
+		return 0, fmt.Errorf("%w: footer metadata of %d bytes in a %d-byte file", ErrCorrupt, size-8-start, size)
+	}
+	return start, nil
 }
 
 // ChunkStarts reads a parquet file's footer metadata (the thrift bytes
