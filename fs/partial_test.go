@@ -13,6 +13,8 @@ import (
 	"syscall"
 	"testing"
 
+	"golang.org/x/sys/unix"
+
 	"github.com/datomfs/datomfs/internal/testenv"
 	"github.com/datomfs/datomfs/versions"
 )
@@ -86,12 +88,12 @@ func TestRemoteVersionReadAndMapped(t *testing.T) {
 		t.Fatal(err)
 	}
 	m := fx.mountOpts(t, reader, Options{NoFill: true})
-	var uts syscall.Utsname
-	if err := syscall.Uname(&uts); err != nil {
+	var uts unix.Utsname
+	if err := unix.Uname(&uts); err != nil {
 		t.Fatal(err)
 	}
 	var major, minor int
-	fmt.Sscanf(utsString(uts.Release[:]), "%d.%d", &major, &minor)
+	fmt.Sscanf(unix.ByteSliceToString(uts.Release[:]), "%d.%d", &major, &minor)
 	if newKernel := major > 6 || major == 6 && minor >= 6; m.DirectRemote() != newKernel {
 		t.Errorf("DirectRemote() = %v on Linux %d.%d", m.DirectRemote(), major, minor)
 	}
@@ -158,15 +160,4 @@ func TestMmapHelper(t *testing.T) {
 		t.Fatal("mmap differs from the version's bytes")
 	}
 	fmt.Println("mmap equal")
-}
-
-func utsString(b []int8) string {
-	var s []byte
-	for _, c := range b {
-		if c == 0 {
-			break
-		}
-		s = append(s, byte(c))
-	}
-	return string(s)
 }

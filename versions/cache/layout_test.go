@@ -3,11 +3,8 @@ package cache
 import (
 	"bytes"
 	"context"
-	"crypto/sha256"
 	"encoding/binary"
-	"encoding/hex"
 	"fmt"
-	"log/slog"
 	"math/rand/v2"
 	"testing"
 	"time"
@@ -19,10 +16,6 @@ import (
 	"github.com/apache/arrow-go/v18/parquet/compress"
 	"github.com/apache/arrow-go/v18/parquet/file"
 	"github.com/apache/arrow-go/v18/parquet/pqarrow"
-
-	"github.com/datomfs/datomfs/versions/identity"
-	"github.com/datomfs/datomfs/versions/store"
-	"github.com/datomfs/datomfs/versions/store/local"
 )
 
 // chunk is one column chunk's bytes in a parquet file.
@@ -72,18 +65,17 @@ func parquetObject(t *testing.T, cols, rowGroups, rowGroup int) ([]byte, [][]chu
 	return buf.Bytes(), chunks
 }
 
-func objectFixture(t *testing.T, body []byte) (*Cache, *countingStore, identity.ParquetSHA) {
+// openObject stores body and opens it as a Partial that fetches only what
+// is read, with a store that counts its GETs.
+func openObject(t *testing.T, body []byte) (*Partial, *countingStore) {
 	t.Helper()
-	ls, err := local.New(t.TempDir(), local.Options{})
+	c, cs, sha := objectFixture(t, body)
+	p, err := c.OpenPartial(context.Background(), "datom/t/x.parquet", sha, int64(len(body)), FillNever)
 	if err != nil {
 		t.Fatal(err)
 	}
-	if err := ls.Put(context.Background(), "datom/t/x.parquet", bytes.NewReader(body), int64(len(body)), store.PutOptions{}); err != nil {
-		t.Fatal(err)
-	}
-	cs := &countingStore{Store: ls}
-	sum := sha256.Sum256(body)
-	return New(t.TempDir(), cs, slog.New(slog.DiscardHandler)), cs, identity.ParquetSHA(hex.EncodeToString(sum[:]))
+	t.Cleanup(p.Close)
+	return p, cs
 }
 
 // readLikeKernel reads [off, off+n) in 128 KiB requests, as the kernel's
@@ -126,12 +118,7 @@ func landed(t *testing.T, p *Partial) {
 // column's chunk, costs the blocks it reads, not a window.
 func TestPartialReadsOneColumnChunkByChunk(t *testing.T) {
 	body, chunks := parquetObject(t, 6, 4, 96<<10) // 768 KiB chunks: 3 blocks and some
-	c, cs, sha := objectFixture(t, body)
-	p, err := c.OpenPartial(context.Background(), "datom/t/x.parquet", sha, int64(len(body)), FillNever)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer p.Close()
+	p, cs := openObject(t, body)
 	if got, want := len(p.bounds), 6*4+1; got != want {
 		t.Fatalf("layout: %d boundaries, want %d (a chunk start each, and the footer's)", got, want)
 	}
@@ -160,12 +147,7 @@ func TestPartialReadsOneColumnChunkByChunk(t *testing.T) {
 // A chunk larger than fillChunk comes in parallel GETs of fillChunk.
 func TestPartialFetchesLargeChunkInPieces(t *testing.T) {
 	body, chunks := parquetObject(t, 2, 1, 2<<20) // one 16 MiB chunk per column
-	c, cs, sha := objectFixture(t, body)
-	p, err := c.OpenPartial(context.Background(), "datom/t/x.parquet", sha, int64(len(body)), FillNever)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer p.Close()
+	p, cs := openObject(t, body)
 	gets0, bytes0 := cs.gets.Load(), cs.bytes.Load()
 	ch := chunks[0][0]
 	readLikeKernel(t, p, body, ch.start, 128<<10) // its first read only
@@ -185,12 +167,7 @@ func TestPartialFetchesLargeChunkInPieces(t *testing.T) {
 // fetched once.
 func TestPartialSequentialReaderCrossesChunks(t *testing.T) {
 	body, _ := parquetObject(t, 4, 3, 128<<10)
-	c, cs, sha := objectFixture(t, body)
-	p, err := c.OpenPartial(context.Background(), "datom/t/x.parquet", sha, int64(len(body)), FillNever)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer p.Close()
+	p, cs := openObject(t, body)
 	readLikeKernel(t, p, body, 0, int64(len(body)))
 	landed(t, p)
 	if got, max := cs.bytes.Load(), int64(len(body))+partialBlock; got > max {
@@ -206,12 +183,7 @@ func TestPartialLayoutFromLongFooter(t *testing.T) {
 	if metaLen <= partialFooter {
 		t.Fatalf("footer metadata is %d bytes: the test needs more than %d", metaLen, partialFooter)
 	}
-	c, _, sha := objectFixture(t, body)
-	p, err := c.OpenPartial(context.Background(), "datom/t/x.parquet", sha, int64(len(body)), FillNever)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer p.Close()
+	p, _ := openObject(t, body)
 	if got, want := len(p.bounds), 600*2+1; got != want {
 		t.Fatalf("layout: %d boundaries, want %d", got, want)
 	}
@@ -239,12 +211,7 @@ func TestPartialNoLayoutFromBadFooter(t *testing.T) {
 				body[i] = byte(r.Uint32())
 			}
 			spoil(body)
-			c, _, sha := objectFixture(t, body)
-			p, err := c.OpenPartial(context.Background(), "datom/t/x.parquet", sha, int64(len(body)), FillNever)
-			if err != nil {
-				t.Fatal(err)
-			}
-			defer p.Close()
+			p, _ := openObject(t, body)
 			if p.bounds != nil {
 				t.Fatalf("layout from a bad footer: %v", p.bounds[:min(len(p.bounds), 5)])
 			}
@@ -258,12 +225,7 @@ func TestPartialNoLayoutFromBadFooter(t *testing.T) {
 // the rest of the second comes whole, not in windows that grow again.
 func TestPartialRunIntoNextChunkReadsIt(t *testing.T) {
 	body, chunks := parquetObject(t, 4, 1, 512<<10) // 4 MiB chunks
-	c, cs, sha := objectFixture(t, body)
-	p, err := c.OpenPartial(context.Background(), "datom/t/x.parquet", sha, int64(len(body)), FillNever)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer p.Close()
+	p, cs := openObject(t, body)
 	first, second := chunks[0][1], chunks[0][2]
 	readLikeKernel(t, p, body, first.start, first.n)
 	landed(t, p)

@@ -37,21 +37,29 @@ func (c *countingStore) Open(ctx context.Context, key string, off, n int64) (io.
 
 func partialFixture(t *testing.T, size int) (*Cache, *countingStore, []byte, identity.ParquetSHA) {
 	t.Helper()
-	ls, err := local.New(t.TempDir(), local.Options{})
-	if err != nil {
-		t.Fatal(err)
-	}
 	body := make([]byte, size)
 	r := rand.New(rand.NewPCG(1, 2))
 	for i := range body {
 		body[i] = byte(r.Uint32())
 	}
-	if err := ls.Put(context.Background(), "datom/t/x.parquet", bytes.NewReader(body), int64(size), store.PutOptions{}); err != nil {
+	c, cs, sha := objectFixture(t, body)
+	return c, cs, body, sha
+}
+
+// objectFixture stores body at datom/t/x.parquet in a local store whose
+// GETs are counted, and returns a cache over it and body's sha256.
+func objectFixture(t *testing.T, body []byte) (*Cache, *countingStore, identity.ParquetSHA) {
+	t.Helper()
+	ls, err := local.New(t.TempDir(), local.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := ls.Put(context.Background(), "datom/t/x.parquet", bytes.NewReader(body), int64(len(body)), store.PutOptions{}); err != nil {
 		t.Fatal(err)
 	}
 	cs := &countingStore{Store: ls}
 	sum := sha256.Sum256(body)
-	return New(t.TempDir(), cs, slog.New(slog.DiscardHandler)), cs, body, identity.ParquetSHA(hex.EncodeToString(sum[:]))
+	return New(t.TempDir(), cs, slog.New(slog.DiscardHandler)), cs, identity.ParquetSHA(hex.EncodeToString(sum[:]))
 }
 
 func TestPartialReadsOnlyWhatIsAsked(t *testing.T) {
