@@ -64,8 +64,8 @@ print(a.equals(b), a.num_rows)`, file, big)
 	}
 
 	// The other readers statisticians use, on the same version still not
-	// cached (opened with direct I/O where the kernel allows it): polars
-	// maps the file, DuckDB reads ranges; both must see the written data.
+	// cached: polars maps the file, DuckDB reads ranges; both must see the
+	// written data.
 	out = python(t, `
 import sys, polars as pl, duckdb
 a = pl.read_parquet(sys.argv[1]); b = pl.read_parquet(sys.argv[2])

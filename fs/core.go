@@ -6,7 +6,6 @@ import (
 	"log/slog"
 	"os"
 	"strings"
-	"sync/atomic"
 	"syscall"
 	"time"
 
@@ -30,10 +29,6 @@ type core struct {
 	readOnly bool
 	noFill   bool // remote versions: fetch only the ranges read
 	prefetch bool // remote versions: fill the cache from open
-	// directRemote: remote versions not cached yet are opened with direct
-	// I/O (nodes.go, versionNode.Open); set once the kernel has said it
-	// maps such files.
-	directRemote atomic.Bool
 	// bg outlives requests: downloads and conversions run on it, so that an
 	// interrupted reader does not abandon them. It ends at unmount.
 	bg context.Context

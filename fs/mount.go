@@ -139,11 +139,11 @@ func Mount(ctx context.Context, mountpoint string, p *versions.Project, o Option
 			// or kernel dentry per name. go-fuse negotiates it only when
 			// asked, and only if the kernel offers it.
 			//
-			// DIRECT_IO_ALLOW_MMAP: a file opened with direct I/O (a
-			// remote version not cached yet, see versionNode.Open) can
-			// still be mapped (pyarrow, polars, R's arrow map files);
-			// Linux 6.6+. ASYNC_DIO: the kernel sends the pieces of one
-			// large direct read at once, not one after another.
+			// DIRECT_IO_ALLOW_MMAP: a file opened with direct I/O (a CSV
+			// or .rds rendition, see versionNode.Open) can still be
+			// mapped (polars maps a CSV it reads); Linux 6.6+.
+			// ASYNC_DIO: the kernel sends the pieces of one large direct
+			// read at once, not one after another.
 			ExtraCapabilities: fuse.CAP_READDIRPLUS_AUTO | fuse.CAP_DIRECT_IO_ALLOW_MMAP | fuse.CAP_ASYNC_DIO,
 		},
 		EntryTimeout:    &short,
@@ -159,8 +159,7 @@ func Mount(ctx context.Context, mountpoint string, p *versions.Project, o Option
 	}
 	m.srv = srv
 	m.passthrough = probePassthrough(srv, p.CacheDir())
-	c.directRemote.Store(srv.KernelSettings().Flags64()&fuse.CAP_DIRECT_IO_ALLOW_MMAP != 0)
-	log.Debug("mounted", "dir", dir, "passthrough", m.passthrough, "direct_remote", c.directRemote.Load())
+	log.Debug("mounted", "dir", dir, "passthrough", m.passthrough)
 	if o.Refresh > 0 {
 		m.loops.Add(1)
 		go func() {
@@ -211,11 +210,6 @@ func (m *Server) Dir() string { return m.dir }
 // Options.NoPassthrough. It is what the kernel answered when Mount
 // registered a probe file of the cache's file system as a backing file.
 func (m *Server) Passthrough() bool { return m.passthrough }
-
-// DirectRemote reports whether remote versions not cached yet are opened
-// with direct I/O (see versionNode.Open): the kernel must map such files
-// (DIRECT_IO_ALLOW_MMAP, Linux 6.6+), or readers that map them would fail.
-func (m *Server) DirectRemote() bool { return m.c.directRemote.Load() }
 
 // probePassthrough asks the kernel to accept a regular file in the cache
 // folder as a passthrough backing file, the same request go-fuse makes on

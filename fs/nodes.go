@@ -415,19 +415,13 @@ func (n *versionNode) Open(ctx context.Context, flags uint32) (gofs.FileHandle, 
 		return nil, 0, n.c.errno("open", n.v.Table.String(), n.path(), err)
 	}
 	if r.Local() == nil {
-		// Not cached yet: reads come here, fetched as they are asked.
-		// With direct I/O the kernel asks for what the reader asked (in
-		// up to 1 MiB requests, sent at once) rather than its own 128
-		// KiB readahead pieces: parquet readers' large reads of whole
-		// column chunks take fewer round trips, and nothing is fetched
-		// past a chunk for readahead. Readers of 32 KiB at a time pay
-		// a round trip each (until the version is cached: later opens
-		// use the cache file).
-		open := uint32(fuse.FOPEN_KEEP_CACHE)
-		if n.c.directRemote.Load() {
-			open = fuse.FOPEN_DIRECT_IO
-		}
-		return &remoteFile{r: r, c: n.c, table: n.v.Table.String(), path: n.path()}, open, 0
+		// Not cached yet: reads come here, fetched as they are asked,
+		// through the page cache. Not direct I/O: it sends each read
+		// of a program here as a round trip of its own, and programs
+		// that read 10–128 KiB at a time (tar, sha256sum, cp) took
+		// 1.2–2.4× as long, pyarrow reading every column 1.3×; only
+		// large reads (dd bs=1M) were faster (fs/SEMANTICS.md).
+		return &remoteFile{r: r, c: n.c, table: n.v.Table.String(), path: n.path()}, fuse.FOPEN_KEEP_CACHE, 0
 	}
 	// go-fuse turns this into passthrough when the kernel and our
 	// privileges allow it (and then drops KEEP_CACHE: the page cache is the
