@@ -7,18 +7,30 @@
 #
 #  A. Sequential read of the whole version (dd bs=1M): datomfs reader mount
 #     (default prefetch), rclone mount (--vfs-cache-mode off and full),
-#     s3fs, and the floor `rclone cat`.
+#     s3fs, and the floor `rclone cat`; then in 32 KiB reads (dd bs=32k,
+#     as sha256sum reads; tar reads 10 KiB) through datomfs and s3fs.
 #  B. pyarrow reading 1 of the 10 columns, then all of them (pandas'
 #     read_parquet of a table): through the datomfs reader mount vs
-#     pyarrow's own S3 filesystem on the object. Both the whole command
-#     and read_table alone are timed: starting Python and importing
-#     pyarrow from a cold page cache takes about a second, the read a few
-#     tenths, and the import's swings would hide the read's.
+#     pyarrow's own S3 filesystem on the object, and pyarrow on the same
+#     file on the local disk, cold too (pyarrow reads a file otherwise
+#     than an S3 object: that row is what any file system costs it). Both
+#     the whole command and read_table alone are timed: starting Python
+#     and importing pyarrow from a cold page cache takes about a second,
+#     the read a few tenths, and the import's swings would hide the
+#     read's.
 #  C. cp of the file into a developer mount on the S3 store (hash, upload,
 #     commit, push before close() returns) vs the floor: `datomfs hash` of
 #     the file, then pyarrow's S3 upload of it.
 #
 # PARTS="AB C" (default) picks the parts to run (A, B, AB, C).
+#
+# On a virtual machine that hands freed memory back to its host (free page
+# reporting, as on the Firecracker VMs this was measured on), the first
+# touch of memory after drop_caches can cost seconds: one pyarrow read of
+# every column spent 0.7-6.7 s of system time zeroing fresh pages, run to
+# run. A reader through any FUSE mount touches more memory (the mount's
+# page cache), so its figures swing the most: compare medians of several
+# repetitions, and builds within one run.
 #
 #   make bench-peers                    # COUNT=3 BIG_MB=1000
 #   COUNT=5 BIG_MB=500 bench/peers.sh
@@ -173,6 +185,7 @@ mount_s3fs() { # MNT
 }
 
 read_dd() { dd if="$1" of=/dev/null bs=1M status=none; }
+read_dd32k() { dd if="$1" of=/dev/null bs=32k status=none; }
 read_cat() { rclone cat "$1" >/dev/null; }
 # The column readers print how long read_table took; COLS is "c3" (one
 # column) or "" (all of them).
@@ -214,14 +227,18 @@ for i in $(seq "$COUNT_AB"); do
     mount_rclone "$WORK/m-r" off; run_read rclone-off read_dd "$WORK/m-r/proj/$KEYPATH"; unmount_all
     mount_rclone "$WORK/m-rf" full; run_read rclone-full read_dd "$WORK/m-rf/proj/$KEYPATH"; unmount_all
     mount_s3fs "$WORK/m-s"; run_read s3fs read_dd "$WORK/m-s/proj/$KEYPATH"; unmount_all
+    mount_datomfs "$WORK/m-d"; run_read datomfs-32k read_dd32k "$WORK/m-d/tables/big/@$VERSION.parquet"; unmount_all
+    mount_s3fs "$WORK/m-s"; run_read s3fs-32k read_dd32k "$WORK/m-s/proj/$KEYPATH"; unmount_all
   fi
   if [ "$RUN_B" = 1 ]; then
     COLS=c3
     mount_datomfs "$WORK/m-d"; run_read datomfs-col read_col "$WORK/m-d/tables/big/@$VERSION.parquet"; unmount_all
     run_read pyarrow-col read_col_s3
+    run_read local-col read_col "$BIG"
     COLS=
     mount_datomfs "$WORK/m-d"; run_read datomfs-all read_col "$WORK/m-d/tables/big/@$VERSION.parquet"; unmount_all
     run_read pyarrow-all read_col_s3
+    run_read local-all read_col "$BIG"
   fi
   echo "  repetition $i done" >&2
 done
@@ -265,13 +282,17 @@ if [ "$RUN_A" = 1 ]; then
 for l in floor datomfs rclone-off rclone-full s3fs; do
   printf '%-34s %9.2f %9.0f %11.2fx\n' "A. dd  $l" "$(med $l 1)" "$(med $l 2)" "$(echo "$(med $l 1) / $(med floor 1)" | bc -l)"
 done
-echo "throughput: datomfs $(echo "$(med floor 1) / $(med datomfs 1)" | bc -l | cut -c1-4)x the rclone-cat floor, $(echo "$(med s3fs 1) / $(med datomfs 1)" | bc -l | cut -c1-4)x s3fs"
+for l in datomfs s3fs; do
+  printf '%-34s %9.2f %9.0f %11.2fx\n' "A. dd bs=32k  $l" "$(med $l-32k 1)" "$(med $l-32k 2)" "$(echo "$(med $l-32k 1) / $(med floor 1)" | bc -l)"
+done
+echo "throughput: datomfs $(echo "$(med floor 1) / $(med datomfs 1)" | bc -l | cut -c1-4)x the rclone-cat floor, $(echo "$(med s3fs 1) / $(med datomfs 1)" | bc -l | cut -c1-4)x s3fs; in 32 KiB reads $(echo "$(med s3fs-32k 1) / $(med datomfs-32k 1)" | bc -l | cut -c1-4)x s3fs"
 fi
 if [ "$RUN_B" = 1 ]; then
 for k in col all; do
   what="1 of 10 columns"; [ $k = all ] && what="all 10 columns"
   printf '%-34s %9.2f %9.0f   (read_table alone: %.2f s)\n' "B. $what, pyarrow on S3" "$(med pyarrow-$k 1)" "$(med pyarrow-$k 2)" "$(med pyarrow-$k 3)"
   printf '%-34s %9.2f %9.0f   (read_table alone: %.2f s)\n' "B. $what, datomfs mount" "$(med datomfs-$k 1)" "$(med datomfs-$k 2)" "$(med datomfs-$k 3)"
+  printf '%-34s %9.2f %9s   (read_table alone: %.2f s)\n' "B. $what, local disk file" "$(med local-$k 1)" - "$(med local-$k 3)"
   printf '%-34s %.2fx time (%.2fx read_table alone), %.2fx bytes\n' "B. datomfs vs pyarrow" \
     "$(echo "$(med datomfs-$k 1) / $(med pyarrow-$k 1)" | bc -l)" "$(echo "$(med datomfs-$k 3) / $(med pyarrow-$k 3)" | bc -l)" \
     "$(echo "$(med datomfs-$k 2) / $(med pyarrow-$k 2)" | bc -l)"
