@@ -3,6 +3,7 @@ package fs
 import (
 	"context"
 	"os"
+	"sync/atomic"
 	"syscall"
 	"time"
 
@@ -353,6 +354,11 @@ type versionNode struct {
 	// rendition is the kind of rendition ("csv", "rds"); "" for the
 	// parquet file itself.
 	rendition string
+	// unverifiedPages: the kernel may hold pages of this file read while
+	// the version was not checked yet (a remote open). The next open of
+	// the verified copy drops them: if that check failed and a later
+	// download passed, they hold the wrong bytes.
+	unverifiedPages atomic.Bool
 }
 
 var (
@@ -421,13 +427,19 @@ func (n *versionNode) Open(ctx context.Context, flags uint32) (gofs.FileHandle, 
 		// that read 10–128 KiB at a time (tar, sha256sum, cp) took
 		// 1.2–2.4× as long, pyarrow reading every column 1.3×; only
 		// large reads (dd bs=1M) were faster (fs/SEMANTICS.md).
-		return &remoteFile{r: r, c: n.c, table: n.v.Table.String(), path: n.path()}, fuse.FOPEN_KEEP_CACHE, 0
+		// Without KEEP_CACHE: the open drops pages earlier opens read
+		// unverified, so bytes a failed check refused are read again.
+		n.unverifiedPages.Store(true)
+		return &remoteFile{r: r, c: n.c, table: n.v.Table.String(), path: n.path()}, 0, 0
 	}
 	// go-fuse turns this into passthrough when the kernel and our
 	// privileges allow it (and then drops KEEP_CACHE: the page cache is the
 	// cache file's own); otherwise (Options.NoPassthrough, or the kernel
 	// refused a backing file once) reads come to versionFile.Read and the
 	// kernel keeps the pages across opens. Server.Passthrough says which.
+	if n.unverifiedPages.Swap(false) {
+		return &versionFile{r: r}, 0, 0
+	}
 	return &versionFile{r: r}, fuse.FOPEN_KEEP_CACHE, 0
 }
 

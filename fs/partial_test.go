@@ -5,6 +5,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"io"
 	iofs "io/fs"
 	"os"
 	"os/exec"
@@ -15,6 +16,8 @@ import (
 
 	"github.com/datomfs/datomfs/internal/testenv"
 	"github.com/datomfs/datomfs/versions"
+	"github.com/datomfs/datomfs/versions/cache"
+	"github.com/datomfs/datomfs/versions/store"
 )
 
 // TestPartialReadNotResponding: a read of a remote version that is not
@@ -165,4 +168,60 @@ func TestMmapHelper(t *testing.T) {
 		t.Fatal("mmap differs from the version's bytes")
 	}
 	fmt.Println("mmap equal")
+}
+
+// TestWrongRemoteBytesAreNotServedAgain: once a fill has found a remote
+// version's stored bytes wrong, later opens serve none of them (neither
+// fetched again unverified nor from the kernel's pages): they fail with
+// EIO while the store keeps the wrong bytes, and read the right ones once
+// it has them again.
+func TestWrongRemoteBytesAreNotServedAgain(t *testing.T) {
+	srv := testenv.Versity(t)
+	srv.CreateBucket(t, "wrong")
+	srv.SetEnv(t)
+	fx := newProjectFixtureAt(t, "s3://wrong/p")
+	v := writeVersion(t, fx.Project, "big", parquetBytes(t, 200_000, "big"))
+	good := storeBytes(t, fx.Project, v)
+	put := func(b []byte) {
+		t.Helper()
+		if err := fx.Project.Store().Put(context.Background(), fx.Project.Key(v), bytes.NewReader(b), int64(len(b)), store.PutOptions{}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	bad := bytes.Clone(good)
+	bad[len(bad)/2] ^= 0xff
+	put(bad)
+
+	o := fx.options()
+	o.CacheDir = t.TempDir() // empty: the version is remote
+	reader, err := versions.OpenReader(context.Background(), fx.Store, "STUDY_001", o)
+	if err != nil {
+		t.Fatal(err)
+	}
+	// Without passthrough the kernel keeps a version's pages across opens
+	// (KEEP_CACHE) and serves them without asking.
+	fx.mountOpts(t, reader, Options{NoPassthrough: true})
+	path := fx.path("big", vname(v.ID, ".parquet"))
+
+	// The first open serves the bytes as they come, unverified; reading
+	// them all starts the fill, whose check fails.
+	f, err := os.Open(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	io.Copy(io.Discard, f) // wrong bytes, or EIO once checked: either is right here
+	eventually(t, "the fill's failed check", func() bool {
+		return strings.Contains(fx.Log.String(), cache.ErrIntegrity.Error())
+	})
+	f.Close()
+
+	for i := range 2 {
+		if b, err := os.ReadFile(path); !errors.Is(err, syscall.EIO) {
+			t.Fatalf("read %d after the failed check: %d bytes (wrong: %v), err %v; want EIO", i+1, len(b), bytes.Equal(b, bad), err)
+		}
+	}
+	put(good)
+	if b, err := os.ReadFile(path); err != nil || !bytes.Equal(b, good) {
+		t.Fatalf("read once the store is repaired: %d bytes (right: %v, the wrong ones: %v), err %v", len(b), bytes.Equal(b, good), bytes.Equal(b, bad), err)
+	}
 }

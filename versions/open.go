@@ -26,6 +26,10 @@ import (
 //     verified when they are served; the filled copy becomes the cache
 //     entry only once its SHA-256 matches parquet_sha, and a mismatch fails
 //     every later read of the reader with ErrIntegrity.
+//   - A remote version whose bytes a fill found wrong (cache.Suspect): its
+//     unverified bytes are not served again; it is read as from a local
+//     store, downloaded whole and checked before open returns (an open
+//     fails with ErrIntegrity while the store keeps the wrong bytes).
 
 // OpenOptions tune OpenVersion.
 type OpenOptions struct {
@@ -67,7 +71,7 @@ func (p *Project) OpenVersion(ctx context.Context, v Version, o OpenOptions) (*V
 	// Pinned before the fetch: a bounded cache does not evict the entry
 	// between the fetch and the open, nor while it is open.
 	unpin := p.cache.Pin(p.cache.PathFor(key, v.ParquetSHA))
-	if _, cached := p.cache.Cached(key, v.ParquetSHA); !cached && p.isS3() {
+	if _, cached := p.cache.Cached(key, v.ParquetSHA); !cached && p.isS3() && !p.cache.Suspect(key, v.ParquetSHA) {
 		size, err := p.VersionSize(ctx, v)
 		if err != nil {
 			unpin()

@@ -34,6 +34,9 @@ type Cache struct {
 	mu       sync.Mutex
 	inflight map[string]*fetchCall
 	partials map[string]*Partial
+	// wrong: objects (key and parquet_sha) whose bytes a background
+	// fill found not to match, and none downloaded since has (Suspect).
+	wrong map[string]bool
 
 	evict *evictor // nil: unbounded (evict.go)
 }
@@ -115,6 +118,31 @@ func (c *Cache) Cached(key string, parquetSHA identity.ParquetSHA) (string, bool
 	return p, false
 }
 
+// Suspect reports whether a Partial's fill found the object's bytes wrong
+// (ErrIntegrity), since this Cache was made and since the last download of
+// it that matched. Its bytes must not be served unverified again: the
+// next reader downloads and checks it whole first (Get), which fails as
+// long as the store keeps the wrong bytes.
+func (c *Cache) Suspect(key string, parquetSHA identity.ParquetSHA) bool {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return c.wrong[key+"\x00"+parquetSHA.String()]
+}
+
+// setSuspect records what Suspect reports for the object.
+func (c *Cache) setSuspect(key string, parquetSHA identity.ParquetSHA, wrong bool) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if c.wrong == nil {
+		c.wrong = map[string]bool{}
+	}
+	if wrong {
+		c.wrong[key+"\x00"+parquetSHA.String()] = true
+	} else {
+		delete(c.wrong, key+"\x00"+parquetSHA.String())
+	}
+}
+
 // Get returns the path of a complete, verified local copy of the object at
 // key, downloading it if needed. Concurrent calls for one object share one
 // download. A parquet_sha mismatch returns ErrIntegrity and caches nothing.
@@ -182,6 +210,7 @@ func (c *Cache) download(ctx context.Context, key string, parquetSHA identity.Pa
 		return "", fmt.Errorf("cache %s: %w", key, err)
 	}
 	c.log.Debug("cached", "key", key, "path", dst)
+	c.setSuspect(key, parquetSHA, false)
 	c.added(dst)
 	return dst, nil
 }

@@ -24,7 +24,7 @@ import (
 // (or at once when asked). Until the whole object is there and its sha256
 // matches parquet_sha, bytes come from ranged GETs unverified; the finished
 // copy becomes the verified cache entry, and a mismatch fails every later
-// read.
+// read (and makes the object Suspect: it is not served unverified again).
 //
 // No byte is fetched twice: a block is missing, in flight (one GET carries
 // it, and whoever needs it waits for that GET) or present. Demand reads go
@@ -625,6 +625,7 @@ func (p *Partial) startFill(off int64) {
 		}
 		if err != nil {
 			p.c.log.Error("fill cache", "key", p.key, "err", err)
+			p.c.setSuspect(p.key, p.parquetSHA, true)
 		}
 		p.err = err
 		// The fill's reference goes before Wait returns: whoever waited

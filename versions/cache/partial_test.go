@@ -128,6 +128,51 @@ func TestPartialFillVerifies(t *testing.T) {
 	if _, cached := c.Cached("datom/t/x.parquet", bad); cached {
 		t.Fatal("a copy that failed verification was cached")
 	}
+	// The object is now suspect (its next readers check it whole first),
+	// and only that object.
+	if !c.Suspect("datom/t/x.parquet", bad) || c.Suspect("datom/t/x.parquet", sha) {
+		t.Errorf("Suspect after a failed fill = %v, of the verified object %v; want true, false",
+			c.Suspect("datom/t/x.parquet", bad), c.Suspect("datom/t/x.parquet", sha))
+	}
+}
+
+// TestSuspectUntilADownloadMatches: a fill that finds the stored bytes
+// wrong makes the object suspect; a download that fails the check too
+// leaves it so, and one that passes (the store repaired) clears it.
+func TestSuspectUntilADownloadMatches(t *testing.T) {
+	ctx := context.Background()
+	body := bytes.Repeat([]byte("datom"), 200_000)
+	c, cs, sha := objectFixture(t, body)
+	put := func(b []byte) {
+		t.Helper()
+		if err := cs.Store.Put(ctx, "datom/t/x.parquet", bytes.NewReader(b), int64(len(b)), store.PutOptions{}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	wrong := bytes.Clone(body)
+	wrong[len(wrong)/2] ^= 1
+	put(wrong)
+	if c.Suspect("datom/t/x.parquet", sha) {
+		t.Fatal("suspect before any check")
+	}
+	p, err := c.OpenPartial(ctx, "datom/t/x.parquet", sha, int64(len(body)), FillNow)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := p.Wait(ctx); !errors.Is(err, ErrIntegrity) {
+		t.Fatalf("fill of wrong bytes: %v, want ErrIntegrity", err)
+	}
+	p.Close()
+	if !c.Suspect("datom/t/x.parquet", sha) {
+		t.Fatal("not suspect after a failed fill")
+	}
+	if _, err := c.Get(ctx, "datom/t/x.parquet", sha, nil); !errors.Is(err, ErrIntegrity) || !c.Suspect("datom/t/x.parquet", sha) {
+		t.Fatalf("download of the same wrong bytes: %v, suspect %v; want ErrIntegrity, true", err, c.Suspect("datom/t/x.parquet", sha))
+	}
+	put(body)
+	if _, err := c.Get(ctx, "datom/t/x.parquet", sha, nil); err != nil || c.Suspect("datom/t/x.parquet", sha) {
+		t.Fatalf("download of the right bytes: %v, suspect %v; want nil, false", err, c.Suspect("datom/t/x.parquet", sha))
+	}
 }
 
 // haveBytes is how many bytes of p are present.
