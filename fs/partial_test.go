@@ -76,20 +76,8 @@ func TestPartialReadNotResponding(t *testing.T) {
 // so does its CSV rendition, which is opened with direct I/O (mapped only
 // where the kernel allows it: DIRECT_IO_ALLOW_MMAP, Linux 6.6+).
 func TestRemoteVersionReadAndMapped(t *testing.T) {
-	srv := testenv.Versity(t)
-	srv.CreateBucket(t, "direct")
-	srv.SetEnv(t)
-	fx := newProjectFixtureAt(t, "s3://direct/p")
-	v := writeVersion(t, fx.Project, "big", parquetBytes(t, 200_000, "big"))
+	fx, v, cacheDir := mountRemoteVersion(t, "direct", Options{NoFill: true})
 	want := storeBytes(t, fx.Project, v)
-
-	o := fx.options()
-	o.CacheDir = t.TempDir() // empty: the version is remote
-	reader, err := versions.OpenReader(context.Background(), fx.Store, "STUDY_001", o)
-	if err != nil {
-		t.Fatal(err)
-	}
-	fx.mountOpts(t, reader, Options{NoFill: true})
 
 	path := fx.path("big", vname(v.ID, ".parquet"))
 	got, err := os.ReadFile(path)
@@ -107,7 +95,7 @@ func TestRemoteVersionReadAndMapped(t *testing.T) {
 	}
 	mapsAs(t, path, want)
 	// Only the working copy of the fill is there, no cache entry.
-	filepath.WalkDir(o.CacheDir, func(path string, d iofs.DirEntry, err error) error {
+	filepath.WalkDir(cacheDir, func(path string, d iofs.DirEntry, err error) error {
 		if err == nil && d.Type().IsRegular() && strings.HasSuffix(path, ".parquet") {
 			t.Errorf("the version was cached (%s): the test did not read it remotely", path)
 		}
@@ -139,6 +127,26 @@ func mapsAs(t *testing.T, path string, want []byte) {
 	if out, err := cmd.CombinedOutput(); err != nil || !strings.Contains(string(out), "mmap equal") {
 		t.Errorf("mmap of %s in another process: %v\n%s", filepath.Base(path), err, out)
 	}
+}
+
+// mountRemoteVersion writes a version of table big (a few MB) into an S3
+// store in bucket, and mounts it with o through a reader whose cache is
+// empty (returned): the version is remote, not cached yet.
+func mountRemoteVersion(t *testing.T, bucket string, o Options) (*fixture, versions.Version, string) {
+	t.Helper()
+	srv := testenv.Versity(t)
+	srv.CreateBucket(t, bucket)
+	srv.SetEnv(t)
+	fx := newProjectFixtureAt(t, "s3://"+bucket+"/p")
+	v := writeVersion(t, fx.Project, "big", parquetBytes(t, 200_000, "big"))
+	po := fx.options()
+	po.CacheDir = t.TempDir()
+	reader, err := versions.OpenReader(context.Background(), fx.Store, "STUDY_001", po)
+	if err != nil {
+		t.Fatal(err)
+	}
+	fx.mountOpts(t, reader, o)
+	return fx, v, po.CacheDir
 }
 
 // TestMmapHelper maps the file named in DATOMFS_MMAP_HELPER and compares it
@@ -176,11 +184,9 @@ func TestMmapHelper(t *testing.T) {
 // EIO while the store keeps the wrong bytes, and read the right ones once
 // it has them again.
 func TestWrongRemoteBytesAreNotServedAgain(t *testing.T) {
-	srv := testenv.Versity(t)
-	srv.CreateBucket(t, "wrong")
-	srv.SetEnv(t)
-	fx := newProjectFixtureAt(t, "s3://wrong/p")
-	v := writeVersion(t, fx.Project, "big", parquetBytes(t, 200_000, "big"))
+	// Without passthrough the kernel keeps a version's pages across opens
+	// (KEEP_CACHE) and serves them without asking.
+	fx, v, _ := mountRemoteVersion(t, "wrong", Options{NoPassthrough: true})
 	good := storeBytes(t, fx.Project, v)
 	put := func(b []byte) {
 		t.Helper()
@@ -191,16 +197,6 @@ func TestWrongRemoteBytesAreNotServedAgain(t *testing.T) {
 	bad := bytes.Clone(good)
 	bad[len(bad)/2] ^= 0xff
 	put(bad)
-
-	o := fx.options()
-	o.CacheDir = t.TempDir() // empty: the version is remote
-	reader, err := versions.OpenReader(context.Background(), fx.Store, "STUDY_001", o)
-	if err != nil {
-		t.Fatal(err)
-	}
-	// Without passthrough the kernel keeps a version's pages across opens
-	// (KEEP_CACHE) and serves them without asking.
-	fx.mountOpts(t, reader, Options{NoPassthrough: true})
 	path := fx.path("big", vname(v.ID, ".parquet"))
 
 	// The first open serves the bytes as they come, unverified; reading
