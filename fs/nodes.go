@@ -427,8 +427,9 @@ func (n *versionNode) Open(ctx context.Context, flags uint32) (gofs.FileHandle, 
 		// that read 10–128 KiB at a time (tar, sha256sum, cp) took
 		// 1.2–2.4× as long, pyarrow reading every column 1.3×; only
 		// large reads (dd bs=1M) were faster (fs/SEMANTICS.md).
-		// Without KEEP_CACHE: the open drops pages earlier opens read
-		// unverified, so bytes a failed check refused are read again.
+		// Without KEEP_CACHE: the open drops the pages earlier opens
+		// read unverified, so none that a failed check refused is
+		// served from the kernel's cache; reads come here again.
 		n.unverifiedPages.Store(true)
 		return &remoteFile{r: r, c: n.c, table: n.v.Table.String(), path: n.path()}, 0, 0
 	}
