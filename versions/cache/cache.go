@@ -60,7 +60,7 @@ const (
 // other users can open is made private (see tightenRoot); nothing is
 // created until something is cached.
 func New(dir string, st store.Store, log *slog.Logger) *Cache {
-	c := &Cache{root: dir, store: st, log: log, inflight: map[string]*fetchCall{}}
+	c := &Cache{root: dir, store: st, log: log, inflight: map[string]*fetchCall{}, wrong: map[string]bool{}}
 	c.tightenRoot()
 	return c
 }
@@ -126,21 +126,24 @@ func (c *Cache) Cached(key string, parquetSHA identity.ParquetSHA) (string, bool
 func (c *Cache) Suspect(key string, parquetSHA identity.ParquetSHA) bool {
 	c.mu.Lock()
 	defer c.mu.Unlock()
-	return c.wrong[key+"\x00"+parquetSHA.String()]
+	return c.wrong[objectID(key, parquetSHA)]
 }
 
 // setSuspect records what Suspect reports for the object.
 func (c *Cache) setSuspect(key string, parquetSHA identity.ParquetSHA, wrong bool) {
 	c.mu.Lock()
 	defer c.mu.Unlock()
-	if c.wrong == nil {
-		c.wrong = map[string]bool{}
-	}
 	if wrong {
-		c.wrong[key+"\x00"+parquetSHA.String()] = true
+		c.wrong[objectID(key, parquetSHA)] = true
 	} else {
-		delete(c.wrong, key+"\x00"+parquetSHA.String())
+		delete(c.wrong, objectID(key, parquetSHA))
 	}
+}
+
+// objectID names one object in the cache's maps: a store key and the
+// parquet_sha its bytes must have.
+func objectID(key string, parquetSHA identity.ParquetSHA) string {
+	return key + "\x00" + parquetSHA.String()
 }
 
 // Get returns the path of a complete, verified local copy of the object at
@@ -151,7 +154,7 @@ func (c *Cache) Get(ctx context.Context, key string, parquetSHA identity.Parquet
 		c.touch(path)
 		return path, nil
 	}
-	id := key + "\x00" + parquetSHA.String()
+	id := objectID(key, parquetSHA)
 	c.mu.Lock()
 	if call, ok := c.inflight[id]; ok {
 		c.mu.Unlock()

@@ -125,7 +125,7 @@ func (c *Cache) OpenPartial(ctx context.Context, key string, parquetSHA identity
 	if c.partials == nil {
 		c.partials = map[string]*Partial{}
 	}
-	id := key + "\x00" + parquetSHA.String()
+	id := objectID(key, parquetSHA)
 	p, ok := c.partials[id]
 	if ok {
 		p.mu.Lock()
@@ -401,7 +401,7 @@ func (p *Partial) Close() {
 	last := p.refs == 0
 	p.mu.Unlock()
 	if last {
-		delete(p.c.partials, p.key+"\x00"+p.parquetSHA.String())
+		delete(p.c.partials, objectID(p.key, p.parquetSHA))
 	}
 	p.c.mu.Unlock()
 	if !last {

@@ -292,6 +292,19 @@ func openTable(r parquet.ReaderAtSeeker, size int64, opts HashOptions) (t *table
 // checkChunkRanges verifies that every column chunk lies inside the file
 // before any of it is read.
 func checkChunkRanges(md *metadata.FileMetaData, size int64) error {
+	return eachChunk(md, func(rg, c int, start, n int64) error {
+		if start < 4 || n < 0 || start > size || n > size-start {
+			return fmt.Errorf("%w: row group %d column %d claims bytes [%d, +%d) of a %d-byte file",
+				ErrCorrupt, rg, c, start, n, size)
+		}
+		return nil
+	})
+}
+
+// eachChunk calls f with every column chunk's extent: where its bytes
+// start (its dictionary page, if it comes first) and how many there are.
+// An empty row group's chunks hold no bytes and are skipped.
+func eachChunk(md *metadata.FileMetaData, f func(rg, c int, start, n int64) error) error {
 	for rg := 0; rg < md.NumRowGroups(); rg++ {
 		rgm := md.RowGroup(rg)
 		for c := 0; c < rgm.NumColumns(); c++ {
@@ -299,27 +312,19 @@ func checkChunkRanges(md *metadata.FileMetaData, size int64) error {
 			if err != nil {
 				return fmt.Errorf("%w: row group %d column %d: %v", ErrCorrupt, rg, c, err)
 			}
-			start, n := chunkExtent(cc)
+			start, n := cc.DataPageOffset(), cc.TotalCompressedSize()
+			if cc.HasDictionaryPage() && cc.DictionaryPageOffset() > 0 && cc.DictionaryPageOffset() < start {
+				start = cc.DictionaryPageOffset()
+			}
 			if n == 0 && rgm.NumRows() == 0 {
 				continue
 			}
-			if start < 4 || n < 0 || start > size || n > size-start {
-				return fmt.Errorf("%w: row group %d column %d claims bytes [%d, +%d) of a %d-byte file",
-					ErrCorrupt, rg, c, start, n, size)
+			if err := f(rg, c, start, n); err != nil {
+				return err
 			}
 		}
 	}
 	return nil
-}
-
-// chunkExtent is where a column chunk's bytes start (its dictionary page,
-// if it comes first) and how many there are.
-func chunkExtent(cc *metadata.ColumnChunkMetaData) (start, n int64) {
-	start = cc.DataPageOffset()
-	if cc.HasDictionaryPage() && cc.DictionaryPageOffset() > 0 && cc.DictionaryPageOffset() < start {
-		start = cc.DictionaryPageOffset()
-	}
-	return start, cc.TotalCompressedSize()
 }
 
 // MetadataStart reads a parquet file's last 8 bytes (the footer
@@ -356,22 +361,15 @@ func ChunkStarts(meta []byte, metaStart int64) (starts []int64, err error) {
 	if err != nil {
 		return nil, fmt.Errorf("%w: footer: %v", ErrCorrupt, err)
 	}
-	for rg := 0; rg < md.NumRowGroups(); rg++ {
-		rgm := md.RowGroup(rg)
-		for c := 0; c < rgm.NumColumns(); c++ {
-			cc, err := rgm.ColumnChunk(c)
-			if err != nil {
-				return nil, fmt.Errorf("%w: row group %d column %d: %v", ErrCorrupt, rg, c, err)
-			}
-			start, n := chunkExtent(cc)
-			if n == 0 && rgm.NumRows() == 0 {
-				continue // an empty row group's chunk holds no bytes
-			}
-			if start < 4 || start >= metaStart {
-				return nil, fmt.Errorf("%w: row group %d column %d starts at %d, outside [4, %d)", ErrCorrupt, rg, c, start, metaStart)
-			}
-			starts = append(starts, start)
+	err = eachChunk(md, func(rg, c int, start, n int64) error {
+		if start < 4 || start >= metaStart {
+			return fmt.Errorf("%w: row group %d column %d starts at %d, outside [4, %d)", ErrCorrupt, rg, c, start, metaStart)
 		}
+		starts = append(starts, start)
+		return nil
+	})
+	if err != nil {
+		return nil, err
 	}
 	starts = append(starts, metaStart)
 	slices.Sort(starts)
